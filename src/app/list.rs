@@ -1,0 +1,177 @@
+//! The conversation list's part of `update`: moving the selection, loading pages as the
+//! selection nears the end, filters, and keeping the agent on the same conversation when
+//! the order changes underneath.
+
+use super::action::{Effect, MessageRequest};
+use super::state::{AppState, ConversationView, LIST_PAGE, MESSAGE_PAGE};
+use super::update::notify;
+use crate::keymap::Command;
+use crate::model::{ChannelKind, ConversationStatus};
+use crate::store::{ConversationRow, ListKey};
+
+/// How many conversations fit in the list pane (each takes two lines).
+pub fn visible_rows(s: &AppState) -> usize {
+    let panes = crate::ui::layout(ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1), s);
+    (panes.list.height.saturating_sub(2) / 2).max(1) as usize
+}
+
+pub fn keep_selection_visible(s: &mut AppState) {
+    let visible = visible_rows(s);
+    let l = &mut s.list;
+    if l.selected < l.offset {
+        l.offset = l.selected;
+    } else if l.selected >= l.offset + visible {
+        l.offset = l.selected + 1 - visible;
+    }
+    l.offset = l.offset.min(l.rows.len().saturating_sub(visible));
+}
+
+/// Selects row `index` (clamped), opening that conversation in the view.
+pub fn select(s: &mut AppState, index: usize) -> Vec<Effect> {
+    if s.list.rows.is_empty() {
+        return Vec::new();
+    }
+    s.list.selected = index.min(s.list.rows.len() - 1);
+    keep_selection_visible(s);
+    let mut effects = Vec::new();
+    let l = &s.list;
+    if !l.exhausted && !l.loading_more && l.selected + visible_rows(s) * 2 >= l.rows.len() {
+        s.list.loading_more = true;
+        effects.push(Effect::LoadList {
+            generation: s.list.generation,
+            filter: s.list.filter,
+            after: s.list.rows.last().map(ConversationRow::key),
+            limit: LIST_PAGE,
+        });
+    }
+    let row = s.list.rows[s.list.selected].clone();
+    if s.open_id() != Some(row.id) {
+        effects.extend(open(s, row));
+    }
+    effects
+}
+
+/// Shows `row` in the conversation view, loading its newest messages.
+pub fn open(s: &mut AppState, row: ConversationRow) -> Vec<Effect> {
+    let conversation = row.id;
+    s.open = Some(ConversationView::new(row));
+    vec![Effect::LoadMessages { conversation, request: MessageRequest::Latest { limit: MESSAGE_PAGE } }]
+}
+
+pub fn navigate(s: &mut AppState, command: Command) -> Vec<Effect> {
+    let page = visible_rows(s);
+    let i = s.list.selected;
+    let target = match command {
+        Command::Up => i.saturating_sub(1),
+        Command::Down => i + 1,
+        Command::PageUp => i.saturating_sub(page),
+        Command::PageDown => i + page,
+        Command::Top => 0,
+        Command::Bottom => usize::MAX,
+        _ => i,
+    };
+    select(s, target)
+}
+
+/// Reloads the list from the top, as many rows as are loaded now.
+pub fn refresh(s: &mut AppState) -> Vec<Effect> {
+    s.list.generation += 1;
+    s.list.loading_more = false;
+    vec![Effect::LoadList {
+        generation: s.list.generation,
+        filter: s.list.filter,
+        after: None,
+        limit: s.list.rows.len().max(LIST_PAGE),
+    }]
+}
+
+pub fn loaded(
+    s: &mut AppState,
+    generation: u64,
+    after: Option<ListKey>,
+    limit: usize,
+    rows: Vec<ConversationRow>,
+) -> Vec<Effect> {
+    if generation != s.list.generation {
+        return Vec::new();
+    }
+    let exhausted = rows.len() < limit;
+    match after {
+        None => {
+            let selected_id = s.list.selected_row().map(|r| r.id);
+            s.list.rows = rows;
+            s.list.selected = selected_id
+                .and_then(|id| s.list.rows.iter().position(|r| r.id == id))
+                .unwrap_or(s.list.selected.min(s.list.rows.len().saturating_sub(1)));
+        }
+        Some(key) => {
+            s.list.loading_more = false;
+            if s.list.rows.last().map(ConversationRow::key) != Some(key) {
+                return Vec::new();
+            }
+            s.list.rows.extend(rows);
+        }
+    }
+    s.list.exhausted = exhausted;
+    keep_selection_visible(s);
+    // The open conversation's header follows its row (status, title).
+    if let Some(open) = &mut s.open
+        && let Some(row) = s.list.rows.iter().find(|r| r.id == open.row.id)
+    {
+        open.row = row.clone();
+    }
+    if s.open.is_none() && !s.list.rows.is_empty() {
+        return select(s, s.list.selected);
+    }
+    Vec::new()
+}
+
+pub fn next_unanswered(s: &mut AppState) -> Vec<Effect> {
+    let n = s.list.rows.len();
+    let start = s.list.selected;
+    let found = (1..=n).map(|k| (start + k) % n).find(|&i| s.list.rows[i].unanswered);
+    match found {
+        Some(i) => select(s, i),
+        None => {
+            notify(s, "nothing is waiting for an answer".into(), false);
+            Vec::new()
+        }
+    }
+}
+
+fn reload_filtered(s: &mut AppState) -> Vec<Effect> {
+    s.list.rows.clear();
+    s.list.selected = 0;
+    s.list.offset = 0;
+    s.list.exhausted = false;
+    s.open = None;
+    refresh(s)
+}
+
+pub fn cycle_channel(s: &mut AppState) -> Vec<Effect> {
+    let all = ChannelKind::ALL;
+    s.list.filter.channel = match s.list.filter.channel {
+        None => Some(all[0]),
+        Some(c) => all.iter().position(|x| *x == c).and_then(|i| all.get(i + 1)).copied(),
+    };
+    reload_filtered(s)
+}
+
+pub fn cycle_status(s: &mut AppState) -> Vec<Effect> {
+    let all = ConversationStatus::ALL;
+    s.list.filter.status = match s.list.filter.status {
+        None => Some(all[0]),
+        Some(c) => all.iter().position(|x| *x == c).and_then(|i| all.get(i + 1)).copied(),
+    };
+    reload_filtered(s)
+}
+
+pub fn toggle_resolved(s: &mut AppState) -> Vec<Effect> {
+    let Some(open) = &s.open else { return Vec::new() };
+    let status = if open.row.status == ConversationStatus::Resolved {
+        ConversationStatus::Open
+    } else {
+        ConversationStatus::Resolved
+    };
+    vec![Effect::SetStatus(open.id(), status)]
+}

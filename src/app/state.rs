@@ -1,0 +1,201 @@
+//! The console's state: everything the screen shows, changed only by `update`.
+
+use chrono::FixedOffset;
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::TextArea;
+
+use crate::keymap::{Command, Context, Keymap};
+use crate::model::{ChannelKind, ConversationId, Millis};
+use crate::store::{ConversationFilter, ConversationRow, MessageRow};
+use crate::sync::StatusMap;
+
+/// Conversations fetched per page of the list.
+pub const LIST_PAGE: usize = 100;
+/// Messages fetched per page of a conversation.
+pub const MESSAGE_PAGE: usize = 200;
+/// The most messages held for one conversation; the far end is dropped past this.
+pub const MESSAGE_WINDOW: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Conversation,
+    Composer,
+}
+
+impl Focus {
+    pub fn context(self) -> Context {
+        match self {
+            Focus::List => Context::List,
+            Focus::Conversation => Context::Conversation,
+            Focus::Composer => Context::Composer,
+        }
+    }
+}
+
+/// The loaded part of the conversation list.
+#[derive(Debug, Clone, Default)]
+pub struct ListView {
+    pub rows: Vec<ConversationRow>,
+    pub selected: usize,
+    /// The first row on screen.
+    pub offset: usize,
+    pub filter: ConversationFilter,
+    /// No rows beyond those loaded.
+    pub exhausted: bool,
+    /// Bumped by every load that replaces the rows, so a late answer to an older
+    /// request is recognised and dropped.
+    pub generation: u64,
+    pub loading_more: bool,
+}
+
+impl ListView {
+    pub fn selected_row(&self) -> Option<&ConversationRow> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// Which messages the conversation view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    /// The newest message at the bottom, following new ones as they arrive.
+    Follow,
+    /// This message (an index into the window) at the bottom.
+    Bottom(usize),
+    /// This message at the top.
+    Top(usize),
+}
+
+/// The open conversation and the window of its history that is loaded.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub row: ConversationRow,
+    pub messages: Vec<MessageRow>,
+    pub at_oldest: bool,
+    pub at_newest: bool,
+    pub scroll: Scroll,
+    pub loading: bool,
+}
+
+impl ConversationView {
+    pub fn new(row: ConversationRow) -> ConversationView {
+        ConversationView {
+            row,
+            messages: Vec::new(),
+            at_oldest: false,
+            at_newest: true,
+            scroll: Scroll::Follow,
+            loading: true,
+        }
+    }
+
+    pub fn id(&self) -> ConversationId {
+        self.row.id
+    }
+}
+
+/// Who runs the engine for this store, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineView {
+    /// This console runs it; per-channel status.
+    InProcess(StatusMap),
+    /// Another process does; this console reads and enqueues.
+    Client { pid: Option<u32> },
+    /// Nothing to run: no channel is configured.
+    NoChannels,
+}
+
+/// A line for the status bar: the last error, or what just happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub at: Millis,
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// How long a notice stays in the status bar.
+pub const NOTICE_MS: Millis = 15_000;
+
+pub struct AppState {
+    pub focus: Focus,
+    pub keymap: Keymap,
+    pub list: ListView,
+    pub open: Option<ConversationView>,
+    pub composer: TextArea<'static>,
+    pub help: bool,
+    pub engine: EngineView,
+    pub notice: Option<Notice>,
+    pub now: Millis,
+    pub tz: FixedOffset,
+    /// Terminal size, for page sizes and mouse hits.
+    pub size: (u16, u16),
+    pub agent: String,
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(keymap: Keymap, agent: String, now: Millis, tz: FixedOffset, size: (u16, u16)) -> AppState {
+        let mut state = AppState {
+            focus: Focus::List,
+            composer: TextArea::default(),
+            keymap,
+            list: ListView::default(),
+            open: None,
+            help: false,
+            engine: EngineView::NoChannels,
+            notice: None,
+            now,
+            tz,
+            size,
+            agent,
+            quit: false,
+        };
+        state.reset_composer();
+        state
+    }
+
+    /// An empty composer whose placeholder names the live keys.
+    pub fn reset_composer(&mut self) {
+        let mut composer = TextArea::default();
+        let send = self.key_hint(Context::Composer, Command::Send);
+        let newline = self.key_hint(Context::Composer, Command::Newline);
+        composer.set_placeholder_text(format!("Type a reply: {send} sends, {newline} starts a new line"));
+        composer.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
+        composer.set_cursor_line_style(Style::default());
+        composer.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        self.composer = composer;
+        self.style_cursor();
+    }
+
+    /// The first key bound to `cmd`, for hints.
+    pub fn key_hint(&self, ctx: Context, cmd: Command) -> String {
+        self.keymap
+            .keys_for(ctx, cmd)
+            .first()
+            .or_else(|| self.keymap.keys_for(Context::Global, cmd).first())
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(unbound)".into())
+    }
+
+    /// The cursor shows only while the composer has focus.
+    pub fn style_cursor(&mut self) {
+        let style = if self.focus == Focus::Composer {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        self.composer.set_cursor_style(style);
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.composer.lines().join("\n")
+    }
+
+    pub fn open_id(&self) -> Option<ConversationId> {
+        self.open.as_ref().map(ConversationView::id)
+    }
+
+    pub fn channel_filter_label(&self) -> &'static str {
+        self.list.filter.channel.map(ChannelKind::as_str).unwrap_or("all channels")
+    }
+}

@@ -1,0 +1,66 @@
+//! Taking and giving back the terminal: raw mode, the alternate screen, bracketed paste
+//! and (optionally) the mouse. The terminal is restored on quit, on panic, on a signal,
+//! and around a Ctrl-Z suspend.
+
+use std::io::{self, Stdout, stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+
+/// Whether the mouse was captured, so restoring knows what to undo (also from the panic
+/// hook, which has no other state).
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+pub fn enter(mouse: bool) -> io::Result<Tui> {
+    MOUSE.store(mouse, Ordering::SeqCst);
+    enable_raw_mode()?;
+    let mut out = stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    Terminal::new(CrosstermBackend::new(out))
+}
+
+/// Gives the terminal back as it was. Safe to call more than once.
+pub fn leave() -> io::Result<()> {
+    let mut out = stdout();
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(out, DisableMouseCapture)?;
+    }
+    execute!(out, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show)?;
+    disable_raw_mode()
+}
+
+/// A panic restores the terminal before the message prints, so it can be read.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = leave();
+        previous(info);
+    }));
+}
+
+/// Ctrl-Z: give the terminal back, stop until `fg`, then take it again.
+#[cfg(unix)]
+pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
+    leave()?;
+    // SAFETY: raising a signal on our own process has no memory-safety preconditions.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    let mouse = MOUSE.load(Ordering::SeqCst);
+    *terminal = enter(mouse)?;
+    terminal.clear()
+}
+
+#[cfg(not(unix))]
+pub fn suspend(_terminal: &mut Tui) -> io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Channels: one adapter per messenger behind a closed enum. Each decodes platform
+//! payloads into `InboundEvent`s, sends one message, and says how fast it may send.
+
+pub mod telegram;
+
+use std::time::Duration;
+
+use crate::model::{ChannelKind, Millis};
+use crate::store::OutboxItem;
+
+pub use telegram::TelegramChannel;
+
+/// A message the platform accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The platform's id of the message, when it gave a usable one.
+    pub external_id: Option<String>,
+    pub at: Millis,
+}
+
+/// Why a send did not go through, and what the sender should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// A passing problem; try again. `after` is the platform's own wait when it gave one.
+    #[error("{reason}")]
+    Retry { after: Option<Duration>, reason: String },
+    /// The platform refused this message for good (blocked, no such chat, too long).
+    #[error("{0}")]
+    Permanent(String),
+    /// The channel itself is unusable (bad token): nothing can be sent until it is fixed.
+    #[error("{0}")]
+    ChannelDown(String),
+}
+
+/// How fast a channel may send: the pacer keeps under these.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateProfile {
+    /// Messages per second over all chats; `None` for no limit.
+    pub overall_per_sec: Option<f64>,
+    /// The least time between two messages to one private chat.
+    pub per_chat: Duration,
+    /// The least time between two messages to one group.
+    pub per_group: Duration,
+}
+
+impl RateProfile {
+    pub const UNLIMITED: RateProfile =
+        RateProfile { overall_per_sec: None, per_chat: Duration::ZERO, per_group: Duration::ZERO };
+}
+
+/// A configured messenger.
+#[derive(Clone)]
+pub enum Channel {
+    Telegram(TelegramChannel),
+}
+
+impl Channel {
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Channel::Telegram(_) => ChannelKind::Telegram,
+        }
+    }
+
+    pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
+        match self {
+            Channel::Telegram(tg) => tg.send_text(&item.chat_id, &item.body).await,
+        }
+    }
+
+    pub fn rate_profile(&self) -> RateProfile {
+        match self {
+            Channel::Telegram(tg) => tg.rate_profile(),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The command line: the console by default, and small batch tools over the same
+//! library (`serve`, `demo`, `export`, `send`, `sandbox`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, Console};
+use crate::channels::{Channel, TelegramChannel};
+use crate::config::{Config, Paths, Secret, TelegramConfig, TelegramMode};
+use crate::export::{ExportKind, Format};
+use crate::keymap::Keymap;
+use crate::model::{ChannelKind, now_ms};
+use crate::sandbox::{self, EmulatorOptions, TelegramEmulator};
+use crate::store::{SendTarget, Store};
+use crate::sync::{Engine, EngineLock};
+use crate::theme::Styles;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Talk to your customers on Telegram, WhatsApp and Viber from a terminal"
+)]
+pub struct Cli {
+    /// The config file (default: the platform config dir's switchboard/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the store lives (default: the platform data dir). Logs go to DIR/logs.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Open the console on a demo workspace with simulated customers; no tokens needed.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sync engine without a console (for a server, systemd or tmux).
+    Serve,
+    /// The same as --demo.
+    Demo,
+    /// Write messages, contacts or conversations to stdout.
+    Export {
+        what: ExportKind,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+    },
+    /// Queue a message; the engine delivers it, wherever it runs.
+    Send {
+        #[arg(long, value_parser = parse_channel)]
+        channel: ChannelKind,
+        /// The platform's chat id.
+        #[arg(long)]
+        chat: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Run the Telegram emulator with scripted customers on a loopback port.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// The bot token the emulator accepts.
+        #[arg(long, default_value = "sandbox:token")]
+        token: String,
+        /// How many scripted customers.
+        #[arg(long, default_value_t = 30)]
+        customers: usize,
+        /// Customers answer the bot but never write first.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+fn parse_channel(s: &str) -> Result<ChannelKind, String> {
+    s.parse().map_err(|e: crate::model::UnknownValue| e.to_string())
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let demo = cli.demo || matches!(cli.command, Some(Command::Demo));
+    let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    if demo {
+        return run_demo(&paths, cli.data_dir.is_some()).await;
+    }
+    let config = Config::load(&paths.config_file, paths.config_required)?;
+    match cli.command {
+        None | Some(Command::Demo) => {
+            let console = console(&paths, config)?;
+            app::run(console).await
+        }
+        Some(Command::Serve) => serve(&paths, config).await,
+        Some(Command::Export { what, format }) => {
+            let store = open_store(&paths)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            crate::export::export(&store, what, format, &mut out)?;
+            Ok(())
+        }
+        Some(Command::Send { channel, chat, text }) => send(&paths, channel, chat, text),
+        Some(Command::Sandbox { listen, token, customers, quiet }) => {
+            let options = EmulatorOptions {
+                reply_delay: Some((Duration::from_millis(1500), Duration::from_secs(4))),
+                ambient_every: (!quiet).then_some(Duration::from_secs(40)),
+                ..EmulatorOptions::default()
+            };
+            let emulator =
+                TelegramEmulator::start(listen, &token, sandbox::customers::demo_customers(customers), options).await?;
+            println!("Telegram emulator on {} (token `{token}`); Ctrl-C stops it.", emulator.url());
+            println!("Control: POST /sandbox/pause, /sandbox/resume, /sandbox/say?chat=ID&text=…; GET /sandbox/sent");
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
+    }
+}
+
+fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&paths.data_dir)
+        .with_context(|| format!("creating the data directory {}", paths.data_dir.display()))?;
+    Ok(Store::open(&paths.store_file())?)
+}
+
+fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::new();
+    if let Some(tg) = &config.channels.telegram {
+        channels.push(Channel::Telegram(TelegramChannel::new(tg).map_err(anyhow::Error::msg)?));
+    }
+    Ok(channels)
+}
+
+fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> {
+    open_store(paths)?;
+    crate::logging::init(&paths.log_dir, &config.log.level)?;
+    let keymap = Keymap::new(&config.keys).map_err(|e| anyhow::anyhow!("in {}: {e}", paths.config_file.display()))?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let styles = Styles::load(&config.ui.theme, no_color).map_err(anyhow::Error::msg)?;
+    Ok(Console {
+        store_path: paths.store_file(),
+        lock_path: paths.lock_file(),
+        channels: channels(&config)?,
+        config,
+        styles,
+        keymap,
+    })
+}
+
+async fn serve(paths: &Paths, config: Config) -> anyhow::Result<()> {
+    open_store(paths)?;
+    crate::logging::init(&paths.log_dir, &config.log.level)?;
+    let channels = channels(&config)?;
+    if channels.is_empty() {
+        bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
+    }
+    let Some(lock) = EngineLock::try_acquire(&paths.lock_file())? else {
+        let pid = EngineLock::holder(&paths.lock_file()).map(|p| format!(" (pid {p})")).unwrap_or_default();
+        bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
+    };
+    let _engine = Engine::start(lock, &paths.store_file(), channels)?;
+    eprintln!(
+        "switchboard: serving {} (logs in {}); Ctrl-C stops.",
+        paths.store_file().display(),
+        paths.log_dir.display()
+    );
+    wait_for_stop().await
+}
+
+async fn wait_for_stop() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+fn send(paths: &Paths, channel: ChannelKind, chat: String, text: String) -> anyhow::Result<()> {
+    if text.trim().is_empty() {
+        bail!("--text is empty");
+    }
+    let mut store = open_store(paths)?;
+    let (_, message) = store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &text, "script")?;
+    println!("{message}");
+    // Probe the lock: if we can take it, no engine is running to deliver the message.
+    if EngineLock::try_acquire(&paths.lock_file())?.is_some() {
+        eprintln!(
+            "switchboard: message {message} is queued; no engine runs for this store, so it goes out when \
+             `switchboard` or `switchboard serve` starts"
+        );
+    }
+    Ok(())
+}
+
+/// The demo: a throwaway store (or `--data-dir`) seeded with customers and history, the
+/// Telegram emulator on a loopback port, and the real adapter pointed at it.
+async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
+    let temp;
+    let data_dir: &Path = if keep_data {
+        &paths.data_dir
+    } else {
+        temp = tempfile::Builder::new().prefix("switchboard-demo-").tempdir()?;
+        temp.path()
+    };
+    let paths = Paths {
+        data_dir: data_dir.to_path_buf(),
+        log_dir: data_dir.join("logs"),
+        config_file: paths.config_file.clone(),
+        config_required: paths.config_required,
+    };
+    // The user's look and keys apply; their channels do not.
+    let mut config = Config::load(&paths.config_file, paths.config_required)?;
+    let customers = sandbox::customers::demo_customers(30);
+    let first_message_id = {
+        let mut store = open_store(&paths)?;
+        if store.count("conversations")? == 0 {
+            sandbox::seed::seed(&mut store, &customers, now_ms(), 7)?;
+        }
+        // This run's emulator is new: its update ids start again and its message ids
+        // must not collide with the stored ones.
+        store.reset_sync(ChannelKind::Telegram)?;
+        store.max_numeric_external_id(ChannelKind::Telegram)? + 1000
+    };
+    let token = "demo:sandbox-token";
+    let options = EmulatorOptions {
+        reply_delay: Some((Duration::from_millis(1500), Duration::from_secs(4))),
+        ambient_every: Some(Duration::from_secs(40)),
+        first_message_id,
+        seed: now_ms() as u64,
+    };
+    let emulator = TelegramEmulator::start("127.0.0.1:0".parse()?, token, customers, options).await?;
+    config.channels.telegram = Some(TelegramConfig {
+        token: Secret::new(token),
+        api_url: emulator.url(),
+        mode: TelegramMode::Polling,
+        poll_timeout_secs: 10,
+        rate_limits: true,
+    });
+    let console = console(&paths, config)?;
+    let result = app::run(console).await;
+    drop(emulator);
+    result
+}

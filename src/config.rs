@@ -1,0 +1,329 @@
+//! Configuration: a TOML file whose unknown keys and bad values are errors naming the key
+//! and the line, secrets that may be given as `env:NAME` and never print, and the
+//! platform paths (`directories`) that `--config` and `--data-dir` override.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration cannot be used. Each message names the file, and the key and
+/// line where it can.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A secret (a bot token, an app secret). Its Debug and Display never show the value.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub ui: UiConfig,
+    pub engine: EngineConfig,
+    pub channels: ChannelsConfig,
+    /// Key overrides: context (`global`, `list`, `conversation`, `composer`) → command →
+    /// one key or a list of keys.
+    pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `dark`, `light`, `high-contrast`, or the path of a theme file.
+    pub theme: String,
+    /// The name written as the author of this console's replies.
+    pub agent_name: String,
+    /// Let the mouse select conversations and scroll.
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig { theme: "dark".into(), agent_name: "agent".into(), mouse: false }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// How often a console checks the store for changes made by other processes.
+    pub refresh_ms: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { refresh_ms: 250 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    pub telegram: Option<TelegramConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// The bot token, or `env:NAME` to read it from the environment.
+    #[serde(deserialize_with = "secret")]
+    pub token: Secret,
+    /// Base URL of the Bot API: the public one, a self-hosted server, or the sandbox.
+    #[serde(default = "default_telegram_url")]
+    pub api_url: String,
+    /// How updates arrive. Only long polling so far.
+    #[serde(default)]
+    pub mode: TelegramMode,
+    /// Long-poll wait in seconds (below teloxide's 17 s request timeout).
+    #[serde(default = "default_poll_timeout")]
+    pub poll_timeout_secs: u32,
+    /// Pace sends under Telegram's limits. Switch off only against the sandbox.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    #[default]
+    Polling,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `switchboard=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+/// One key or several, as written in `[keys.*]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+fn default_telegram_url() -> String {
+    "https://api.telegram.org".into()
+}
+fn default_poll_timeout() -> u32 {
+    10
+}
+fn yes() -> bool {
+    true
+}
+
+/// Reads a secret, resolving `env:NAME`. A missing variable is an error at this key, so
+/// the message carries the key and line like any other bad value.
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    let raw = String::deserialize(d)?;
+    match raw.strip_prefix("env:") {
+        Some(name) => std::env::var(name)
+            .map(Secret)
+            .map_err(|_| serde::de::Error::custom(format!("environment variable {name} is not set"))),
+        None if raw.is_empty() => Err(serde::de::Error::custom("the secret is empty")),
+        None => Ok(Secret(raw)),
+    }
+}
+
+impl Config {
+    /// Parses config text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Invalid { path: path.into(), message: describe_toml_error(text, &e) })?;
+        if let Some(tg) = &config.channels.telegram {
+            reqwest::Url::parse(&tg.api_url).map_err(|e| ConfigError::Invalid {
+                path: path.into(),
+                message: format!("channels.telegram.api_url `{}` is not a URL: {e}", tg.api_url),
+            })?;
+            if tg.poll_timeout_secs > 15 {
+                return Err(ConfigError::Invalid {
+                    path: path.into(),
+                    message: "channels.telegram.poll_timeout_secs must be 15 or less".into(),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// Loads the file at `path`; a missing file is the default configuration only when
+    /// `required` is false (the platform default path), never for `--config`.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                warn_if_readable_by_others(path, &text);
+                Config::parse(&text, path)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path: path.into(), source }),
+        }
+    }
+}
+
+/// toml's own message already says what is wrong with which key; this puts the line and
+/// the key first so the message reads well on one line of a terminal.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line} (`{snippet}`): {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let holds_secret = text.lines().any(|l| {
+        let l = l.trim_start();
+        (l.starts_with("token") || l.contains("secret")) && !l.contains("\"env:")
+    });
+    if let Ok(meta) = std::fs::metadata(path)
+        && holds_secret
+        && meta.permissions().mode() & 0o044 != 0
+    {
+        tracing::warn!(path = %path.display(), "the config file holds secrets and is readable by others: chmod 600 it");
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_: &Path, _: &str) {}
+
+/// Where this run keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    /// True when the user named the config file: then it must exist.
+    pub config_required: bool,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl Paths {
+    /// The platform directories, overridden by `--config` and `--data-dir`. With
+    /// `--data-dir`, logs go beside the data so a run touches nothing else.
+    pub fn resolve(config: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<Paths> {
+        let project = directories::ProjectDirs::from("", "", "switchboard");
+        let config_file = match (config, &project) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Some(dirs)) => dirs.config_dir().join("config.toml"),
+            (None, None) => anyhow::bail!("no home directory found: pass --config and --data-dir"),
+        };
+        let (data_dir, log_dir) = match (data_dir, &project) {
+            (Some(d), _) => (d.to_path_buf(), d.join("logs")),
+            (None, Some(dirs)) => {
+                let state = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
+                (dirs.data_dir().to_path_buf(), state.join("logs"))
+            }
+            (None, None) => anyhow::bail!("no home directory found: pass --data-dir"),
+        };
+        Ok(Paths { config_file, config_required: config.is_some(), data_dir, log_dir })
+    }
+
+    pub fn store_file(&self) -> PathBuf {
+        self.data_dir.join("switchboard.db")
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.data_dir.join("engine.lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("[ui]\ntheme = \"dark\"\ncolour = \"red\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+        assert!(err.contains("test.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_key_and_line() {
+        let err = parse("[ui]\nmouse = \"yes\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("mouse"), "{err}");
+    }
+
+    #[test]
+    fn missing_env_secret_is_an_error_at_the_key() {
+        let err =
+            parse("[channels.telegram]\ntoken = \"env:SWITCHBOARD_TEST_SURELY_UNSET\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("SWITCHBOARD_TEST_SURELY_UNSET"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = parse("[channels.telegram]\ntoken = \"123:SECRET\"\n").unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert_eq!(config.channels.telegram.unwrap().token.expose(), "123:SECRET");
+    }
+
+    #[test]
+    fn bad_url_is_named() {
+        let err = parse("[channels.telegram]\ntoken = \"t\"\napi_url = \"not a url\"\n").unwrap_err().to_string();
+        assert!(err.contains("channels.telegram.api_url"), "{err}");
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../config.example.toml");
+        let config = parse(&text.replace("env:TELEGRAM_BOT_TOKEN", "123:abc")).unwrap();
+        assert!(config.channels.telegram.is_some());
+    }
+}

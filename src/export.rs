@@ -1,0 +1,214 @@
+//! `switchboard export`: the analyst's and the auditor's view of the store, streamed to
+//! a writer as JSON lines or CSV. Field names and meanings are stable (see the README).
+//! JSON keeps text exactly (control characters are JSON-escaped); CSV, which people open
+//! in terminals and spreadsheets, shows control characters as visible symbols.
+
+use std::io::Write;
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::model::Millis;
+use crate::store::Store;
+use crate::text::sanitize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportKind {
+    Messages,
+    Contacts,
+    Conversations,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+/// One message, as exported.
+#[derive(Debug, Serialize)]
+pub struct MessageRecord {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub channel: String,
+    /// The platform's chat id.
+    pub chat_id: String,
+    /// The platform's user id of the customer (the sender, for inbound messages).
+    pub contact_id: Option<String>,
+    pub direction: String,
+    /// The platform's message id, once known.
+    pub external_id: Option<String>,
+    pub kind: String,
+    pub text: String,
+    pub sent_at: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub author: Option<String>,
+    pub edited_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContactRecord {
+    pub id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub stage: String,
+    /// `channel:external_id` pairs, `;`-separated.
+    pub identities: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConversationRecord {
+    pub id: i64,
+    pub channel: String,
+    pub chat_id: String,
+    pub contact_id: Option<String>,
+    pub title: String,
+    pub is_group: bool,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub last_message_at: Option<String>,
+    pub last_inbound_at: Option<String>,
+    pub unread: i64,
+    pub unanswered: bool,
+}
+
+/// RFC 3339 in UTC with milliseconds.
+pub fn rfc3339(t: Millis) -> String {
+    Utc.timestamp_millis_opt(t).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Writes every row of `kind`; returns how many.
+pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let mut sink = Sink::new(format, out);
+    let conn = store.conn();
+    let n = match kind {
+        ExportKind::Messages => {
+            let mut stmt = conn.prepare(
+                "SELECT m.id, m.conversation_id, c.channel, c.external_chat_id, \
+                   CASE WHEN m.direction = 'in' THEN m.sender_external_id ELSE \
+                     (SELECT i.external_id FROM identities i WHERE i.contact_id = c.contact_id AND i.channel = c.channel LIMIT 1) END, \
+                   m.direction, m.external_id, m.kind, m.body, m.sent_at, m.status, m.error, m.author, m.edited_at \
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                sink.write(&MessageRecord {
+                    id: r.get(0)?,
+                    conversation_id: r.get(1)?,
+                    channel: r.get(2)?,
+                    chat_id: r.get(3)?,
+                    contact_id: r.get(4)?,
+                    direction: r.get(5)?,
+                    external_id: r.get(6)?,
+                    kind: r.get(7)?,
+                    text: sink.text(r.get(8)?),
+                    sent_at: rfc3339(r.get(9)?),
+                    status: r.get(10)?,
+                    error: r.get::<_, Option<String>>(11)?.map(|e| sink.text(e)),
+                    author: r.get::<_, Option<String>>(12)?.map(|a| sink.text(a)),
+                    edited_at: r.get::<_, Option<Millis>>(13)?.map(rfc3339),
+                })?;
+                n += 1;
+            }
+            n
+        }
+        ExportKind::Contacts => {
+            let mut stmt = conn.prepare(
+                "SELECT c.id, c.display_name, c.phone, c.locale, c.stage, \
+                   coalesce((SELECT group_concat(i.channel || ':' || i.external_id, ';') FROM identities i WHERE i.contact_id = c.id), ''), \
+                   c.created_at FROM contacts c ORDER BY c.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                sink.write(&ContactRecord {
+                    id: r.get(0)?,
+                    name: sink.text(r.get(1)?),
+                    phone: r.get(2)?,
+                    locale: r.get(3)?,
+                    stage: r.get(4)?,
+                    identities: r.get(5)?,
+                    created_at: rfc3339(r.get(6)?),
+                })?;
+                n += 1;
+            }
+            n
+        }
+        ExportKind::Conversations => {
+            let mut stmt = conn.prepare(
+                "SELECT v.id, v.channel, v.external_chat_id, \
+                   (SELECT i.external_id FROM identities i WHERE i.contact_id = v.contact_id AND i.channel = v.channel LIMIT 1), \
+                   v.title, v.is_group, v.status, v.assignee, v.last_message_at, v.last_inbound_at, v.unread, v.unanswered \
+                 FROM conversations v ORDER BY v.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let last: Millis = r.get(8)?;
+                sink.write(&ConversationRecord {
+                    id: r.get(0)?,
+                    channel: r.get(1)?,
+                    chat_id: r.get(2)?,
+                    contact_id: r.get(3)?,
+                    title: sink.text(r.get(4)?),
+                    is_group: r.get(5)?,
+                    status: r.get(6)?,
+                    assignee: r.get(7)?,
+                    last_message_at: (last > 0).then(|| rfc3339(last)),
+                    last_inbound_at: r.get::<_, Option<Millis>>(9)?.map(rfc3339),
+                    unread: r.get(10)?,
+                    unanswered: r.get(11)?,
+                })?;
+                n += 1;
+            }
+            n
+        }
+    };
+    sink.finish()?;
+    Ok(n)
+}
+
+enum Sink<'a> {
+    Jsonl(&'a mut dyn Write),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+}
+
+impl<'a> Sink<'a> {
+    fn new(format: Format, out: &'a mut dyn Write) -> Sink<'a> {
+        match format {
+            Format::Jsonl => Sink::Jsonl(out),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+        }
+    }
+
+    /// Customer text as this format carries it.
+    fn text(&self, s: String) -> String {
+        match self {
+            Sink::Jsonl(_) => s,
+            Sink::Csv(_) => sanitize(&s, true),
+        }
+    }
+
+    fn write<T: Serialize>(&mut self, record: &T) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut **out, record)?;
+                out.write_all(b"\n")?;
+            }
+            Sink::Csv(w) => w.serialize(record)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Jsonl(out) => out.flush()?,
+            Sink::Csv(mut w) => w.flush()?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,370 @@
+//! The keymap: key strings such as `ctrl-s` or `alt-enter` resolve, per focused pane, to
+//! named `Command`s. Defaults are built in; `[keys.<context>]` in the config replaces the
+//! keys of a command. The help overlay and the status-bar hints are read from here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::config::KeyList;
+
+/// Where a key is pressed. `Global` keys work everywhere unless the pane binds the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Context {
+    Global,
+    List,
+    Conversation,
+    Composer,
+}
+
+impl Context {
+    pub const ALL: [Context; 4] = [Context::Global, Context::List, Context::Conversation, Context::Composer];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::List => "list",
+            Context::Conversation => "conversation",
+            Context::Composer => "composer",
+        }
+    }
+}
+
+macro_rules! commands {
+    ($($variant:ident = $name:literal, $desc:literal;)*) => {
+        /// Everything a key can ask for.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Command { $($variant),* }
+
+        impl Command {
+            pub const ALL: &'static [Command] = &[$(Command::$variant),*];
+            /// The name used in the config.
+            pub fn name(self) -> &'static str {
+                match self { $(Command::$variant => $name),* }
+            }
+            /// What the help overlay says it does.
+            pub fn describe(self) -> &'static str {
+                match self { $(Command::$variant => $desc),* }
+            }
+        }
+    };
+}
+
+commands! {
+    Quit = "quit", "quit switchboard";
+    Help = "help", "show or hide this help";
+    Suspend = "suspend", "suspend to the shell (fg resumes)";
+    NextPane = "next-pane", "focus the next pane";
+    PrevPane = "prev-pane", "focus the previous pane";
+    Up = "up", "move up";
+    Down = "down", "move down";
+    PageUp = "page-up", "move up a page";
+    PageDown = "page-down", "move down a page";
+    Top = "top", "go to the top";
+    Bottom = "bottom", "go to the bottom";
+    Open = "open", "open the conversation";
+    Back = "back", "go back to the list";
+    Reply = "reply", "write a reply";
+    NextUnanswered = "next-unanswered", "jump to the next unanswered";
+    FilterChannel = "filter-channel", "filter by channel (cycles)";
+    FilterStatus = "filter-status", "filter by status (cycles)";
+    Resolve = "resolve", "mark resolved, or reopen";
+    Send = "send", "send the message";
+    Newline = "newline", "insert a new line";
+}
+
+/// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    code: KeyCodeOrd,
+    mods: u8,
+}
+
+/// `KeyCode` is not `Ord`; this is the part of it a keymap needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum KeyCodeOrd {
+    Char(char),
+    F(u8),
+    Named(u8),
+}
+
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("space", KeyCode::Char(' ')),
+];
+
+const CTRL: u8 = 1;
+const ALT: u8 = 2;
+const SHIFT: u8 = 4;
+
+impl Key {
+    /// The key of a terminal event, or None for keys a keymap cannot name.
+    pub fn from_event(ev: &KeyEvent) -> Option<Key> {
+        let mut mods = 0;
+        if ev.modifiers.contains(KeyModifiers::CONTROL) {
+            mods |= CTRL;
+        }
+        if ev.modifiers.contains(KeyModifiers::ALT) {
+            mods |= ALT;
+        }
+        let code = match ev.code {
+            // Shift is already in the character itself (`G`, `?`).
+            KeyCode::Char(c) => KeyCodeOrd::Char(if mods & CTRL != 0 { c.to_ascii_lowercase() } else { c }),
+            KeyCode::F(n) => KeyCodeOrd::F(n),
+            KeyCode::BackTab => KeyCodeOrd::Named(named_index(KeyCode::BackTab)?),
+            other => {
+                if ev.modifiers.contains(KeyModifiers::SHIFT) {
+                    mods |= SHIFT;
+                }
+                KeyCodeOrd::Named(named_index(other)?)
+            }
+        };
+        Some(Key { code, mods })
+    }
+
+    /// Parses `ctrl-s`, `alt-enter`, `shift-up`, `f1`, `G`, `?`, `pagedown`.
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let mut mods = 0;
+        let mut rest = s;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (flag, len) = if lower.starts_with("ctrl-") {
+                (CTRL, 5)
+            } else if lower.starts_with("alt-") {
+                (ALT, 4)
+            } else if lower.starts_with("shift-") && rest.len() > 6 {
+                (SHIFT, 6)
+            } else {
+                break;
+            };
+            mods |= flag;
+            rest = &rest[len..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                let c = if mods & SHIFT != 0 { c.to_ascii_uppercase() } else { c };
+                mods &= !SHIFT;
+                KeyCodeOrd::Char(if mods & CTRL != 0 { c.to_ascii_lowercase() } else { c })
+            }
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                    KeyCodeOrd::F(n)
+                } else if let Some(i) = NAMED.iter().position(|(name, _)| *name == lower) {
+                    if NAMED[i].1 == KeyCode::Char(' ') { KeyCodeOrd::Char(' ') } else { KeyCodeOrd::Named(i as u8) }
+                } else {
+                    return Err(format!("`{s}` is not a key (try `ctrl-s`, `alt-enter`, `f1`, `pagedown`, `G`)"));
+                }
+            }
+        };
+        Ok(Key { code, mods })
+    }
+}
+
+fn named_index(code: KeyCode) -> Option<u8> {
+    NAMED.iter().position(|(_, c)| *c == code).map(|i| i as u8)
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods & CTRL != 0 {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods & ALT != 0 {
+            f.write_str("Alt-")?;
+        }
+        if self.mods & SHIFT != 0 {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCodeOrd::Char(' ') => f.write_str("Space"),
+            KeyCodeOrd::Char(c) => write!(f, "{c}"),
+            KeyCodeOrd::F(n) => write!(f, "F{n}"),
+            KeyCodeOrd::Named(i) => {
+                let name = NAMED[i as usize].0;
+                let pretty = match name {
+                    "pageup" => "PgUp",
+                    "pagedown" => "PgDn",
+                    "backtab" => "Shift-Tab",
+                    "up" => "↑",
+                    "down" => "↓",
+                    "left" => "←",
+                    "right" => "→",
+                    _ => "",
+                };
+                if pretty.is_empty() {
+                    let mut c = name.chars();
+                    let first = c.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+                    write!(f, "{first}{}", c.as_str())
+                } else {
+                    f.write_str(pretty)
+                }
+            }
+        }
+    }
+}
+
+/// The built-in bindings, by context.
+fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
+    use Command::*;
+    use Context::*;
+    vec![
+        (Global, Quit, &["ctrl-c"]),
+        (Global, Help, &["f1"]),
+        (Global, Suspend, &["ctrl-z"]),
+        (Global, NextPane, &["tab"]),
+        (Global, PrevPane, &["backtab"]),
+        (List, Open, &["enter", "l", "right"]),
+        (List, Up, &["up", "k"]),
+        (List, Down, &["down", "j"]),
+        (List, PageUp, &["pageup", "ctrl-b"]),
+        (List, PageDown, &["pagedown", "ctrl-f"]),
+        (List, Top, &["g", "home"]),
+        (List, Bottom, &["G", "end"]),
+        (List, Reply, &["r", "i"]),
+        (List, NextUnanswered, &["n"]),
+        (List, FilterChannel, &["c"]),
+        (List, FilterStatus, &["s"]),
+        (List, Resolve, &["x"]),
+        (List, Help, &["?"]),
+        (List, Quit, &["q"]),
+        (Conversation, Up, &["up", "k"]),
+        (Conversation, Down, &["down", "j"]),
+        (Conversation, PageUp, &["pageup", "ctrl-b"]),
+        (Conversation, PageDown, &["pagedown", "ctrl-f"]),
+        (Conversation, Top, &["g", "home"]),
+        (Conversation, Bottom, &["G", "end"]),
+        (Conversation, Reply, &["r", "i", "enter"]),
+        (Conversation, Back, &["esc", "h", "left"]),
+        (Conversation, NextUnanswered, &["n"]),
+        (Conversation, Resolve, &["x"]),
+        (Conversation, Help, &["?"]),
+        (Conversation, Quit, &["q"]),
+        (Composer, Send, &["enter"]),
+        (Composer, Newline, &["alt-enter"]),
+        (Composer, Back, &["esc"]),
+    ]
+}
+
+/// Key → command, per context, plus the ordered bindings for help and hints.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    lookup: BTreeMap<(Context, Key), Command>,
+    bindings: Vec<(Context, Command, Vec<Key>)>,
+}
+
+impl Keymap {
+    /// The defaults with the config's overrides applied. An override replaces all the
+    /// keys of that command in that context.
+    pub fn new(overrides: &BTreeMap<String, BTreeMap<String, KeyList>>) -> Result<Keymap, String> {
+        let mut bindings: Vec<(Context, Command, Vec<Key>)> = defaults()
+            .into_iter()
+            .map(|(ctx, cmd, keys)| (ctx, cmd, keys.iter().map(|k| Key::parse(k).expect("default key")).collect()))
+            .collect();
+        for (ctx_name, commands) in overrides {
+            let ctx = Context::ALL.into_iter().find(|c| c.name() == ctx_name).ok_or_else(|| {
+                format!("keys.{ctx_name}: unknown context (expected global, list, conversation or composer)")
+            })?;
+            for (cmd_name, keys) in commands {
+                let cmd = Command::ALL.iter().copied().find(|c| c.name() == cmd_name).ok_or_else(|| {
+                    let names: Vec<_> = Command::ALL.iter().map(|c| c.name()).collect();
+                    format!("keys.{ctx_name}.{cmd_name}: unknown command (expected one of {})", names.join(", "))
+                })?;
+                let keys = keys
+                    .keys()
+                    .into_iter()
+                    .map(|k| Key::parse(k).map_err(|e| format!("keys.{ctx_name}.{cmd_name}: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match bindings.iter_mut().find(|(c, m, _)| *c == ctx && *m == cmd) {
+                    Some(b) => b.2 = keys,
+                    None => bindings.push((ctx, cmd, keys)),
+                }
+            }
+        }
+        let mut lookup = BTreeMap::new();
+        for (ctx, cmd, keys) in &bindings {
+            for key in keys {
+                // An override wins over a default bound to the same key in the same context.
+                lookup.insert((*ctx, *key), *cmd);
+            }
+        }
+        Ok(Keymap { lookup, bindings })
+    }
+
+    /// The command of `key` in `ctx`, falling back to the global bindings.
+    pub fn resolve(&self, ctx: Context, key: &KeyEvent) -> Option<Command> {
+        let key = Key::from_event(key)?;
+        self.lookup.get(&(ctx, key)).or_else(|| self.lookup.get(&(Context::Global, key))).copied()
+    }
+
+    /// The keys bound to `cmd` in `ctx`, for hints.
+    pub fn keys_for(&self, ctx: Context, cmd: Command) -> &[Key] {
+        self.bindings.iter().find(|(c, m, _)| *c == ctx && *m == cmd).map(|(_, _, k)| k.as_slice()).unwrap_or(&[])
+    }
+
+    /// Every binding in display order.
+    pub fn bindings(&self) -> &[(Context, Command, Vec<Key>)] {
+        &self.bindings
+    }
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::new(&BTreeMap::new()).expect("default keymap")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn defaults_resolve_per_context_with_global_fallback() {
+        let km = Keymap::default();
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Enter, KeyModifiers::NONE)), Some(Command::Send));
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Enter, KeyModifiers::ALT)), Some(Command::Newline));
+        assert_eq!(km.resolve(Context::List, &ev(KeyCode::Enter, KeyModifiers::NONE)), Some(Command::Open));
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
+        assert_eq!(km.resolve(Context::List, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::Bottom));
+    }
+
+    #[test]
+    fn overrides_replace_a_commands_keys() {
+        let toml = "[composer]\nsend = \"ctrl-s\"\nnewline = [\"enter\"]\n";
+        let overrides: BTreeMap<String, BTreeMap<String, KeyList>> = toml::from_str(toml).unwrap();
+        let km = Keymap::new(&overrides).unwrap();
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Command::Send));
+        assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Enter, KeyModifiers::NONE)), Some(Command::Newline));
+        assert_eq!(km.keys_for(Context::Composer, Command::Send)[0].to_string(), "Ctrl-s");
+    }
+
+    #[test]
+    fn bad_overrides_say_where() {
+        let toml = "[composer]\nsned = \"ctrl-s\"\n";
+        let overrides: BTreeMap<String, BTreeMap<String, KeyList>> = toml::from_str(toml).unwrap();
+        assert!(Keymap::new(&overrides).unwrap_err().contains("keys.composer.sned"));
+        let toml = "[composer]\nsend = \"ctrl-\"\n";
+        let overrides: BTreeMap<String, BTreeMap<String, KeyList>> = toml::from_str(toml).unwrap();
+        assert!(Keymap::new(&overrides).unwrap_err().contains("keys.composer.send"));
+    }
+}

@@ -1,0 +1,17 @@
+//! switchboard: a terminal console in which a business talks to its customers over
+//! messengers, with one local SQLite store as the single source of truth.
+
+pub mod app;
+pub mod channels;
+pub mod cli;
+pub mod config;
+pub mod export;
+pub mod keymap;
+pub mod logging;
+pub mod model;
+pub mod sandbox;
+pub mod store;
+pub mod sync;
+pub mod text;
+pub mod theme;
+pub mod ui;

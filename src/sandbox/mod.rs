@@ -1,0 +1,42 @@
+//! The sandbox: loopback emulators of the messenger APIs with scripted customers. `--demo`
+//! and the tests both use it, so both go through the real adapters over real HTTP.
+
+pub mod customers;
+pub mod seed;
+pub mod telegram;
+
+pub use customers::Customer;
+pub use telegram::{EmulatorOptions, SentMessage, TelegramEmulator};
+
+/// A small deterministic generator (xorshift64*): the demo and the tests need repeatable
+/// variety, not cryptographic randomness.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}

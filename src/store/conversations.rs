@@ -1,0 +1,129 @@
+//! Conversations: the list the agent works through, read a page at a time in attention
+//! order (unanswered first, then most recent), and the agent's changes to them.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError};
+use crate::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, Millis};
+
+/// One line of the conversation list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    pub channel: ChannelKind,
+    pub external_chat_id: String,
+    pub contact_id: Option<ContactId>,
+    pub is_group: bool,
+    pub title: String,
+    pub status: ConversationStatus,
+    pub last_message_at: Millis,
+    pub last_inbound_at: Option<Millis>,
+    pub last_preview: String,
+    pub unread: i64,
+    pub unanswered: bool,
+}
+
+impl ConversationRow {
+    /// Where the next page of the list starts.
+    pub fn key(&self) -> ListKey {
+        ListKey { unanswered: self.unanswered, last_message_at: self.last_message_at, id: self.id }
+    }
+}
+
+/// A position in the attention order, for keyset pagination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListKey {
+    pub unanswered: bool,
+    pub last_message_at: Millis,
+    pub id: ConversationId,
+}
+
+/// Which conversations the list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConversationFilter {
+    pub channel: Option<ChannelKind>,
+    pub status: Option<ConversationStatus>,
+}
+
+const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, title, status, last_message_at, \
+     last_inbound_at, last_preview, unread, unanswered";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+    let text_enum = |i: usize, e: crate::model::UnknownValue| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    Ok(ConversationRow {
+        id: r.get(0)?,
+        channel: r.get::<_, String>(1)?.parse().map_err(|e| text_enum(1, e))?,
+        external_chat_id: r.get(2)?,
+        contact_id: r.get(3)?,
+        is_group: r.get(4)?,
+        title: r.get(5)?,
+        status: r.get::<_, String>(6)?.parse().map_err(|e| text_enum(6, e))?,
+        last_message_at: r.get(7)?,
+        last_inbound_at: r.get(8)?,
+        last_preview: r.get(9)?,
+        unread: r.get(10)?,
+        unanswered: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// A page of the list in attention order, starting after `after` (or at the top).
+    pub fn conversations_page(
+        &self,
+        filter: ConversationFilter,
+        after: Option<ListKey>,
+        limit: usize,
+    ) -> Result<Vec<ConversationRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations \
+             WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
+               AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
+             ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT ?6"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                filter.channel.map(ChannelKind::as_str),
+                filter.status.map(ConversationStatus::as_str),
+                after.map(|k| k.unanswered),
+                after.map(|k| k.last_message_at),
+                after.map(|k| k.id),
+                limit as i64,
+            ],
+            from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn conversation(&self, id: ConversationId) -> Result<ConversationRow> {
+        let sql = format!("SELECT {COLUMNS} FROM conversations WHERE id = ?1");
+        self.conn
+            .query_row(&sql, [id], from_row)
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("conversation {id} does not exist")))
+    }
+
+    pub fn find_conversation(&self, channel: ChannelKind, chat_id: &str) -> Result<Option<ConversationId>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM conversations WHERE channel = ?1 AND external_chat_id = ?2",
+                params![channel.as_str(), chat_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The agent has seen everything in the conversation.
+    pub fn mark_read(&self, id: ConversationId) -> Result<()> {
+        self.conn.execute("UPDATE conversations SET unread = 0 WHERE id = ?1 AND unread <> 0", [id])?;
+        Ok(())
+    }
+
+    pub fn set_status(&self, id: ConversationId, status: ConversationStatus) -> Result<()> {
+        self.conn.execute("UPDATE conversations SET status = ?2 WHERE id = ?1", params![id, status.as_str()])?;
+        Ok(())
+    }
+}

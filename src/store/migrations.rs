@@ -1,0 +1,28 @@
+//! Versioned schema migrations, embedded in the binary and applied in order, each in its
+//! own transaction; `PRAGMA user_version` records the last one applied.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// Every migration, in order. Version N is the N-th entry. Never edit one that shipped:
+/// add a new one.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_init.sql")];
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { path: path.into(), found, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction().map_err(|source| StoreError::Migration { version, source })?;
+        tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, source })?;
+        tx.pragma_update(None, "user_version", version).map_err(|source| StoreError::Migration { version, source })?;
+        tx.commit().map_err(|source| StoreError::Migration { version, source })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The store: one SQLite file, the single source of truth. `Store` owns one connection;
+//! every process and task that touches the store opens its own (WAL lets readers and one
+//! writer work at once). The queries live in one file per table group.
+
+mod conversations;
+mod ingest;
+mod messages;
+mod migrations;
+mod outbox;
+
+pub use conversations::{ConversationFilter, ConversationRow, ListKey};
+pub use ingest::{IngestReport, OutboundRecord};
+pub use messages::{MessageKey, MessageRow};
+pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// Why the store could not do what was asked. Each variant reads as a sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("the store at {path} was written by a newer switchboard (schema {found}, this build knows {known})")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("migration {version} failed: {source}")]
+    Migration { version: i64, source: rusqlite::Error },
+    #[error("the disk is full: nothing was changed ({0})")]
+    DiskFull(rusqlite::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("store error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull(e),
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One connection to the store, with the schema migrated to the current version.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.into(), source })?;
+        // WAL so consoles can read while the engine writes; a generous busy timeout so
+        // several processes on one store wait for each other instead of failing.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| StoreError::Open { path: path.into(), source })?;
+        Self::configure(conn, path)
+    }
+
+    /// A private store in memory, with the real migrations: for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        Self::configure(conn, Path::new(":memory:"))
+    }
+
+    fn configure(conn: Connection, path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open { path: path.into(), source };
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        let mut store = Store { conn };
+        migrations::migrate(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    /// Changes whenever another connection commits: the cheap way a console notices
+    /// what the engine or another console wrote.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    /// The connection, for the batch tools (export) that stream their own queries.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A per-channel cursor such as the Telegram update offset.
+    pub fn sync_value(&self, channel: &str, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM sync_state WHERE channel = ?1 AND key = ?2", [channel, key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// How many rows a table has; for tests and the demo seed check.
+    pub fn count(&self, table: &str) -> Result<i64> {
+        // The table name cannot be bound; only names from this fixed list are accepted.
+        const TABLES: [&str; 6] = ["contacts", "conversations", "messages", "outbox", "message_events", "identities"];
+        let table = TABLES
+            .into_iter()
+            .find(|t| *t == table)
+            .ok_or_else(|| StoreError::NotFound(format!("no table named {table}")))?;
+        Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    }
+}
+
+/// A store connection shared by the tasks of one component (the engine's sender, a
+/// console). Every call runs on the blocking pool, so SQLite never stalls the async loop.
+#[derive(Clone)]
+pub struct SharedStore(std::sync::Arc<std::sync::Mutex<Store>>);
+
+impl SharedStore {
+    pub fn new(store: Store) -> SharedStore {
+        SharedStore(std::sync::Arc::new(std::sync::Mutex::new(store)))
+    }
+
+    pub async fn run<T, F>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> T + Send + 'static,
+    {
+        let store = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock leaves the connection usable: SQLite rolled
+            // back whatever transaction was open.
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .expect("a store task panicked")
+    }
+}

@@ -1,0 +1,208 @@
+//! The outbox: an outbound message is a row (status `queued`) before any network call.
+//! `enqueue` writes the message and its outbox row in one transaction; the sender claims
+//! due rows, and marks them sent, reschedules them, or fails them with a reason.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError};
+use crate::model::{ChannelKind, ConversationId, MessageId, Millis, now_ms};
+
+/// Replies to customers go before campaign messages.
+pub const PRIORITY_REPLY: i64 = 10;
+pub const PRIORITY_CAMPAIGN: i64 = 0;
+
+/// One message the sender has to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+    pub channel: ChannelKind,
+    pub chat_id: String,
+    pub is_group: bool,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Where a scripted send goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendTarget {
+    pub channel: ChannelKind,
+    pub chat_id: String,
+}
+
+impl Store {
+    /// Writes an outbound message and its outbox row; it shows at once as queued.
+    pub fn enqueue(
+        &mut self,
+        conversation: ConversationId,
+        text: &str,
+        author: &str,
+        priority: i64,
+    ) -> Result<MessageId> {
+        let now = now_ms();
+        let tx = self.conn.transaction()?;
+        let (channel, chat_id): (String, String) = tx
+            .query_row("SELECT channel, external_chat_id FROM conversations WHERE id = ?1", [conversation], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation} does not exist")))?;
+        tx.execute(
+            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, author, created_at) \
+             VALUES (?1, 'out', 'text', ?2, ?3, 'queued', ?4, ?3)",
+            params![conversation, text, now, author],
+        )?;
+        let id = MessageId(tx.last_insert_rowid());
+        tx.execute(
+            "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, channel, chat_id, priority, now],
+        )?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)",
+            params![id, now],
+        )?;
+        tx.execute(
+            "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
+               last_preview = ?3, unanswered = 0, unread = 0 WHERE id = ?1",
+            params![conversation, now, super::ingest::preview(text)],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Enqueues to a chat by its platform id, creating the conversation if this is the
+    /// first message to it (a script notifying a customer, say).
+    pub fn enqueue_to_chat(
+        &mut self,
+        target: &SendTarget,
+        text: &str,
+        author: &str,
+    ) -> Result<(ConversationId, MessageId)> {
+        let conversation = match self.find_conversation(target.channel, &target.chat_id)? {
+            Some(id) => id,
+            None => {
+                self.conn.execute(
+                    "INSERT INTO conversations(channel, external_chat_id, title, created_at) VALUES (?1, ?2, ?2, ?3)",
+                    params![target.channel.as_str(), target.chat_id, now_ms()],
+                )?;
+                ConversationId(self.conn.last_insert_rowid())
+            }
+        };
+        let message = self.enqueue(conversation, text, author, PRIORITY_REPLY)?;
+        Ok((conversation, message))
+    }
+
+    /// Queued messages of `channel` due by `now`, most urgent first.
+    pub fn outbox_due(&self, channel: ChannelKind, now: Millis, limit: usize) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.message_id, m.conversation_id, o.chat_id, c.is_group, m.body, o.attempts \
+             FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = m.conversation_id \
+             WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND m.status = 'queued' \
+             ORDER BY o.priority DESC, o.next_attempt_at, o.message_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![channel.as_str(), now, limit as i64], |r| {
+            Ok(OutboxItem {
+                message_id: r.get(0)?,
+                conversation_id: r.get(1)?,
+                channel,
+                chat_id: r.get(2)?,
+                is_group: r.get(3)?,
+                body: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// When the next queued message of `channel` falls due, if any.
+    pub fn outbox_next_due(&self, channel: ChannelKind) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row(
+            "SELECT min(o.next_attempt_at) FROM outbox o JOIN messages m ON m.id = o.message_id \
+             WHERE o.channel = ?1 AND m.status = 'queued'",
+            [channel.as_str()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The sender is about to call the platform.
+    pub fn mark_sending(&mut self, id: MessageId) -> Result<()> {
+        self.set_message_status(id, "sending")
+    }
+
+    /// The platform accepted the message.
+    pub fn mark_sent(&mut self, id: MessageId, external_id: Option<&str>, at: Millis) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE messages SET status = 'sent', error = NULL WHERE id = ?1", [id])?;
+        if let Some(ext) = external_id {
+            // A platform id already taken in this chat (never expected) is not worth
+            // failing a delivered message over: the message simply keeps no id.
+            tx.execute("UPDATE OR IGNORE messages SET external_id = ?2 WHERE id = ?1", params![id, ext])?;
+        }
+        tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'sent', ?2)",
+            params![id, at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A passing failure: try again at `at`. The reason shows on the message meanwhile.
+    pub fn retry_later(&mut self, id: MessageId, at: Millis, reason: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE message_id = ?1",
+            params![id, at, reason],
+        )?;
+        tx.execute("UPDATE messages SET status = 'queued', error = ?2 WHERE id = ?1", params![id, reason])?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'retry', 'queued', ?2, ?3)",
+            params![id, reason, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A permanent failure: the message shows it with its reason and leaves the outbox.
+    pub fn fail(&mut self, id: MessageId, reason: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![id, reason])?;
+        tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'status', 'failed', ?2, ?3)",
+            params![id, reason, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// After a crash, messages caught mid-request go back to the queue. The platform may
+    /// or may not have received that one request, so the event says so.
+    pub fn recover_interrupted(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) \
+             SELECT m.id, 'retry', 'queued', 'interrupted while sending; sent again', ?1 \
+             FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.status = 'sending'",
+            [now],
+        )?;
+        let n = tx.execute(
+            "UPDATE messages SET status = 'queued' WHERE status = 'sending' AND id IN (SELECT message_id FROM outbox)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn set_message_status(&mut self, id: MessageId, status: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE messages SET status = ?2, error = NULL WHERE id = ?1", params![id, status])?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', ?2, ?3)",
+            params![id, status, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}

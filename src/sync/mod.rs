@@ -1,0 +1,126 @@
+//! The sync engine: for each configured channel a receiver (the Telegram poller) and an
+//! outbox sender, all writing to the store through their own connections. One engine per
+//! store, guarded by `EngineLock`; it runs inside a console or headless (`serve`).
+
+mod lock;
+mod outbox;
+mod poller;
+mod ratelimit;
+
+pub use lock::EngineLock;
+pub use ratelimit::Pacer;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::channels::Channel;
+use crate::model::{ChannelKind, Millis, now_ms};
+use crate::store::{SharedStore, Store, StoreError};
+
+/// How a channel is doing, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelState {
+    Starting,
+    /// Working; the text says how (`polling`).
+    Ok(String),
+    /// A passing problem; it is being retried.
+    Retrying(String),
+    /// Unusable until the configuration is fixed (a rejected token).
+    Down(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelStatus {
+    pub state: ChannelState,
+    pub last_error: Option<(Millis, String)>,
+}
+
+pub type StatusMap = BTreeMap<ChannelKind, ChannelStatus>;
+
+/// Where the engine's tasks report how each channel is doing.
+#[derive(Clone)]
+pub struct StatusBoard(Arc<watch::Sender<StatusMap>>);
+
+impl StatusBoard {
+    fn new(kinds: impl IntoIterator<Item = ChannelKind>) -> StatusBoard {
+        let map =
+            kinds.into_iter().map(|k| (k, ChannelStatus { state: ChannelState::Starting, last_error: None })).collect();
+        StatusBoard(Arc::new(watch::channel(map).0))
+    }
+
+    pub fn set(&self, kind: ChannelKind, state: ChannelState) {
+        self.0.send_if_modified(|map| {
+            let entry = map.entry(kind).or_insert(ChannelStatus { state: ChannelState::Starting, last_error: None });
+            let changed = entry.state != state;
+            if let ChannelState::Retrying(e) | ChannelState::Down(e) = &state {
+                entry.last_error = Some((now_ms(), e.clone()));
+            }
+            entry.state = state;
+            changed
+        });
+    }
+
+    pub fn error(&self, kind: ChannelKind, message: String) {
+        self.0.send_modify(|map| {
+            if let Some(entry) = map.get_mut(&kind) {
+                entry.last_error = Some((now_ms(), message));
+            }
+        });
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<StatusMap> {
+        self.0.subscribe()
+    }
+}
+
+/// A running engine. Dropping it stops its tasks and releases the lock.
+pub struct Engine {
+    _lock: EngineLock,
+    tasks: Vec<JoinHandle<()>>,
+    status: StatusBoard,
+    wake: Arc<Notify>,
+}
+
+impl Engine {
+    /// Starts a receiver and a sender for every channel. Each task opens its own store
+    /// connection. Must be called inside a tokio runtime.
+    pub fn start(lock: EngineLock, store_path: &Path, channels: Vec<Channel>) -> Result<Engine, StoreError> {
+        let status = StatusBoard::new(channels.iter().map(Channel::kind));
+        let wake = Arc::new(Notify::new());
+        let mut tasks = Vec::new();
+        for channel in channels {
+            let sender_store = SharedStore::new(Store::open(store_path)?);
+            tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
+            match channel {
+                Channel::Telegram(tg) => {
+                    let store = SharedStore::new(Store::open(store_path)?);
+                    tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
+                }
+            }
+        }
+        tracing::info!(pid = std::process::id(), "engine started");
+        Ok(Engine { _lock: lock, tasks, status, wake })
+    }
+
+    pub fn status(&self) -> watch::Receiver<StatusMap> {
+        self.status.subscribe()
+    }
+
+    /// Notifying this makes the senders look at the outbox now rather than at their
+    /// next poll (something was just enqueued in this process).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

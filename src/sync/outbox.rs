@@ -1,0 +1,140 @@
+//! The outbox sender of one channel: claims due rows, paces them under the channel's
+//! limits, sends a few at a time (never two to one chat at once, so a chat's messages
+//! keep their order), and records the outcome: sent, retry later, or failed with a reason.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::time::Instant;
+
+use super::{ChannelState, Pacer, StatusBoard};
+use crate::channels::{Channel, SendError};
+use crate::model::now_ms;
+use crate::store::{OutboxItem, SharedStore};
+
+/// Sends in flight at once, per channel.
+const CONCURRENCY: usize = 16;
+/// How often the sender looks for rows other processes enqueued.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+/// A message still failing after this many tries fails for good.
+pub const MAX_ATTEMPTS: i64 = 12;
+
+struct Outcome {
+    chat: String,
+    hold_until: Option<Instant>,
+}
+
+pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake: Arc<Notify>) {
+    let kind = channel.kind();
+    match store.run(|s| s.recover_interrupted()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(channel = %kind, n, "messages interrupted mid-send by a crash are queued again"),
+        Err(e) => tracing::error!(channel = %kind, error = %e, "cannot recover interrupted sends"),
+    }
+    let mut pacer = Pacer::new(channel.rate_profile(), Instant::now());
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
+    loop {
+        let due = match store.run(move |s| s.outbox_due(kind, now_ms(), 256)).await {
+            Ok(due) => due,
+            Err(e) => {
+                status.error(kind, format!("cannot read the outbox: {e}"));
+                Vec::new()
+            }
+        };
+        let mut next_wake = Instant::now() + IDLE_POLL;
+        for item in due {
+            if in_flight.contains(&item.chat_id) {
+                continue;
+            }
+            let now = Instant::now();
+            let ready = pacer.ready_at(&item.chat_id);
+            if ready > now {
+                next_wake = next_wake.min(ready);
+                continue;
+            }
+            let Ok(permit) = permits.clone().try_acquire_owned() else { break };
+            let id = item.message_id;
+            if let Err(e) = store.run(move |s| s.mark_sending(id)).await {
+                status.error(kind, format!("cannot update the outbox: {e}"));
+                continue;
+            }
+            pacer.record(&item.chat_id, item.is_group, now);
+            in_flight.insert(item.chat_id.clone());
+            let (channel, store, status, done) = (channel.clone(), store.clone(), status.clone(), done_tx.clone());
+            tokio::spawn(async move {
+                let outcome = deliver(&channel, &store, &status, item).await;
+                let _ = done.send(outcome);
+                drop(permit);
+            });
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep_until(next_wake) => {}
+            Some(first) = done_rx.recv() => {
+                let mut outcomes = vec![first];
+                while let Ok(o) = done_rx.try_recv() {
+                    outcomes.push(o);
+                }
+                for o in outcomes {
+                    in_flight.remove(&o.chat);
+                    if let Some(until) = o.hold_until {
+                        pacer.hold(&o.chat, until);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends one message and records what happened to it.
+async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, item: OutboxItem) -> Outcome {
+    let kind = channel.kind();
+    let id = item.message_id;
+    let result = channel.send(&item).await;
+    let mut hold_until = None;
+    let recorded = match result {
+        Ok(sent) => {
+            if matches!(status.subscribe().borrow().get(&kind).map(|s| &s.state), Some(ChannelState::Down(_))) {
+                status.set(kind, ChannelState::Ok("sending".into()));
+            }
+            store.run(move |s| s.mark_sent(id, sent.external_id.as_deref(), sent.at)).await
+        }
+        Err(SendError::Permanent(reason)) => {
+            tracing::info!(channel = %kind, message = %id, %reason, "send failed for good");
+            store.run(move |s| s.fail(id, &reason)).await
+        }
+        Err(SendError::Retry { after, reason }) => {
+            let attempts = item.attempts + 1;
+            if attempts >= MAX_ATTEMPTS {
+                let reason = format!("gave up after {attempts} tries: {reason}");
+                store.run(move |s| s.fail(id, &reason)).await
+            } else {
+                let wait = after.unwrap_or_else(|| backoff(attempts));
+                if let Some(after) = after {
+                    hold_until = Some(Instant::now() + after);
+                }
+                status.error(kind, format!("retrying a send: {reason}"));
+                let at = now_ms() + wait.as_millis() as i64;
+                store.run(move |s| s.retry_later(id, at, &reason)).await
+            }
+        }
+        Err(SendError::ChannelDown(reason)) => {
+            status.set(kind, ChannelState::Down(reason.clone()));
+            let at = now_ms() + 30_000;
+            store.run(move |s| s.retry_later(id, at, &reason)).await
+        }
+    };
+    if let Err(e) = recorded {
+        status.error(kind, format!("cannot record a send: {e}"));
+    }
+    Outcome { chat: item.chat_id, hold_until }
+}
+
+/// 2 s, 4 s, 8 s … up to 5 minutes.
+fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs((1u64 << attempts.clamp(1, 9)).min(300))
+}

@@ -1,0 +1,71 @@
+//! The Telegram long-poll loop. The offset is stored in the same transaction as the
+//! updates it covers and only then sent back to Telegram (which confirms them), so a
+//! crash at any point redelivers rather than loses, and redelivery stores nothing twice.
+
+use std::time::Duration;
+
+use super::{ChannelState, StatusBoard};
+use crate::channels::SendError;
+use crate::channels::telegram::{self, TelegramChannel};
+use crate::model::{ChannelKind, InboundEvent};
+use crate::store::SharedStore;
+
+const OFFSET_KEY: &str = "offset";
+
+pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: StatusBoard) {
+    let kind = ChannelKind::Telegram;
+    let stored = store.run(move |s| s.sync_value(kind.as_str(), OFFSET_KEY)).await;
+    let mut offset: Option<i32> = stored.ok().flatten().and_then(|v| v.parse().ok());
+    let mut backoff = Backoff::default();
+    loop {
+        let updates = match tg.get_updates(offset).await {
+            Ok(updates) => updates,
+            Err(e) => {
+                let (state, wait) = match telegram::classify(&e) {
+                    SendError::ChannelDown(reason) => (ChannelState::Down(reason), Duration::from_secs(30)),
+                    SendError::Retry { after: Some(after), reason } => (ChannelState::Retrying(reason), after),
+                    other => (ChannelState::Retrying(format!("polling failed: {other}")), backoff.next()),
+                };
+                tracing::warn!(channel = %kind, ?state, "getUpdates failed");
+                status.set(kind, state);
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        status.set(kind, ChannelState::Ok("polling".into()));
+        backoff = Backoff::default();
+        let Some(last) = updates.iter().map(|u| u.id.0).max() else { continue };
+        let next = last.saturating_add(1) as i32;
+        let mut events: Vec<InboundEvent> = updates.iter().flat_map(telegram::decode).collect();
+        telegram::refine_times(&mut events, crate::model::now_ms());
+        for event in &events {
+            if let InboundEvent::Unsupported { what, .. } = event {
+                tracing::info!(channel = %kind, what, "update not handled yet; skipped");
+            }
+        }
+        let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
+        match store.run(move |s| s.ingest(&events, cursor)).await {
+            Ok(report) => {
+                tracing::debug!(?report, next, "updates stored");
+                offset = Some(next);
+            }
+            Err(e) => {
+                // Not acknowledged: Telegram hands the same updates back next time.
+                tracing::error!(error = %e, "cannot store updates");
+                status.set(kind, ChannelState::Retrying(format!("cannot store updates: {e}")));
+                tokio::time::sleep(backoff.next()).await;
+            }
+        }
+    }
+}
+
+/// Exponential backoff from 1 s to 30 s.
+#[derive(Debug, Default)]
+pub(super) struct Backoff(u32);
+
+impl Backoff {
+    pub(super) fn next(&mut self) -> Duration {
+        self.0 = (self.0 + 1).min(6);
+        Duration::from_secs((1u64 << (self.0 - 1)).min(30))
+    }
+}

@@ -1,0 +1,131 @@
+//! Customer text is data: this makes it safe to put on a terminal (no control characters
+//! or escape sequences get through) and shapes it for narrow cells.
+
+use unicode_width::UnicodeWidthChar;
+
+/// Replaces every character that could change the terminal with a harmless visible one.
+///
+/// C0 controls become the Unicode "control pictures" (ESC shows as `␛`, a bare CR as
+/// `␍`), DEL becomes `␡`, C1 controls become `¿`, and bidirectional overrides and
+/// isolates are dropped: they are invisible by design and can reorder what the terminal
+/// shows around them. Newlines and tabs are kept only when `keep_newlines` is set (tabs
+/// become spaces).
+pub fn sanitize(input: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '\n' if keep_newlines => out.push('\n'),
+            '\n' => out.push(' '),
+            '\t' => out.push_str("    "),
+            '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
+            '\u{7f}' => out.push('␡'),
+            '\u{80}'..='\u{9f}' => out.push('¿'),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// True when `s` would pass through [`sanitize`] unchanged (a fast path for the renderer).
+pub fn is_clean(s: &str) -> bool {
+    !s.chars().any(
+        |c| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'),
+    )
+}
+
+/// Display width of a string in terminal cells.
+pub fn width(s: &str) -> usize {
+    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+/// Cuts `s` to at most `max` cells, ending with `…` when something was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// Wraps one paragraph (no newlines) at word boundaries into lines of at most `max`
+/// cells; a word wider than a line is cut by characters.
+pub fn wrap(paragraph: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in paragraph.split(' ') {
+        let w = width(word);
+        let sep = usize::from(!line.is_empty());
+        if used + sep + w <= max {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            used += sep + w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > max {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push(c);
+            used += cw;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_become_visible_and_inert() {
+        let s = sanitize("a\x1b[2Jb\x1b]0;title\x07c\rd\u{9b}e\u{202e}f", false);
+        assert_eq!(s, "a␛[2Jb␛]0;title␇c␍d¿ef");
+        assert!(is_clean(&s));
+        assert!(!s.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn keeps_cyrillic_emoji_rtl_and_newlines_on_request() {
+        let s = "Добрый день! 👋\nשלום";
+        assert_eq!(sanitize(s, true), s);
+        assert_eq!(sanitize(s, false), "Добрый день! 👋 שלום");
+    }
+
+    #[test]
+    fn truncates_by_cells() {
+        assert_eq!(truncate("привет мир", 6), "приве…");
+        assert_eq!(truncate("👋👋👋", 4), "👋…");
+        assert_eq!(truncate("ok", 5), "ok");
+    }
+
+    #[test]
+    fn wraps_words_and_cuts_long_ones() {
+        assert_eq!(wrap("один два три", 8), vec!["один два", "три"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+    }
+}

@@ -1,0 +1,39 @@
+//! The composer: a ratatui-textarea inside a frame that says where the text will go.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Paragraph;
+
+use super::pane_block;
+use crate::app::{AppState, Focus};
+use crate::text::sanitize;
+use crate::theme::Styles;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let focused = state.focus == Focus::Composer;
+    let Some(open) = &state.open else {
+        let block = pane_block(" Reply ".into(), focused, styles);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        frame.render_widget(Paragraph::new("Select a conversation to reply.").style(styles.list_preview), inner);
+        return;
+    };
+    let row = &open.row;
+    let title = format!(" To: {} on {} ", sanitize(&row.title, false), channel_name(row.channel));
+    let block =
+        pane_block(String::new(), focused, styles).title(ratatui::text::Span::styled(title, styles.composer_target));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&state.composer, inner);
+}
+
+fn channel_name(channel: crate::model::ChannelKind) -> &'static str {
+    match channel {
+        crate::model::ChannelKind::Telegram => "Telegram",
+        crate::model::ChannelKind::WhatsApp => "WhatsApp",
+        crate::model::ChannelKind::Viber => "Viber",
+    }
+}

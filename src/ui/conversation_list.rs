@@ -1,0 +1,80 @@
+//! The conversation list: two lines per conversation (badge, name, markers and time;
+//! then the last message), unanswered first, the filter in the title.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{badge_style, pane_block, time};
+use crate::app::{AppState, Focus};
+use crate::text::{sanitize, truncate, width};
+use crate::theme::Styles;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+    if area.width == 0 {
+        return;
+    }
+    let list = &state.list;
+    let mut title = format!(" Conversations · {}", state.channel_filter_label());
+    if let Some(status) = list.filter.status {
+        title.push_str(&format!(" · {}", status.as_str()));
+    }
+    title.push(' ');
+    let block = pane_block(title, state.focus == Focus::List, styles);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 4 || inner.height == 0 {
+        return;
+    }
+    if list.rows.is_empty() {
+        let hint = if list.filter.channel.is_some() || list.filter.status.is_some() {
+            "Nothing matches this filter."
+        } else {
+            "No conversations yet. They appear here as customers write."
+        };
+        frame.render_widget(Paragraph::new(hint).style(styles.list_preview).wrap(Default::default()), inner);
+        return;
+    }
+    let w = inner.width as usize;
+    let visible = (inner.height / 2) as usize;
+    let mut lines = Vec::with_capacity(visible * 2);
+    for (i, row) in list.rows.iter().enumerate().skip(list.offset).take(visible) {
+        let selected = i == list.selected;
+        let pick = |style: Style| if selected { styles.list_selected } else { style };
+        let when = time::relative(state.now, row.last_message_at, state.tz);
+        let marker = if row.unanswered { "●" } else { " " };
+        let unread = if row.unread > 0 { format!(" ({})", row.unread.min(999)) } else { String::new() };
+        let badge = row.channel.badge();
+        let group = if row.is_group { "# " } else { "" };
+        // marker, space, badge, space … unread, space, time
+        let fixed = 1 + 1 + width(badge) + 1 + width(&unread) + 1 + width(&when);
+        let name = truncate(&format!("{group}{}", sanitize(&row.title, false)), w.saturating_sub(fixed));
+        let pad = w.saturating_sub(fixed + width(&name));
+        let name_style = if row.unanswered { styles.list_unanswered } else { styles.base };
+        lines.push(Line::from(vec![
+            Span::styled(marker, pick(styles.list_unanswered)),
+            Span::styled(" ", pick(styles.base)),
+            Span::styled(badge, pick(badge_style(styles, row.channel))),
+            Span::styled(" ", pick(styles.base)),
+            Span::styled(name, pick(name_style)),
+            Span::styled(" ".repeat(pad), pick(styles.base)),
+            Span::styled(unread, pick(styles.list_unread)),
+            Span::styled(" ", pick(styles.base)),
+            Span::styled(when, pick(styles.list_time)),
+        ]));
+        let status = match row.status {
+            crate::model::ConversationStatus::Open => String::new(),
+            other => format!("[{}] ", other.as_str()),
+        };
+        let preview = truncate(&format!("{status}{}", sanitize(&row.last_preview, false)), w.saturating_sub(5));
+        let pad = w.saturating_sub(5 + width(&preview));
+        lines.push(Line::from(vec![
+            Span::styled("     ", pick(styles.base)),
+            Span::styled(preview, pick(styles.list_preview)),
+            Span::styled(" ".repeat(pad), pick(styles.base)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,80 @@
+//! Drawing: a pure function of the state. One file per pane; `layout` is shared with
+//! `update`, which needs the same geometry for page sizes and mouse clicks.
+
+mod composer;
+mod conversation;
+mod conversation_list;
+mod help;
+mod status_bar;
+pub mod time;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::app::{AppState, Focus};
+use crate::model::ChannelKind;
+use crate::theme::Styles;
+
+/// Below this width only one pane shows: the list, or the open conversation.
+const NARROW: u16 = 50;
+
+/// Where each pane goes. A pane with no room is an empty rectangle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Panes {
+    pub list: Rect,
+    pub conversation: Rect,
+    pub composer: Rect,
+    pub status: Rect,
+}
+
+pub fn layout(area: Rect, state: &AppState) -> Panes {
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let narrow = area.width < NARROW;
+    let (list, right) = if narrow {
+        if state.focus == Focus::List || state.open.is_none() {
+            (main, Rect::default())
+        } else {
+            (Rect::default(), main)
+        }
+    } else {
+        let list_width = (area.width / 3).clamp(20, 44);
+        let [list, right] = Layout::horizontal([Constraint::Length(list_width), Constraint::Min(1)]).areas(main);
+        (list, right)
+    };
+    // The composer grows with its text, up to a third of the height.
+    let lines = state.composer.lines().len() as u16;
+    let composer_height = (lines + 2).clamp(3, (right.height / 3).max(3));
+    let [conversation, composer] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(composer_height)]).areas(right);
+    Panes { list, conversation, composer, status }
+}
+
+pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
+    let area = frame.area();
+    frame.buffer_mut().set_style(area, styles.base);
+    let panes = layout(area, state);
+    conversation_list::draw(frame, panes.list, state, styles);
+    conversation::draw(frame, panes.conversation, state, styles);
+    composer::draw(frame, panes.composer, state, styles);
+    status_bar::draw(frame, panes.status, state, styles);
+    if state.help {
+        help::draw(frame, area, state, styles);
+    }
+}
+
+fn badge_style(styles: &Styles, channel: ChannelKind) -> ratatui::style::Style {
+    match channel {
+        ChannelKind::Telegram => styles.badge_telegram,
+        ChannelKind::WhatsApp => styles.badge_whatsapp,
+        ChannelKind::Viber => styles.badge_viber,
+    }
+}
+
+fn pane_block<'a>(title: String, focused: bool, styles: &Styles) -> ratatui::widgets::Block<'a> {
+    use ratatui::widgets::{Block, BorderType, Borders};
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(if focused { styles.border_focused } else { styles.border })
+        .title(ratatui::text::Span::styled(title, styles.title))
+}

@@ -1,0 +1,103 @@
+//! The status bar: how each channel's engine is doing (or which process runs it), the
+//! last error or notice, and key hints read from the live keymap.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{AppState, EngineView, Focus};
+use crate::keymap::{Command, Context};
+use crate::sync::ChannelState;
+use crate::text::{truncate, width};
+use crate::theme::Styles;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+    if area.width == 0 {
+        return;
+    }
+    let mut left: Vec<Span<'_>> = vec![Span::styled(" ", styles.bar)];
+    match &state.engine {
+        EngineView::InProcess(map) => {
+            for (kind, status) in map {
+                let (mark, text, style) = match &status.state {
+                    ChannelState::Starting => ("◌", "starting".to_string(), styles.bar_warn),
+                    ChannelState::Ok(how) => ("●", how.clone(), styles.bar_ok),
+                    ChannelState::Retrying(_) => ("▲", "retrying".to_string(), styles.bar_warn),
+                    ChannelState::Down(_) => ("✗", "down".to_string(), styles.bar_error),
+                };
+                left.push(Span::styled(format!("{} {mark} {text} ", kind.badge()), style));
+            }
+        }
+        EngineView::Client { pid } => {
+            let who = pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "another process".into());
+            left.push(Span::styled(format!("◆ client of the engine in {who} "), styles.bar_ok));
+        }
+        EngineView::NoChannels => left.push(Span::styled("no channels configured ", styles.bar_warn)),
+    }
+    let hints = hints(state);
+    let used: usize = left.iter().map(|s| width(&s.content)).sum();
+    let hint_width: usize = hints.iter().map(|(k, d)| width(k) + width(d) + 3).sum();
+    let room = (area.width as usize).saturating_sub(used);
+    // The notice gets the room the hints leave, but never less than a third of the bar.
+    let show_hints = room >= hint_width + area.width as usize / 3 || state.notice.is_none();
+    let notice_room = if show_hints { room.saturating_sub(hint_width) } else { room };
+    if let Some(notice) = &state.notice {
+        let style = if notice.is_error { styles.bar_error } else { styles.bar };
+        left.push(Span::styled(truncate(&format!("│ {} ", notice.text), notice_room), style));
+    }
+    let used: usize = left.iter().map(|s| width(&s.content)).sum();
+    let mut right: Vec<Span<'_>> = Vec::new();
+    if show_hints {
+        let mut spare = (area.width as usize).saturating_sub(used);
+        for (key, desc) in hints {
+            let w = width(&key) + width(desc) + 3;
+            if w > spare {
+                break;
+            }
+            spare -= w;
+            right.push(Span::styled(key, styles.hint_key));
+            right.push(Span::styled(format!(" {desc}  "), styles.bar));
+        }
+    }
+    let right_width: usize = right.iter().map(|s| width(&s.content)).sum();
+    let pad = (area.width as usize).saturating_sub(used + right_width);
+    left.push(Span::styled(" ".repeat(pad), styles.bar));
+    left.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(left)).style(styles.bar), area);
+}
+
+/// The most useful keys for the focused pane, as the keymap binds them now.
+fn hints(state: &AppState) -> Vec<(String, &'static str)> {
+    let (ctx, commands): (Context, &[(Command, &'static str)]) = match state.focus {
+        Focus::List => (
+            Context::List,
+            &[
+                (Command::Open, "open"),
+                (Command::NextUnanswered, "next unanswered"),
+                (Command::FilterChannel, "channel"),
+                (Command::FilterStatus, "status"),
+                (Command::Help, "help"),
+            ],
+        ),
+        Focus::Conversation => (
+            Context::Conversation,
+            &[
+                (Command::Reply, "reply"),
+                (Command::Back, "list"),
+                (Command::Resolve, "resolve"),
+                (Command::Help, "help"),
+            ],
+        ),
+        Focus::Composer => (
+            Context::Composer,
+            &[
+                (Command::Send, "send"),
+                (Command::Newline, "new line"),
+                (Command::Back, "list"),
+                (Command::Help, "help"),
+            ],
+        ),
+    };
+    commands.iter().map(|(cmd, desc)| (state.key_hint(ctx, *cmd), *desc)).collect()
+}

@@ -1,0 +1,177 @@
+//! Screen snapshots with ratatui's TestBackend: what a person sees, cell by cell.
+
+use std::collections::BTreeMap;
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use switchboard::app::{Action, AppState, EngineView, MessageRequest, update};
+use switchboard::keymap::Keymap;
+use switchboard::model::{ChannelKind, ConversationId, DeliveryStatus, Direction, MessageId};
+use switchboard::store::{ConversationRow, MessageRow};
+use switchboard::sync::{ChannelState, ChannelStatus};
+use switchboard::theme::Styles;
+
+/// 2023-11-15 10:00 UTC, a Wednesday.
+const NOW: i64 = 1_700_042_400_000;
+const MIN: i64 = 60_000;
+
+fn state(size: (u16, u16)) -> AppState {
+    let mut s = AppState::new(Keymap::default(), "maria".into(), NOW, FixedOffset::east_opt(0).unwrap(), size);
+    let mut map = BTreeMap::new();
+    map.insert(ChannelKind::Telegram, ChannelStatus { state: ChannelState::Ok("polling".into()), last_error: None });
+    update(&mut s, Action::Engine(EngineView::InProcess(map)));
+    s
+}
+
+fn conversation(id: i64, title: &str, preview: &str, ago_min: i64, unanswered: bool, unread: i64) -> ConversationRow {
+    ConversationRow {
+        id: ConversationId(id),
+        channel: ChannelKind::Telegram,
+        external_chat_id: (5000 + id).to_string(),
+        contact_id: None,
+        is_group: false,
+        title: title.into(),
+        status: switchboard::model::ConversationStatus::Open,
+        last_message_at: NOW - ago_min * MIN,
+        last_inbound_at: None,
+        last_preview: preview.into(),
+        unread,
+        unanswered,
+    }
+}
+
+fn msg(id: i64, dir: Direction, status: DeliveryStatus, body: &str, ago_min: i64) -> MessageRow {
+    MessageRow {
+        id: MessageId(id),
+        direction: dir,
+        kind: "text".into(),
+        body: body.into(),
+        sent_at: NOW - ago_min * MIN,
+        status,
+        error: (status == DeliveryStatus::Failed).then(|| "the customer blocked the bot".to_string()),
+        author: (dir == Direction::Out).then(|| "maria".to_string()),
+        sender_name: (dir == Direction::In).then(|| "Анна Петрова".to_string()),
+        edited_at: None,
+    }
+}
+
+fn with_conversation(size: (u16, u16)) -> AppState {
+    let mut s = state(size);
+    let generation = s.list.generation;
+    let rows = vec![
+        conversation(1, "Анна Петрова", "А можно побыстрее?", 2, true, 2),
+        conversation(2, "Liam Carter", "Thanks a lot! 🙌", 75, false, 0),
+        conversation(3, "Дмитрий Смирнов", "Заказ №4821 до сих пор не пришёл 😕", 60 * 30, false, 0),
+    ];
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    use DeliveryStatus::*;
+    use Direction::*;
+    let messages = vec![
+        msg(1, In, Received, "Здравствуйте! Когда будет доставка моего заказа?", 60 * 24 + 30),
+        msg(2, Out, Read, "Здравствуйте! Сейчас проверю ваш заказ.", 60 * 24 + 20),
+        msg(3, Out, Delivered, "Заказ передан в доставку, курьер позвонит завтра.", 60 * 24 + 19),
+        msg(4, Out, Failed, "Трек-номер: RU123456789", 60 * 24 + 18),
+        msg(5, In, Received, "А можно побыстрее?", 30),
+        msg(6, Out, Sent, "Уточню у курьера 👍", 20),
+        msg(7, Out, Sending, "Он будет у вас до 18:00.", 3),
+        msg(8, Out, Queued, "Добрый день! 👋", 2),
+    ];
+    let request = MessageRequest::Latest { limit: 200 };
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows: messages });
+    s
+}
+
+fn render(state: &AppState) -> Terminal<TestBackend> {
+    let styles = Styles::load("dark", false).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(state.size.0, state.size.1)).unwrap();
+    terminal.draw(|f| switchboard::ui::draw(f, state, &styles)).unwrap();
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn empty_store() {
+    let mut s = state((100, 24));
+    let generation = s.list.generation;
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![] });
+    insta::assert_snapshot!("empty_store", render(&s).backend());
+}
+
+#[test]
+fn open_conversation_with_every_delivery_mark() {
+    let s = with_conversation((110, 30));
+    let terminal = render(&s);
+    let text = screen_text(&terminal);
+    for mark in
+        ["◷ queued", "↻ sending", "✓ sent", "✓✓ delivered", "✓✓ read", "✗ failed", "✗ the customer blocked the bot"]
+    {
+        assert!(text.contains(mark), "missing {mark}:\n{text}");
+    }
+    for separator in ["Yesterday", "Today"] {
+        assert!(text.contains(separator), "missing {separator}");
+    }
+    insta::assert_snapshot!("open_conversation", terminal.backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = with_conversation((110, 34));
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    let terminal = render(&s);
+    let text = screen_text(&terminal);
+    // Every command of every pane is on the screen, with its live keys.
+    for c in switchboard::keymap::Command::ALL {
+        assert!(text.contains(c.describe()), "help lacks `{}`", c.describe());
+    }
+    assert!(text.contains("Alt-Enter") && text.contains("Ctrl-c"));
+    insta::assert_snapshot!("help_overlay", terminal.backend());
+}
+
+#[test]
+fn small_terminal_60x20() {
+    let s = with_conversation((60, 20));
+    insta::assert_snapshot!("small_60x20", render(&s).backend());
+}
+
+#[test]
+fn tiny_and_narrow_terminals_do_not_panic() {
+    for size in [(1, 1), (10, 3), (30, 10), (49, 15), (200, 60)] {
+        let mut s = with_conversation(size);
+        render(&s);
+        update(&mut s, Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        render(&s);
+    }
+}
+
+#[test]
+fn customer_escapes_show_as_text() {
+    let mut s = state((100, 20));
+    let generation = s.list.generation;
+    let hostile = "\x1b[2J\x1b]0;title\x07bare\rcr \u{9b}31m end";
+    let rows = vec![conversation(1, "Evil\x1b[31m Corp", hostile, 1, true, 1)];
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    let messages = vec![msg(1, Direction::In, DeliveryStatus::Received, hostile, 1)];
+    let request = MessageRequest::Latest { limit: 200 };
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows: messages });
+    let terminal = render(&s);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(!cell.symbol().chars().any(|c| c.is_control()), "a control character reached the screen");
+    }
+    let text = screen_text(&terminal);
+    assert!(text.contains("␛[2J␛]0;title␇bare␍cr ¿31m end"), "{text}");
+    assert!(text.contains("Evil␛[31m Corp"));
+}

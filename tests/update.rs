@@ -1,0 +1,288 @@
+//! `update` unit tests: keys in, state and effects out; no terminal, network or database.
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use switchboard::app::state::{MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
+use switchboard::app::{Action, AppState, Effect, Focus, MessageRequest, update};
+use switchboard::keymap::Keymap;
+use switchboard::model::{ChannelKind, ConversationId, ConversationStatus, DeliveryStatus, Direction, MessageId};
+use switchboard::store::{ConversationRow, MessageRow};
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn state() -> AppState {
+    AppState::new(Keymap::default(), "maria".into(), NOW, FixedOffset::east_opt(0).unwrap(), (120, 40))
+}
+
+fn row(id: i64, unanswered: bool) -> ConversationRow {
+    ConversationRow {
+        id: ConversationId(id),
+        channel: ChannelKind::Telegram,
+        external_chat_id: (1000 + id).to_string(),
+        contact_id: None,
+        is_group: false,
+        title: format!("Customer {id}"),
+        status: ConversationStatus::Open,
+        last_message_at: NOW - id * 60_000,
+        last_inbound_at: None,
+        last_preview: "hi".into(),
+        unread: i64::from(unanswered),
+        unanswered,
+    }
+}
+
+fn message(id: i64) -> MessageRow {
+    MessageRow {
+        id: MessageId(id),
+        direction: if id % 2 == 0 { Direction::In } else { Direction::Out },
+        kind: "text".into(),
+        body: format!("message {id}"),
+        sent_at: NOW - 1_000_000 + id * 1000,
+        status: if id % 2 == 0 { DeliveryStatus::Received } else { DeliveryStatus::Sent },
+        error: None,
+        author: None,
+        sender_name: None,
+        edited_at: None,
+    }
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn chr(c: char) -> Action {
+    key(KeyCode::Char(c))
+}
+
+/// A state whose list holds `n` rows (the first `unanswered` of them unanswered), with
+/// the first conversation open and its messages loaded.
+fn loaded(n: i64, unanswered: i64) -> AppState {
+    let mut s = state();
+    let generation = s.list.generation;
+    let rows: Vec<_> = (1..=n).map(|i| row(i, i <= unanswered)).collect();
+    let effects = update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    assert!(matches!(effects[..], [Effect::LoadMessages { .. }]), "{effects:?}");
+    let request = MessageRequest::Latest { limit: MESSAGE_PAGE };
+    let rows = (1..=20).map(message).collect();
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows });
+    s
+}
+
+#[test]
+fn the_first_load_opens_the_top_conversation() {
+    let s = loaded(5, 2);
+    assert_eq!(s.open.as_ref().unwrap().row.id, ConversationId(1));
+    assert_eq!(s.open.as_ref().unwrap().messages.len(), 20);
+    assert_eq!(s.focus, Focus::List);
+}
+
+#[test]
+fn moving_the_selection_opens_that_conversation() {
+    let mut s = loaded(5, 2);
+    let effects = update(&mut s, chr('j'));
+    assert_eq!(s.list.selected, 1);
+    assert_eq!(
+        effects,
+        vec![Effect::LoadMessages {
+            conversation: ConversationId(2),
+            request: MessageRequest::Latest { limit: MESSAGE_PAGE }
+        }]
+    );
+    update(&mut s, key(KeyCode::Up));
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.list.selected, 0, "stops at the top");
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)));
+    assert_eq!(s.list.selected, 4);
+}
+
+#[test]
+fn enter_opens_the_composer_and_marks_read() {
+    let mut s = loaded(3, 1);
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.focus, Focus::Composer);
+    assert_eq!(effects, vec![Effect::MarkRead(ConversationId(1))]);
+}
+
+#[test]
+fn typing_and_enter_enqueues_and_clears() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    for c in "Добрый день! 👋".chars() {
+        update(&mut s, chr(c));
+    }
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    for c in "Second line".chars() {
+        update(&mut s, chr(c));
+    }
+    assert_eq!(s.composer_text(), "Добрый день! 👋\nSecond line");
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::Enqueue {
+            conversation: ConversationId(1),
+            text: "Добрый день! 👋\nSecond line".into(),
+            author: "maria".into()
+        }]
+    );
+    assert_eq!(s.composer_text(), "");
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty(), "an empty composer sends nothing");
+}
+
+#[test]
+fn q_types_in_the_composer_but_quits_from_the_list() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    assert!(update(&mut s, chr('q')).is_empty());
+    assert_eq!(s.composer_text(), "q");
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.focus, Focus::List);
+    assert_eq!(update(&mut s, chr('q')), vec![Effect::Quit]);
+    assert!(s.quit);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    let effects = update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(effects, vec![Effect::Quit]);
+}
+
+#[test]
+fn a_paste_goes_into_the_composer_with_its_line_breaks() {
+    let mut s = loaded(3, 1);
+    update(&mut s, Action::Paste("line one\r\nline two".into()));
+    assert_eq!(s.focus, Focus::Composer);
+    assert_eq!(s.composer_text(), "line one\nline two");
+}
+
+#[test]
+fn next_unanswered_jumps_and_wraps() {
+    let mut s = state();
+    let generation = s.list.generation;
+    let rows = vec![row(1, true), row(2, false), row(3, true), row(4, false)];
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    update(&mut s, chr('n'));
+    assert_eq!(s.list.selected, 2);
+    update(&mut s, chr('n'));
+    assert_eq!(s.list.selected, 0);
+}
+
+#[test]
+fn filters_cycle_and_reload_from_the_top() {
+    let mut s = loaded(3, 1);
+    let effects = update(&mut s, chr('c'));
+    assert_eq!(s.list.filter.channel, Some(ChannelKind::Telegram));
+    assert!(matches!(&effects[..], [Effect::LoadList { after: None, .. }]));
+    assert!(s.list.rows.is_empty() && s.open.is_none());
+    for _ in 0..3 {
+        update(&mut s, chr('c'));
+    }
+    assert_eq!(s.list.filter.channel, None, "back to all channels");
+    update(&mut s, chr('s'));
+    assert_eq!(s.list.filter.status, Some(ConversationStatus::Open));
+}
+
+#[test]
+fn a_late_answer_to_an_old_request_is_dropped() {
+    let mut s = loaded(3, 1);
+    let stale = s.list.generation;
+    update(&mut s, Action::StoreChanged);
+    update(&mut s, Action::ListLoaded { generation: stale, after: None, limit: 100, rows: vec![row(9, false)] });
+    assert_eq!(s.list.rows.len(), 3);
+}
+
+#[test]
+fn the_selection_stays_on_its_conversation_when_the_order_changes() {
+    let mut s = loaded(3, 0);
+    update(&mut s, chr('j'));
+    assert_eq!(s.list.selected_row().unwrap().id, ConversationId(2));
+    let generation = s.list.generation + 1;
+    update(&mut s, Action::StoreChanged);
+    let rows = vec![row(3, true), row(1, false), row(2, false)];
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    assert_eq!(s.list.selected_row().unwrap().id, ConversationId(2));
+}
+
+#[test]
+fn scrolling_up_loads_older_messages_and_keeps_the_anchor() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.focus, Focus::Conversation);
+    let effects = update(&mut s, chr('k'));
+    let view = s.open.as_ref().unwrap();
+    assert_eq!(view.scroll, Scroll::Bottom(18));
+    // Within the margin of the window's start: the next page is asked for.
+    let Some(Effect::LoadMessages { request: MessageRequest::Older { before, limit }, .. }) = effects.last() else {
+        panic!("{effects:?}");
+    };
+    assert_eq!(before.id, MessageId(1));
+    let older = (-199..=0).map(message).collect();
+    update(
+        &mut s,
+        Action::MessagesLoaded {
+            conversation: ConversationId(1),
+            request: MessageRequest::Older { before: *before, limit: *limit },
+            rows: older,
+        },
+    );
+    let view = s.open.as_ref().unwrap();
+    assert_eq!(view.messages.len(), 220);
+    assert_eq!(view.scroll, Scroll::Bottom(218), "the same message stays at the bottom");
+    assert!(!view.at_oldest);
+}
+
+#[test]
+fn the_window_never_grows_past_its_cap() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Tab));
+    for round in 0..8i64 {
+        update(&mut s, chr('k'));
+        let first = s.open.as_ref().unwrap().messages[0].key();
+        let rows = (0..200).map(|i| message(-(round + 1) * 1000 + i)).collect();
+        update(
+            &mut s,
+            Action::MessagesLoaded {
+                conversation: ConversationId(1),
+                request: MessageRequest::Older { before: first, limit: 200 },
+                rows,
+            },
+        );
+    }
+    let view = s.open.as_ref().unwrap();
+    assert_eq!(view.messages.len(), MESSAGE_WINDOW);
+    assert!(!view.at_newest, "the newest end was dropped and will load again");
+}
+
+#[test]
+fn bottom_follows_again() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Tab));
+    update(&mut s, chr('k'));
+    update(&mut s, chr('j'));
+    assert_eq!(s.open.as_ref().unwrap().scroll, Scroll::Follow);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut s = loaded(3, 1);
+    update(&mut s, chr('?'));
+    assert!(s.help);
+    update(&mut s, chr('x'));
+    assert!(!s.help);
+}
+
+#[test]
+fn resolve_toggles_the_open_conversation() {
+    let mut s = loaded(3, 1);
+    assert_eq!(update(&mut s, chr('x')), vec![Effect::SetStatus(ConversationId(1), ConversationStatus::Resolved)]);
+}
+
+#[test]
+fn errors_show_in_the_status_bar_then_expire() {
+    let mut s = loaded(3, 1);
+    update(&mut s, Action::Error("disk \x1b[2J full".into()));
+    assert_eq!(s.notice.as_ref().unwrap().text, "disk ␛[2J full");
+    update(&mut s, Action::Tick(NOW + 60_000));
+    assert!(s.notice.is_none());
+}
