@@ -129,6 +129,23 @@ fn typing_and_enter_enqueues_and_clears() {
 }
 
 #[test]
+fn a_message_arriving_in_the_conversation_in_view_is_read() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    let generation = s.list.generation + 1;
+    update(&mut s, Action::StoreChanged);
+    let rows = vec![row(1, true), row(2, false), row(3, false)];
+    let effects = update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    assert_eq!(effects, vec![Effect::MarkRead(ConversationId(1))]);
+    // From the list, a new message stays unread.
+    update(&mut s, key(KeyCode::Esc));
+    let generation = s.list.generation + 1;
+    update(&mut s, Action::StoreChanged);
+    let rows = vec![row(1, true), row(2, false), row(3, false)];
+    assert!(update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows }).is_empty());
+}
+
+#[test]
 fn q_types_in_the_composer_but_quits_from_the_list() {
     let mut s = loaded(3, 1);
     update(&mut s, key(KeyCode::Enter));

@@ -3,7 +3,7 @@
 //! the order changes underneath.
 
 use super::action::{Effect, MessageRequest};
-use super::state::{AppState, ConversationView, LIST_PAGE, MESSAGE_PAGE};
+use super::state::{AppState, ConversationView, Focus, LIST_PAGE, MESSAGE_PAGE};
 use super::update::notify;
 use crate::keymap::Command;
 use crate::model::{ChannelKind, ConversationStatus};
@@ -123,7 +123,11 @@ pub fn loaded(
     if s.open.is_none() && !s.list.rows.is_empty() {
         return select(s, s.list.selected);
     }
-    Vec::new()
+    // What arrives in the conversation the agent is looking at is read.
+    match &s.open {
+        Some(open) if s.focus != Focus::List && open.row.unread > 0 => vec![Effect::MarkRead(open.id())],
+        _ => Vec::new(),
+    }
 }
 
 pub fn next_unanswered(s: &mut AppState) -> Vec<Effect> {

@@ -43,6 +43,13 @@ impl TelegramChannel {
         RateProfile { overall_per_sec: Some(30.0), per_chat: Duration::from_secs(1), per_group: Duration::from_secs(3) }
     }
 
+    /// Asks Telegram who the bot is: proves the URL and the token work, at once rather
+    /// than after the first long poll. Returns the bot's username.
+    pub async fn check(&self) -> Result<String, RequestError> {
+        let me = self.bot.get_me().await?;
+        Ok(me.username.clone().unwrap_or_else(|| me.first_name.clone()))
+    }
+
     /// One long poll. `offset` is the first update id not yet stored; asking from it
     /// confirms everything before it to Telegram.
     pub async fn get_updates(&self, offset: Option<i32>) -> Result<Vec<Update>, RequestError> {

@@ -20,7 +20,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         let ends_waiting = i % 3 == 0;
         let mut message_id = 0i64;
         for turn in 0..turns {
-            let customer_speaks = turn % 2 == 0 || (turn == turns - 1 && ends_waiting);
+            let customer_speaks = if turn + 1 == turns { ends_waiting } else { turn % 2 == 0 };
             t += (5 + rng.below(90)) as Millis * 60_000;
             if t > now - 60_000 {
                 t = now - 60_000 - rng.below(600) as Millis * 1000;

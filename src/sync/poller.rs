@@ -17,22 +17,34 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
     let stored = store.run(move |s| s.sync_value(kind.as_str(), OFFSET_KEY)).await;
     let mut offset: Option<i32> = stored.ok().flatten().and_then(|v| v.parse().ok());
     let mut backoff = Backoff::default();
+    // Check the token first so the status bar tells the truth at once.
+    let connected = loop {
+        match tg.check().await {
+            Ok(bot) => {
+                tracing::info!(channel = %kind, bot, "connected");
+                break ChannelState::Ok(format!("@{bot}"));
+            }
+            Err(e) => {
+                let (state, wait) = failure_state(&e, &mut backoff);
+                tracing::warn!(channel = %kind, ?state, "getMe failed");
+                status.set(kind, state);
+                tokio::time::sleep(wait).await;
+            }
+        }
+    };
+    status.set(kind, connected.clone());
     loop {
         let updates = match tg.get_updates(offset).await {
             Ok(updates) => updates,
             Err(e) => {
-                let (state, wait) = match telegram::classify(&e) {
-                    SendError::ChannelDown(reason) => (ChannelState::Down(reason), Duration::from_secs(30)),
-                    SendError::Retry { after: Some(after), reason } => (ChannelState::Retrying(reason), after),
-                    other => (ChannelState::Retrying(format!("polling failed: {other}")), backoff.next()),
-                };
+                let (state, wait) = failure_state(&e, &mut backoff);
                 tracing::warn!(channel = %kind, ?state, "getUpdates failed");
                 status.set(kind, state);
                 tokio::time::sleep(wait).await;
                 continue;
             }
         };
-        status.set(kind, ChannelState::Ok("polling".into()));
+        status.set(kind, connected.clone());
         backoff = Backoff::default();
         let Some(last) = updates.iter().map(|u| u.id.0).max() else { continue };
         let next = last.saturating_add(1) as i32;
@@ -56,6 +68,15 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 tokio::time::sleep(backoff.next()).await;
             }
         }
+    }
+}
+
+/// What a failed Bot API call means for the channel, and how long to wait.
+fn failure_state(e: &teloxide::RequestError, backoff: &mut Backoff) -> (ChannelState, Duration) {
+    match telegram::classify(e) {
+        SendError::ChannelDown(reason) => (ChannelState::Down(reason), Duration::from_secs(30)),
+        SendError::Retry { after: Some(after), reason } => (ChannelState::Retrying(reason), after),
+        other => (ChannelState::Retrying(format!("cannot reach Telegram: {other}")), backoff.next()),
     }
 }
 

@@ -91,6 +91,9 @@ fn visible_lines<'a>(
     let mut lines: Vec<Line<'a>> = chunks.into_iter().rev().flatten().collect();
     if lines.len() > height {
         lines.drain(..lines.len() - height);
+    } else {
+        // A short history sits at the bottom, next to the composer, like any chat.
+        lines.splice(0..0, std::iter::repeat_n(Line::raw(""), height - lines.len()));
     }
     lines
 }
