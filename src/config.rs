@@ -196,7 +196,10 @@ impl Config {
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                warn_if_readable_by_others(path, &text);
+                if let Some(warning) = readable_by_others(path, &text) {
+                    // Printed before the console takes the terminal; logging may not run yet.
+                    eprintln!("switchboard: warning: {warning}");
+                }
                 Config::parse(&text, path)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Config::default()),
@@ -219,23 +222,23 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// A warning when the file holds a secret in clear and others may read it.
 #[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path, text: &str) {
+fn readable_by_others(path: &Path, text: &str) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let holds_secret = text.lines().any(|l| {
         let l = l.trim_start();
         (l.starts_with("token") || l.contains("secret")) && !l.contains("\"env:")
     });
-    if let Ok(meta) = std::fs::metadata(path)
-        && holds_secret
-        && meta.permissions().mode() & 0o044 != 0
-    {
-        tracing::warn!(path = %path.display(), "the config file holds secrets and is readable by others: chmod 600 it");
-    }
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (holds_secret && mode & 0o044 != 0)
+        .then(|| format!("{} holds secrets and others can read it: chmod 600 it", path.display()))
 }
 
 #[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path, _: &str) {}
+fn readable_by_others(_: &Path, _: &str) -> Option<String> {
+    None
+}
 
 /// Where this run keeps its files.
 #[derive(Debug, Clone)]
@@ -318,6 +321,21 @@ mod tests {
     fn bad_url_is_named() {
         let err = parse("[channels.telegram]\ntoken = \"t\"\napi_url = \"not a url\"\n").unwrap_err().to_string();
         assert!(err.contains("channels.telegram.api_url"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_readable_secret_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let text = "[channels.telegram]\ntoken = \"1:x\"\n";
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(readable_by_others(&path, text).unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(readable_by_others(&path, text).is_none());
+        assert!(readable_by_others(&path, "token = \"env:T\"").is_none());
     }
 
     #[test]

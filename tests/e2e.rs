@@ -356,3 +356,22 @@ fn cli_export_and_send_work_on_a_data_dir() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2") && err.contains("them"), "{err}");
 }
+
+#[tokio::test]
+async fn errors_name_the_problem_but_never_the_token() {
+    // A port nobody listens on: the network error must not quote the URL with the token.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let tg = TelegramChannel::new(&telegram(&format!("http://{unused}"))).unwrap();
+    let err = tg.send_text("1", "hi").await.unwrap_err();
+    assert!(matches!(err, switchboard::channels::SendError::Retry { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("test-token"), "{err:?}");
+
+    // A token the server refuses stops the channel with a plain reason.
+    let emu = emulator(false).await;
+    let mut config = telegram(&emu.url());
+    config.token = Secret::new("999:wrong-token");
+    let tg = TelegramChannel::new(&config).unwrap();
+    let err = tg.send_text(&demo_customers(1)[0].id.to_string(), "hi").await.unwrap_err();
+    assert_eq!(err, switchboard::channels::SendError::ChannelDown("Telegram rejected the bot token".into()));
+    assert!(!format!("{err:?}").contains("wrong-token"));
+}

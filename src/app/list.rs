@@ -152,21 +152,21 @@ fn reload_filtered(s: &mut AppState) -> Vec<Effect> {
     refresh(s)
 }
 
-pub fn cycle_channel(s: &mut AppState) -> Vec<Effect> {
-    let all = ChannelKind::ALL;
-    s.list.filter.channel = match s.list.filter.channel {
-        None => Some(all[0]),
+/// The value after `current` in `all`, then none (no filter), then the first again.
+fn next_filter<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
+    match current {
+        None => all.first().copied(),
         Some(c) => all.iter().position(|x| *x == c).and_then(|i| all.get(i + 1)).copied(),
-    };
+    }
+}
+
+pub fn cycle_channel(s: &mut AppState) -> Vec<Effect> {
+    s.list.filter.channel = next_filter(&ChannelKind::ALL, s.list.filter.channel);
     reload_filtered(s)
 }
 
 pub fn cycle_status(s: &mut AppState) -> Vec<Effect> {
-    let all = ConversationStatus::ALL;
-    s.list.filter.status = match s.list.filter.status {
-        None => Some(all[0]),
-        Some(c) => all.iter().position(|x| *x == c).and_then(|i| all.get(i + 1)).copied(),
-    };
+    s.list.filter.status = next_filter(&ConversationStatus::ALL, s.list.filter.status);
     reload_filtered(s)
 }
 

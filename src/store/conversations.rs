@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, text_enum};
 use crate::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, Millis};
 
 /// One line of the conversation list.
@@ -49,17 +49,14 @@ const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, titl
      last_inbound_at, last_preview, unread, unanswered";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
-    let text_enum = |i: usize, e: crate::model::UnknownValue| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    };
     Ok(ConversationRow {
         id: r.get(0)?,
-        channel: r.get::<_, String>(1)?.parse().map_err(|e| text_enum(1, e))?,
+        channel: text_enum(r, 1)?,
         external_chat_id: r.get(2)?,
         contact_id: r.get(3)?,
         is_group: r.get(4)?,
         title: r.get(5)?,
-        status: r.get::<_, String>(6)?.parse().map_err(|e| text_enum(6, e))?,
+        status: text_enum(r, 6)?,
         last_message_at: r.get(7)?,
         last_inbound_at: r.get(8)?,
         last_preview: r.get(9)?,

@@ -3,7 +3,7 @@
 
 use rusqlite::{Row, params};
 
-use super::{Result, Store};
+use super::{Result, Store, text_enum};
 use crate::model::{ConversationId, DeliveryStatus, Direction, MessageId, Millis};
 
 /// One message as the conversation view shows it.
@@ -37,16 +37,13 @@ pub struct MessageKey {
 const COLUMNS: &str = "id, direction, kind, body, sent_at, status, error, author, sender_name, edited_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
-    let text_enum = |i: usize, e: crate::model::UnknownValue| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    };
     Ok(MessageRow {
         id: r.get(0)?,
-        direction: r.get::<_, String>(1)?.parse().map_err(|e| text_enum(1, e))?,
+        direction: text_enum(r, 1)?,
         kind: r.get(2)?,
         body: r.get(3)?,
         sent_at: r.get(4)?,
-        status: r.get::<_, String>(5)?.parse().map_err(|e| text_enum(5, e))?,
+        status: text_enum(r, 5)?,
         error: r.get(6)?,
         author: r.get(7)?,
         sender_name: r.get(8)?,

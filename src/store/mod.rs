@@ -46,6 +46,16 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Reads column `i` as one of the enums stored by name (channel, status, direction).
+fn text_enum<T>(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = crate::model::UnknownValue>,
+{
+    row.get::<_, String>(i)?
+        .parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
 /// One connection to the store, with the schema migrated to the current version.
 pub struct Store {
     conn: Connection,

@@ -2,9 +2,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
 
-use super::pane_block;
+use super::{empty_pane, pane_block};
 use crate::app::{AppState, Focus};
 use crate::text::sanitize;
 use crate::theme::Styles;
@@ -15,11 +14,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     }
     let focused = state.focus == Focus::Composer;
     let Some(open) = &state.open else {
-        let block = pane_block(" Reply ".into(), focused, styles);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new("Select a conversation to reply.").style(styles.list_preview), inner);
-        return;
+        return empty_pane(frame, area, " Reply ", "Select a conversation to reply.", focused, styles);
     };
     let row = &open.row;
     let title = format!(" To: {} on {} ", sanitize(&row.title, false), channel_name(row.channel));

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{pane_block, time};
+use super::{empty_pane, pane_block, time};
 use crate::app::state::{ConversationView, Scroll};
 use crate::app::{AppState, Focus};
 use crate::model::{DeliveryStatus, Direction};
@@ -25,11 +25,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     }
     let focused = state.focus == Focus::Conversation;
     let Some(view) = &state.open else {
-        let block = pane_block(" Conversation ".into(), focused, styles);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new("Select a conversation in the list.").style(styles.list_preview), inner);
-        return;
+        return empty_pane(frame, area, " Conversation ", "Select a conversation in the list.", focused, styles);
     };
     let row = &view.row;
     let kind = if row.is_group { "group" } else { "private" };

@@ -70,6 +70,14 @@ fn badge_style(styles: &Styles, channel: ChannelKind) -> ratatui::style::Style {
     }
 }
 
+/// A pane with nothing to show yet: its frame and one line saying why.
+fn empty_pane(frame: &mut ratatui::Frame<'_>, area: Rect, title: &str, hint: &str, focused: bool, styles: &Styles) {
+    let block = pane_block(title.to_string(), focused, styles);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(ratatui::widgets::Paragraph::new(hint.to_string()).style(styles.list_preview), inner);
+}
+
 fn pane_block<'a>(title: String, focused: bool, styles: &Styles) -> ratatui::widgets::Block<'a> {
     use ratatui::widgets::{Block, BorderType, Borders};
     Block::default()
