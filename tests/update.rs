@@ -62,7 +62,8 @@ fn loaded(n: i64, unanswered: i64) -> AppState {
     let rows: Vec<_> = (1..=n).map(|i| row(i, i <= unanswered)).collect();
     let effects = update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
     assert!(matches!(effects[..], [Effect::LoadMessages { .. }]), "{effects:?}");
-    let request = MessageRequest::Latest { limit: MESSAGE_PAGE };
+    // A full page, so there is more history above.
+    let request = MessageRequest::Latest { limit: 20 };
     let rows = (1..=20).map(message).collect();
     update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows });
     s
@@ -143,6 +144,38 @@ fn a_message_arriving_in_the_conversation_in_view_is_read() {
     update(&mut s, Action::StoreChanged);
     let rows = vec![row(1, true), row(2, false), row(3, false)];
     assert!(update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows }).is_empty());
+}
+
+#[test]
+fn a_draft_stays_with_its_conversation() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    for c in "for customer one".chars() {
+        update(&mut s, chr(c));
+    }
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, chr('j'));
+    assert_eq!(s.open_id(), Some(ConversationId(2)));
+    assert_eq!(s.composer_text(), "", "the draft does not follow to another customer");
+    update(&mut s, key(KeyCode::Enter));
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty(), "nothing to send here");
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, chr('k'));
+    assert_eq!(s.composer_text(), "for customer one");
+}
+
+#[test]
+fn a_click_selects_a_conversation_and_the_wheel_moves() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut s = loaded(5, 1);
+    let at = |kind, column, row| Action::Mouse(MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE });
+    // Rows start below the list's border, two lines per conversation.
+    update(&mut s, at(MouseEventKind::Down(MouseButton::Left), 5, 5));
+    assert_eq!(s.list.selected, 2);
+    update(&mut s, at(MouseEventKind::ScrollDown, 5, 5));
+    assert_eq!(s.list.selected, 3);
+    update(&mut s, at(MouseEventKind::Down(MouseButton::Left), 80, 37));
+    assert_eq!(s.focus, Focus::Composer);
 }
 
 #[test]

@@ -54,6 +54,11 @@ pub fn select(s: &mut AppState, index: usize) -> Vec<Effect> {
 /// Shows `row` in the conversation view, loading its newest messages.
 pub fn open(s: &mut AppState, row: ConversationRow) -> Vec<Effect> {
     let conversation = row.id;
+    stash_draft(s);
+    if let Some(draft) = s.drafts.remove(&conversation) {
+        s.composer = draft;
+        s.style_cursor();
+    }
     s.open = Some(ConversationView::new(row));
     vec![Effect::LoadMessages { conversation, request: MessageRequest::Latest { limit: MESSAGE_PAGE } }]
 }
@@ -143,7 +148,19 @@ pub fn next_unanswered(s: &mut AppState) -> Vec<Effect> {
     }
 }
 
+/// Keeps the composer's text with the conversation it was written for.
+fn stash_draft(s: &mut AppState) {
+    let Some(current) = s.open_id() else { return };
+    if s.composer.is_empty() {
+        return;
+    }
+    let draft = std::mem::take(&mut s.composer);
+    s.drafts.insert(current, draft);
+    s.reset_composer();
+}
+
 fn reload_filtered(s: &mut AppState) -> Vec<Effect> {
+    stash_draft(s);
     s.list.rows.clear();
     s.list.selected = 0;
     s.list.offset = 0;

@@ -122,6 +122,9 @@ pub struct AppState {
     pub list: ListView,
     pub open: Option<ConversationView>,
     pub composer: TextArea<'static>,
+    /// Unsent drafts of the conversations not in view: a draft never follows the
+    /// agent to another customer.
+    pub drafts: std::collections::HashMap<ConversationId, TextArea<'static>>,
     pub help: bool,
     pub engine: EngineView,
     pub notice: Option<Notice>,
@@ -141,6 +144,7 @@ impl AppState {
             keymap,
             list: ListView::default(),
             open: None,
+            drafts: Default::default(),
             help: false,
             engine: EngineView::NoChannels,
             notice: None,

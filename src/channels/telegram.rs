@@ -111,13 +111,15 @@ fn classify_api(api: &ApiError) -> SendError {
     if matches!(api, ApiError::ChatNotFound) || d.starts_with("Bad Request: chat not found") {
         return SendError::Permanent("chat not found: the id is wrong or the customer never started the bot".into());
     }
-    if d.starts_with("Unauthorized") || d.starts_with("Not Found") {
+    // Only the bare words mean a bad token; "Unauthorized: bot was kicked …" is teloxide's
+    // older wording of a 403 about one chat.
+    if matches!(api, ApiError::InvalidToken) || d == "Unauthorized" || d == "Not Found" {
         return SendError::ChannelDown("Telegram rejected the bot token".into());
     }
     if d.starts_with("Too Many Requests") {
         return SendError::Retry { after: None, reason: description.clone() };
     }
-    if d.starts_with("Forbidden") || d.starts_with("Bad Request") {
+    if d.starts_with("Forbidden") || d.starts_with("Bad Request") || d.starts_with("Unauthorized:") {
         return SendError::Permanent(description.clone());
     }
     SendError::Retry { after: None, reason: description.clone() }
@@ -281,6 +283,10 @@ mod tests {
         assert!(matches!(classify(&unknown), SendError::Permanent(r) if r.contains("initiate")));
         let flood = RequestError::RetryAfter(teloxide::types::Seconds::from_seconds(3));
         assert!(matches!(classify(&flood), SendError::Retry { after: Some(d), .. } if d == Duration::from_secs(3)));
+        let kicked = RequestError::Api(ApiError::BotKicked);
+        assert!(matches!(classify(&kicked), SendError::Permanent(r) if r.contains("kicked")));
+        let token = RequestError::Api(ApiError::InvalidToken);
+        assert!(matches!(classify(&token), SendError::ChannelDown(_)));
         let server = RequestError::Api(ApiError::Unknown("Internal Server Error".into()));
         assert!(matches!(classify(&server), SendError::Retry { .. }));
     }
