@@ -85,15 +85,22 @@ where
     let mut signals = Signals::new()?;
 
     let mut effects = list::refresh(&mut state);
+    // Draw only after something happened: idle checks and ignored events draw nothing.
+    let mut dirty = true;
     loop {
         for effect in effects.drain(..) {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Suspend => suspend(tui)?,
+                Effect::Suspend => {
+                    suspend(tui)?;
+                    dirty = true;
+                }
                 other => perform(other, &store, &tx, engine.as_ref()),
             }
         }
-        tui.draw(|frame| crate::ui::draw(frame, &state, &console.styles))?;
+        if std::mem::take(&mut dirty) {
+            tui.draw(|frame| crate::ui::draw(frame, &state, &console.styles))?;
+        }
 
         let action = tokio::select! {
             event = events.next() => match event {
@@ -121,6 +128,7 @@ where
             _ = signals.recv() => return Ok(()),
         };
         effects = update(&mut state, action);
+        dirty = true;
         // Take everything else that is already waiting before drawing again.
         while let Ok(action) = rx.try_recv() {
             effects.extend(update(&mut state, action));
