@@ -27,13 +27,6 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> String {
     out
 }
 
-/// True when `s` would pass through [`sanitize`] unchanged (a fast path for the renderer).
-pub fn is_clean(s: &str) -> bool {
-    !s.chars().any(
-        |c| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'),
-    )
-}
-
 /// Display width of a string in terminal cells.
 pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -105,7 +98,6 @@ mod tests {
     fn escapes_become_visible_and_inert() {
         let s = sanitize("a\x1b[2Jb\x1b]0;title\x07c\rd\u{9b}e\u{202e}f", false);
         assert_eq!(s, "a␛[2Jb␛]0;title␇c␍d¿ef");
-        assert!(is_clean(&s));
         assert!(!s.chars().any(|c| c.is_control()));
     }
 

@@ -134,10 +134,6 @@ impl TelegramEmulator {
         format!("http://{}", self.addr)
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// A customer writes `text` in their private chat; returns the update id.
     pub fn customer_says(&self, chat_id: i64, text: &str) -> i64 {
         push_customer_message(&self.shared, chat_id, text)
