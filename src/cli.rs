@@ -10,10 +10,10 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, Console};
 use crate::channels::{Channel, TelegramChannel};
-use crate::config::{Config, Paths, Secret, TelegramConfig, TelegramMode};
+use crate::config::{Config, Paths, Secret, TelegramConfig};
 use crate::export::{ExportKind, Format};
 use crate::keymap::Keymap;
-use crate::model::{ChannelKind, now_ms};
+use crate::model::{Button, ChannelKind, Outgoing, now_ms};
 use crate::sandbox::{self, EmulatorOptions, TelegramEmulator};
 use crate::store::{SendTarget, Store};
 use crate::sync::{Engine, EngineLock};
@@ -58,8 +58,20 @@ pub enum Command {
         /// The platform's chat id.
         #[arg(long)]
         chat: String,
-        #[arg(long)]
+        /// The text, or the caption of a photo or document.
+        #[arg(long, default_value = "")]
         text: String,
+        /// Send a photo: an http(s) URL the platform downloads, or a local file.
+        #[arg(long, conflicts_with = "document")]
+        photo: Option<String>,
+        /// Send a document: an http(s) URL the platform downloads, or a local file.
+        #[arg(long)]
+        document: Option<String>,
+        /// A button under the message: TEXT=https://… opens a link, TEXT=DATA comes back
+        /// as a click carrying DATA. Each --button is a row of its own; `|` puts several
+        /// in one row.
+        #[arg(long = "button")]
+        buttons: Vec<String>,
     },
     /// Run the Telegram emulator with scripted customers on a loopback port.
     Sandbox {
@@ -106,7 +118,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             crate::export::export(&store, what, format, &mut out)?;
             Ok(())
         }
-        Some(Command::Send { channel, chat, text }) => send(&paths, channel, chat, text),
+        Some(Command::Send { channel, chat, text, photo, document, buttons }) => {
+            let out = outgoing(text, photo, document, &buttons)?;
+            out.check(channel).map_err(anyhow::Error::msg)?;
+            send(&paths, channel, chat, out)
+        }
         Some(Command::Sandbox { listen, token, customers, quiet }) => {
             let options = EmulatorOptions {
                 reply_delay: Some((Duration::from_millis(1500), Duration::from_secs(4))),
@@ -188,12 +204,38 @@ async fn wait_for_stop() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn send(paths: &Paths, channel: ChannelKind, chat: String, text: String) -> anyhow::Result<()> {
-    if text.trim().is_empty() {
-        bail!("--text is empty");
-    }
+/// The message `send` was asked for. A local file is made absolute: the engine that
+/// sends it may run in another directory.
+fn outgoing(
+    text: String,
+    photo: Option<String>,
+    document: Option<String>,
+    buttons: &[String],
+) -> anyhow::Result<Outgoing> {
+    let (kind, attachment) = match (photo, document) {
+        (Some(p), _) => ("photo", Some(p)),
+        (None, Some(d)) => ("document", Some(d)),
+        (None, None) => ("text", None),
+    };
+    let attachment = match attachment {
+        Some(a) if a.starts_with("http://") || a.starts_with("https://") => Some(a),
+        Some(path) => {
+            let absolute = std::fs::canonicalize(&path).with_context(|| format!("--{kind} {path}"))?;
+            Some(absolute.to_string_lossy().into_owned())
+        }
+        None => None,
+    };
+    let buttons = buttons
+        .iter()
+        .map(|row| row.split('|').map(Button::parse).collect::<Result<Vec<_>, _>>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    Ok(Outgoing { kind: kind.into(), text, attachment, buttons })
+}
+
+fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {
     let mut store = open_store(paths)?;
-    let (_, message) = store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &text, "script")?;
+    let (_, message) = store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &out, "script")?;
     println!("{message}");
     // Probe the lock: if we can take it, no engine is running to deliver the message.
     if EngineLock::try_acquire(&paths.lock_file())?.is_some() {
@@ -242,13 +284,7 @@ async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         seed: now_ms() as u64,
     };
     let emulator = TelegramEmulator::start("127.0.0.1:0".parse()?, token, customers, options).await?;
-    config.channels.telegram = Some(TelegramConfig {
-        token: Secret::new(token),
-        api_url: emulator.url(),
-        mode: TelegramMode::Polling,
-        poll_timeout_secs: 10,
-        rate_limits: true,
-    });
+    config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), emulator.url()));
     let console = console(&paths, config)?;
     let result = app::run(console).await;
     drop(emulator);

@@ -109,6 +109,24 @@ pub struct TelegramConfig {
     /// Pace sends under Telegram's limits. Switch off only against the sandbox.
     #[serde(default = "yes")]
     pub rate_limits: bool,
+    /// `/start` payloads that begin with one of these record a marketing opt-in, with
+    /// the payload as evidence (a deep link from a signup form, say).
+    #[serde(default = "default_optin_prefixes")]
+    pub optin_prefixes: Vec<String>,
+}
+
+impl TelegramConfig {
+    /// A channel at `api_url` with every other key at its default.
+    pub fn new(token: Secret, api_url: impl Into<String>) -> TelegramConfig {
+        TelegramConfig {
+            token,
+            api_url: api_url.into(),
+            mode: TelegramMode::default(),
+            poll_timeout_secs: default_poll_timeout(),
+            rate_limits: true,
+            optin_prefixes: default_optin_prefixes(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -150,6 +168,9 @@ impl KeyList {
 
 fn default_telegram_url() -> String {
     "https://api.telegram.org".into()
+}
+fn default_optin_prefixes() -> Vec<String> {
+    vec!["optin_".into()]
 }
 fn default_poll_timeout() -> u32 {
     10

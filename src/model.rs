@@ -254,9 +254,68 @@ pub struct InboundMessage {
     pub from: Peer,
     /// Unique within the chat: the key that makes a payload seen twice be stored once.
     pub external_id: String,
+    /// `text`, `photo`, `document`, `video`, `voice`, `sticker`, `location`, `contact`, …
     pub kind: String,
+    /// The text, or for an attachment a readable line describing it and its caption.
     pub text: String,
     pub sent_at: Millis,
+    /// Formatting and links as the platform gave them (JSON; Telegram's offsets are in
+    /// UTF-16 code units).
+    pub entities: Option<String>,
+    /// The attachment (JSON: file id, size, duration, coordinates …), so it can be
+    /// fetched or shown later.
+    pub media: Option<String>,
+    /// The platform id of the message this one replies to.
+    pub reply_to: Option<String>,
+    /// A phone number the customer shared as their own.
+    pub shared_phone: Option<String>,
+    /// The payload of a deep link (`/start PAYLOAD`): where the customer came from.
+    pub start_payload: Option<String>,
+    /// Set when the payload is a marketing opt-in: the evidence to record.
+    pub opt_in: bool,
+}
+
+impl InboundMessage {
+    /// A plain text message; the other fields start empty.
+    pub fn text(chat: ChatRef, from: Peer, external_id: String, text: String, sent_at: Millis) -> InboundMessage {
+        InboundMessage {
+            chat,
+            from,
+            external_id,
+            kind: "text".into(),
+            text,
+            sent_at,
+            entities: None,
+            media: None,
+            reply_to: None,
+            shared_phone: None,
+            start_payload: None,
+            opt_in: false,
+        }
+    }
+}
+
+/// A customer pressed a button under one of our messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Click {
+    pub chat: ChatRef,
+    pub from: Peer,
+    /// The platform's id of this press (answered, and the key that stores it once).
+    pub query_id: String,
+    /// The platform id of our message that carried the button, when known.
+    pub message_external_id: Option<String>,
+    /// What the button carries (`callback_data`).
+    pub data: Option<String>,
+    pub at: Millis,
+}
+
+/// A customer blocked or unblocked us (Telegram `my_chat_member`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub chat: ChatRef,
+    pub from: Peer,
+    pub blocked: bool,
+    pub at: Millis,
 }
 
 /// Everything an adapter can decode from a payload, in the order it should be applied.
@@ -265,9 +324,116 @@ pub struct InboundMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {
     Message(InboundMessage),
-    /// An update this adapter does not understand: kept for the log and counted.
+    /// A new version of a message the customer already sent.
+    Edited {
+        message: InboundMessage,
+        edited_at: Millis,
+    },
+    Click(Click),
+    Membership(Membership),
+    /// An update this adapter does not handle: counted, and kept raw in the log.
     Unsupported {
         channel: ChannelKind,
         what: String,
+        raw: String,
     },
+}
+
+/// A button under an outbound message: a link, or a reply the platform sends back to us
+/// as a click. Stored as JSON rows of buttons, the shape Telegram uses.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Button {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_data: Option<String>,
+}
+
+impl Button {
+    /// Parses `TEXT=https://…` (a link) or `TEXT=DATA` (a reply button carrying DATA).
+    pub fn parse(spec: &str) -> Result<Button, String> {
+        let (text, target) =
+            spec.split_once('=').ok_or_else(|| format!("button `{spec}`: write TEXT=https://… or TEXT=DATA"))?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(format!("button `{spec}`: the text is empty"));
+        }
+        let target = target.trim();
+        if target.starts_with("https://") || target.starts_with("http://") {
+            reqwest::Url::parse(target).map_err(|e| format!("button `{spec}`: {e}"))?;
+            Ok(Button { text: text.into(), url: Some(target.into()), callback_data: None })
+        } else if target.is_empty() || target.len() > 64 {
+            Err(format!("button `{spec}`: the data must be 1 to 64 bytes (it is {})", target.len()))
+        } else {
+            Ok(Button { text: text.into(), url: None, callback_data: Some(target.into()) })
+        }
+    }
+}
+
+/// What an agent or a script sends: text, optionally an attachment and buttons.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// `text`, `photo` or `document`.
+    pub kind: String,
+    /// The text, or the caption of an attachment.
+    pub text: String,
+    /// For `photo` and `document`: an http(s) URL or a local path.
+    pub attachment: Option<String>,
+    /// Rows of buttons.
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl Outgoing {
+    pub fn text(text: impl Into<String>) -> Outgoing {
+        Outgoing { kind: "text".into(), text: text.into(), attachment: None, buttons: Vec::new() }
+    }
+
+    /// Whether `channel` would take this message; the reason when not. Checked before
+    /// anything is queued, so the agent can fix the text rather than see it fail.
+    pub fn check(&self, channel: ChannelKind) -> Result<(), String> {
+        if self.text.trim().is_empty() && self.attachment.is_none() {
+            return Err("there is nothing to send".into());
+        }
+        let (limit, what) = match self.attachment {
+            Some(_) => (channel.caption_limit(), "caption"),
+            None => (channel.text_limit(), "message"),
+        };
+        let chars = self.text.chars().count();
+        if chars > limit {
+            return Err(format!(
+                "the {what} is {chars} characters long; {} takes at most {limit}: shorten it or send it in parts",
+                channel.display_name()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ChannelKind {
+    /// The longest text one message may carry.
+    pub fn text_limit(self) -> usize {
+        match self {
+            // "1-4096 characters after entities parsing" (Bot API sendMessage).
+            ChannelKind::Telegram | ChannelKind::WhatsApp => 4096,
+            ChannelKind::Viber => 7000,
+        }
+    }
+
+    /// The longest caption under a photo or document.
+    pub fn caption_limit(self) -> usize {
+        match self {
+            ChannelKind::Telegram | ChannelKind::WhatsApp => 1024,
+            ChannelKind::Viber => 7000,
+        }
+    }
+
+    /// The name people know.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "Telegram",
+            ChannelKind::WhatsApp => "WhatsApp",
+            ChannelKind::Viber => "Viber",
+        }
+    }
 }

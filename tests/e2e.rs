@@ -13,9 +13,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use switchboard::app::{self, Console};
 use switchboard::channels::{Channel, TelegramChannel};
-use switchboard::config::{Config, Secret, TelegramConfig, TelegramMode};
+use switchboard::config::{Config, Secret, TelegramConfig};
 use switchboard::keymap::Keymap;
-use switchboard::model::{ChannelKind, DeliveryStatus, Direction};
+use switchboard::model::{ChannelKind, DeliveryStatus, Direction, Outgoing};
 use switchboard::sandbox::customers::demo_customers;
 use switchboard::sandbox::{EmulatorOptions, TelegramEmulator};
 use switchboard::store::{ConversationFilter, SendTarget, Store};
@@ -26,13 +26,7 @@ const TOKEN: &str = "123:test-token";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn telegram(url: &str) -> TelegramConfig {
-    TelegramConfig {
-        token: Secret::new(TOKEN),
-        api_url: url.into(),
-        mode: TelegramMode::Polling,
-        poll_timeout_secs: 1,
-        rate_limits: true,
-    }
+    TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), url) }
 }
 
 async fn emulator(reply: bool) -> TelegramEmulator {
@@ -102,7 +96,7 @@ async fn flood_control_delays_and_a_block_fails_with_its_reason() {
     let (_, delayed) = store
         .enqueue_to_chat(
             &SendTarget { channel: ChannelKind::Telegram, chat_id: customers[0].id.to_string() },
-            "one",
+            &Outgoing::text("one"),
             "a",
         )
         .unwrap();
@@ -110,12 +104,16 @@ async fn flood_control_delays_and_a_block_fails_with_its_reason() {
     let (_, blocked) = store
         .enqueue_to_chat(
             &SendTarget { channel: ChannelKind::Telegram, chat_id: customers[2].id.to_string() },
-            "two",
+            &Outgoing::text("two"),
             "a",
         )
         .unwrap();
     let (_, unknown) = store
-        .enqueue_to_chat(&SendTarget { channel: ChannelKind::Telegram, chat_id: "42".into() }, "three", "a")
+        .enqueue_to_chat(
+            &SendTarget { channel: ChannelKind::Telegram, chat_id: "42".into() },
+            &Outgoing::text("three"),
+            "a",
+        )
         .unwrap();
     let _engine = start_engine(dir.path(), &emu.url());
 
@@ -279,7 +277,7 @@ async fn a_killed_engine_sends_each_queued_message_exactly_once_after_restart() 
     let mut ids = Vec::new();
     for (i, c) in customers.iter().enumerate() {
         let target = SendTarget { channel: ChannelKind::Telegram, chat_id: c.id.to_string() };
-        ids.push(store.enqueue_to_chat(&target, &format!("notice {i}"), "script").unwrap().1);
+        ids.push(store.enqueue_to_chat(&target, &Outgoing::text(format!("notice {i}")), "script").unwrap().1);
     }
     let mut engine = serve(&config, &data);
     // Every message has been tried against the paused server at least once.

@@ -39,6 +39,7 @@ fn conversation(id: i64, title: &str, preview: &str, ago_min: i64, unanswered: b
         last_preview: preview.into(),
         unread,
         unanswered,
+        blocked_at: None,
     }
 }
 

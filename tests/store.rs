@@ -4,7 +4,7 @@
 mod common;
 
 use common::inbound;
-use switchboard::model::{ChannelKind, ConversationStatus, DeliveryStatus, InboundEvent};
+use switchboard::model::{ChannelKind, ConversationStatus, DeliveryStatus, InboundEvent, Outgoing};
 use switchboard::store::{ConversationFilter, SendTarget, Store};
 
 const T0: i64 = 1_700_000_000_000;
@@ -95,7 +95,7 @@ fn message_windows_walk_a_long_history() {
 fn outbox_states_from_queued_to_sent_retry_and_failed() {
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "555".into() };
-    let (conv, a) = store.enqueue_to_chat(&target, "first", "script").unwrap();
+    let (conv, a) = store.enqueue_to_chat(&target, &Outgoing::text("first"), "script").unwrap();
     let b = store.enqueue(conv, "second", "agent", 10).unwrap();
     let c = store.enqueue(conv, "third", "agent", 10).unwrap();
     assert_eq!(store.message(a).unwrap().status, DeliveryStatus::Queued);
@@ -123,7 +123,7 @@ fn outbox_states_from_queued_to_sent_retry_and_failed() {
 fn a_send_interrupted_by_a_crash_is_queued_again() {
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "1".into() };
-    let (_, id) = store.enqueue_to_chat(&target, "hi", "agent").unwrap();
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "agent").unwrap();
     store.mark_sending(id).unwrap();
     assert_eq!(store.recover_interrupted().unwrap(), 1);
     assert_eq!(store.message(id).unwrap().status, DeliveryStatus::Queued);
@@ -200,7 +200,7 @@ fn a_store_file_reopens_at_the_same_schema() {
     Store::open(&path).unwrap();
     let store = Store::open(&path).unwrap();
     let version: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "every migration applied");
     let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

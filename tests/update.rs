@@ -28,6 +28,7 @@ fn row(id: i64, unanswered: bool) -> ConversationRow {
         last_preview: "hi".into(),
         unread: i64::from(unanswered),
         unanswered,
+        blocked_at: None,
     }
 }
 

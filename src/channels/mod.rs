@@ -2,6 +2,7 @@
 //! payloads into `InboundEvent`s, sends one message, and says how fast it may send.
 
 pub mod telegram;
+mod telegram_decode;
 
 use std::time::Duration;
 
@@ -24,9 +25,13 @@ pub enum SendError {
     /// A passing problem; try again. `after` is the platform's own wait when it gave one.
     #[error("{reason}")]
     Retry { after: Option<Duration>, reason: String },
-    /// The platform refused this message for good (blocked, no such chat, too long).
+    /// The platform refused this message for good (no such chat, too long).
     #[error("{0}")]
     Permanent(String),
+    /// The customer cannot be reached at all any more (blocked us, deleted the account):
+    /// the message fails and the block is recorded.
+    #[error("{0}")]
+    Unreachable(String),
     /// The channel itself is unusable (bad token): nothing can be sent until it is fixed.
     #[error("{0}")]
     ChannelDown(String),
@@ -63,7 +68,7 @@ impl Channel {
 
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         match self {
-            Channel::Telegram(tg) => tg.send_text(&item.chat_id, &item.body).await,
+            Channel::Telegram(tg) => tg.send(item).await,
         }
     }
 

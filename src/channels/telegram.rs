@@ -4,34 +4,67 @@
 
 use std::time::Duration;
 
-use teloxide::payloads::GetUpdatesSetters;
+use serde_json::{Value, json};
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, Update, UpdateKind};
+use teloxide::types::{CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use teloxide::{ApiError, Bot, RequestError};
 
+pub use super::telegram_decode::{DecodeOptions, decode, decode_raw};
 use super::{RateProfile, SendError, Sent};
-use crate::config::TelegramConfig;
-use crate::model::{ChannelKind, ChatRef, InboundEvent, InboundMessage, Millis, Peer, now_ms};
+use crate::config::{Secret, TelegramConfig};
+use crate::model::{Button, InboundEvent, Millis, now_ms};
+use crate::store::OutboxItem;
 
 /// Telegram refuses longer texts ("1-4096 characters after entity parsing").
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// And longer captions under a photo or document.
+pub const MAX_CAPTION_CHARS: usize = 1024;
 
 #[derive(Clone)]
 pub struct TelegramChannel {
     bot: Bot,
+    /// For getUpdates, read as raw JSON (see `get_updates`).
+    http: reqwest::Client,
+    api_url: String,
+    token: Secret,
     poll_timeout_secs: u32,
     rate_limits: bool,
+    decode_options: DecodeOptions,
 }
 
 impl TelegramChannel {
     pub fn new(config: &TelegramConfig) -> Result<TelegramChannel, String> {
         let url =
             reqwest::Url::parse(&config.api_url).map_err(|e| format!("channels.telegram.api_url is not a URL: {e}"))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            // The long poll itself, plus room for a slow answer.
+            .timeout(Duration::from_secs(u64::from(config.poll_timeout_secs) + 10))
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
         Ok(TelegramChannel {
             bot: Bot::new(config.token.expose()).set_api_url(url),
+            http,
+            api_url: config.api_url.clone(),
+            token: config.token.clone(),
             poll_timeout_secs: config.poll_timeout_secs,
             rate_limits: config.rate_limits,
+            decode_options: DecodeOptions { optin_prefixes: config.optin_prefixes.clone() },
         })
+    }
+
+    /// Decodes one raw update with this channel's options.
+    pub fn decode(&self, update: &Value) -> Vec<InboundEvent> {
+        decode_raw(update, &self.decode_options)
+    }
+
+    /// Stops the customer's spinner after a button press. Failures do not matter: an
+    /// old press can no longer be answered, and the press is already stored.
+    pub async fn answer_click(&self, query_id: &str) {
+        if let Err(e) = self.bot.answer_callback_query(CallbackQueryId(query_id.to_string())).await {
+            tracing::debug!(error = %classify(&e), "answerCallbackQuery failed");
+        }
     }
 
     /// Telegram's published limits: about 30 messages a second overall, one a second to
@@ -50,30 +83,150 @@ impl TelegramChannel {
         Ok(me.username.clone().unwrap_or_else(|| me.first_name.clone()))
     }
 
-    /// One long poll. `offset` is the first update id not yet stored; asking from it
+    /// One long poll, answered as raw JSON updates so that nothing teloxide's types cannot
+    /// read is lost. `offset` is the first update id not yet stored; asking from it
     /// confirms everything before it to Telegram.
-    pub async fn get_updates(&self, offset: Option<i32>) -> Result<Vec<Update>, RequestError> {
-        let mut request = self.bot.get_updates().timeout(self.poll_timeout_secs).limit(100);
+    pub async fn get_updates(&self, offset: Option<i64>) -> Result<Vec<Value>, SendError> {
+        let mut body = json!({ "timeout": self.poll_timeout_secs, "limit": 100 });
         if let Some(offset) = offset {
-            request = request.offset(offset);
+            body["offset"] = json!(offset);
         }
-        request.await
+        let url = format!("{}/bot{}/getUpdates", self.api_url.trim_end_matches('/'), self.token.expose());
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            // The URL holds the token: it never goes into an error.
+            .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
+        let status = response.status();
+        let envelope: Value = response.json().await.map_err(|e| SendError::Retry {
+            after: None,
+            reason: format!("Telegram answered {status} with something that is not the Bot API: {}", e.without_url()),
+        })?;
+        if envelope["ok"] == json!(true) {
+            return match envelope.get("result") {
+                Some(Value::Array(updates)) => Ok(updates.clone()),
+                _ => Err(SendError::Retry { after: None, reason: "getUpdates answered without a list".into() }),
+            };
+        }
+        let code = envelope["error_code"].as_u64().unwrap_or(u64::from(status.as_u16()));
+        let description = envelope["description"].as_str().unwrap_or("no description").to_string();
+        let retry_after = envelope["parameters"]["retry_after"].as_u64().map(Duration::from_secs);
+        Err(match code {
+            401 | 404 => SendError::ChannelDown("Telegram rejected the bot token".into()),
+            429 => SendError::Retry { after: retry_after, reason: description },
+            _ => classify_description(&description),
+        })
     }
 
-    pub async fn send_text(&self, chat_id: &str, text: &str) -> Result<Sent, SendError> {
-        let chat: i64 =
-            chat_id.parse().map_err(|_| SendError::Permanent(format!("`{chat_id}` is not a Telegram chat id")))?;
-        let chars = text.chars().count();
-        if chars > MAX_TEXT_CHARS {
-            return Err(SendError::Permanent(format!(
-                "the message is {chars} characters long; Telegram takes at most {MAX_TEXT_CHARS}"
-            )));
-        }
-        let message = self.bot.send_message(ChatId(chat), text).await.map_err(|e| classify(&e))?;
+    /// Sends one queued message: text, or a photo or document (by URL or local path) with
+    /// its caption, with inline buttons when it has them.
+    pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
+        let chat: i64 = item
+            .chat_id
+            .parse()
+            .map_err(|_| SendError::Permanent(format!("`{}` is not a Telegram chat id", item.chat_id)))?;
+        let chat = ChatId(chat);
+        let markup = match &item.buttons {
+            Some(json) => Some(keyboard(json)?),
+            None => None,
+        };
+        let text = item.body.as_str();
+        let result = match (item.kind.as_str(), &item.attachment) {
+            ("photo" | "document", Some(source)) => {
+                check_length(text, MAX_CAPTION_CHARS, "caption")?;
+                let file = input_file(source)?;
+                if item.kind == "photo" {
+                    let mut request = self.bot.send_photo(chat, file);
+                    if !text.is_empty() {
+                        request = request.caption(text);
+                    }
+                    if let Some(markup) = markup {
+                        request = request.reply_markup(markup);
+                    }
+                    request.await
+                } else {
+                    let mut request = self.bot.send_document(chat, file);
+                    if !text.is_empty() {
+                        request = request.caption(text);
+                    }
+                    if let Some(markup) = markup {
+                        request = request.reply_markup(markup);
+                    }
+                    request.await
+                }
+            }
+            ("photo" | "document", None) => {
+                return Err(SendError::Permanent(format!("the {} to send is missing", item.kind)));
+            }
+            _ => {
+                check_length(text, MAX_TEXT_CHARS, "message")?;
+                let mut request = self.bot.send_message(chat, text);
+                if let Some(markup) = markup {
+                    request = request.reply_markup(markup);
+                }
+                request.await
+            }
+        };
+        let message = result.map_err(|e| classify(&e))?;
         // A message_id of 0 means the server scheduled the message: not a usable key.
         let external_id = (message.id.0 != 0).then(|| message.id.0.to_string());
         Ok(Sent { external_id, at: now_ms() })
     }
+
+    /// A plain text message, for tools and tests.
+    pub async fn send_text(&self, chat_id: &str, text: &str) -> Result<Sent, SendError> {
+        let item = OutboxItem::text(crate::model::ChannelKind::Telegram, chat_id, text);
+        self.send(&item).await
+    }
+}
+
+fn check_length(text: &str, max: usize, what: &str) -> Result<(), SendError> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(SendError::Permanent(format!(
+            "the {what} is {chars} characters long; Telegram takes at most {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// An http(s) URL Telegram downloads itself, or a local file we upload.
+fn input_file(source: &str) -> Result<InputFile, SendError> {
+    if source.starts_with("http://") || source.starts_with("https://") {
+        let url = reqwest::Url::parse(source).map_err(|e| SendError::Permanent(format!("`{source}`: {e}")))?;
+        return Ok(InputFile::url(url));
+    }
+    let path = std::path::Path::new(source);
+    if !path.is_file() {
+        return Err(SendError::Permanent(format!("no file at {source}")));
+    }
+    Ok(InputFile::file(path.to_path_buf()))
+}
+
+/// Our stored rows of buttons as Telegram's inline keyboard.
+fn keyboard(json: &str) -> Result<InlineKeyboardMarkup, SendError> {
+    let rows: Vec<Vec<Button>> =
+        serde_json::from_str(json).map_err(|e| SendError::Permanent(format!("the buttons are not readable: {e}")))?;
+    let mut keyboard = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut buttons = Vec::with_capacity(row.len());
+        for b in row {
+            buttons.push(match (&b.url, &b.callback_data) {
+                (Some(url), _) => {
+                    let url = reqwest::Url::parse(url)
+                        .map_err(|e| SendError::Permanent(format!("button `{}`: {e}", b.text)))?;
+                    InlineKeyboardButton::url(b.text, url)
+                }
+                (None, Some(data)) => InlineKeyboardButton::callback(b.text, data.clone()),
+                (None, None) => return Err(SendError::Permanent(format!("button `{}` has no link or data", b.text))),
+            });
+        }
+        keyboard.push(buttons);
+    }
+    Ok(InlineKeyboardMarkup::new(keyboard))
 }
 
 /// What a Bot API error means for the message. teloxide keeps the description but not
@@ -99,116 +252,62 @@ pub fn classify(err: &RequestError) -> SendError {
 }
 
 fn classify_api(api: &ApiError) -> SendError {
-    // Known variants print Telegram's own description; unknown ones wrap it in quotes.
-    let description = match api {
-        ApiError::Unknown(text) => text.clone(),
-        known => known.to_string(),
-    };
-    let d = description.as_str();
-    if matches!(api, ApiError::BotBlocked) || d.starts_with("Forbidden: bot was blocked by the user") {
-        return SendError::Permanent("the customer blocked the bot".into());
+    if matches!(api, ApiError::InvalidToken) {
+        return SendError::ChannelDown("Telegram rejected the bot token".into());
     }
-    if matches!(api, ApiError::ChatNotFound) || d.starts_with("Bad Request: chat not found") {
+    if matches!(api, ApiError::BotBlocked) {
+        return SendError::Unreachable("the customer blocked the bot".into());
+    }
+    if matches!(api, ApiError::UserDeactivated) {
+        return SendError::Unreachable("the customer's account is deleted".into());
+    }
+    if matches!(api, ApiError::ChatNotFound) {
+        return classify_description("Bad Request: chat not found");
+    }
+    // Known variants print Telegram's own description; unknown ones wrap it in quotes.
+    match api {
+        ApiError::Unknown(text) => classify_description(text),
+        known => classify_description(&known.to_string()),
+    }
+}
+
+/// What a Bot API error description means, by its prefix: "Forbidden:" is a 403,
+/// "Bad Request:" a 400. Only the bare "Unauthorized" and "Not Found" mean a bad token;
+/// "Unauthorized: bot was kicked …" is an older wording of a 403 about one chat.
+fn classify_description(d: &str) -> SendError {
+    let description = d.to_string();
+    if d.starts_with("Forbidden: bot was blocked by the user") {
+        return SendError::Unreachable("the customer blocked the bot".into());
+    }
+    if d.starts_with("Forbidden: user is deactivated") {
+        return SendError::Unreachable("the customer's account is deleted".into());
+    }
+    if d.starts_with("Bad Request: chat not found") {
         return SendError::Permanent("chat not found: the id is wrong or the customer never started the bot".into());
     }
-    // Only the bare words mean a bad token; "Unauthorized: bot was kicked …" is teloxide's
-    // older wording of a 403 about one chat.
-    if matches!(api, ApiError::InvalidToken) || d == "Unauthorized" || d == "Not Found" {
+    if d == "Unauthorized" || d == "Not Found" {
         return SendError::ChannelDown("Telegram rejected the bot token".into());
     }
     if d.starts_with("Too Many Requests") {
-        return SendError::Retry { after: None, reason: description.clone() };
+        return SendError::Retry { after: None, reason: description };
     }
     if d.starts_with("Forbidden") || d.starts_with("Bad Request") || d.starts_with("Unauthorized:") {
-        return SendError::Permanent(description.clone());
+        return SendError::Permanent(description);
     }
-    SendError::Retry { after: None, reason: description.clone() }
-}
-
-/// Turns one update into the events it carries. Text messages are decoded fully; other
-/// message kinds are stored as a placeholder line (with the caption) so the agent sees
-/// that something arrived; updates of other kinds are reported as unsupported.
-pub fn decode(update: &Update) -> Vec<InboundEvent> {
-    match &update.kind {
-        UpdateKind::Message(msg) => decode_message(msg).into_iter().collect(),
-        other => vec![InboundEvent::Unsupported { channel: ChannelKind::Telegram, what: kind_name(other).into() }],
-    }
+    SendError::Retry { after: None, reason: description }
 }
 
 /// Telegram dates are whole seconds, ours milliseconds: a customer's answer in the same
 /// second as our message would sort before it. A message that arrives within the second
 /// its date names takes the arrival time instead; older ones (redeliveries) keep theirs.
+/// A button press carries no time at all and takes the arrival time.
 pub fn refine_times(events: &mut [InboundEvent], received_at: Millis) {
     for event in events {
-        if let InboundEvent::Message(m) = event
-            && (0..1000).contains(&(received_at - m.sent_at))
-        {
-            m.sent_at = received_at;
+        match event {
+            InboundEvent::Message(m) if (0..1000).contains(&(received_at - m.sent_at)) => m.sent_at = received_at,
+            InboundEvent::Click(c) if c.at == 0 => c.at = received_at,
+            _ => {}
         }
-    }
-}
-
-fn decode_message(msg: &teloxide::types::Message) -> Option<InboundEvent> {
-    let user = msg.from.as_ref()?;
-    let is_group = msg.chat.is_group() || msg.chat.is_supergroup();
-    let sender_name = user.full_name();
-    let title = match msg.chat.title() {
-        Some(t) if is_group => t.to_string(),
-        _ => sender_name.clone(),
-    };
-    let (kind, text) = body(msg);
-    Some(InboundEvent::Message(InboundMessage {
-        chat: ChatRef { channel: ChannelKind::Telegram, external_chat_id: msg.chat.id.0.to_string(), is_group, title },
-        from: Peer {
-            external_id: user.id.0.to_string(),
-            display_name: sender_name,
-            username: user.username.clone(),
-            locale: user.language_code.clone(),
-        },
-        external_id: msg.id.0.to_string(),
-        kind: kind.into(),
-        text,
-        sent_at: msg.date.timestamp_millis(),
-    }))
-}
-
-/// The message's kind and the text the agent sees for it.
-fn body(msg: &teloxide::types::Message) -> (&'static str, String) {
-    if let Some(text) = msg.text() {
-        return ("text", text.to_string());
-    }
-    let caption = msg.caption().map(|c| format!(": {c}")).unwrap_or_default();
-    let kind = if msg.photo().is_some() {
-        "photo"
-    } else if msg.document().is_some() {
-        "document"
-    } else if msg.video().is_some() {
-        "video"
-    } else if msg.voice().is_some() {
-        "voice"
-    } else if msg.sticker().is_some() {
-        "sticker"
-    } else if msg.location().is_some() {
-        "location"
-    } else if msg.contact().is_some() {
-        "contact"
-    } else {
-        "unsupported"
-    };
-    (kind, format!("[{kind}]{caption}"))
-}
-
-fn kind_name(kind: &UpdateKind) -> &'static str {
-    match kind {
-        UpdateKind::Message(_) => "message",
-        UpdateKind::EditedMessage(_) => "edited_message",
-        UpdateKind::ChannelPost(_) => "channel_post",
-        UpdateKind::EditedChannelPost(_) => "edited_channel_post",
-        UpdateKind::CallbackQuery(_) => "callback_query",
-        UpdateKind::MyChatMember(_) => "my_chat_member",
-        UpdateKind::ChatMember(_) => "chat_member",
-        UpdateKind::Error(_) => "undecodable update",
-        _ => "other update",
     }
 }
 
@@ -216,68 +315,36 @@ fn kind_name(kind: &UpdateKind) -> &'static str {
 mod tests {
     use super::*;
 
-    fn update(json: &str) -> Update {
-        serde_json::from_str(json).unwrap()
-    }
-
     #[test]
-    fn decodes_a_private_text_message() {
-        let u = update(
-            r#"{"update_id":7,"message":{"message_id":42,"date":1700000000,
-            "chat":{"id":111,"type":"private","first_name":"Анна","last_name":"Петрова"},
-            "from":{"id":111,"is_bot":false,"first_name":"Анна","last_name":"Петрова","language_code":"ru"},
-            "text":"Добрый день! 👋"}}"#,
-        );
-        let events = decode(&u);
-        let InboundEvent::Message(m) = &events[0] else { panic!("{events:?}") };
-        assert_eq!(m.text, "Добрый день! 👋");
-        assert_eq!(m.external_id, "42");
-        assert_eq!(m.chat.external_chat_id, "111");
-        assert_eq!(m.from.display_name, "Анна Петрова");
-        assert_eq!(m.from.locale.as_deref(), Some("ru"));
-        assert_eq!(m.sent_at, 1_700_000_000_000);
-        assert!(!m.chat.is_group);
-    }
-
-    #[test]
-    fn decodes_a_group_message_with_its_title() {
-        let u = update(
-            r#"{"update_id":8,"message":{"message_id":5,"date":1700000000,
-            "chat":{"id":-1001234,"type":"supergroup","title":"Wholesale buyers"},
-            "from":{"id":222,"is_bot":false,"first_name":"Bob"},"text":"hi all"}}"#,
-        );
-        let InboundEvent::Message(m) = &decode(&u)[0] else { panic!() };
-        assert!(m.chat.is_group);
-        assert_eq!(m.chat.title, "Wholesale buyers");
-        assert_eq!(m.chat.external_chat_id, "-1001234");
-    }
-
-    #[test]
-    fn times_within_the_dated_second_take_the_arrival_time() {
-        let u = update(
-            r#"{"update_id":1,"message":{"message_id":1,"date":1700000000,
-            "chat":{"id":1,"type":"private","first_name":"A"},"from":{"id":1,"is_bot":false,"first_name":"A"},"text":"x"}}"#,
-        );
-        let mut live = decode(&u);
-        refine_times(&mut live, 1_700_000_000_456);
-        let InboundEvent::Message(m) = &live[0] else { panic!() };
-        assert_eq!(m.sent_at, 1_700_000_000_456);
-        let mut late = decode(&u);
-        refine_times(&mut late, 1_700_000_005_000);
-        let InboundEvent::Message(m) = &late[0] else { panic!() };
-        assert_eq!(m.sent_at, 1_700_000_000_000);
-    }
-
-    #[test]
-    fn other_updates_are_unsupported_not_errors() {
-        let u = update(r#"{"update_id":9,"something_new":{"x":1}}"#);
-        assert!(matches!(decode(&u)[0], InboundEvent::Unsupported { .. }));
+    fn presses_and_fresh_messages_take_the_arrival_time() {
+        use crate::model::{ChannelKind, ChatRef, Click, InboundMessage, Peer};
+        let chat = ChatRef {
+            channel: ChannelKind::Telegram,
+            external_chat_id: "1".into(),
+            is_group: false,
+            title: "A".into(),
+        };
+        let peer = Peer { external_id: "1".into(), display_name: "A".into(), username: None, locale: None };
+        let fresh = InboundMessage::text(chat.clone(), peer.clone(), "1".into(), "x".into(), 1_700_000_000_000);
+        let old = InboundMessage::text(chat.clone(), peer.clone(), "2".into(), "x".into(), 1_699_999_990_000);
+        let click = Click { chat, from: peer, query_id: "q".into(), message_external_id: None, data: None, at: 0 };
+        let mut events = vec![InboundEvent::Message(fresh), InboundEvent::Message(old), InboundEvent::Click(click)];
+        refine_times(&mut events, 1_700_000_000_456);
+        let times: Vec<i64> = events
+            .iter()
+            .map(|e| match e {
+                InboundEvent::Message(m) => m.sent_at,
+                InboundEvent::Click(c) => c.at,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(times, [1_700_000_000_456, 1_699_999_990_000, 1_700_000_000_456]);
     }
 
     #[test]
     fn classifies_by_description() {
         let blocked = RequestError::Api(ApiError::BotBlocked);
-        assert_eq!(classify(&blocked), SendError::Permanent("the customer blocked the bot".into()));
+        assert_eq!(classify(&blocked), SendError::Unreachable("the customer blocked the bot".into()));
         let unknown =
             RequestError::Api(ApiError::Unknown("Forbidden: bot can't initiate conversation with a user".into()));
         assert!(matches!(classify(&unknown), SendError::Permanent(r) if r.contains("initiate")));

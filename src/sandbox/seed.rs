@@ -58,22 +58,23 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
 }
 
 fn inbound(c: &Customer, message_id: i64, text: &str, at: Millis) -> InboundEvent {
-    InboundEvent::Message(InboundMessage {
-        chat: ChatRef {
-            channel: ChannelKind::Telegram,
-            external_chat_id: c.id.to_string(),
-            is_group: false,
-            title: c.full_name(),
-        },
-        from: Peer {
-            external_id: c.id.to_string(),
-            display_name: c.full_name(),
-            username: c.username.clone(),
-            locale: Some(c.lang.to_string()),
-        },
-        external_id: message_id.to_string(),
-        kind: "text".into(),
-        text: text.to_string(),
-        sent_at: at,
-    })
+    InboundEvent::Message(InboundMessage::text(chat(c), peer(c), message_id.to_string(), text.to_string(), at))
+}
+
+fn chat(c: &Customer) -> ChatRef {
+    ChatRef {
+        channel: ChannelKind::Telegram,
+        external_chat_id: c.id.to_string(),
+        is_group: false,
+        title: c.full_name(),
+    }
+}
+
+fn peer(c: &Customer) -> Peer {
+    Peer {
+        external_id: c.id.to_string(),
+        display_name: c.full_name(),
+        username: c.username.clone(),
+        locale: Some(c.lang.to_string()),
+    }
 }

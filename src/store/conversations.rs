@@ -21,6 +21,8 @@ pub struct ConversationRow {
     pub last_preview: String,
     pub unread: i64,
     pub unanswered: bool,
+    /// When the customer blocked us, if they have.
+    pub blocked_at: Option<Millis>,
 }
 
 impl ConversationRow {
@@ -46,7 +48,7 @@ pub struct ConversationFilter {
 }
 
 const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, title, status, last_message_at, \
-     last_inbound_at, last_preview, unread, unanswered";
+     last_inbound_at, last_preview, unread, unanswered, blocked_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     Ok(ConversationRow {
@@ -62,6 +64,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         last_preview: r.get(9)?,
         unread: r.get(10)?,
         unanswered: r.get(11)?,
+        blocked_at: r.get(12)?,
     })
 }
 

@@ -4,14 +4,19 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Result, Store};
-use crate::model::{ContactId, ConversationId, InboundEvent, InboundMessage, Millis, now_ms};
+use super::{Result, Store, StoreError};
+use crate::model::{
+    Button, ChannelKind, ChatRef, Click, ContactId, ConversationId, InboundEvent, InboundMessage, Membership,
+    MessageId, Millis, Peer, now_ms,
+};
 
 /// What one ingest did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct IngestReport {
     pub stored: usize,
     pub duplicates: usize,
+    pub edits: usize,
+    pub clicks: usize,
     pub unsupported: usize,
 }
 
@@ -27,13 +32,40 @@ impl Store {
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
-                    if insert_inbound(&tx, m, now)? {
+                    if insert_inbound(&tx, m, None, now)? {
                         report.stored += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
-                InboundEvent::Unsupported { .. } => report.unsupported += 1,
+                InboundEvent::Edited { message, edited_at } => {
+                    if apply_edit(&tx, message, *edited_at, now)? {
+                        report.edits += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Click(click) => {
+                    if record_click(&tx, click, now)? {
+                        report.clicks += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Membership(m) => {
+                    if !record_membership(&tx, m, now)? {
+                        report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Unsupported { channel, .. } => {
+                    report.unsupported += 1;
+                    // Counted where `doctor` and tests can see it.
+                    tx.prepare_cached(
+                        "INSERT INTO sync_state(channel, key, value) VALUES (?1, 'unsupported', '1') \
+                         ON CONFLICT(channel, key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                    )?
+                    .execute([channel.as_str()])?;
+                }
             }
         }
         if let Some((channel, key, value)) = cursor {
@@ -49,33 +81,32 @@ impl Store {
 }
 
 /// The contact behind a platform identity, created on first sight.
-fn upsert_contact(tx: &Transaction<'_>, m: &InboundMessage, now: Millis) -> Result<ContactId> {
-    let channel = m.chat.channel.as_str();
+fn upsert_contact(tx: &Transaction<'_>, channel: ChannelKind, peer: &Peer, now: Millis) -> Result<ContactId> {
     let existing: Option<ContactId> = tx
         .prepare_cached("SELECT contact_id FROM identities WHERE channel = ?1 AND external_id = ?2")?
-        .query_row(params![channel, m.from.external_id], |r| r.get(0))
+        .query_row(params![channel.as_str(), peer.external_id], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
         return Ok(id);
     }
     tx.prepare_cached("INSERT INTO contacts(display_name, locale, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![m.from.display_name, m.from.locale, now])?;
+        .execute(params![peer.display_name, peer.locale, now])?;
     let contact = ContactId(tx.last_insert_rowid());
     tx.prepare_cached(
         "INSERT INTO identities(contact_id, channel, external_id, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![contact, channel, m.from.external_id, m.from.username, now])?;
+    .execute(params![contact, channel.as_str(), peer.external_id, peer.username, now])?;
     Ok(contact)
 }
 
 fn upsert_conversation(
     tx: &Transaction<'_>,
-    m: &InboundMessage,
+    chat: &ChatRef,
     contact: ContactId,
     now: Millis,
 ) -> Result<ConversationId> {
     // A group belongs to no one contact; its title follows the platform's.
-    let owner = (!m.chat.is_group).then_some(contact);
+    let owner = (!chat.is_group).then_some(contact);
     let id = tx
         .prepare_cached(
             "INSERT INTO conversations(channel, external_chat_id, contact_id, is_group, title, created_at) \
@@ -86,28 +117,33 @@ fn upsert_conversation(
              RETURNING id",
         )?
         .query_row(
-            params![m.chat.channel.as_str(), m.chat.external_chat_id, owner, m.chat.is_group, m.chat.title, now],
+            params![chat.channel.as_str(), chat.external_chat_id, owner, chat.is_group, chat.title, now],
             |r| r.get(0),
         )?;
     Ok(id)
 }
 
-/// Inserts one inbound message; false when it was already stored.
-fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, now: Millis) -> Result<bool> {
-    let contact = upsert_contact(tx, m, now)?;
-    let conversation = upsert_conversation(tx, m, contact, now)?;
+/// Inserts one inbound message (with `edited_at` when it first arrives as an edit);
+/// false when it was already stored.
+fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Millis>, now: Millis) -> Result<bool> {
+    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
+    let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     let inserted = tx
         .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, \
-               sender_external_id, sender_name, external_id, created_at) \
-             VALUES (?1, 'in', ?2, ?3, ?4, 'received', ?5, ?6, ?7, ?8) \
+            "INSERT INTO messages(conversation_id, direction, kind, body, entities, media, reply_to_external_id, \
+               sent_at, edited_at, status, sender_external_id, sender_name, external_id, created_at) \
+             VALUES (?1, 'in', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'received', ?9, ?10, ?11, ?12) \
              ON CONFLICT(conversation_id, external_id) DO NOTHING",
         )?
         .execute(params![
             conversation,
             m.kind,
             m.text,
+            m.entities,
+            m.media,
+            m.reply_to,
             m.sent_at,
+            edited_at,
             m.from.external_id,
             m.from.display_name,
             m.external_id,
@@ -129,7 +165,182 @@ fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, now: Millis) -> Resu
          WHERE id = ?1",
     )?
     .execute(params![conversation, m.sent_at, preview(&m.text)])?;
+    if let Some(phone) = &m.shared_phone {
+        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
+            .execute(params![contact, phone])?;
+    }
+    if let Some(payload) = &m.start_payload {
+        // Where the customer first came from; a later link does not rewrite it.
+        tx.prepare_cached("UPDATE contacts SET source = ?2 WHERE id = ?1 AND source IS NULL")?
+            .execute(params![contact, payload])?;
+        if m.opt_in {
+            insert_consent(tx, contact, m.chat.channel, "marketing", "opt_in", "start_link", payload, m.sent_at)?;
+        }
+    }
     Ok(true)
+}
+
+/// A new version of a customer's message: the old text goes to message_events. An edit
+/// of a message we never stored is stored as it now reads. False for a redelivery.
+fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: Millis) -> Result<bool> {
+    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
+    let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
+    let stored: Option<(MessageId, String, Option<Millis>)> = tx
+        .prepare_cached("SELECT id, body, edited_at FROM messages WHERE conversation_id = ?1 AND external_id = ?2")?
+        .query_row(params![conversation, m.external_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((id, old_body, old_edit)) = stored else {
+        return insert_inbound(tx, m, Some(edited_at), now);
+    };
+    if old_edit.is_some_and(|t| t >= edited_at) {
+        return Ok(false);
+    }
+    tx.prepare_cached("INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'edit', ?2, ?3)")?
+        .execute(params![id, old_body, edited_at])?;
+    tx.prepare_cached(
+        "UPDATE messages SET body = ?2, entities = ?3, media = coalesce(?4, media), edited_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id, m.text, m.entities, m.media, edited_at])?;
+    tx.prepare_cached(
+        "UPDATE conversations SET last_preview = ?2 WHERE id = ?1 AND last_message_at = \
+           (SELECT sent_at FROM messages WHERE id = ?3)",
+    )?
+    .execute(params![conversation, preview(&m.text), id])?;
+    Ok(true)
+}
+
+/// A button press: a line in the conversation ("pressed “Yes”") and a click event on
+/// our message that carried the button. False for a redelivery.
+fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Result<bool> {
+    let contact = upsert_contact(tx, c.chat.channel, &c.from, now)?;
+    let conversation = upsert_conversation(tx, &c.chat, contact, now)?;
+    let target: Option<(MessageId, Option<String>)> = match &c.message_external_id {
+        Some(ext) => tx
+            .prepare_cached("SELECT id, buttons FROM messages WHERE conversation_id = ?1 AND external_id = ?2")?
+            .query_row(params![conversation, ext], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+        None => None,
+    };
+    // Name the button by its text when we still have the message that carried it.
+    let label = target
+        .as_ref()
+        .and_then(|(_, buttons)| buttons.as_deref())
+        .and_then(|json| serde_json::from_str::<Vec<Vec<Button>>>(json).ok())
+        .and_then(|rows| rows.into_iter().flatten().find(|b| b.callback_data.is_some() && b.callback_data == c.data))
+        .map(|b| b.text)
+        .or_else(|| c.data.clone())
+        .unwrap_or_else(|| "a button".into());
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
+               sender_name, external_id, reply_to_external_id, created_at) \
+             VALUES (?1, 'in', 'click', ?2, ?3, 'received', ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT(conversation_id, external_id) DO NOTHING",
+        )?
+        .execute(params![
+            conversation,
+            format!("pressed “{label}”"),
+            c.at,
+            c.from.external_id,
+            c.from.display_name,
+            format!("cb:{}", c.query_id),
+            c.message_external_id,
+            now
+        ])?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    if let Some((id, _)) = target {
+        tx.prepare_cached("INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'click', ?2, ?3)")?
+            .execute(params![id, c.data, c.at])?;
+    }
+    tx.prepare_cached(
+        "UPDATE conversations SET last_message_at = max(last_message_at, ?2), unread = unread + 1 WHERE id = ?1",
+    )?
+    .execute(params![conversation, c.at])?;
+    Ok(true)
+}
+
+/// The customer blocked (or unblocked) us: a line in the conversation, the conversation
+/// marked, and the consent ledger told. Unblocking restores service messages only: a
+/// marketing opt-in needs a fresh, explicit one. False for a redelivery.
+fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Millis) -> Result<bool> {
+    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
+    let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
+    let (what, key) = if m.blocked { ("blocked the bot", "blocked") } else { ("unblocked the bot", "unblocked") };
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
+               sender_name, external_id, created_at) \
+             VALUES (?1, 'in', 'system', ?2, ?3, 'received', ?4, ?5, ?6, ?7) \
+             ON CONFLICT(conversation_id, external_id) DO NOTHING",
+        )?
+        .execute(params![
+            conversation,
+            what,
+            m.at,
+            m.from.external_id,
+            m.from.display_name,
+            format!("member:{}:{key}", m.at),
+            now
+        ])?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let evidence = format!("my_chat_member: {key} at {}", m.at);
+    if m.blocked {
+        tx.prepare_cached("UPDATE conversations SET blocked_at = ?2 WHERE id = ?1")?
+            .execute(params![conversation, m.at])?;
+        for purpose in ["service", "marketing"] {
+            insert_consent(tx, contact, m.chat.channel, purpose, "opt_out", "platform_block", &evidence, m.at)?;
+        }
+    } else {
+        tx.prepare_cached("UPDATE conversations SET blocked_at = NULL WHERE id = ?1")?.execute([conversation])?;
+        insert_consent(tx, contact, m.chat.channel, "service", "opt_in", "platform_block", &evidence, m.at)?;
+    }
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_consent(
+    tx: &Transaction<'_>,
+    contact: ContactId,
+    channel: ChannelKind,
+    purpose: &str,
+    action: &str,
+    source: &str,
+    evidence: &str,
+    at: Millis,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO consent_events(contact_id, channel, purpose, action, source, evidence, recorded_by, at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?2, ?7)",
+    )?
+    .execute(params![contact, channel.as_str(), purpose, action, source, evidence, at])?;
+    Ok(())
+}
+
+/// Consent events for the contact of a private conversation (a block seen on send).
+pub(super) fn record_consent_for_conversation(
+    tx: &Transaction<'_>,
+    conversation: ConversationId,
+    action: &str,
+    purposes: &[&str],
+    evidence: &str,
+    at: Millis,
+) -> Result<()> {
+    let row: Option<(Option<ContactId>, String)> = tx
+        .query_row("SELECT contact_id, channel FROM conversations WHERE id = ?1", [conversation], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((Some(contact), channel)) = row else { return Ok(()) };
+    let channel: ChannelKind =
+        channel.parse().map_err(|e: crate::model::UnknownValue| StoreError::NotFound(e.to_string()))?;
+    for purpose in purposes {
+        insert_consent(tx, contact, channel, purpose, action, "platform_block", evidence, at)?;
+    }
+    Ok(())
 }
 
 /// The first line of a message, short enough for the list.

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
-use crate::model::{ChannelKind, ConversationId, MessageId, Millis, now_ms};
+use crate::model::{ChannelKind, ConversationId, MessageId, Millis, Outgoing, now_ms};
 
 /// Replies to customers go before campaign messages.
 pub const PRIORITY_REPLY: i64 = 10;
@@ -19,8 +19,33 @@ pub struct OutboxItem {
     pub channel: ChannelKind,
     pub chat_id: String,
     pub is_group: bool,
+    /// `text`, `photo` or `document`.
+    pub kind: String,
+    /// The text, or the caption of an attachment.
     pub body: String,
+    /// The attachment's URL or local path.
+    pub attachment: Option<String>,
+    /// Rows of buttons, as JSON.
+    pub buttons: Option<String>,
     pub attempts: i64,
+}
+
+impl OutboxItem {
+    /// A text message not (yet) in any store: for tools and tests.
+    pub fn text(channel: ChannelKind, chat_id: &str, text: &str) -> OutboxItem {
+        OutboxItem {
+            message_id: MessageId(0),
+            conversation_id: ConversationId(0),
+            channel,
+            chat_id: chat_id.into(),
+            is_group: false,
+            kind: "text".into(),
+            body: text.into(),
+            attachment: None,
+            buttons: None,
+            attempts: 0,
+        }
+    }
 }
 
 /// Where a scripted send goes.
@@ -31,11 +56,23 @@ pub struct SendTarget {
 }
 
 impl Store {
-    /// Writes an outbound message and its outbox row; it shows at once as queued.
+    /// Writes an outbound text message and its outbox row; it shows at once as queued.
     pub fn enqueue(
         &mut self,
         conversation: ConversationId,
         text: &str,
+        author: &str,
+        priority: i64,
+    ) -> Result<MessageId> {
+        self.enqueue_message(conversation, &Outgoing::text(text), author, priority)
+    }
+
+    /// Writes an outbound message (text, attachment, buttons) and its outbox row in one
+    /// transaction.
+    pub fn enqueue_message(
+        &mut self,
+        conversation: ConversationId,
+        out: &Outgoing,
         author: &str,
         priority: i64,
     ) -> Result<MessageId> {
@@ -47,10 +84,16 @@ impl Store {
             })
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation} does not exist")))?;
+        let media = out.attachment.as_ref().map(|a| serde_json::json!({ "source": a }).to_string());
+        let buttons = (!out.buttons.is_empty()).then(|| serde_json::to_string(&out.buttons).unwrap_or_default());
+        let body = match (&out.attachment, out.text.is_empty()) {
+            (Some(a), true) => format!("[{} {a}]", out.kind),
+            _ => out.text.clone(),
+        };
         tx.execute(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, author, created_at) \
-             VALUES (?1, 'out', 'text', ?2, ?3, 'queued', ?4, ?3)",
-            params![conversation, text, now, author],
+            "INSERT INTO messages(conversation_id, direction, kind, body, media, buttons, sent_at, status, author, created_at) \
+             VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?6)",
+            params![conversation, out.kind, body, media, buttons, now, author],
         )?;
         let id = MessageId(tx.last_insert_rowid());
         tx.execute(
@@ -64,7 +107,7 @@ impl Store {
         tx.execute(
             "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
                last_preview = ?3, unanswered = 0, unread = 0 WHERE id = ?1",
-            params![conversation, now, super::ingest::preview(text)],
+            params![conversation, now, super::ingest::preview(&body)],
         )?;
         tx.commit()?;
         Ok(id)
@@ -75,7 +118,7 @@ impl Store {
     pub fn enqueue_to_chat(
         &mut self,
         target: &SendTarget,
-        text: &str,
+        out: &Outgoing,
         author: &str,
     ) -> Result<(ConversationId, MessageId)> {
         let conversation = match self.find_conversation(target.channel, &target.chat_id)? {
@@ -88,14 +131,15 @@ impl Store {
                 ConversationId(self.conn.last_insert_rowid())
             }
         };
-        let message = self.enqueue(conversation, text, author, PRIORITY_REPLY)?;
+        let message = self.enqueue_message(conversation, out, author, PRIORITY_REPLY)?;
         Ok((conversation, message))
     }
 
     /// Queued messages of `channel` due by `now`, most urgent first.
     pub fn outbox_due(&self, channel: ChannelKind, now: Millis, limit: usize) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.message_id, m.conversation_id, o.chat_id, c.is_group, m.body, o.attempts \
+            "SELECT o.message_id, m.conversation_id, o.chat_id, c.is_group, m.kind, m.body, \
+               json_extract(m.media, '$.source'), m.buttons, o.attempts \
              FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = m.conversation_id \
              WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND m.status = 'queued' \
              ORDER BY o.priority DESC, o.next_attempt_at, o.message_id LIMIT ?3",
@@ -107,8 +151,11 @@ impl Store {
                 channel,
                 chat_id: r.get(2)?,
                 is_group: r.get(3)?,
-                body: r.get(4)?,
-                attempts: r.get(5)?,
+                kind: r.get(4)?,
+                body: r.get(5)?,
+                attachment: r.get(6)?,
+                buttons: r.get(7)?,
+                attempts: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -172,6 +219,28 @@ impl Store {
             "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'status', 'failed', ?2, ?3)",
             params![id, reason, now_ms()],
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The platform says the customer cannot be reached (blocked us): the conversation
+    /// shows it, and the ledger records an opt-out of everything, once.
+    pub fn record_unreachable(&mut self, conversation: ConversationId, evidence: &str, at: Millis) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let newly = tx.execute(
+            "UPDATE conversations SET blocked_at = ?2 WHERE id = ?1 AND blocked_at IS NULL",
+            params![conversation, at],
+        )?;
+        if newly == 1 {
+            super::ingest::record_consent_for_conversation(
+                &tx,
+                conversation,
+                "opt_out",
+                &["service", "marketing"],
+                evidence,
+                at,
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -15,7 +15,7 @@ const OFFSET_KEY: &str = "offset";
 pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: StatusBoard) {
     let kind = ChannelKind::Telegram;
     let stored = store.run(move |s| s.sync_value(kind.as_str(), OFFSET_KEY)).await;
-    let mut offset: Option<i32> = stored.ok().flatten().and_then(|v| v.parse().ok());
+    let mut offset: Option<i64> = stored.ok().flatten().and_then(|v| v.parse().ok());
     let mut backoff = Backoff::default();
     // Check the token first so the status bar tells the truth at once.
     let connected = loop {
@@ -25,7 +25,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 break ChannelState::Ok(format!("@{bot}"));
             }
             Err(e) => {
-                let (state, wait) = failure_state(&e, &mut backoff);
+                let (state, wait) = failure_state(telegram::classify(&e), &mut backoff);
                 tracing::warn!(channel = %kind, ?state, "getMe failed");
                 status.set(kind, state);
                 tokio::time::sleep(wait).await;
@@ -37,7 +37,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         let updates = match tg.get_updates(offset).await {
             Ok(updates) => updates,
             Err(e) => {
-                let (state, wait) = failure_state(&e, &mut backoff);
+                let (state, wait) = failure_state(e, &mut backoff);
                 tracing::warn!(channel = %kind, ?state, "getUpdates failed");
                 status.set(kind, state);
                 tokio::time::sleep(wait).await;
@@ -46,13 +46,19 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         };
         status.set(kind, connected.clone());
         backoff = Backoff::default();
-        let Some(last) = updates.iter().map(|u| u.id.0).max() else { continue };
-        let next = last.saturating_add(1) as i32;
-        let mut events: Vec<InboundEvent> = updates.iter().flat_map(telegram::decode).collect();
+        let Some(last) = updates.iter().filter_map(|u| u["update_id"].as_i64()).max() else { continue };
+        let next = last + 1;
+        let mut events: Vec<InboundEvent> = updates.iter().flat_map(|u| tg.decode(u)).collect();
         telegram::refine_times(&mut events, crate::model::now_ms());
+        let mut clicks = Vec::new();
         for event in &events {
-            if let InboundEvent::Unsupported { what, .. } = event {
-                tracing::info!(channel = %kind, what, "update not handled yet; skipped");
+            match event {
+                InboundEvent::Unsupported { what, raw, .. } => {
+                    // Kept raw (as JSON, so control characters stay escaped) and counted.
+                    tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
+                }
+                InboundEvent::Click(c) => clicks.push(c.query_id.clone()),
+                _ => {}
             }
         }
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
@@ -60,6 +66,12 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
             Ok(report) => {
                 tracing::debug!(?report, next, "updates stored");
                 offset = Some(next);
+                // Stored first, answered after: a press is never lost to a crash, and
+                // answering one twice after a redelivery is harmless.
+                for id in clicks {
+                    let tg = tg.clone();
+                    tokio::spawn(async move { tg.answer_click(&id).await });
+                }
             }
             Err(e) => {
                 // Not acknowledged: Telegram hands the same updates back next time.
@@ -71,9 +83,18 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
     }
 }
 
+/// A raw update for the log, cut to a sane length.
+fn truncate_raw(raw: &str) -> String {
+    const MAX: usize = 4096;
+    match raw.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}… ({} bytes in all)", &raw[..i], raw.len()),
+        None => raw.to_string(),
+    }
+}
+
 /// What a failed Bot API call means for the channel, and how long to wait.
-fn failure_state(e: &teloxide::RequestError, backoff: &mut Backoff) -> (ChannelState, Duration) {
-    match telegram::classify(e) {
+fn failure_state(e: SendError, backoff: &mut Backoff) -> (ChannelState, Duration) {
+    match e {
         SendError::ChannelDown(reason) => (ChannelState::Down(reason), Duration::from_secs(30)),
         SendError::Retry { after: Some(after), reason } => (ChannelState::Retrying(reason), after),
         other => (ChannelState::Retrying(format!("cannot reach Telegram: {other}")), backoff.next()),

@@ -17,18 +17,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return empty_pane(frame, area, " Reply ", "Select a conversation to reply.", focused, styles);
     };
     let row = &open.row;
-    let title = format!(" To: {} on {} ", sanitize(&row.title, false), channel_name(row.channel));
+    let title = format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name());
     let block =
         pane_block(String::new(), focused, styles).title(ratatui::text::Span::styled(title, styles.composer_target));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.composer, inner);
-}
-
-fn channel_name(channel: crate::model::ChannelKind) -> &'static str {
-    match channel {
-        crate::model::ChannelKind::Telegram => "Telegram",
-        crate::model::ChannelKind::WhatsApp => "WhatsApp",
-        crate::model::ChannelKind::Viber => "Viber",
-    }
 }

@@ -8,19 +8,14 @@ use switchboard::model::{ChannelKind, ChatRef, InboundEvent, InboundMessage, Mil
 
 /// A text message from customer `user` in their private Telegram chat.
 pub fn inbound(user: i64, name: &str, message_id: i64, text: &str, at: Millis) -> InboundEvent {
-    InboundEvent::Message(InboundMessage {
-        chat: ChatRef {
-            channel: ChannelKind::Telegram,
-            external_chat_id: user.to_string(),
-            is_group: false,
-            title: name.into(),
-        },
-        from: Peer { external_id: user.to_string(), display_name: name.into(), username: None, locale: None },
-        external_id: message_id.to_string(),
-        kind: "text".into(),
-        text: text.into(),
-        sent_at: at,
-    })
+    let chat = ChatRef {
+        channel: ChannelKind::Telegram,
+        external_chat_id: user.to_string(),
+        is_group: false,
+        title: name.into(),
+    };
+    let from = Peer { external_id: user.to_string(), display_name: name.into(), username: None, locale: None };
+    InboundEvent::Message(InboundMessage::text(chat, from, message_id.to_string(), text.into(), at))
 }
 
 /// Polls `check` until it returns Some or `timeout` passes.
