@@ -90,6 +90,58 @@ pub fn wrap(paragraph: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// Like [`wrap`], for text whose characters each carry a style: lines of runs of one
+/// style each.
+pub fn wrap_styled<S: Copy + PartialEq>(chars: &[(char, S)], max: usize) -> Vec<Vec<(String, S)>> {
+    let max = max.max(1);
+    let mut lines: Vec<Vec<(char, S)>> = Vec::new();
+    let mut line: Vec<(char, S)> = Vec::new();
+    let mut used = 0;
+    for word in chars.split(|(c, _)| *c == ' ') {
+        let w: usize = word.iter().map(|(c, _)| c.width().unwrap_or(0)).sum();
+        let sep = usize::from(!line.is_empty());
+        if used + sep + w <= max {
+            if sep == 1 {
+                // The space takes the style of the word before it.
+                let style = line.last().map(|(_, s)| *s).or(word.first().map(|(_, s)| *s));
+                if let Some(style) = style {
+                    line.push((' ', style));
+                }
+            }
+            line.extend_from_slice(word);
+            used += sep + w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        for &(c, style) in word {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > max {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push((c, style));
+            used += cw;
+        }
+    }
+    lines.push(line);
+    lines.into_iter().map(|l| runs(&l)).collect()
+}
+
+/// Groups neighbouring characters of one style.
+fn runs<S: Copy + PartialEq>(line: &[(char, S)]) -> Vec<(String, S)> {
+    let mut out: Vec<(String, S)> = Vec::new();
+    for &(c, style) in line {
+        match out.last_mut() {
+            Some((text, s)) if *s == style => text.push(c),
+            _ => out.push((c.to_string(), style)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +165,13 @@ mod tests {
         assert_eq!(truncate("привет мир", 6), "приве…");
         assert_eq!(truncate("👋👋👋", 4), "👋…");
         assert_eq!(truncate("ok", 5), "ok");
+    }
+
+    #[test]
+    fn wraps_styled_text_into_runs() {
+        let chars: Vec<(char, u8)> = "ab cd ef".chars().enumerate().map(|(i, c)| (c, u8::from(i >= 3))).collect();
+        let lines = wrap_styled(&chars, 5);
+        assert_eq!(lines, vec![vec![("ab ".to_string(), 0), ("cd".to_string(), 1)], vec![("ef".to_string(), 1)]]);
     }
 
     #[test]

@@ -42,6 +42,9 @@ styles! {
     message_outbound = "message.outbound";
     message_author = "message.author";
     message_time = "message.time";
+    message_link = "message.link";
+    message_quote = "message.quote";
+    message_event = "message.event";
     day_separator = "day.separator";
     status_queued = "status.queued";
     status_sent = "status.sent";

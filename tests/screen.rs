@@ -55,6 +55,9 @@ fn msg(id: i64, dir: Direction, status: DeliveryStatus, body: &str, ago_min: i64
         author: (dir == Direction::Out).then(|| "maria".to_string()),
         sender_name: (dir == Direction::In).then(|| "Анна Петрова".to_string()),
         edited_at: None,
+        entities: None,
+        buttons: None,
+        quote: None,
     }
 }
 
@@ -95,8 +98,12 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
+        let mut x = 0;
+        while x < buffer.area.width {
+            let symbol = buffer[(x, y)].symbol();
+            out.push_str(symbol);
+            // A wide character covers the next cell too.
+            x += unicode_width::UnicodeWidthStr::width(symbol).max(1) as u16;
         }
         out.push('\n');
     }
@@ -175,4 +182,61 @@ fn customer_escapes_show_as_text() {
     let text = screen_text(&terminal);
     assert!(text.contains("␛[2J␛]0;title␇bare␍cr ¿31m end"), "{text}");
     assert!(text.contains("Evil␛[31m Corp"));
+}
+
+#[test]
+fn telegram_kinds_read_at_a_glance() {
+    let mut s = state((100, 30));
+    let generation = s.list.generation;
+    let mut row = conversation(1, "Анна Петрова", "blocked the bot", 1, false, 0);
+    row.blocked_at = Some(NOW - MIN);
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });
+    use DeliveryStatus::*;
+    use Direction::*;
+    let mut offer = msg(1, Out, Sent, "Скидка 20% на всё! Подробнее: сайт", 60);
+    offer.entities = Some(
+        r#"[{"type":"bold","offset":0,"length":10},{"type":"text_link","offset":30,"length":4,"url":"https://shop.example/sale"}]"#
+            .into(),
+    );
+    offer.buttons = Some(
+        r#"[[{"text":"👍 Отлично","callback_data":"rate:good"},{"text":"Shop","url":"https://shop.example"}]]"#.into(),
+    );
+    let mut click = msg(2, In, Received, "pressed “👍 Отлично”", 50);
+    click.kind = "click".into();
+    let mut photo = msg(3, In, Received, "[photo 1280x960, 240 KB]\nВот так пришла коробка 😕", 40);
+    photo.kind = "photo".into();
+    let mut location = msg(4, In, Received, "[location 55.79613, 49.10641]", 30);
+    location.kind = "location".into();
+    let mut reply = msg(5, In, Received, "Да, вот этот (синий)", 20);
+    reply.edited_at = Some(NOW - 10 * MIN);
+    reply.quote = Some(("maria".into(), "Скидка 20% на всё! Подробнее: сайт".into()));
+    let mut blocked = msg(6, In, Received, "blocked the bot", 1);
+    blocked.kind = "system".into();
+    let request = MessageRequest::Latest { limit: 200 };
+    let rows = vec![offer, click, photo, location, reply, blocked];
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows });
+    let terminal = render(&s);
+    let text = screen_text(&terminal);
+    for expected in [
+        "Подробнее: сайт",
+        "‹https://shop.example/sale›",
+        "[👍 Отлично] [Shop ↗]",
+        "⌁ Анна Петрова pressed “👍 Отлично”",
+        "[photo 1280x960, 240 KB]",
+        "Вот так пришла коробка 😕",
+        "[location 55.79613, 49.10641]",
+        "┃ maria: Скидка 20%",
+        "(edited)",
+        "⛔ Анна Петрова blocked the bot",
+        "⛔ blocked the bot ┐",
+        "⛔ blocked: a message will fail",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}`:\n{text}");
+    }
+    // The bold entity reached the screen as a style.
+    let buffer = terminal.backend().buffer();
+    let bold =
+        buffer.content().iter().any(|c| c.symbol() == "С" && c.modifier.contains(ratatui::style::Modifier::BOLD));
+    assert!(bold, "Скидка is bold");
+    insta::assert_snapshot!("telegram_kinds", terminal.backend());
 }

@@ -44,6 +44,9 @@ fn message(id: i64) -> MessageRow {
         author: None,
         sender_name: None,
         edited_at: None,
+        entities: None,
+        buttons: None,
+        quote: None,
     }
 }
 
@@ -336,4 +339,14 @@ fn errors_show_in_the_status_bar_then_expire() {
     assert_eq!(s.notice.as_ref().unwrap().text, "disk ␛[2J full");
     update(&mut s, Action::Tick(NOW + 60_000));
     assert!(s.notice.is_none());
+}
+
+#[test]
+fn a_text_over_the_channel_limit_is_refused_and_kept() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    update(&mut s, Action::Paste("я".repeat(4097)));
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("4097"), "{:?}", s.notice);
+    assert_eq!(s.composer_text().chars().count(), 4097, "the text stays to be shortened");
 }

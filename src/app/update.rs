@@ -7,6 +7,7 @@ use super::action::{Action, Effect};
 use super::state::{AppState, EngineView, Focus, NOTICE_MS, Notice};
 use super::{conversation, list};
 use crate::keymap::Command;
+use crate::model::Outgoing;
 use crate::text;
 
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
@@ -157,6 +158,11 @@ fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, "open a conversation first".into(), true);
         return Vec::new();
     };
+    // Refused here, with the text kept, rather than failing after it was queued.
+    if let Err(reason) = Outgoing::text(text.trim_end()).check(open.row.channel) {
+        notify(s, format!("not sent: {reason}"), true);
+        return Vec::new();
+    }
     open.scroll = super::state::Scroll::Follow;
     let conversation = open.id();
     s.reset_composer();

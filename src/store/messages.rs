@@ -19,6 +19,12 @@ pub struct MessageRow {
     pub author: Option<String>,
     pub sender_name: Option<String>,
     pub edited_at: Option<Millis>,
+    /// Formatting as the platform gave it (JSON).
+    pub entities: Option<String>,
+    /// Rows of buttons under our message (JSON).
+    pub buttons: Option<String>,
+    /// The message this one replies to, when it is in the store: (who, text).
+    pub quote: Option<(String, String)>,
 }
 
 impl MessageRow {
@@ -34,7 +40,12 @@ pub struct MessageKey {
     pub id: MessageId,
 }
 
-const COLUMNS: &str = "id, direction, kind, body, sent_at, status, error, author, sender_name, edited_at";
+/// The message and, through the chat's unique key, the one it quotes.
+const COLUMNS: &str = "m.id, m.direction, m.kind, m.body, m.sent_at, m.status, m.error, m.author, m.sender_name, \
+     m.edited_at, m.entities, m.buttons, \
+     CASE q.direction WHEN 'in' THEN coalesce(q.sender_name, 'customer') ELSE coalesce(q.author, 'us') END, q.body \
+     FROM messages m LEFT JOIN messages q \
+       ON q.conversation_id = m.conversation_id AND q.external_id = m.reply_to_external_id AND m.kind <> 'click'";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
@@ -48,6 +59,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         author: r.get(7)?,
         sender_name: r.get(8)?,
         edited_at: r.get(9)?,
+        entities: r.get(10)?,
+        buttons: r.get(11)?,
+        quote: match (r.get::<_, Option<String>>(12)?, r.get::<_, Option<String>>(13)?) {
+            (Some(who), Some(body)) => Some((who, body)),
+            _ => None,
+        },
     })
 }
 
@@ -60,9 +77,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 \
-               AND (?2 IS NULL OR (sent_at, id) < (?2, ?3)) \
-             ORDER BY sent_at DESC, id DESC LIMIT ?4"
+            "SELECT {COLUMNS} WHERE m.conversation_id = ?1 \
+               AND (?2 IS NULL OR (m.sent_at, m.id) < (?2, ?3)) \
+             ORDER BY m.sent_at DESC, m.id DESC LIMIT ?4"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -82,8 +99,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND (sent_at, id) > (?2, ?3) \
-             ORDER BY sent_at, id LIMIT ?4"
+            "SELECT {COLUMNS} WHERE m.conversation_id = ?1 AND (m.sent_at, m.id) > (?2, ?3) \
+             ORDER BY m.sent_at, m.id LIMIT ?4"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![conversation, after.sent_at, after.id, limit as i64], from_row)?;
@@ -99,9 +116,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 \
-               AND (sent_at, id) >= (?2, ?3) AND (sent_at, id) <= (?4, ?5) \
-             ORDER BY sent_at, id LIMIT ?6"
+            "SELECT {COLUMNS} WHERE m.conversation_id = ?1 \
+               AND (m.sent_at, m.id) >= (?2, ?3) AND (m.sent_at, m.id) <= (?4, ?5) \
+             ORDER BY m.sent_at, m.id LIMIT ?6"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows =
@@ -111,7 +128,7 @@ impl Store {
 
     /// One message, for tests and tools.
     pub fn message(&self, id: MessageId) -> Result<MessageRow> {
-        let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = ?1");
+        let sql = format!("SELECT {COLUMNS} WHERE m.id = ?1");
         Ok(self.conn.query_row(&sql, [id], from_row)?)
     }
 }

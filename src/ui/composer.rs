@@ -3,6 +3,8 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use ratatui::text::{Line, Span};
+
 use super::{empty_pane, pane_block};
 use crate::app::{AppState, Focus};
 use crate::text::sanitize;
@@ -18,8 +20,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     };
     let row = &open.row;
     let title = format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name());
-    let block =
-        pane_block(String::new(), focused, styles).title(ratatui::text::Span::styled(title, styles.composer_target));
+    let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, styles.composer_target));
+    if row.blocked_at.is_some() {
+        block = block.title(Line::styled(" ⛔ blocked: a message will fail ", styles.status_failed).right_aligned());
+    }
+    // Near the platform's limit, count the characters.
+    let limit = row.channel.text_limit();
+    let used: usize = state.composer.lines().iter().map(|l| l.chars().count() + 1).sum::<usize>().saturating_sub(1);
+    if used * 10 >= limit * 9 {
+        let style = if used > limit { styles.status_failed } else { styles.composer_target };
+        block = block.title(Line::styled(format!(" {used}/{limit} "), style).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.composer, inner);

@@ -8,12 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{empty_pane, pane_block, time};
+use super::{empty_pane, pane_block, rich_text, time};
 use crate::app::state::{ConversationView, Scroll};
 use crate::app::{AppState, Focus};
-use crate::model::{DeliveryStatus, Direction};
+use crate::model::{Button, DeliveryStatus, Direction};
 use crate::store::MessageRow;
-use crate::text::{self, sanitize, wrap};
+use crate::text::{self, sanitize, truncate, wrap};
 use crate::theme::Styles;
 
 /// Message bodies start after the time column.
@@ -32,6 +32,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let title =
         format!(" {} · {} {} · {} ", sanitize(&row.title, false), row.channel.as_str(), kind, row.status.as_str());
     let mut block = pane_block(title, focused, styles);
+    if row.blocked_at.is_some() {
+        block = block.title(Line::styled(" ⛔ blocked the bot ", styles.status_failed).right_aligned());
+    }
     if view.scroll != Scroll::Follow {
         let key = state.key_hint(crate::keymap::Context::Conversation, crate::keymap::Command::Bottom);
         block = block.title_bottom(Line::styled(format!(" ↓ newer below ({key}) "), styles.title).right_aligned());
@@ -115,7 +118,19 @@ fn message_lines<'a>(
         let rule = "─".repeat(width.saturating_sub(text::width(&label)) / 2);
         lines.push(Line::styled(format!("{rule}{label}{rule}"), styles.day_separator).alignment(Alignment::Center));
     }
-    let mut header = vec![Span::styled(format!("{}  ", time::clock(m.sent_at, state.tz)), styles.message_time)];
+    let clock = Span::styled(format!("{}  ", time::clock(m.sent_at, state.tz)), styles.message_time);
+    // A press on a button, a block: one line saying what the customer did.
+    if matches!(m.kind.as_str(), "click" | "system") {
+        let who = sanitize(m.sender_name.as_deref().unwrap_or("customer"), false);
+        let mark = if m.kind == "click" { "⌁" } else { "⛔" };
+        let text = format!("{mark} {who} {}", sanitize(&m.body, false));
+        for (i, line) in wrap(&text, width.saturating_sub(INDENT.len()).max(1)).into_iter().enumerate() {
+            let lead = if i == 0 { clock.clone() } else { Span::raw(INDENT) };
+            lines.push(Line::from(vec![lead, Span::styled(line, styles.message_event)]));
+        }
+        return lines;
+    }
+    let mut header = vec![clock];
     let body_style = match m.direction {
         Direction::In => {
             let who = m.sender_name.as_deref().unwrap_or("customer");
@@ -136,9 +151,25 @@ fn message_lines<'a>(
     }
     lines.push(Line::from(header));
     let body_width = width.saturating_sub(INDENT.len()).max(1);
-    for paragraph in sanitize(&m.body, true).split('\n') {
-        for line in wrap(paragraph, body_width) {
-            lines.push(Line::from(vec![Span::raw(INDENT), Span::styled(line, body_style)]));
+    if let Some((who, quoted)) = &m.quote {
+        let first = quoted.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let text = truncate(&format!("┃ {}: {}", sanitize(who, false), sanitize(first, false)), body_width);
+        lines.push(Line::from(vec![Span::raw(INDENT), Span::styled(text, styles.message_quote)]));
+    }
+    lines.extend(rich_text::lines(&m.body, m.entities.as_deref(), body_style, styles, INDENT, width));
+    if let Some(buttons) = m.buttons.as_deref().and_then(|json| serde_json::from_str::<Vec<Vec<Button>>>(json).ok()) {
+        for row in buttons {
+            let labels: Vec<String> = row
+                .iter()
+                .map(|b| {
+                    let arrow = if b.url.is_some() { " ↗" } else { "" };
+                    format!("[{}{arrow}]", sanitize(&b.text, false))
+                })
+                .collect();
+            lines.push(Line::from(vec![
+                Span::raw(INDENT),
+                Span::styled(truncate(&labels.join(" "), body_width), styles.message_link),
+            ]));
         }
     }
     if let Some(error) = &m.error {

@@ -5,6 +5,7 @@ mod composer;
 mod conversation;
 mod conversation_list;
 mod help;
+mod rich_text;
 mod status_bar;
 pub mod time;
 
