@@ -282,6 +282,7 @@ async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         ambient_every: Some(Duration::from_secs(40)),
         first_message_id,
         seed: now_ms() as u64,
+        ..EmulatorOptions::default()
     };
     let emulator = TelegramEmulator::start("127.0.0.1:0".parse()?, token, customers, options).await?;
     config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), emulator.url()));

@@ -2,11 +2,16 @@
 //! and the tests both use it, so both go through the real adapters over real HTTP.
 
 pub mod customers;
+mod script;
 pub mod seed;
 pub mod telegram;
+mod telegram_control;
+mod telegram_send;
+pub mod telegram_updates;
 
 pub use customers::Customer;
 pub use telegram::{EmulatorOptions, SentMessage, TelegramEmulator};
+pub use telegram_updates::Said;
 
 /// A small deterministic generator (xorshift64*): the demo and the tests need repeatable
 /// variety, not cryptographic randomness.

@@ -1,34 +1,35 @@
 //! A loopback emulator of the Telegram Bot API. It speaks the real wire format: methods
 //! under `/bot<TOKEN>/<method>` matched case-insensitively (teloxide sends `SendMessage`),
-//! JSON or query parameters, `{"ok":…}` envelopes with `error_code` and `description`,
-//! long-polled `getUpdates` whose offset confirms earlier updates. Scripted customers
-//! answer the agent after a short delay. A few control routes under `/sandbox/` let a
-//! person or a test pause it, make a customer speak, or read what the bot sent.
+//! JSON, query or multipart parameters, `{"ok":…}` envelopes with `error_code` and
+//! `description`, long-polled `getUpdates` whose offset confirms earlier updates (an
+//! unconfirmed update is delivered again), or webhook delivery retried until answered
+//! 2xx. It can enforce Telegram's rate limits, answer 429 or 403 on demand, and its
+//! scripted customers (see `script`) answer the agent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::Rng;
-use super::customers::{self, Customer};
+use super::customers::Customer;
+use super::telegram_control::{
+    control_pause, control_resume, control_say, control_sent, customer_edit, customer_message, customer_press,
+    deliver_webhooks, set_blocked,
+};
+use super::telegram_updates::{BOT_ID, BOT_NAME, BOT_USERNAME, Said};
 
-/// The bot the emulator pretends to be.
-const BOT_ID: i64 = 7_000_000_001;
-const BOT_NAME: &str = "Switchboard Demo";
-const BOT_USERNAME: &str = "switchboard_demo_bot";
-
-/// How the scripted customers behave.
+/// How the emulator and its customers behave.
 #[derive(Debug, Clone)]
 pub struct EmulatorOptions {
     /// Customers answer a message from the bot after a delay in this range.
@@ -38,51 +39,83 @@ pub struct EmulatorOptions {
     /// Message ids start after this, so they never collide with stored ones.
     pub first_message_id: i64,
     pub seed: u64,
+    /// Answer 429 to sends that break Telegram's limits (1/s per chat, 20/min per
+    /// group, 30/s overall, with 10% of slack for loopback jitter), and count them.
+    pub enforce_limits: bool,
+    /// Our messages with buttons the customers may press: (chat, message id, data).
+    pub clickable: Vec<(i64, i64, String)>,
 }
 
 impl Default for EmulatorOptions {
     /// Quiet: customers speak only when a test makes them.
     fn default() -> Self {
-        EmulatorOptions { reply_delay: None, ambient_every: None, first_message_id: 1000, seed: 1 }
+        EmulatorOptions {
+            reply_delay: None,
+            ambient_every: None,
+            first_message_id: 1000,
+            seed: 1,
+            enforce_limits: false,
+            clickable: Vec::new(),
+        }
     }
 }
 
 /// What the bot sent, as the emulator received it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SentMessage {
+    /// `sendMessage`, `sendPhoto` or `sendDocument`.
     pub method: String,
     pub chat_id: i64,
+    /// The text, or the caption.
     pub text: String,
     pub message_id: i64,
+    /// `reply_markup` exactly as the bot sent it.
+    pub reply_markup: Option<Value>,
+    /// The photo or document: a URL or file id as sent, or `{"uploaded": name, "bytes": n}`.
+    pub file: Option<Value>,
+    /// Milliseconds since the emulator started.
+    pub at_ms: u64,
 }
 
-struct EmuState {
-    token: String,
+pub(super) struct EmuState {
+    pub(super) token: String,
     next_update_id: i64,
-    pending: Vec<(i64, Value)>,
-    customers: HashMap<i64, Customer>,
-    blocked: std::collections::HashSet<i64>,
-    sent: Vec<SentMessage>,
-    next_message_id: i64,
-    paused: bool,
-    replying: std::collections::HashSet<i64>,
-    rng: Rng,
+    pub(super) pending: VecDeque<(i64, Value)>,
+    pub(super) customers: HashMap<i64, Customer>,
+    pub(super) blocked: HashSet<i64>,
+    pub(super) sent: Vec<SentMessage>,
+    /// Our messages as Telegram would return them, for button presses.
+    pub(super) ours: HashMap<(i64, i64), Value>,
+    /// Each customer's last message, for edits.
+    pub(super) last_said: HashMap<i64, (i64, i64)>,
+    pub(super) next_message_id: i64,
+    pub(super) paused: bool,
+    pub(super) replying: HashSet<i64>,
+    pub(super) rng: Rng,
+    pub(super) injected_429: HashMap<i64, u64>,
+    pub(super) provoked_429: usize,
+    pub(super) per_chat: HashMap<i64, VecDeque<Instant>>,
+    pub(super) overall: VecDeque<Instant>,
+    answered: Vec<String>,
+    pub(super) webhook: Option<(String, Option<String>)>,
 }
 
-struct Shared {
-    state: Mutex<EmuState>,
-    /// Bumped on every new update (wakes long polls) and every message the bot sends.
-    updates: watch::Sender<u64>,
-    sent: watch::Sender<u64>,
-    options: EmulatorOptions,
+pub(super) struct Shared {
+    pub(super) state: Mutex<EmuState>,
+    /// Bumped on every new update (wakes long polls and webhook delivery).
+    pub(super) updates: watch::Sender<u64>,
+    /// Bumped on every message the bot sends.
+    pub(super) sent: watch::Sender<u64>,
+    pub(super) options: EmulatorOptions,
+    pub(super) started: Instant,
 }
 
-type Emu = Arc<Shared>;
+pub(super) type Emu = Arc<Shared>;
 
 /// A running emulator. Dropping it stops the server and the customers.
 pub struct TelegramEmulator {
     addr: SocketAddr,
-    shared: Emu,
+    pub(super) shared: Emu,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -98,18 +131,27 @@ impl TelegramEmulator {
             state: Mutex::new(EmuState {
                 token: token.to_string(),
                 next_update_id: 1,
-                pending: Vec::new(),
+                pending: VecDeque::new(),
                 customers: customers.into_iter().map(|c| (c.id, c)).collect(),
-                blocked: Default::default(),
+                blocked: HashSet::new(),
                 sent: Vec::new(),
+                ours: HashMap::new(),
+                last_said: HashMap::new(),
                 next_message_id: options.first_message_id + 1,
                 paused: false,
-                replying: Default::default(),
+                replying: HashSet::new(),
                 rng: Rng::new(options.seed),
+                injected_429: HashMap::new(),
+                provoked_429: 0,
+                per_chat: HashMap::new(),
+                overall: VecDeque::new(),
+                answered: Vec::new(),
+                webhook: None,
             }),
             updates: watch::channel(0).0,
             sent: watch::channel(0).0,
             options,
+            started: Instant::now(),
         });
         let app = Router::new()
             .route("/sandbox/pause", post(control_pause))
@@ -123,8 +165,9 @@ impl TelegramEmulator {
         let mut tasks = vec![tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         })];
+        tasks.push(tokio::spawn(deliver_webhooks(shared.clone())));
         if let Some(every) = shared.options.ambient_every {
-            tasks.push(tokio::spawn(ambient(shared.clone(), every)));
+            tasks.push(tokio::spawn(super::script::ambient(shared.clone(), every)));
         }
         Ok(TelegramEmulator { addr, shared, tasks })
     }
@@ -136,7 +179,31 @@ impl TelegramEmulator {
 
     /// A customer writes `text` in their private chat; returns the update id.
     pub fn customer_says(&self, chat_id: i64, text: &str) -> i64 {
-        push_customer_message(&self.shared, chat_id, text)
+        customer_message(&self.shared, chat_id, &Said::Text(text.into()))
+    }
+
+    /// A customer does something other than write text (a photo, a location, a deep link).
+    pub fn customer_does(&self, chat_id: i64, said: Said) -> i64 {
+        customer_message(&self.shared, chat_id, &said)
+    }
+
+    /// A customer edits their last message.
+    pub fn customer_edits_last(&self, chat_id: i64, text: &str) -> Option<i64> {
+        customer_edit(&self.shared, chat_id, text)
+    }
+
+    /// A customer presses the button carrying `data` under our message `message_id`.
+    pub fn customer_presses(&self, chat_id: i64, message_id: i64, data: &str) -> Option<i64> {
+        customer_press(&self.shared, chat_id, message_id, data)
+    }
+
+    /// The customer blocks the bot: a `my_chat_member` update, and sends fail with 403.
+    pub fn block(&self, chat_id: i64) {
+        set_blocked(&self.shared, chat_id, true);
+    }
+
+    pub fn unblock(&self, chat_id: i64) {
+        set_blocked(&self.shared, chat_id, false);
     }
 
     /// Queues a raw update (any shape) as Telegram would deliver it.
@@ -163,7 +230,7 @@ impl TelegramEmulator {
         self.sent()
     }
 
-    /// Updates not yet confirmed by a `getUpdates` offset.
+    /// Updates not yet confirmed (by a `getUpdates` offset or a 2xx webhook answer).
     pub fn pending_updates(&self) -> usize {
         lock(&self.shared).pending.len()
     }
@@ -174,9 +241,19 @@ impl TelegramEmulator {
         lock(&self.shared).paused = paused;
     }
 
-    /// The customer blocks the bot: sends to them fail with 403.
-    pub fn block(&self, chat_id: i64) {
-        lock(&self.shared).blocked.insert(chat_id);
+    /// The next send to `chat_id` is answered 429 with `retry_after` = `secs`.
+    pub fn inject_429(&self, chat_id: i64, secs: u64) {
+        lock(&self.shared).injected_429.insert(chat_id, secs);
+    }
+
+    /// How many sends broke the enforced limits (each got a 429).
+    pub fn provoked_429s(&self) -> usize {
+        lock(&self.shared).provoked_429
+    }
+
+    /// The button presses the bot answered (`answerCallbackQuery`).
+    pub fn answered_presses(&self) -> Vec<String> {
+        lock(&self.shared).answered.clone()
     }
 }
 
@@ -188,15 +265,15 @@ impl Drop for TelegramEmulator {
     }
 }
 
-fn lock(emu: &Shared) -> std::sync::MutexGuard<'_, EmuState> {
+pub(super) fn lock(emu: &Shared) -> std::sync::MutexGuard<'_, EmuState> {
     emu.state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn ok(result: Value) -> Response {
+pub(super) fn ok(result: Value) -> Response {
     (StatusCode::OK, axum::Json(json!({"ok": true, "result": result}))).into_response()
 }
 
-fn err(code: u16, description: &str, parameters: Option<Value>) -> Response {
+pub(super) fn err(code: u16, description: &str, parameters: Option<Value>) -> Response {
     let mut body = json!({"ok": false, "error_code": code, "description": description});
     if let Some(p) = parameters {
         body["parameters"] = p;
@@ -204,30 +281,65 @@ fn err(code: u16, description: &str, parameters: Option<Value>) -> Response {
     (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), axum::Json(body)).into_response()
 }
 
-fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// JSON, query string and multipart parameters in one map; an uploaded file becomes
+/// `{"uploaded": file name, "bytes": size}`.
+async fn params(query: HashMap<String, String>, request: Request) -> Result<Map<String, Value>, Response> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut params = Map::new();
+    if multipart {
+        let bad = |e: axum::extract::multipart::MultipartError| err(400, &format!("Bad Request: {e}"), None);
+        let mut form = Multipart::from_request(request, &()).await.map_err(|e| err(400, &e.body_text(), None))?;
+        while let Some(field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(bad)?;
+            let value = match file_name {
+                Some(file) => json!({"uploaded": file, "bytes": bytes.len()}),
+                None => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    serde_json::from_str(&text).unwrap_or(Value::String(text))
+                }
+            };
+            params.insert(name, value);
+        }
+    } else {
+        let body = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024)
+            .await
+            .map_err(|_| err(413, "Request Entity Too Large", None))?;
+        if !body.is_empty() {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(map)) => params = map,
+                _ => return Err(err(400, "Bad Request: can't parse JSON object", None)),
+            }
+        }
+    }
+    for (k, v) in query {
+        params.entry(k).or_insert_with(|| serde_json::from_str(&v).unwrap_or(Value::String(v)));
+    }
+    Ok(params)
 }
 
 async fn api(
     State(emu): State<Emu>,
     Path((bot, method)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     if bot.strip_prefix("bot") != Some(lock(&emu).token.as_str()) {
         return err(401, "Unauthorized", None);
     }
-    let mut params: serde_json::Map<String, Value> = if body.is_empty() {
-        Default::default()
-    } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(map)) => map,
-            _ => return err(400, "Bad Request: can't parse JSON object", None),
-        }
+    let params = match params(query, request).await {
+        Ok(p) => p,
+        Err(response) => return response,
     };
-    for (k, v) in query {
-        params.entry(k).or_insert_with(|| serde_json::from_str(&v).unwrap_or(Value::String(v)));
-    }
     match method.to_ascii_lowercase().as_str() {
         "getme" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": BOT_NAME, "username": BOT_USERNAME,
@@ -235,22 +347,45 @@ async fn api(
             "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
         })),
         "getupdates" => get_updates(emu, params).await,
-        "sendmessage" => send_message(emu, params),
-        "deletewebhook" | "setmycommands" | "answercallbackquery" => ok(json!(true)),
+        "sendmessage" | "sendphoto" | "senddocument" => super::telegram_send::send(emu, &method, params),
+        "answercallbackquery" => {
+            let id = params.get("callback_query_id").and_then(Value::as_str).unwrap_or_default().to_string();
+            lock(&emu).answered.push(id);
+            ok(json!(true))
+        }
+        "setwebhook" => {
+            let url = params.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
+            let secret = params.get("secret_token").and_then(Value::as_str).map(str::to_string);
+            lock(&emu).webhook = (!url.is_empty()).then_some((url, secret));
+            emu.updates.send_modify(|n| *n += 1);
+            ok(json!(true))
+        }
+        "deletewebhook" => {
+            lock(&emu).webhook = None;
+            ok(json!(true))
+        }
         "getwebhookinfo" => {
-            let pending = lock(&emu).pending.len();
-            ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": pending}))
+            let state = lock(&emu);
+            let url = state.webhook.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+            ok(json!({"url": url, "has_custom_certificate": false, "pending_update_count": state.pending.len()}))
         }
         _ => err(404, "Not Found: method not found", None),
     }
 }
 
-async fn get_updates(emu: Emu, params: serde_json::Map<String, Value>) -> Response {
+async fn get_updates(emu: Emu, params: Map<String, Value>) -> Response {
+    if lock(&emu).webhook.is_some() {
+        return err(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            None,
+        );
+    }
     let offset = params.get("offset").and_then(Value::as_i64);
     let limit = params.get("limit").and_then(Value::as_u64).unwrap_or(100).clamp(1, 100) as usize;
     let timeout = params.get("timeout").and_then(Value::as_u64).unwrap_or(0).min(50);
     let mut changes = emu.updates.subscribe();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    let deadline = Instant::now() + Duration::from_secs(timeout);
     loop {
         let batch: Vec<Value> = {
             let mut state = lock(&emu);
@@ -260,7 +395,7 @@ async fn get_updates(emu: Emu, params: serde_json::Map<String, Value>) -> Respon
             }
             state.pending.iter().take(limit).map(|(_, u)| u.clone()).collect()
         };
-        if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
+        if !batch.is_empty() || Instant::now() >= deadline {
             return ok(Value::Array(batch));
         }
         if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
@@ -269,160 +404,15 @@ async fn get_updates(emu: Emu, params: serde_json::Map<String, Value>) -> Respon
     }
 }
 
-fn send_message(emu: Emu, params: serde_json::Map<String, Value>) -> Response {
-    let Some(chat_id) = params.get("chat_id").and_then(Value::as_i64) else {
-        return err(400, "Bad Request: chat_id is empty", None);
-    };
-    let text = params.get("text").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut state = lock(&emu);
-    if state.paused {
-        return err(429, "Too Many Requests: retry after 1", Some(json!({"retry_after": 1})));
-    }
-    if text.trim().is_empty() {
-        return err(400, "Bad Request: message text is empty", None);
-    }
-    if text.chars().count() > 4096 {
-        return err(400, "Bad Request: message is too long", None);
-    }
-    let Some(customer) = state.customers.get(&chat_id).cloned() else {
-        return err(400, "Bad Request: chat not found", None);
-    };
-    if state.blocked.contains(&chat_id) {
-        return err(403, "Forbidden: bot was blocked by the user", None);
-    }
-    let message_id = state.next_message_id;
-    state.next_message_id += 1;
-    state.sent.push(SentMessage { method: "sendMessage".into(), chat_id, text: text.clone(), message_id });
-    let reply_after = match emu.options.reply_delay {
-        Some((lo, hi)) if state.replying.insert(chat_id) => {
-            let span = hi.saturating_sub(lo).as_millis().max(1) as u64;
-            Some(lo + Duration::from_millis(state.rng.below(span)))
-        }
-        _ => None,
-    };
-    drop(state);
-    emu.sent.send_modify(|n| *n += 1);
-    let chat = private_chat(&customer);
-    if let Some(delay) = reply_after {
-        let emu = emu.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            let text = {
-                let mut state = lock(&emu);
-                state.replying.remove(&chat_id);
-                customers::reply(&customer, &mut state.rng)
-            };
-            push_customer_message(&emu, chat_id, &text);
-        });
-    }
-    ok(json!({
-        "message_id": message_id,
-        "from": {"id": BOT_ID, "is_bot": true, "first_name": BOT_NAME, "username": BOT_USERNAME},
-        "chat": chat,
-        "date": now_secs(),
-        "text": text,
-    }))
-}
-
-fn private_chat(c: &Customer) -> Value {
-    let mut chat = json!({"id": c.id, "type": "private", "first_name": c.first_name});
-    if let Some(last) = &c.last_name {
-        chat["last_name"] = json!(last);
-    }
-    if let Some(u) = &c.username {
-        chat["username"] = json!(u);
-    }
-    chat
-}
-
-fn user(c: &Customer) -> Value {
-    let mut user = json!({"id": c.id, "is_bot": false, "first_name": c.first_name, "language_code": c.lang});
-    if let Some(last) = &c.last_name {
-        user["last_name"] = json!(last);
-    }
-    if let Some(u) = &c.username {
-        user["username"] = json!(u);
-    }
-    user
-}
-
-fn push_update(emu: &Shared, mut update: Value) -> i64 {
+pub(super) fn push_update(emu: &Shared, mut update: Value) -> i64 {
     let id = {
         let mut state = lock(emu);
         let id = state.next_update_id;
         state.next_update_id += 1;
         update["update_id"] = json!(id);
-        state.pending.push((id, update));
+        state.pending.push_back((id, update));
         id
     };
     emu.updates.send_modify(|n| *n += 1);
     id
-}
-
-fn push_customer_message(emu: &Shared, chat_id: i64, text: &str) -> i64 {
-    let (customer, message_id) = {
-        let mut state = lock(emu);
-        let customer = state.customers.get(&chat_id).cloned().unwrap_or_else(|| Customer {
-            id: chat_id,
-            first_name: format!("Customer {chat_id}"),
-            last_name: None,
-            username: None,
-            lang: "en",
-        });
-        state.customers.entry(chat_id).or_insert_with(|| customer.clone());
-        let id = state.next_message_id;
-        state.next_message_id += 1;
-        (customer, id)
-    };
-    push_update(
-        emu,
-        json!({"message": {
-            "message_id": message_id, "date": now_secs(), "chat": private_chat(&customer),
-            "from": user(&customer), "text": text
-        }}),
-    )
-}
-
-/// Now and then a random customer starts a conversation.
-async fn ambient(emu: Emu, every: Duration) {
-    loop {
-        let jitter = Duration::from_millis(lock(&emu).rng.below(every.as_millis().max(1) as u64));
-        tokio::time::sleep(every / 2 + jitter).await;
-        let (chat, text) = {
-            let mut state = lock(&emu);
-            let mut ids: Vec<i64> = state.customers.keys().copied().collect();
-            ids.sort_unstable();
-            if ids.is_empty() {
-                continue;
-            }
-            let chat = ids[state.rng.below(ids.len() as u64) as usize];
-            let customer = state.customers[&chat].clone();
-            (chat, customers::opener(&customer, &mut state.rng))
-        };
-        push_customer_message(&emu, chat, &text);
-    }
-}
-
-async fn control_pause(State(emu): State<Emu>) -> &'static str {
-    lock(&emu).paused = true;
-    "paused\n"
-}
-
-async fn control_resume(State(emu): State<Emu>) -> &'static str {
-    lock(&emu).paused = false;
-    "resumed\n"
-}
-
-async fn control_say(State(emu): State<Emu>, Query(q): Query<HashMap<String, String>>) -> Response {
-    match (q.get("chat").and_then(|c| c.parse::<i64>().ok()), q.get("text")) {
-        (Some(chat), Some(text)) => {
-            let id = push_customer_message(&emu, chat, text);
-            (StatusCode::OK, format!("update {id}\n")).into_response()
-        }
-        _ => (StatusCode::BAD_REQUEST, "needs ?chat=ID&text=TEXT\n").into_response(),
-    }
-}
-
-async fn control_sent(State(emu): State<Emu>) -> Response {
-    axum::Json(lock(&emu).sent.clone()).into_response()
 }
