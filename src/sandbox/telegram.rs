@@ -202,6 +202,12 @@ impl TelegramEmulator {
         set_blocked(&self.shared, chat_id, true);
     }
 
+    /// Sends to the customer fail with 403, but no update says so (as when that update
+    /// has not been fetched yet).
+    pub fn block_quietly(&self, chat_id: i64) {
+        lock(&self.shared).blocked.insert(chat_id);
+    }
+
     pub fn unblock(&self, chat_id: i64) {
         set_blocked(&self.shared, chat_id, false);
     }
@@ -323,6 +329,16 @@ async fn params(query: HashMap<String, String>, request: Request) -> Result<Map<
     }
     for (k, v) in query {
         params.entry(k).or_insert_with(|| serde_json::from_str(&v).unwrap_or(Value::String(v)));
+    }
+    // A field may name another part of the upload: "attach://<part>".
+    let attached: Vec<(String, String)> = params
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.strip_prefix("attach://")?.to_string())))
+        .collect();
+    for (field, part) in attached {
+        if let Some(file) = params.remove(&part) {
+            params.insert(field, file);
+        }
     }
     Ok(params)
 }
