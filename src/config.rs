@@ -49,6 +49,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub engine: EngineConfig,
     pub channels: ChannelsConfig,
+    pub webhook: WebhookConfig,
     /// Key overrides: context (`global`, `list`, `conversation`, `composer`) → command →
     /// one key or a list of keys.
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
@@ -85,6 +86,23 @@ impl Default for EngineConfig {
     }
 }
 
+/// The engine's HTTP server for platforms that push updates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Where it listens. Put a TLS-terminating proxy in front of it: the platforms
+    /// call HTTPS URLs only.
+    pub listen: std::net::SocketAddr,
+    /// Larger bodies are refused with 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8787)), max_body_bytes: 1024 * 1024 }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelsConfig {
@@ -100,9 +118,17 @@ pub struct TelegramConfig {
     /// Base URL of the Bot API: the public one, a self-hosted server, or the sandbox.
     #[serde(default = "default_telegram_url")]
     pub api_url: String,
-    /// How updates arrive. Only long polling so far.
+    /// How updates arrive: `polling` (getUpdates) or `webhook` (Telegram calls us).
     #[serde(default)]
     pub mode: TelegramMode,
+    /// Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token
+    /// (1-256 characters of A-Z a-z 0-9 _ -), or `env:NAME`.
+    #[serde(default, deserialize_with = "optional_secret")]
+    pub secret_token: Option<Secret>,
+    /// Webhook mode: the public HTTPS URL that reaches `/webhook/telegram`; when set,
+    /// the engine registers it with setWebhook at start.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
     /// Long-poll wait in seconds (below teloxide's 17 s request timeout).
     #[serde(default = "default_poll_timeout")]
     pub poll_timeout_secs: u32,
@@ -122,6 +148,8 @@ impl TelegramConfig {
             token,
             api_url: api_url.into(),
             mode: TelegramMode::default(),
+            secret_token: None,
+            webhook_url: None,
             poll_timeout_secs: default_poll_timeout(),
             rate_limits: true,
             optin_prefixes: default_optin_prefixes(),
@@ -134,6 +162,7 @@ impl TelegramConfig {
 pub enum TelegramMode {
     #[default]
     Polling,
+    Webhook,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,6 +208,10 @@ fn yes() -> bool {
     true
 }
 
+fn optional_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    secret(d).map(Some)
+}
+
 /// Reads a secret, resolving `env:NAME`. A missing variable is an error at this key, so
 /// the message carries the key and line like any other bad value.
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
@@ -202,6 +235,28 @@ impl Config {
                 path: path.into(),
                 message: format!("channels.telegram.api_url `{}` is not a URL: {e}", tg.api_url),
             })?;
+            let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+            if tg.mode == TelegramMode::Webhook {
+                let secret = tg.secret_token.as_ref().ok_or_else(|| {
+                    invalid("channels.telegram.secret_token is required when mode = \"webhook\"".into())
+                })?;
+                let s = secret.expose();
+                if s.len() > 256 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    return Err(invalid(
+                        "channels.telegram.secret_token must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)"
+                            .into(),
+                    ));
+                }
+            }
+            if let Some(url) = &tg.webhook_url {
+                let parsed = reqwest::Url::parse(url)
+                    .map_err(|e| invalid(format!("channels.telegram.webhook_url `{url}` is not a URL: {e}")))?;
+                if parsed.scheme() != "https" {
+                    return Err(invalid(format!(
+                        "channels.telegram.webhook_url `{url}`: Telegram calls https URLs only"
+                    )));
+                }
+            }
             if tg.poll_timeout_secs > 15 {
                 return Err(ConfigError::Invalid {
                     path: path.into(),
@@ -357,6 +412,20 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(readable_by_others(&path, text).is_none());
         assert!(readable_by_others(&path, "token = \"env:T\"").is_none());
+    }
+
+    #[test]
+    fn webhook_mode_needs_a_valid_secret() {
+        let base = "[channels.telegram]\ntoken = \"1:x\"\nmode = \"webhook\"\n";
+        assert!(parse(base).unwrap_err().to_string().contains("secret_token is required"));
+        let bad = format!("{base}secret_token = \"has spaces\"\n");
+        assert!(parse(&bad).unwrap_err().to_string().contains("A-Z a-z 0-9"));
+        let http = format!("{base}secret_token = \"s3cret_ok\"\nwebhook_url = \"http://x.example/hook\"\n");
+        assert!(parse(&http).unwrap_err().to_string().contains("https"));
+        let good =
+            format!("{base}secret_token = \"s3cret_ok\"\nwebhook_url = \"https://x.example/webhook/telegram\"\n");
+        let config = parse(&good).unwrap();
+        assert!(!format!("{config:?}").contains("s3cret_ok"));
     }
 
     #[test]

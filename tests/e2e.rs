@@ -40,7 +40,7 @@ async fn emulator(reply: bool) -> TelegramEmulator {
 fn start_engine(dir: &Path, url: &str) -> Engine {
     let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
     let channel = Channel::Telegram(TelegramChannel::new(&telegram(url)).unwrap());
-    Engine::start(lock, &dir.join("switchboard.db"), vec![channel]).unwrap()
+    Engine::start(lock, &dir.join("switchboard.db"), vec![channel], &Default::default()).unwrap()
 }
 
 /// Messages of the only conversation with `chat`, oldest first.

@@ -28,7 +28,7 @@ fn engine(dir: &Path, url: &str) -> Engine {
     let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
     let config = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), url) };
     let channel = Channel::Telegram(TelegramChannel::new(&config).unwrap());
-    Engine::start(lock, &dir.join("switchboard.db"), vec![channel]).unwrap()
+    Engine::start(lock, &dir.join("switchboard.db"), vec![channel], &Default::default()).unwrap()
 }
 
 fn target(chat: i64) -> SendTarget {

@@ -154,7 +154,8 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
     let Some(lock) = EngineLock::try_acquire(&console.lock_path).context("taking the engine lock")? else {
         return Ok(None);
     };
-    let engine = Engine::start(lock, &console.store_path, console.channels.clone()).context("starting the engine")?;
+    let engine = Engine::start(lock, &console.store_path, console.channels.clone(), &console.config.webhook)
+        .context("starting the engine")?;
     let mut status = engine.status();
     let tx = tx.clone();
     tokio::spawn(async move {

@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
+use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters, SetWebhookSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use teloxide::{ApiError, Bot, RequestError};
 
 pub use super::telegram_decode::{DecodeOptions, decode, decode_raw};
 use super::{RateProfile, SendError, Sent};
-use crate::config::{Secret, TelegramConfig};
+use crate::config::{Secret, TelegramConfig, TelegramMode};
 use crate::model::{Button, InboundEvent, Millis, now_ms};
 use crate::store::OutboxItem;
 
@@ -31,6 +31,9 @@ pub struct TelegramChannel {
     poll_timeout_secs: u32,
     rate_limits: bool,
     decode_options: DecodeOptions,
+    mode: TelegramMode,
+    secret_token: Option<Secret>,
+    webhook_url: Option<String>,
 }
 
 impl TelegramChannel {
@@ -51,7 +54,29 @@ impl TelegramChannel {
             poll_timeout_secs: config.poll_timeout_secs,
             rate_limits: config.rate_limits,
             decode_options: DecodeOptions { optin_prefixes: config.optin_prefixes.clone() },
+            mode: config.mode,
+            secret_token: config.secret_token.clone(),
+            webhook_url: config.webhook_url.clone(),
         })
+    }
+
+    /// True when Telegram pushes updates to our webhook instead of being polled.
+    pub fn uses_webhook(&self) -> bool {
+        self.mode == TelegramMode::Webhook
+    }
+
+    /// The secret Telegram must send with every webhook call.
+    pub fn webhook_secret(&self) -> Option<&Secret> {
+        self.secret_token.as_ref()
+    }
+
+    /// Registers the configured public URL with Telegram (setWebhook), with the secret.
+    /// Returns false when no URL is configured (registered by hand, then).
+    pub async fn register_webhook(&self) -> Result<bool, SendError> {
+        let (Some(url), Some(secret)) = (&self.webhook_url, &self.secret_token) else { return Ok(false) };
+        let url = reqwest::Url::parse(url).map_err(|e| SendError::Permanent(format!("webhook_url: {e}")))?;
+        self.bot.set_webhook(url).secret_token(secret.expose()).await.map_err(|e| classify(&e))?;
+        Ok(true)
     }
 
     /// Decodes one raw update with this channel's options.

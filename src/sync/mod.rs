@@ -6,6 +6,7 @@ mod lock;
 mod outbox;
 mod poller;
 mod ratelimit;
+mod webhook;
 
 pub use lock::EngineLock;
 pub use ratelimit::Pacer;
@@ -18,6 +19,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::channels::Channel;
+use crate::config::WebhookConfig;
 use crate::model::{ChannelKind, Millis, now_ms};
 use crate::store::{SharedStore, Store, StoreError};
 
@@ -83,27 +85,52 @@ pub struct Engine {
     tasks: Vec<JoinHandle<()>>,
     status: StatusBoard,
     wake: Arc<Notify>,
+    webhook_addr: Option<std::net::SocketAddr>,
 }
 
 impl Engine {
-    /// Starts a receiver and a sender for every channel. Each task opens its own store
-    /// connection. Must be called inside a tokio runtime.
-    pub fn start(lock: EngineLock, store_path: &Path, channels: Vec<Channel>) -> Result<Engine, StoreError> {
+    /// Starts a receiver and a sender for every channel, and the webhook server when a
+    /// channel takes pushed updates. Each task opens its own store connection. Must be
+    /// called inside a tokio runtime.
+    pub fn start(
+        lock: EngineLock,
+        store_path: &Path,
+        channels: Vec<Channel>,
+        webhook: &WebhookConfig,
+    ) -> Result<Engine, EngineError> {
         let status = StatusBoard::new(channels.iter().map(Channel::kind));
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();
+        let mut telegram_hook = None;
         for channel in channels {
             let sender_store = SharedStore::new(Store::open(store_path)?);
             tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
             match channel {
+                Channel::Telegram(tg) if tg.uses_webhook() => {
+                    let store = SharedStore::new(Store::open(store_path)?);
+                    tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
+                    telegram_hook = Some(webhook::TelegramHook { channel: tg, store, status: status.clone() });
+                }
                 Channel::Telegram(tg) => {
                     let store = SharedStore::new(Store::open(store_path)?);
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
                 }
             }
         }
+        let mut webhook_addr = None;
+        if telegram_hook.is_some() {
+            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, telegram_hook)
+                .map_err(|source| EngineError::Listen { addr: webhook.listen, source })?;
+            webhook_addr = Some(addr);
+            tasks.push(task);
+        }
         tracing::info!(pid = std::process::id(), "engine started");
-        Ok(Engine { _lock: lock, tasks, status, wake })
+        Ok(Engine { _lock: lock, tasks, status, wake, webhook_addr })
+    }
+
+    /// Where the webhook server listens, when it runs.
+    pub fn webhook_addr(&self) -> Option<std::net::SocketAddr> {
+        self.webhook_addr
     }
 
     pub fn status(&self) -> watch::Receiver<StatusMap> {
@@ -114,6 +141,25 @@ impl Engine {
     /// next poll (something was just enqueued in this process).
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen for webhooks on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Webhook mode: tell Telegram where to call, when a public URL is configured.
+async fn register_telegram_webhook(tg: crate::channels::TelegramChannel, status: StatusBoard) {
+    let kind = ChannelKind::Telegram;
+    match tg.register_webhook().await {
+        Ok(true) => status.set(kind, ChannelState::Ok("webhook".into())),
+        Ok(false) => status.set(kind, ChannelState::Ok("webhook (URL registered by hand)".into())),
+        Err(e) => status.set(kind, ChannelState::Retrying(format!("setWebhook failed: {e}"))),
     }
 }
 
