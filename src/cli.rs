@@ -266,15 +266,17 @@ async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     // The user's look and keys apply; their channels do not.
     let mut config = Config::load(&paths.config_file, paths.config_required)?;
     let customers = sandbox::customers::demo_customers(30);
-    let first_message_id = {
+    let (first_message_id, seeded) = {
         let mut store = open_store(&paths)?;
-        if store.count("conversations")? == 0 {
-            sandbox::seed::seed(&mut store, &customers, now_ms(), 7)?;
-        }
+        let seeded = if store.count("conversations")? == 0 {
+            sandbox::seed::seed(&mut store, &customers, now_ms(), 7)?
+        } else {
+            Default::default()
+        };
         // This run's emulator is new: its update ids start again and its message ids
         // must not collide with the stored ones.
         store.reset_sync(ChannelKind::Telegram)?;
-        store.max_numeric_external_id(ChannelKind::Telegram)? + 1000
+        (store.max_numeric_external_id(ChannelKind::Telegram)? + 1000, seeded)
     };
     let token = "demo:sandbox-token";
     let options = EmulatorOptions {
@@ -282,9 +284,13 @@ async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         ambient_every: Some(Duration::from_secs(40)),
         first_message_id,
         seed: now_ms() as u64,
+        clickable: seeded.clickable,
         ..EmulatorOptions::default()
     };
     let emulator = TelegramEmulator::start("127.0.0.1:0".parse()?, token, customers, options).await?;
+    for chat in seeded.blocked {
+        emulator.block_quietly(chat);
+    }
     config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), emulator.url()));
     let console = console(&paths, config)?;
     let result = app::run(console).await;

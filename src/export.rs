@@ -45,6 +45,17 @@ pub struct MessageRecord {
     pub error: Option<String>,
     pub author: Option<String>,
     pub edited_at: Option<String>,
+    /// How often the customer edited it, and what it said before the first edit.
+    pub edit_count: i64,
+    pub original_text: Option<String>,
+    /// The platform id of the message this one replies to (for a `click`, the message
+    /// whose button was pressed).
+    pub reply_to: Option<String>,
+    /// The attachment's details (JSON): file id, size, coordinates, or what we sent.
+    pub media: Option<String>,
+    /// Buttons under our message (JSON rows), and how often they were pressed.
+    pub buttons: Option<String>,
+    pub clicks: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,7 +101,12 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                 "SELECT m.id, m.conversation_id, c.channel, c.external_chat_id, \
                    CASE WHEN m.direction = 'in' THEN m.sender_external_id ELSE \
                      (SELECT i.external_id FROM identities i WHERE i.contact_id = c.contact_id AND i.channel = c.channel LIMIT 1) END, \
-                   m.direction, m.external_id, m.kind, m.body, m.sent_at, m.status, m.error, m.author, m.edited_at \
+                   m.direction, m.external_id, m.kind, m.body, m.sent_at, m.status, m.error, m.author, m.edited_at, \
+                   (SELECT count(*) FROM message_events e WHERE e.message_id = m.id AND e.kind = 'edit'), \
+                   (SELECT e.detail FROM message_events e WHERE e.message_id = m.id AND e.kind = 'edit' \
+                      ORDER BY e.at, e.id LIMIT 1), \
+                   m.reply_to_external_id, m.media, m.buttons, \
+                   (SELECT count(*) FROM message_events e WHERE e.message_id = m.id AND e.kind = 'click') \
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.id",
             )?;
             let mut rows = stmt.query([])?;
@@ -111,6 +127,12 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                     error: r.get::<_, Option<String>>(11)?.map(|e| sink.text(e)),
                     author: r.get::<_, Option<String>>(12)?.map(|a| sink.text(a)),
                     edited_at: r.get::<_, Option<Millis>>(13)?.map(rfc3339),
+                    edit_count: r.get(14)?,
+                    original_text: r.get::<_, Option<String>>(15)?.map(|t| sink.text(t)),
+                    reply_to: r.get(16)?,
+                    media: r.get(17)?,
+                    buttons: r.get::<_, Option<String>>(18)?.map(|b| sink.text(b)),
+                    clicks: r.get(19)?,
                 })?;
                 n += 1;
             }

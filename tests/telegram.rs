@@ -4,6 +4,7 @@
 
 use rusqlite::params;
 use switchboard::channels::telegram::{DecodeOptions, decode_raw};
+use switchboard::export::{ExportKind, Format};
 use switchboard::model::{Button, ChannelKind, InboundEvent, Outgoing};
 use switchboard::store::Store;
 
@@ -273,4 +274,46 @@ fn a_text_of_4096_characters_is_taken_and_one_more_is_refused() {
         ..Outgoing::text("я".repeat(1025))
     };
     assert!(caption.check(ChannelKind::Telegram).unwrap_err().contains("caption"));
+}
+
+#[test]
+fn the_export_shows_kinds_edits_clicks_and_failures() {
+    let mut store = Store::open_in_memory().unwrap();
+    for name in ["text_entities", "photo", "reply", "edited_message"] {
+        ingest(&mut store, name);
+    }
+    let conversation = store.find_conversation(ChannelKind::Telegram, ANNA).unwrap().unwrap();
+    let out = Outgoing {
+        buttons: vec![vec![Button::parse("👍 Отлично=rate:good").unwrap()]],
+        ..Outgoing::text("Как вам доставка?")
+    };
+    let ours = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    store.mark_sent(ours, Some("500"), 1).unwrap();
+    ingest(&mut store, "callback_query");
+    let failed = store.enqueue(conversation, "ещё", "maria", 10).unwrap();
+    store.fail(failed, "the customer blocked the bot").unwrap();
+
+    let mut out = Vec::new();
+    switchboard::export::export(&store, ExportKind::Messages, Format::Jsonl, &mut out).unwrap();
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let by = |key: &str, value: &str| {
+        rows.iter().find(|r| r[key] == value).unwrap_or_else(|| panic!("{key}={value}: {rows:?}"))
+    };
+    let photo = by("kind", "photo");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(photo["media"].as_str().unwrap()).unwrap()["file_id"],
+        "AgACAgIAAxk-large"
+    );
+    let edited = by("external_id", "10");
+    assert_eq!((edited["edit_count"].as_i64(), edited["original_text"].as_str()), (Some(1), Some("Да, вот этот")));
+    assert_eq!(edited["text"], "Да, вот этот (синий)");
+    assert_eq!(edited["reply_to"], "1");
+    let survey = by("external_id", "500");
+    assert_eq!(survey["clicks"], 1);
+    assert!(survey["buttons"].as_str().unwrap().contains("rate:good"));
+    let click = by("kind", "click");
+    assert_eq!((click["text"].as_str(), click["reply_to"].as_str()), (Some("pressed “👍 Отлично”"), Some("500")));
+    let failure = by("status", "failed");
+    assert_eq!(failure["error"], "the customer blocked the bot");
 }

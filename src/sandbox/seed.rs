@@ -1,17 +1,34 @@
 //! The demo workspace's history: a few hundred messages over the last several days
 //! between the scripted customers and the team, written through the same store calls as
-//! live traffic (inbound through `ingest`).
+//! live traffic (inbound through `ingest`), with one of each thing a customer can do on
+//! Telegram so a person sees them at once.
 
 use super::Rng;
 use super::customers::{self, Customer};
-use crate::model::{ChannelKind, ChatRef, DeliveryStatus, InboundEvent, InboundMessage, Millis, Peer};
+use crate::model::{
+    Button, ChannelKind, ChatRef, Click, DeliveryStatus, InboundEvent, InboundMessage, Membership, Millis, Peer,
+};
 use crate::store::{OutboundRecord, Result, Store};
 
 const HOUR: Millis = 3_600_000;
+const MINUTE: Millis = 60_000;
+
+/// Survey messages in the history whose buttons the customers may still press:
+/// (chat, message id, data).
+pub type Clickable = Vec<(i64, i64, String)>;
+
+/// What the emulator must know about the history it did not see happen.
+#[derive(Debug, Default)]
+pub struct Seeded {
+    pub clickable: Clickable,
+    /// Customers who blocked the bot.
+    pub blocked: Vec<i64>,
+}
 
 /// Fills an empty store with a believable history ending shortly before `now`.
-pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -> Result<()> {
+pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -> Result<Seeded> {
     let mut rng = Rng::new(seed);
+    let mut seeded = Seeded::default();
     for (i, c) in customers.iter().enumerate() {
         // Conversations start between 1 and 7 days ago; some are brand new.
         let mut t = now - (1 + rng.below(7 * 24)) as Millis * HOUR;
@@ -21,44 +38,133 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         let mut message_id = 0i64;
         for turn in 0..turns {
             let customer_speaks = if turn + 1 == turns { ends_waiting } else { turn % 2 == 0 };
-            t += (5 + rng.below(90)) as Millis * 60_000;
-            if t > now - 60_000 {
-                t = now - 60_000 - rng.below(600) as Millis * 1000;
+            t += (5 + rng.below(90)) as Millis * MINUTE;
+            if t > now - 2 * HOUR {
+                t = now - 2 * HOUR - rng.below(600) as Millis * 1000;
             }
             message_id += 1;
             if customer_speaks {
                 let text = if turn == 0 { customers::opener(c, &mut rng) } else { customers::reply(c, &mut rng) };
                 store.ingest(&[inbound(c, message_id, &text, t)], None)?;
             } else {
-                let conversation = store
-                    .find_conversation(ChannelKind::Telegram, &c.id.to_string())?
-                    .expect("the customer spoke first");
                 let failed = i == 4 && turn == 1;
-                store.record_outbound(
-                    conversation,
-                    &OutboundRecord {
-                        text: customers::agent_line(c, &mut rng),
-                        sent_at: t,
-                        status: if failed { DeliveryStatus::Failed } else { DeliveryStatus::Sent },
-                        error: failed.then_some("gave up after 12 tries: network: connection reset"),
-                        author: if i % 2 == 0 { "maria" } else { "alex" },
-                        external_id: (!failed).then(|| message_id.to_string()),
-                    },
-                )?;
+                agent(store, c, message_id, customers::agent_line(c, &mut rng), t, failed, None)?;
             }
         }
-        // One customer pastes terminal output: it must show as text, not act on the screen.
-        if i == 1 {
-            message_id += 1;
-            let text = "Copied from the app: \x1b[31mERROR 502\x1b[0m \x1b]0;pwned\x07 what does it mean?";
-            store.ingest(&[inbound(c, message_id, text, now - 30 * 60_000)], None)?;
+        showcase(store, c, i, &mut message_id, now, &mut seeded)?;
+    }
+    Ok(seeded)
+}
+
+fn agent(
+    store: &mut Store,
+    c: &Customer,
+    message_id: i64,
+    text: &str,
+    at: Millis,
+    failed: bool,
+    buttons: Option<String>,
+) -> Result<()> {
+    let conversation =
+        store.find_conversation(ChannelKind::Telegram, &c.id.to_string())?.expect("the customer spoke first");
+    store.record_outbound(
+        conversation,
+        &OutboundRecord {
+            text,
+            sent_at: at,
+            status: if failed { DeliveryStatus::Failed } else { DeliveryStatus::Sent },
+            error: failed.then_some("gave up after 12 tries: network: connection reset"),
+            author: if c.lang == "ru" { "maria" } else { "alex" },
+            external_id: (!failed).then(|| message_id.to_string()),
+            buttons,
+        },
+    )
+}
+
+/// The last hour of a few conversations shows what customers do besides writing.
+fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis, seeded: &mut Seeded) -> Result<()> {
+    let ru = c.lang == "ru";
+    let mut next = || {
+        *id += 1;
+        *id
+    };
+    match i {
+        0 => {
+            // A survey with buttons, and the customer's answer by button.
+            let survey = next();
+            let (question, good, bad) = if ru {
+                ("Как вам доставка?", "👍 Отлично", "👎 Плохо")
+            } else {
+                ("How was the delivery?", "👍 Great", "👎 Not great")
+            };
+            let buttons = vec![vec![
+                Button { text: good.into(), url: None, callback_data: Some("rate:good".into()) },
+                Button { text: bad.into(), url: None, callback_data: Some("rate:bad".into()) },
+            ]];
+            agent(store, c, survey, question, now - 90 * MINUTE, false, serde_json::to_string(&buttons).ok())?;
+            seeded.clickable.push((c.id, survey, "rate:good".into()));
+            seeded.clickable.push((c.id, survey, "rate:bad".into()));
+            let press = Click {
+                chat: chat(c),
+                from: peer(c),
+                query_id: format!("seed-{survey}"),
+                message_external_id: Some(survey.to_string()),
+                data: Some("rate:good".into()),
+                at: now - 80 * MINUTE,
+            };
+            store.ingest(&[InboundEvent::Click(press)], None)?;
         }
+        1 => {
+            // One customer pastes terminal output: it must show as text, not act on the screen.
+            let text = "Copied from the app: \x1b[31mERROR 502\x1b[0m \x1b]0;pwned\x07 what does it mean?";
+            store.ingest(&[inbound(c, next(), text, now - 30 * MINUTE)], None)?;
+        }
+        2 => {
+            // A photo with a caption, then where to bring the parcel.
+            let mut photo =
+                message(c, next(), "[photo 960x1280, 182 KB]\nВот фото коробки, она помята 😕", now - 70 * MINUTE);
+            photo.kind = "photo".into();
+            photo.media = Some(r#"{"file_id":"AgACAgIAAxk-seed-photo","width":960,"height":1280}"#.into());
+            let mut location = message(c, next(), "[location 55.79630, 49.10640]", now - 65 * MINUTE);
+            location.kind = "location".into();
+            location.media = Some(r#"{"latitude":55.7963,"longitude":49.1064}"#.into());
+            store.ingest(&[InboundEvent::Message(photo), InboundEvent::Message(location)], None)?;
+        }
+        3 => {
+            // A message corrected after sending, and a reply that quotes it.
+            let typo = next();
+            store.ingest(&[inbound(c, typo, "Order 5521 never arrived", now - 50 * MINUTE)], None)?;
+            let fixed = message(c, typo, "Order 5512 never arrived", now - 50 * MINUTE);
+            store.ingest(&[InboundEvent::Edited { message: fixed, edited_at: now - 48 * MINUTE }], None)?;
+            let mut reply = message(c, next(), "It was the blue one, size M", now - 40 * MINUTE);
+            reply.reply_to = Some(typo.to_string());
+            store.ingest(&[InboundEvent::Message(reply)], None)?;
+        }
+        4 => {
+            // A link the customer forwarded, with its label.
+            let text = "Смотрите, у конкурентов дешевле: сайт";
+            let mut m = message(c, next(), text, now - 35 * MINUTE);
+            m.entities =
+                Some(r#"[{"type":"text_link","offset":33,"length":4,"url":"https://competitor.example/sale"}]"#.into());
+            store.ingest(&[InboundEvent::Message(m)], None)?;
+        }
+        5 => {
+            // Someone who blocked the bot.
+            let blocked = Membership { chat: chat(c), from: peer(c), blocked: true, at: now - 20 * MINUTE };
+            store.ingest(&[InboundEvent::Membership(blocked)], None)?;
+            seeded.blocked.push(c.id);
+        }
+        _ => {}
     }
     Ok(())
 }
 
 fn inbound(c: &Customer, message_id: i64, text: &str, at: Millis) -> InboundEvent {
-    InboundEvent::Message(InboundMessage::text(chat(c), peer(c), message_id.to_string(), text.to_string(), at))
+    InboundEvent::Message(message(c, message_id, text, at))
+}
+
+fn message(c: &Customer, message_id: i64, text: &str, at: Millis) -> InboundMessage {
+    InboundMessage::text(chat(c), peer(c), message_id.to_string(), text.to_string(), at)
 }
 
 fn chat(c: &Customer) -> ChatRef {

@@ -358,6 +358,8 @@ pub struct OutboundRecord<'a> {
     pub error: Option<&'a str>,
     pub author: &'a str,
     pub external_id: Option<String>,
+    /// Rows of buttons under it (JSON), as `Outgoing` stores them.
+    pub buttons: Option<String>,
 }
 
 impl Store {
@@ -365,9 +367,10 @@ impl Store {
     pub fn record_outbound(&mut self, conversation: ConversationId, m: &OutboundRecord<'_>) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, error, author, external_id, created_at) \
-             VALUES (?1, 'out', 'text', ?2, ?3, ?4, ?5, ?6, ?7, ?3)",
-            params![conversation, m.text, m.sent_at, m.status.as_str(), m.error, m.author, m.external_id],
+            "INSERT INTO messages(conversation_id, direction, kind, body, buttons, sent_at, status, error, author, \
+               external_id, created_at) \
+             VALUES (?1, 'out', 'text', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)",
+            params![conversation, m.text, m.buttons, m.sent_at, m.status.as_str(), m.error, m.author, m.external_id],
         )?;
         tx.execute(
             "UPDATE conversations SET last_outbound_at = max(coalesce(last_outbound_at, 0), ?2), \
