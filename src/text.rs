@@ -57,37 +57,8 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// Wraps one paragraph (no newlines) at word boundaries into lines of at most `max`
 /// cells; a word wider than a line is cut by characters.
 pub fn wrap(paragraph: &str, max: usize) -> Vec<String> {
-    let max = max.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut used = 0;
-    for word in paragraph.split(' ') {
-        let w = width(word);
-        let sep = usize::from(!line.is_empty());
-        if used + sep + w <= max {
-            if sep == 1 {
-                line.push(' ');
-            }
-            line.push_str(word);
-            used += sep + w;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-            used = 0;
-        }
-        for c in word.chars() {
-            let cw = c.width().unwrap_or(0);
-            if used + cw > max {
-                lines.push(std::mem::take(&mut line));
-                used = 0;
-            }
-            line.push(c);
-            used += cw;
-        }
-    }
-    lines.push(line);
-    lines
+    let chars: Vec<(char, ())> = paragraph.chars().map(|c| (c, ())).collect();
+    wrap_styled(&chars, max).into_iter().map(|runs| runs.into_iter().map(|(text, ())| text).collect()).collect()
 }
 
 /// Like [`wrap`], for text whose characters each carry a style: lines of runs of one

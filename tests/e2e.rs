@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::FixedOffset;
-use common::eventually;
+use common::{eventually, serve};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -244,20 +244,6 @@ fn write_config(dir: &Path, url: &str) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn serve(config: &Path, data: &Path) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .arg("serve")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 /// `kill -9` the engine while messages wait in the queue; after a restart each one is

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::eventually;
+use common::{eventually, serve};
 use serde_json::json;
 use switchboard::channels::{Channel, TelegramChannel};
 use switchboard::config::{Secret, TelegramConfig};
@@ -238,16 +238,6 @@ async fn a_429_delays_only_its_chat() {
         assert!(last_of(c.id) <= 3_000, "chat {} was not held up: {} ms", c.id, last_of(c.id));
     }
     assert_eq!(emu.provoked_429s(), 0);
-}
-
-fn serve(config: &Path, data: &Path) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["--config", &config.to_string_lossy(), "--data-dir", &data.to_string_lossy(), "serve"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 /// A poller killed with SIGKILL in the middle of a stream of updates, then restarted:

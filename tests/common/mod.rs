@@ -31,3 +31,18 @@ pub async fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// `switchboard serve` on a store, as a child process the test can SIGKILL.
+pub fn serve(config: &std::path::Path, data: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("serve")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the switchboard binary runs")
+}
