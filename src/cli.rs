@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Console};
-use crate::channels::{Channel, TelegramChannel};
+use crate::channels::{Channel, TelegramChannel, WhatsAppChannel};
 use crate::config::{Config, Paths, Secret, TelegramConfig};
 use crate::export::{ExportKind, Format};
 use crate::keymap::Keymap;
@@ -149,6 +149,9 @@ fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     let mut channels = Vec::new();
     if let Some(tg) = &config.channels.telegram {
         channels.push(Channel::Telegram(TelegramChannel::new(tg).map_err(anyhow::Error::msg)?));
+    }
+    if let Some(wa) = &config.channels.whatsapp {
+        channels.push(Channel::WhatsApp(WhatsAppChannel::new(wa).map_err(anyhow::Error::msg)?));
     }
     Ok(channels)
 }

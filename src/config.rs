@@ -107,6 +107,62 @@ impl Default for WebhookConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelsConfig {
     pub telegram: Option<TelegramConfig>,
+    pub whatsapp: Option<WhatsAppConfig>,
+}
+
+/// The WhatsApp Cloud API: one business phone number.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppConfig {
+    /// A system-user access token (`Authorization: Bearer`), or `env:NAME`.
+    #[serde(deserialize_with = "secret")]
+    pub token: Secret,
+    /// The id of the business phone number messages are sent from.
+    pub phone_number_id: String,
+    /// The app secret that signs webhook calls (X-Hub-Signature-256), or `env:NAME`.
+    #[serde(deserialize_with = "secret")]
+    pub app_secret: Secret,
+    /// The verify token you typed into the webhook settings, for Meta's handshake.
+    #[serde(deserialize_with = "secret")]
+    pub verify_token: Secret,
+    #[serde(default = "default_whatsapp_url")]
+    pub api_url: String,
+    #[serde(default = "default_whatsapp_version")]
+    pub api_version: String,
+    /// Pace sends under WhatsApp's limits. Switch off only against the sandbox.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
+    /// Approved message templates, for writing to a customer whose 24-hour window has
+    /// closed.
+    #[serde(default)]
+    pub templates: Vec<TemplateConfig>,
+}
+
+/// An approved WhatsApp template as the business registered it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    pub name: String,
+    /// The language code it was approved in (`en_US`, `ru`).
+    pub language: String,
+    /// Its body, with `{{1}}`, `{{2}}` … where the parameters go.
+    pub body: String,
+}
+
+impl TemplateConfig {
+    /// How many parameters the body takes.
+    pub fn parameters(&self) -> usize {
+        (1..=20).take_while(|n| self.body.contains(&format!("{{{{{n}}}}}"))).count()
+    }
+
+    /// The body with its parameters filled in.
+    pub fn render(&self, params: &[String]) -> String {
+        let mut text = self.body.clone();
+        for (i, p) in params.iter().enumerate() {
+            text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
+        }
+        text
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +253,12 @@ impl KeyList {
 
 fn default_telegram_url() -> String {
     "https://api.telegram.org".into()
+}
+fn default_whatsapp_url() -> String {
+    "https://graph.facebook.com".into()
+}
+fn default_whatsapp_version() -> String {
+    "v25.0".into()
 }
 fn default_optin_prefixes() -> Vec<String> {
     vec!["optin_".into()]
@@ -426,6 +488,17 @@ mod tests {
             format!("{base}secret_token = \"s3cret_ok\"\nwebhook_url = \"https://x.example/webhook/telegram\"\n");
         let config = parse(&good).unwrap();
         assert!(!format!("{config:?}").contains("s3cret_ok"));
+    }
+
+    #[test]
+    fn templates_count_and_fill_their_parameters() {
+        let t = TemplateConfig {
+            name: "order".into(),
+            language: "en_US".into(),
+            body: "Hi {{1}}, order {{2}} is ready".into(),
+        };
+        assert_eq!(t.parameters(), 2);
+        assert_eq!(t.render(&["Ann".into(), "5512".into()]), "Hi Ann, order 5512 is ready");
     }
 
     #[test]

@@ -304,12 +304,15 @@ pub struct Click {
     pub query_id: String,
     /// The platform id of our message that carried the button, when known.
     pub message_external_id: Option<String>,
-    /// What the button carries (`callback_data`).
+    /// What the button carries (`callback_data`, a reply id, a template payload).
     pub data: Option<String>,
+    /// The button's text when the platform says it (WhatsApp does; Telegram does not).
+    pub label: Option<String>,
     pub at: Millis,
 }
 
-/// A customer blocked or unblocked us (Telegram `my_chat_member`).
+/// A customer can no longer be reached, or can again: Telegram `my_chat_member`
+/// (blocked / unblocked the bot), Viber `unsubscribed` / `subscribed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub chat: ChatRef,
@@ -331,12 +334,46 @@ pub enum InboundEvent {
     },
     Click(Click),
     Membership(Membership),
+    /// What happened to one of our messages (a delivery or read receipt, a late failure).
+    Receipt(Receipt),
+    /// A consent change the platform reports (WhatsApp marketing stop / resume).
+    Consent(ConsentChange),
     /// An update this adapter does not handle: counted, and kept raw in the log.
     Unsupported {
         channel: ChannelKind,
         what: String,
         raw: String,
     },
+}
+
+/// A receipt for one of our messages, or (for Viber's `seen`) for every earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub channel: ChannelKind,
+    /// The platform's chat id (WhatsApp `recipient_id`, Viber `user_id`).
+    pub chat_id: String,
+    /// Our message's platform id; None means every earlier message in the chat.
+    pub message_external_id: Option<String>,
+    /// `Sent`, `Delivered`, `Read` or `Failed`.
+    pub status: DeliveryStatus,
+    /// For a failure: the platform's code, if any, and a readable reason.
+    pub error_code: Option<i64>,
+    pub error: Option<String>,
+    pub at: Millis,
+}
+
+/// A consent event a platform reports about a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentChange {
+    pub chat: ChatRef,
+    pub from: Peer,
+    /// `marketing` or `service`.
+    pub purpose: &'static str,
+    pub opt_in: bool,
+    /// Where it came from: `platform`, `button`, ….
+    pub source: &'static str,
+    pub evidence: String,
+    pub at: Millis,
 }
 
 /// A button under an outbound message: a link, or a reply the platform sends back to us

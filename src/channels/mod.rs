@@ -1,8 +1,11 @@
 //! Channels: one adapter per messenger behind a closed enum. Each decodes platform
 //! payloads into `InboundEvent`s, sends one message, and says how fast it may send.
 
+pub mod signature;
 pub mod telegram;
 mod telegram_decode;
+pub mod whatsapp;
+pub mod whatsapp_decode;
 
 use std::time::Duration;
 
@@ -10,6 +13,7 @@ use crate::model::{ChannelKind, Millis};
 use crate::store::OutboxItem;
 
 pub use telegram::TelegramChannel;
+pub use whatsapp::WhatsAppChannel;
 
 /// A message the platform accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +36,9 @@ pub enum SendError {
     /// the message fails and the block is recorded.
     #[error("{0}")]
     Unreachable(String),
+    /// The customer stopped marketing messages: this one fails and the opt-out is recorded.
+    #[error("{0}")]
+    MarketingOptOut(String),
     /// The channel itself is unusable (bad token): nothing can be sent until it is fixed.
     #[error("{0}")]
     ChannelDown(String),
@@ -46,35 +53,46 @@ pub struct RateProfile {
     pub per_chat: Duration,
     /// The least time between two messages to one group.
     pub per_group: Duration,
+    /// At most this many messages to one customer in an hour while they do not answer
+    /// (Viber's rule).
+    pub unanswered_per_hour: Option<u32>,
 }
 
 impl RateProfile {
-    pub const UNLIMITED: RateProfile =
-        RateProfile { overall_per_sec: None, per_chat: Duration::ZERO, per_group: Duration::ZERO };
+    pub const UNLIMITED: RateProfile = RateProfile {
+        overall_per_sec: None,
+        per_chat: Duration::ZERO,
+        per_group: Duration::ZERO,
+        unanswered_per_hour: None,
+    };
 }
 
 /// A configured messenger.
 #[derive(Clone)]
 pub enum Channel {
     Telegram(TelegramChannel),
+    WhatsApp(WhatsAppChannel),
 }
 
 impl Channel {
     pub fn kind(&self) -> ChannelKind {
         match self {
             Channel::Telegram(_) => ChannelKind::Telegram,
+            Channel::WhatsApp(_) => ChannelKind::WhatsApp,
         }
     }
 
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         match self {
             Channel::Telegram(tg) => tg.send(item).await,
+            Channel::WhatsApp(wa) => wa.send(item).await,
         }
     }
 
     pub fn rate_profile(&self) -> RateProfile {
         match self {
             Channel::Telegram(tg) => tg.rate_profile(),
+            Channel::WhatsApp(wa) => wa.rate_profile(),
         }
     }
 }

@@ -98,7 +98,12 @@ impl TelegramChannel {
         if !self.rate_limits {
             return RateProfile::UNLIMITED;
         }
-        RateProfile { overall_per_sec: Some(30.0), per_chat: Duration::from_secs(1), per_group: Duration::from_secs(3) }
+        RateProfile {
+            overall_per_sec: Some(30.0),
+            per_chat: Duration::from_secs(1),
+            per_group: Duration::from_secs(3),
+            unanswered_per_hour: None,
+        }
     }
 
     /// Asks Telegram who the bot is: proves the URL and the token work, at once rather
@@ -352,7 +357,8 @@ mod tests {
         let peer = Peer { external_id: "1".into(), display_name: "A".into(), username: None, locale: None };
         let fresh = InboundMessage::text(chat.clone(), peer.clone(), "1".into(), "x".into(), 1_700_000_000_000);
         let old = InboundMessage::text(chat.clone(), peer.clone(), "2".into(), "x".into(), 1_699_999_990_000);
-        let click = Click { chat, from: peer, query_id: "q".into(), message_external_id: None, data: None, at: 0 };
+        let click =
+            Click { chat, from: peer, query_id: "q".into(), message_external_id: None, data: None, label: None, at: 0 };
         let mut events = vec![InboundEvent::Message(fresh), InboundEvent::Message(old), InboundEvent::Click(click)];
         refine_times(&mut events, 1_700_000_000_456);
         let times: Vec<i64> = events

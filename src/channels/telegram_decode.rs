@@ -227,6 +227,7 @@ fn decode_click(q: &CallbackQuery) -> Option<InboundEvent> {
         query_id: q.id.0.clone(),
         message_external_id: (message_id.0 != 0).then(|| message_id.0.to_string()),
         data: q.data.clone(),
+        label: None,
         // A press carries no time of its own: `refine_times` gives it the arrival time.
         at: 0,
         from,

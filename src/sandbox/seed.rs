@@ -110,6 +110,7 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
                 query_id: format!("seed-{survey}"),
                 message_external_id: Some(survey.to_string()),
                 data: Some("rate:good".into()),
+                label: None,
                 at: now - 80 * MINUTE,
             };
             store.ingest(&[InboundEvent::Click(press)], None)?;

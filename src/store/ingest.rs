@@ -17,6 +17,7 @@ pub struct IngestReport {
     pub duplicates: usize,
     pub edits: usize,
     pub clicks: usize,
+    pub receipts: usize,
     pub unsupported: usize,
 }
 
@@ -55,6 +56,21 @@ impl Store {
                 InboundEvent::Membership(m) => {
                     if !record_membership(&tx, m, now)? {
                         report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Receipt(r) => {
+                    if super::receipts::apply_receipt(&tx, r)? {
+                        report.receipts += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Consent(c) => {
+                    let contact = upsert_contact(&tx, c.chat.channel, &c.from, now)?;
+                    upsert_conversation(&tx, &c.chat, contact, now)?;
+                    let action = if c.opt_in { "opt_in" } else { "opt_out" };
+                    if !consent_recorded(&tx, contact, c.chat.channel, c.purpose, action, &c.evidence, c.at)? {
+                        insert_consent(&tx, contact, c.chat.channel, c.purpose, action, c.source, &c.evidence, c.at)?;
                     }
                 }
                 InboundEvent::Unsupported { channel, .. } => {
@@ -228,6 +244,7 @@ fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Result<bool> {
         .and_then(|json| serde_json::from_str::<Vec<Vec<Button>>>(json).ok())
         .and_then(|rows| rows.into_iter().flatten().find(|b| b.callback_data.is_some() && b.callback_data == c.data))
         .map(|b| b.text)
+        .or_else(|| c.label.clone())
         .or_else(|| c.data.clone())
         .unwrap_or_else(|| "a button".into());
     let inserted = tx
@@ -267,7 +284,12 @@ fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Result<bool> {
 fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Millis) -> Result<bool> {
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
-    let (what, key) = if m.blocked { ("blocked the bot", "blocked") } else { ("unblocked the bot", "unblocked") };
+    let (what, key, source) = match (m.chat.channel, m.blocked) {
+        (ChannelKind::Viber, true) => ("unsubscribed", "unsubscribed", "platform_unsubscribe"),
+        (ChannelKind::Viber, false) => ("subscribed", "subscribed", "platform_unsubscribe"),
+        (_, true) => ("blocked the bot", "blocked", "platform_block"),
+        (_, false) => ("unblocked the bot", "unblocked", "platform_block"),
+    };
     let inserted = tx
         .prepare_cached(
             "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
@@ -287,18 +309,40 @@ fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Millis) -> Resul
     if inserted == 0 {
         return Ok(false);
     }
-    let evidence = format!("my_chat_member: {key} at {}", m.at);
+    let evidence = match m.chat.channel {
+        ChannelKind::Telegram => format!("my_chat_member: {key} at {}", m.at),
+        other => format!("{other} {key} at {}", m.at),
+    };
     if m.blocked {
         tx.prepare_cached("UPDATE conversations SET blocked_at = ?2 WHERE id = ?1")?
             .execute(params![conversation, m.at])?;
         for purpose in ["service", "marketing"] {
-            insert_consent(tx, contact, m.chat.channel, purpose, "opt_out", "platform_block", &evidence, m.at)?;
+            insert_consent(tx, contact, m.chat.channel, purpose, "opt_out", source, &evidence, m.at)?;
         }
     } else {
         tx.prepare_cached("UPDATE conversations SET blocked_at = NULL WHERE id = ?1")?.execute([conversation])?;
-        insert_consent(tx, contact, m.chat.channel, "service", "opt_in", "platform_block", &evidence, m.at)?;
+        insert_consent(tx, contact, m.chat.channel, "service", "opt_in", source, &evidence, m.at)?;
     }
     Ok(true)
+}
+
+/// True when this very event is already in the ledger (a redelivered webhook).
+#[allow(clippy::too_many_arguments)]
+fn consent_recorded(
+    tx: &Transaction<'_>,
+    contact: ContactId,
+    channel: ChannelKind,
+    purpose: &str,
+    action: &str,
+    evidence: &str,
+    at: Millis,
+) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM consent_events WHERE contact_id = ?1 AND channel = ?2 AND purpose = ?3 \
+               AND action = ?4 AND evidence = ?5 AND at = ?6)",
+        )?
+        .query_row(params![contact, channel.as_str(), purpose, action, evidence, at], |r| r.get(0))?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -320,12 +364,14 @@ fn insert_consent(
     Ok(())
 }
 
-/// Consent events for the contact of a private conversation (a block seen on send).
+/// Consent events for the contact of a private conversation (a block or an opt-out
+/// seen on send).
 pub(super) fn record_consent_for_conversation(
     tx: &Transaction<'_>,
     conversation: ConversationId,
     action: &str,
     purposes: &[&str],
+    source: &str,
     evidence: &str,
     at: Millis,
 ) -> Result<()> {
@@ -338,7 +384,7 @@ pub(super) fn record_consent_for_conversation(
     let channel: ChannelKind =
         channel.parse().map_err(|e: crate::model::UnknownValue| StoreError::NotFound(e.to_string()))?;
     for purpose in purposes {
-        insert_consent(tx, contact, channel, purpose, action, "platform_block", evidence, at)?;
+        insert_consent(tx, contact, channel, purpose, action, source, evidence, at)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod ingest;
 mod messages;
 mod migrations;
 mod outbox;
+mod receipts;
 
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};

@@ -237,10 +237,28 @@ impl Store {
                 conversation,
                 "opt_out",
                 &["service", "marketing"],
+                "platform_block",
                 evidence,
                 at,
             )?;
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The platform refused a marketing message because the customer opted out: the
+    /// ledger records it.
+    pub fn record_marketing_opt_out(&mut self, conversation: ConversationId, evidence: &str, at: Millis) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        super::ingest::record_consent_for_conversation(
+            &tx,
+            conversation,
+            "opt_out",
+            &["marketing"],
+            "platform",
+            evidence,
+            at,
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -101,7 +101,7 @@ impl Engine {
         let status = StatusBoard::new(channels.iter().map(Channel::kind));
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();
-        let mut telegram_hook = None;
+        let mut hooks = webhook::Hooks::default();
         for channel in channels {
             let sender_store = SharedStore::new(Store::open(store_path)?);
             tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
@@ -109,17 +109,22 @@ impl Engine {
                 Channel::Telegram(tg) if tg.uses_webhook() => {
                     let store = SharedStore::new(Store::open(store_path)?);
                     tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
-                    telegram_hook = Some(webhook::TelegramHook { channel: tg, store, status: status.clone() });
+                    hooks.telegram = Some(webhook::TelegramHook { channel: tg, store, status: status.clone() });
                 }
                 Channel::Telegram(tg) => {
                     let store = SharedStore::new(Store::open(store_path)?);
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
                 }
+                Channel::WhatsApp(wa) => {
+                    let store = SharedStore::new(Store::open(store_path)?);
+                    status.set(ChannelKind::WhatsApp, ChannelState::Ok("webhook".into()));
+                    hooks.whatsapp = Some(webhook::WhatsAppHook { channel: wa, store, status: status.clone() });
+                }
             }
         }
         let mut webhook_addr = None;
-        if telegram_hook.is_some() {
-            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, telegram_hook)
+        if !hooks.is_empty() {
+            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, hooks)
                 .map_err(|source| EngineError::Listen { addr: webhook.listen, source })?;
             webhook_addr = Some(addr);
             tasks.push(task);

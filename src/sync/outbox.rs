@@ -107,6 +107,15 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
             tracing::info!(channel = %kind, message = %id, %reason, "send failed for good");
             store.run(move |s| s.fail(id, &reason)).await
         }
+        Err(SendError::MarketingOptOut(reason)) => {
+            let conversation = item.conversation_id;
+            store
+                .run(move |s| {
+                    s.fail(id, &reason)?;
+                    s.record_marketing_opt_out(conversation, &format!("a send failed: {reason}"), now_ms())
+                })
+                .await
+        }
         Err(SendError::Unreachable(reason)) => {
             tracing::info!(channel = %kind, message = %id, %reason, "the customer cannot be reached");
             let conversation = item.conversation_id;

@@ -54,7 +54,12 @@ mod tests {
     use super::*;
 
     fn profile() -> RateProfile {
-        RateProfile { overall_per_sec: Some(10.0), per_chat: Duration::from_secs(1), per_group: Duration::from_secs(3) }
+        RateProfile {
+            overall_per_sec: Some(10.0),
+            per_chat: Duration::from_secs(1),
+            per_group: Duration::from_secs(3),
+            unanswered_per_hour: None,
+        }
     }
 
     #[test]

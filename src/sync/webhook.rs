@@ -9,15 +9,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Query;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::{ChannelState, StatusBoard};
-use crate::channels::TelegramChannel;
 use crate::channels::telegram::refine_times;
+use crate::channels::{TelegramChannel, WhatsAppChannel, whatsapp_decode};
 use crate::model::{ChannelKind, InboundEvent, now_ms};
 use crate::store::SharedStore;
 
@@ -28,19 +29,39 @@ pub struct TelegramHook {
     pub status: StatusBoard,
 }
 
+/// What the WhatsApp routes need.
+pub struct WhatsAppHook {
+    pub channel: WhatsAppChannel,
+    pub store: SharedStore,
+    pub status: StatusBoard,
+}
+
+/// The routes to serve, one per channel that takes pushed updates.
+#[derive(Default)]
+pub struct Hooks {
+    pub telegram: Option<TelegramHook>,
+    pub whatsapp: Option<WhatsAppHook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.telegram.is_none() && self.whatsapp.is_none()
+    }
+}
+
 /// Binds `listen` now (so a taken port is an error at start) and serves the routes.
-pub fn serve(
-    listen: SocketAddr,
-    max_body: usize,
-    telegram: Option<TelegramHook>,
-) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+pub fn serve(listen: SocketAddr, max_body: usize, hooks: Hooks) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = std::net::TcpListener::bind(listen)?;
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let mut router = Router::new();
-    if let Some(hook) = telegram {
+    if let Some(hook) = hooks.telegram {
         router = router.route("/webhook/telegram", post(telegram_route).with_state(Arc::new(hook)));
+    }
+    if let Some(hook) = hooks.whatsapp {
+        router =
+            router.route("/webhook/whatsapp", get(whatsapp_handshake).post(whatsapp_route).with_state(Arc::new(hook)));
     }
     let router = router.layer(DefaultBodyLimit::max(max_body));
     let task = tokio::spawn(async move {
@@ -102,6 +123,71 @@ async fn telegram_route(
             // Not acknowledged: Telegram delivers it again.
             tracing::error!(channel = %kind, error = %e, "cannot store a webhook update");
             hook.status.error(kind, format!("cannot store an update: {e}"));
+            (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
+        }
+    }
+}
+
+/// Meta's handshake: echo `hub.challenge` when `hub.verify_token` is ours.
+async fn whatsapp_handshake(
+    State(hook): State<Arc<WhatsAppHook>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> (StatusCode, String) {
+    let get = |k: &str| q.get(k).map(String::as_str);
+    match hook.channel.handshake(get("hub.mode"), get("hub.verify_token"), get("hub.challenge")) {
+        Some(challenge) => (StatusCode::OK, challenge.to_string()),
+        None => {
+            tracing::warn!(channel = "whatsapp", "webhook handshake with a wrong verify token: refused");
+            (StatusCode::FORBIDDEN, "Forbidden".into())
+        }
+    }
+}
+
+async fn whatsapp_route(
+    State(hook): State<Arc<WhatsAppHook>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let kind = ChannelKind::WhatsApp;
+    // Over the exact bytes received: Meta signs its own \uXXXX escapes.
+    let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    if !hook.channel.verify(&body, signature) {
+        tracing::warn!(channel = %kind, "webhook call with a bad or missing signature: refused");
+        return (StatusCode::UNAUTHORIZED, "bad signature\n");
+    }
+    let events = match serde_json::from_slice::<Value>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|v| whatsapp_decode::decode(&v))
+    {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(channel = %kind, error = %e, bytes = body.len(), "webhook body refused");
+            return (StatusCode::BAD_REQUEST, "not a WhatsApp webhook body\n");
+        }
+    };
+    store(&hook.store, &hook.status, kind, events).await
+}
+
+/// Stores the events and says how to answer: 200 only after the commit.
+async fn store(
+    store: &SharedStore,
+    status: &StatusBoard,
+    kind: ChannelKind,
+    events: Vec<InboundEvent>,
+) -> (StatusCode, &'static str) {
+    for event in &events {
+        if let InboundEvent::Unsupported { what, raw, .. } = event {
+            tracing::info!(channel = %kind, what, raw = %raw, "update not handled; kept in the log");
+        }
+    }
+    match store.run(move |s| s.ingest(&events, None)).await {
+        Ok(_) => {
+            status.set(kind, ChannelState::Ok("webhook".into()));
+            (StatusCode::OK, "ok\n")
+        }
+        Err(e) => {
+            tracing::error!(channel = %kind, error = %e, "cannot store a webhook update");
+            status.error(kind, format!("cannot store an update: {e}"));
             (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
         }
     }

@@ -1,0 +1,197 @@
+//! The WhatsApp Cloud API adapter: sends over reqwest (there is no official Rust client),
+//! verifies webhook signatures, and maps WhatsApp's error codes (not its HTTP statuses,
+//! as Meta advises) to what the sender should do.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{RateProfile, SendError, Sent, signature};
+use crate::config::{Secret, TemplateConfig, WhatsAppConfig};
+use crate::model::{Button, now_ms};
+use crate::store::OutboxItem;
+
+/// Interactive reply buttons: at most three, titles of at most 20 characters.
+const MAX_BUTTONS: usize = 3;
+const MAX_BUTTON_TITLE: usize = 20;
+
+#[derive(Clone)]
+pub struct WhatsAppChannel {
+    http: reqwest::Client,
+    /// `{api_url}/{version}/{phone_number_id}`.
+    base: String,
+    token: Secret,
+    app_secret: Secret,
+    verify_token: Secret,
+    rate_limits: bool,
+    templates: Vec<TemplateConfig>,
+}
+
+impl WhatsAppChannel {
+    pub fn new(config: &WhatsAppConfig) -> Result<WhatsAppChannel, String> {
+        reqwest::Url::parse(&config.api_url).map_err(|e| format!("channels.whatsapp.api_url is not a URL: {e}"))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        Ok(WhatsAppChannel {
+            http,
+            base: format!(
+                "{}/{}/{}",
+                config.api_url.trim_end_matches('/'),
+                config.api_version.trim_matches('/'),
+                config.phone_number_id
+            ),
+            token: config.token.clone(),
+            app_secret: config.app_secret.clone(),
+            verify_token: config.verify_token.clone(),
+            rate_limits: config.rate_limits,
+            templates: config.templates.clone(),
+        })
+    }
+
+    /// 80 messages a second per number; a reply to one customer at most once a second
+    /// (WhatsApp's pair limit allows bursts, then answers 131056).
+    pub fn rate_profile(&self) -> RateProfile {
+        if !self.rate_limits {
+            return RateProfile::UNLIMITED;
+        }
+        RateProfile {
+            overall_per_sec: Some(80.0),
+            per_chat: Duration::from_secs(1),
+            per_group: Duration::from_secs(1),
+            unanswered_per_hour: None,
+        }
+    }
+
+    pub fn templates(&self) -> &[TemplateConfig] {
+        &self.templates
+    }
+
+    /// True when `header` (`sha256=<hex>`) signs `body` with the app secret.
+    pub fn verify(&self, body: &[u8], header: Option<&str>) -> bool {
+        header
+            .and_then(|h| h.strip_prefix("sha256="))
+            .is_some_and(|hex| signature::verify(self.app_secret.expose().as_bytes(), body, hex))
+    }
+
+    /// Meta's handshake: the challenge to echo when the mode and token are right.
+    pub fn handshake<'a>(
+        &self,
+        mode: Option<&str>,
+        token: Option<&str>,
+        challenge: Option<&'a str>,
+    ) -> Option<&'a str> {
+        let token_ok = token.is_some_and(|t| {
+            let (a, b) = (t.as_bytes(), self.verify_token.expose().as_bytes());
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        });
+        (mode == Some("subscribe") && token_ok).then_some(challenge?)
+    }
+
+    /// The request body for one queued message.
+    pub fn body(&self, item: &OutboxItem) -> Result<Value, SendError> {
+        let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.chat_id});
+        let buttons: Vec<Vec<Button>> = match &item.buttons {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| SendError::Permanent(format!("the buttons are not readable: {e}")))?,
+            None => Vec::new(),
+        };
+        match item.kind.as_str() {
+            "template" => {
+                let t: Value = item
+                    .attachment
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .ok_or_else(|| SendError::Permanent("the template to send is missing".into()))?;
+                let params: Vec<Value> =
+                    t["params"].as_array().into_iter().flatten().map(|p| json!({"type": "text", "text": p})).collect();
+                let mut template = json!({"name": t["name"], "language": {"code": t["language"]}});
+                if !params.is_empty() {
+                    template["components"] = json!([{"type": "body", "parameters": params}]);
+                }
+                body["type"] = json!("template");
+                body["template"] = template;
+            }
+            "photo" | "document" => {
+                let link = item.attachment.as_deref().unwrap_or_default();
+                if !link.starts_with("https://") && !link.starts_with("http://") {
+                    return Err(SendError::Permanent(
+                        "WhatsApp takes attachments by https URL here; upload the file somewhere it can fetch".into(),
+                    ));
+                }
+                let kind = if item.kind == "photo" { "image" } else { "document" };
+                let mut media = json!({"link": link});
+                if !item.body.is_empty() {
+                    media["caption"] = json!(item.body);
+                }
+                if kind == "document"
+                    && let Some(name) = link.rsplit('/').next().filter(|n| !n.is_empty())
+                {
+                    media["filename"] = json!(name);
+                }
+                body["type"] = json!(kind);
+                body[kind] = media;
+            }
+            _ if !buttons.is_empty() => {
+                let flat: Vec<&Button> = buttons.iter().flatten().collect();
+                if flat.len() > MAX_BUTTONS || flat.iter().any(|b| b.url.is_some()) {
+                    return Err(SendError::Permanent(format!(
+                        "WhatsApp takes at most {MAX_BUTTONS} reply buttons and no link buttons in a message"
+                    )));
+                }
+                let replies: Vec<Value> = flat
+                    .iter()
+                    .map(|b| {
+                        let title: String = b.text.chars().take(MAX_BUTTON_TITLE).collect();
+                        json!({"type": "reply", "reply": {"id": b.callback_data, "title": title}})
+                    })
+                    .collect();
+                body["type"] = json!("interactive");
+                body["interactive"] =
+                    json!({"type": "button", "body": {"text": item.body}, "action": {"buttons": replies}});
+            }
+            _ => {
+                body["type"] = json!("text");
+                body["text"] = json!({"body": item.body, "preview_url": false});
+            }
+        }
+        Ok(body)
+    }
+
+    pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
+        let body = self.body(item)?;
+        let response = self
+            .http
+            .post(format!("{}/messages", self.base))
+            .bearer_auth(self.token.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
+        let status = response.status();
+        let answer: Value = response.json().await.map_err(|e| SendError::Retry {
+            after: None,
+            reason: format!("WhatsApp answered {status} with something that is not JSON: {}", e.without_url()),
+        })?;
+        if let Some(id) = answer["messages"][0]["id"].as_str() {
+            return Ok(Sent { external_id: Some(id.to_string()), at: now_ms() });
+        }
+        let error = &answer["error"];
+        Err(classify(error["code"].as_i64().unwrap_or(0), error["message"].as_str().unwrap_or(""), status.as_u16()))
+    }
+}
+
+/// What an error code means for the message.
+pub fn classify(code: i64, message: &str, http: u16) -> SendError {
+    let reason = super::whatsapp_decode::failure_reason(code, message);
+    match code {
+        0 | 190 => SendError::ChannelDown("WhatsApp rejected the access token".into()),
+        131056 => SendError::Retry { after: Some(Duration::from_secs(6)), reason },
+        4 | 80007 | 130429 | 131057 | 131000 | 131016 => SendError::Retry { after: None, reason },
+        131050 => SendError::MarketingOptOut(reason),
+        _ if http >= 500 => SendError::Retry { after: None, reason },
+        _ => SendError::Permanent(reason),
+    }
+}

@@ -1,0 +1,286 @@
+//! WhatsApp Cloud API payloads of every kind, recorded from the documented shapes
+//! (tests/fixtures/whatsapp, compact and \u-escaped as Meta sends them): what lands in
+//! the store, receipts in any order, failures, consent, and the bodies we send.
+
+use serde_json::{Value, json};
+use switchboard::channels::whatsapp_decode::decode;
+use switchboard::channels::{SendError, WhatsAppChannel, whatsapp};
+use switchboard::config::{Secret, TemplateConfig, WhatsAppConfig};
+use switchboard::model::{Button, ChannelKind, InboundEvent, Outgoing};
+use switchboard::store::{OutboxItem, Store};
+
+const ANNA: &str = "79161234567";
+const OURS: &str = "wamid.HBgLNzkxNjEyMzQ1NjcVAgARGBJBOURS";
+
+fn raw(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/whatsapp/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn events(name: &str) -> Vec<InboundEvent> {
+    decode(&serde_json::from_slice::<Value>(&raw(name)).unwrap()).unwrap()
+}
+
+fn ingest(store: &mut Store, name: &str) {
+    let events = events(name);
+    store.ingest(&events, None).unwrap();
+    let again = store.ingest(&events, None).unwrap();
+    assert_eq!(
+        (again.stored, again.edits, again.clicks, again.receipts),
+        (0, 0, 0, 0),
+        "{name} twice changed the store"
+    );
+}
+
+fn rows(store: &Store, sql: &str) -> Vec<Vec<Value>> {
+    let mut stmt = store.conn().prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(v) => json!(v),
+                rusqlite::types::ValueRef::Real(v) => json!(v),
+                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                rusqlite::types::ValueRef::Blob(_) => Value::Null,
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// A store with Anna's conversation and our message OURS sent to her.
+fn with_our_message() -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "text");
+    let conversation = store.find_conversation(ChannelKind::WhatsApp, ANNA).unwrap().unwrap();
+    let out = Outgoing {
+        buttons: vec![vec![Button::parse("👍 Отлично=rate:good").unwrap()]],
+        ..Outgoing::text("Как вам доставка?")
+    };
+    let id = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    store.mark_sent(id, Some(OURS), 1).unwrap();
+    store
+}
+
+#[test]
+fn text_with_the_profile_name_and_seconds_as_strings() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "text");
+    let r = rows(
+        &store,
+        "SELECT m.kind, m.body, m.sent_at, m.sender_name, c.title FROM messages m JOIN conversations c ON c.id = m.conversation_id",
+    );
+    assert_eq!(
+        r[0],
+        vec![
+            json!("text"),
+            json!("Добрый день! Где мой заказ? 📦"),
+            json!(1_773_134_101_000i64),
+            json!("Анна Петрова"),
+            json!("Анна Петрова")
+        ]
+    );
+}
+
+#[test]
+fn a_batch_of_media_keeps_every_message_and_its_sender() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "media_batch");
+    let r = rows(
+        &store,
+        "SELECT m.kind, m.body, m.sender_name, json_extract(m.media, '$.id') FROM messages m ORDER BY m.sent_at",
+    );
+    assert_eq!(r.len(), 5);
+    assert_eq!(
+        r[0],
+        vec![
+            json!("photo"),
+            json!("[photo image/jpeg]\nКоробка помята"),
+            json!("Анна Петрова"),
+            json!("1044871234567890")
+        ]
+    );
+    assert_eq!(
+        r[1][0..3],
+        [json!("document"), json!("[document invoice-5512.pdf, application/pdf]\nInvoice"), json!("María García")]
+    );
+    assert_eq!(r[2][0], "voice");
+    assert_eq!(r[3][0], "video");
+    assert_eq!(r[4][0], "sticker");
+    assert_eq!(rows(&store, "SELECT count(*) FROM conversations")[0][0], 2, "two senders, two conversations");
+}
+
+#[test]
+fn locations_contacts_reactions_edits_and_unsupported() {
+    let mut store = with_our_message();
+    for name in ["location", "contacts", "reaction", "edit", "unsupported", "reply_with_context"] {
+        ingest(&mut store, name);
+    }
+    let by_kind =
+        |kind: &str| rows(&store, &format!("SELECT body, reply_to_external_id FROM messages WHERE kind = '{kind}'"));
+    assert_eq!(by_kind("location")[0][0], "[location 55.79613, 49.10641: Kazan Kremlin, Kremlin St, Kazan]");
+    assert_eq!(by_kind("contact")[0][0], "[contact Иван Петров, +7 900 111-22-33]");
+    assert_eq!(by_kind("reaction")[0], vec![json!("reacted ❤️"), json!(OURS)]);
+    assert_eq!(by_kind("unsupported").len(), 1);
+    let edited = rows(&store, "SELECT body, edited_at IS NOT NULL FROM messages WHERE external_id LIKE '%0001'");
+    assert_eq!(edited[0], vec![json!("Добрый день! Где мой заказ 5512? 📦"), json!(1)]);
+    let reply = rows(&store, "SELECT reply_to_external_id FROM messages WHERE body = 'Да, этот'");
+    assert_eq!(reply[0][0], OURS);
+}
+
+#[test]
+fn reply_buttons_and_list_rows_are_clicks_on_our_message() {
+    let mut store = with_our_message();
+    ingest(&mut store, "button_reply");
+    ingest(&mut store, "list_reply");
+    let clicks = rows(&store, "SELECT body FROM messages WHERE kind = 'click' ORDER BY sent_at");
+    assert_eq!(clicks, vec![vec![json!("pressed “👍 Отлично”")], vec![json!("pressed “Tuesday 10:00”")]]);
+    let events = rows(&store, "SELECT detail FROM message_events WHERE kind = 'click' ORDER BY id");
+    assert_eq!(events, vec![vec![json!("rate:good")], vec![json!("slot:tue-10")]]);
+}
+
+#[test]
+fn stop_promotions_and_user_preferences_reach_the_ledger() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "template_stop");
+    ingest(&mut store, "user_preferences_stop");
+    let ledger = rows(&store, "SELECT action, purpose, source FROM consent_events ORDER BY id");
+    assert_eq!(
+        ledger,
+        vec![
+            vec![json!("opt_out"), json!("marketing"), json!("button")],
+            vec![json!("opt_out"), json!("marketing"), json!("platform")]
+        ]
+    );
+}
+
+#[test]
+fn statuses_out_of_order_never_move_a_message_backwards() {
+    let mut store = with_our_message();
+    ingest(&mut store, "statuses_out_of_order");
+    let status = rows(&store, &format!("SELECT status FROM messages WHERE external_id = '{OURS}'"));
+    assert_eq!(status[0][0], "read", "read came first; sent and delivered after it change nothing");
+    let receipts = rows(&store, "SELECT status FROM message_events WHERE kind = 'receipt' ORDER BY at");
+    assert_eq!(
+        receipts,
+        vec![vec![json!("sent")], vec![json!("delivered")], vec![json!("read")]],
+        "every receipt is kept"
+    );
+    // A batch with a new message and a receipt in separate entries.
+    ingest(&mut store, "mixed_batch");
+    assert_eq!(rows(&store, "SELECT count(*) FROM messages WHERE body = 'Hi! Is the sale still on?'")[0][0], 1);
+}
+
+#[test]
+fn late_failures_say_why_and_an_opt_out_is_recorded() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "text");
+    let conversation = store.find_conversation(ChannelKind::WhatsApp, ANNA).unwrap().unwrap();
+    for (wamid, text) in [("wamid.FAILED000000001", "late hello"), ("wamid.FAILED000000002", "promo")] {
+        let id = store.enqueue(conversation, text, "maria", 10).unwrap();
+        store.mark_sent(id, Some(wamid), 1).unwrap();
+    }
+    ingest(&mut store, "status_failed_window");
+    ingest(&mut store, "status_failed_optout");
+    let failed = rows(&store, "SELECT body, status, error FROM messages WHERE direction = 'out' ORDER BY id");
+    assert_eq!(failed[0][1], "failed");
+    assert!(failed[0][2].as_str().unwrap().contains("24-hour window"));
+    assert!(failed[1][2].as_str().unwrap().contains("stopped marketing"));
+    let ledger = rows(&store, "SELECT action, purpose FROM consent_events");
+    assert_eq!(ledger, vec![vec![json!("opt_out"), json!("marketing")]]);
+}
+
+#[test]
+fn other_fields_are_kept_raw_and_counted() {
+    let mut store = Store::open_in_memory().unwrap();
+    let events = events("template_status_update");
+    assert!(matches!(&events[0], InboundEvent::Unsupported { what, .. } if what == "message_template_status_update"));
+    store.ingest(&events, None).unwrap();
+    assert_eq!(store.sync_value("whatsapp", "unsupported").unwrap().as_deref(), Some("1"));
+    assert!(decode(&json!({"object": "page"})).is_err());
+}
+
+fn channel() -> WhatsAppChannel {
+    WhatsAppChannel::new(&WhatsAppConfig {
+        token: Secret::new("EAAG-token"),
+        phone_number_id: "109876543210987".into(),
+        app_secret: Secret::new("app-secret-1"),
+        verify_token: Secret::new("verify-me"),
+        api_url: "http://127.0.0.1:9".into(),
+        api_version: "v25.0".into(),
+        rate_limits: true,
+        templates: vec![],
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_signature_covers_the_raw_bytes_exactly() {
+    let wa = channel();
+    let body = raw("text");
+    let good = format!("sha256={}", switchboard::channels::signature::hmac_sha256_hex(b"app-secret-1", &body));
+    assert!(wa.verify(&body, Some(&good)));
+    // The same JSON written back without the \u escapes is not what Meta signed.
+    let rewritten = serde_json::to_vec(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap();
+    assert_ne!(rewritten, body);
+    assert!(!wa.verify(&rewritten, Some(&good)));
+    assert!(!wa.verify(&body, None));
+    assert!(!wa.verify(&body, Some("sha256=00")));
+    assert_eq!(wa.handshake(Some("subscribe"), Some("verify-me"), Some("1158201444")), Some("1158201444"));
+    assert_eq!(wa.handshake(Some("subscribe"), Some("nope"), Some("1158201444")), None);
+}
+
+fn item(kind: &str, body: &str) -> OutboxItem {
+    OutboxItem { kind: kind.into(), ..OutboxItem::text(ChannelKind::WhatsApp, ANNA, body) }
+}
+
+#[test]
+fn bodies_have_the_documented_shapes() {
+    let wa = channel();
+    assert_eq!(
+        wa.body(&item("text", "Привет")).unwrap(),
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": ANNA, "type": "text",
+               "text": {"body": "Привет", "preview_url": false}})
+    );
+    let mut buttons = item("text", "Как вам доставка?");
+    buttons.buttons = Some(r#"[[{"text":"👍 Отлично","callback_data":"rate:good"},{"text":"Stop promotions please","callback_data":"optout"}]]"#.into());
+    assert_eq!(
+        wa.body(&buttons).unwrap()["interactive"],
+        json!({"type": "button", "body": {"text": "Как вам доставка?"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": "rate:good", "title": "👍 Отлично"}},
+            {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions plea"}}]}})
+    );
+    let mut photo = item("photo", "Ваша посылка");
+    photo.attachment = Some("https://shop.example/box.jpg".into());
+    assert_eq!(
+        wa.body(&photo).unwrap()["image"],
+        json!({"link": "https://shop.example/box.jpg", "caption": "Ваша посылка"})
+    );
+    let mut template = item("template", "Hi Ann, order 5512 is ready");
+    template.attachment = Some(r#"{"name":"order_update","language":"en_US","params":["Ann","5512"]}"#.into());
+    assert_eq!(
+        wa.body(&template).unwrap()["template"],
+        json!({"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [
+            {"type": "text", "text": "Ann"}, {"type": "text", "text": "5512"}]}]})
+    );
+    let mut local = item("photo", "");
+    local.attachment = Some("/tmp/box.jpg".into());
+    assert!(matches!(wa.body(&local), Err(SendError::Permanent(_))));
+}
+
+#[test]
+fn error_codes_decide_retry_failure_or_opt_out() {
+    assert!(matches!(whatsapp::classify(131056, "pair rate limit hit", 400), SendError::Retry { after: Some(_), .. }));
+    assert!(matches!(whatsapp::classify(130429, "Rate limit hit", 400), SendError::Retry { after: None, .. }));
+    assert!(
+        matches!(whatsapp::classify(131047, "Re-engagement message", 400), SendError::Permanent(r) if r.contains("24-hour"))
+    );
+    assert!(matches!(whatsapp::classify(131050, "", 400), SendError::MarketingOptOut(_)));
+    assert!(matches!(whatsapp::classify(190, "token expired", 401), SendError::ChannelDown(_)));
+    assert!(matches!(whatsapp::classify(1, "x", 503), SendError::Retry { .. }));
+    let t = TemplateConfig { name: "n".into(), language: "ru".into(), body: "{{1}}".into() };
+    assert_eq!(t.parameters(), 1);
+}
