@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Console};
-use crate::channels::{Channel, TelegramChannel, WhatsAppChannel};
+use crate::channels::{Channel, TelegramChannel, ViberChannel, WhatsAppChannel};
 use crate::config::{Config, Paths, Secret, TelegramConfig};
 use crate::export::{ExportKind, Format};
 use crate::keymap::Keymap;
@@ -152,6 +152,9 @@ fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     }
     if let Some(wa) = &config.channels.whatsapp {
         channels.push(Channel::WhatsApp(WhatsAppChannel::new(wa).map_err(anyhow::Error::msg)?));
+    }
+    if let Some(vb) = &config.channels.viber {
+        channels.push(Channel::Viber(ViberChannel::new(vb).map_err(anyhow::Error::msg)?));
     }
     Ok(channels)
 }

@@ -108,6 +108,26 @@ impl Default for WebhookConfig {
 pub struct ChannelsConfig {
     pub telegram: Option<TelegramConfig>,
     pub whatsapp: Option<WhatsAppConfig>,
+    pub viber: Option<ViberConfig>,
+}
+
+/// A Viber bot (REST Bot API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViberConfig {
+    /// The bot's auth token (X-Viber-Auth-Token; it also signs webhook calls), or `env:NAME`.
+    #[serde(deserialize_with = "secret")]
+    pub token: Secret,
+    #[serde(default = "default_viber_url")]
+    pub api_url: String,
+    /// The name messages are sent under (28 characters at most).
+    pub sender_name: String,
+    /// The one message a customer who opens the chat may get before subscribing.
+    #[serde(default)]
+    pub welcome: Option<String>,
+    /// Pace sends under Viber's rules. Switch off only against the sandbox.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
 }
 
 /// The WhatsApp Cloud API: one business phone number.
@@ -254,6 +274,9 @@ impl KeyList {
 fn default_telegram_url() -> String {
     "https://api.telegram.org".into()
 }
+fn default_viber_url() -> String {
+    "https://chatapi.viber.com".into()
+}
 fn default_whatsapp_url() -> String {
     "https://graph.facebook.com".into()
 }
@@ -325,6 +348,14 @@ impl Config {
                     message: "channels.telegram.poll_timeout_secs must be 15 or less".into(),
                 });
             }
+        }
+        if let Some(vb) = &config.channels.viber
+            && (vb.sender_name.is_empty() || vb.sender_name.chars().count() > 28)
+        {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: "channels.viber.sender_name must be 1 to 28 characters (Viber's rule)".into(),
+            });
         }
         Ok(config)
     }

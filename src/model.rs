@@ -273,6 +273,9 @@ pub struct InboundMessage {
     pub start_payload: Option<String>,
     /// Set when the payload is a marketing opt-in: the evidence to record.
     pub opt_in: bool,
+    /// What the platform echoed from our last message (Viber `tracking_data`): a reply
+    /// whose text is one of that message's buttons is a press on it.
+    pub tracking: Option<String>,
 }
 
 impl InboundMessage {
@@ -291,6 +294,7 @@ impl InboundMessage {
             shared_phone: None,
             start_payload: None,
             opt_in: false,
+            tracking: None,
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod signature;
 pub mod telegram;
 mod telegram_decode;
+pub mod viber;
+pub mod viber_decode;
 pub mod whatsapp;
 pub mod whatsapp_decode;
 
@@ -13,6 +15,7 @@ use crate::model::{ChannelKind, Millis};
 use crate::store::OutboxItem;
 
 pub use telegram::TelegramChannel;
+pub use viber::ViberChannel;
 pub use whatsapp::WhatsAppChannel;
 
 /// A message the platform accepted.
@@ -72,6 +75,7 @@ impl RateProfile {
 pub enum Channel {
     Telegram(TelegramChannel),
     WhatsApp(WhatsAppChannel),
+    Viber(ViberChannel),
 }
 
 impl Channel {
@@ -79,6 +83,7 @@ impl Channel {
         match self {
             Channel::Telegram(_) => ChannelKind::Telegram,
             Channel::WhatsApp(_) => ChannelKind::WhatsApp,
+            Channel::Viber(_) => ChannelKind::Viber,
         }
     }
 
@@ -86,6 +91,7 @@ impl Channel {
         match self {
             Channel::Telegram(tg) => tg.send(item).await,
             Channel::WhatsApp(wa) => wa.send(item).await,
+            Channel::Viber(vb) => vb.send(item).await,
         }
     }
 
@@ -93,6 +99,7 @@ impl Channel {
         match self {
             Channel::Telegram(tg) => tg.rate_profile(),
             Channel::WhatsApp(wa) => wa.rate_profile(),
+            Channel::Viber(vb) => vb.rate_profile(),
         }
     }
 }

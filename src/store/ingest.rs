@@ -4,10 +4,10 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Result, Store, StoreError};
+use super::customer_actions as actions;
+use super::{Result, Store};
 use crate::model::{
-    Button, ChannelKind, ChatRef, Click, ContactId, ConversationId, InboundEvent, InboundMessage, Membership,
-    MessageId, Millis, Peer, now_ms,
+    ChannelKind, ChatRef, ContactId, ConversationId, InboundEvent, InboundMessage, MessageId, Millis, Peer, now_ms,
 };
 
 /// What one ingest did.
@@ -47,14 +47,14 @@ impl Store {
                     }
                 }
                 InboundEvent::Click(click) => {
-                    if record_click(&tx, click, now)? {
+                    if actions::record_click(&tx, click, now)? {
                         report.clicks += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
                 InboundEvent::Membership(m) => {
-                    if !record_membership(&tx, m, now)? {
+                    if !actions::record_membership(&tx, m, now)? {
                         report.duplicates += 1;
                     }
                 }
@@ -69,8 +69,17 @@ impl Store {
                     let contact = upsert_contact(&tx, c.chat.channel, &c.from, now)?;
                     upsert_conversation(&tx, &c.chat, contact, now)?;
                     let action = if c.opt_in { "opt_in" } else { "opt_out" };
-                    if !consent_recorded(&tx, contact, c.chat.channel, c.purpose, action, &c.evidence, c.at)? {
-                        insert_consent(&tx, contact, c.chat.channel, c.purpose, action, c.source, &c.evidence, c.at)?;
+                    if !actions::consent_recorded(&tx, contact, c.chat.channel, c.purpose, action, &c.evidence, c.at)? {
+                        actions::insert_consent(
+                            &tx,
+                            contact,
+                            c.chat.channel,
+                            c.purpose,
+                            action,
+                            c.source,
+                            &c.evidence,
+                            c.at,
+                        )?;
                     }
                 }
                 InboundEvent::Unsupported { channel, .. } => {
@@ -97,7 +106,12 @@ impl Store {
 }
 
 /// The contact behind a platform identity, created on first sight.
-fn upsert_contact(tx: &Transaction<'_>, channel: ChannelKind, peer: &Peer, now: Millis) -> Result<ContactId> {
+pub(super) fn upsert_contact(
+    tx: &Transaction<'_>,
+    channel: ChannelKind,
+    peer: &Peer,
+    now: Millis,
+) -> Result<ContactId> {
     let existing: Option<ContactId> = tx
         .prepare_cached("SELECT contact_id FROM identities WHERE channel = ?1 AND external_id = ?2")?
         .query_row(params![channel.as_str(), peer.external_id], |r| r.get(0))
@@ -115,7 +129,7 @@ fn upsert_contact(tx: &Transaction<'_>, channel: ChannelKind, peer: &Peer, now: 
     Ok(contact)
 }
 
-fn upsert_conversation(
+pub(super) fn upsert_conversation(
     tx: &Transaction<'_>,
     chat: &ChatRef,
     contact: ContactId,
@@ -144,6 +158,10 @@ fn upsert_conversation(
 fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Millis>, now: Millis) -> Result<bool> {
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
+    // A reply that is the text of a button under our tracked message is a press on it.
+    if let Some(pressed) = actions::tracked_press(tx, conversation, m)? {
+        return actions::record_tracked_press(tx, conversation, m, pressed, now);
+    }
     let inserted = tx
         .prepare_cached(
             "INSERT INTO messages(conversation_id, direction, kind, body, entities, media, reply_to_external_id, \
@@ -173,14 +191,14 @@ fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Mi
     tx.prepare_cached(
         "UPDATE conversations SET \
            last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
-           unanswered = CASE WHEN ?2 >= last_message_at THEN 1 ELSE unanswered END, \
+           unanswered = CASE WHEN ?2 >= last_message_at THEN ?4 ELSE unanswered END, \
            last_message_at = max(last_message_at, ?2), \
            last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
            unread = unread + 1, \
            status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
          WHERE id = ?1",
     )?
-    .execute(params![conversation, m.sent_at, preview(&m.text)])?;
+    .execute(params![conversation, m.sent_at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;
     if let Some(phone) = &m.shared_phone {
         tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
             .execute(params![contact, phone])?;
@@ -190,8 +208,20 @@ fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Mi
         tx.prepare_cached("UPDATE contacts SET source = ?2 WHERE id = ?1 AND source IS NULL")?
             .execute(params![contact, payload])?;
         if m.opt_in {
-            insert_consent(tx, contact, m.chat.channel, "marketing", "opt_in", "start_link", payload, m.sent_at)?;
+            actions::insert_consent(
+                tx,
+                contact,
+                m.chat.channel,
+                "marketing",
+                "opt_in",
+                "start_link",
+                payload,
+                m.sent_at,
+            )?;
         }
+    }
+    if m.chat.channel == ChannelKind::Viber && !is_notice(&m.kind) {
+        actions::implicit_subscription(tx, contact, conversation, &m.external_id, m.sent_at)?;
     }
     Ok(true)
 }
@@ -225,168 +255,10 @@ fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: 
     Ok(true)
 }
 
-/// A button press: a line in the conversation ("pressed “Yes”") and a click event on
-/// our message that carried the button. False for a redelivery.
-fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Result<bool> {
-    let contact = upsert_contact(tx, c.chat.channel, &c.from, now)?;
-    let conversation = upsert_conversation(tx, &c.chat, contact, now)?;
-    let target: Option<(MessageId, Option<String>)> = match &c.message_external_id {
-        Some(ext) => tx
-            .prepare_cached("SELECT id, buttons FROM messages WHERE conversation_id = ?1 AND external_id = ?2")?
-            .query_row(params![conversation, ext], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?,
-        None => None,
-    };
-    // Name the button by its text when we still have the message that carried it.
-    let label = target
-        .as_ref()
-        .and_then(|(_, buttons)| buttons.as_deref())
-        .and_then(|json| serde_json::from_str::<Vec<Vec<Button>>>(json).ok())
-        .and_then(|rows| rows.into_iter().flatten().find(|b| b.callback_data.is_some() && b.callback_data == c.data))
-        .map(|b| b.text)
-        .or_else(|| c.label.clone())
-        .or_else(|| c.data.clone())
-        .unwrap_or_else(|| "a button".into());
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
-               sender_name, external_id, reply_to_external_id, created_at) \
-             VALUES (?1, 'in', 'click', ?2, ?3, 'received', ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT(conversation_id, external_id) DO NOTHING",
-        )?
-        .execute(params![
-            conversation,
-            format!("pressed “{label}”"),
-            c.at,
-            c.from.external_id,
-            c.from.display_name,
-            format!("cb:{}", c.query_id),
-            c.message_external_id,
-            now
-        ])?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    if let Some((id, _)) = target {
-        tx.prepare_cached("INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'click', ?2, ?3)")?
-            .execute(params![id, c.data, c.at])?;
-    }
-    tx.prepare_cached(
-        "UPDATE conversations SET last_message_at = max(last_message_at, ?2), unread = unread + 1 WHERE id = ?1",
-    )?
-    .execute(params![conversation, c.at])?;
-    Ok(true)
-}
-
-/// The customer blocked (or unblocked) us: a line in the conversation, the conversation
-/// marked, and the consent ledger told. Unblocking restores service messages only: a
-/// marketing opt-in needs a fresh, explicit one. False for a redelivery.
-fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Millis) -> Result<bool> {
-    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
-    let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
-    let (what, key, source) = match (m.chat.channel, m.blocked) {
-        (ChannelKind::Viber, true) => ("unsubscribed", "unsubscribed", "platform_unsubscribe"),
-        (ChannelKind::Viber, false) => ("subscribed", "subscribed", "platform_unsubscribe"),
-        (_, true) => ("blocked the bot", "blocked", "platform_block"),
-        (_, false) => ("unblocked the bot", "unblocked", "platform_block"),
-    };
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
-               sender_name, external_id, created_at) \
-             VALUES (?1, 'in', 'system', ?2, ?3, 'received', ?4, ?5, ?6, ?7) \
-             ON CONFLICT(conversation_id, external_id) DO NOTHING",
-        )?
-        .execute(params![
-            conversation,
-            what,
-            m.at,
-            m.from.external_id,
-            m.from.display_name,
-            format!("member:{}:{key}", m.at),
-            now
-        ])?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    let evidence = match m.chat.channel {
-        ChannelKind::Telegram => format!("my_chat_member: {key} at {}", m.at),
-        other => format!("{other} {key} at {}", m.at),
-    };
-    if m.blocked {
-        tx.prepare_cached("UPDATE conversations SET blocked_at = ?2 WHERE id = ?1")?
-            .execute(params![conversation, m.at])?;
-        for purpose in ["service", "marketing"] {
-            insert_consent(tx, contact, m.chat.channel, purpose, "opt_out", source, &evidence, m.at)?;
-        }
-    } else {
-        tx.prepare_cached("UPDATE conversations SET blocked_at = NULL WHERE id = ?1")?.execute([conversation])?;
-        insert_consent(tx, contact, m.chat.channel, "service", "opt_in", source, &evidence, m.at)?;
-    }
-    Ok(true)
-}
-
-/// True when this very event is already in the ledger (a redelivered webhook).
-#[allow(clippy::too_many_arguments)]
-fn consent_recorded(
-    tx: &Transaction<'_>,
-    contact: ContactId,
-    channel: ChannelKind,
-    purpose: &str,
-    action: &str,
-    evidence: &str,
-    at: Millis,
-) -> Result<bool> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT EXISTS(SELECT 1 FROM consent_events WHERE contact_id = ?1 AND channel = ?2 AND purpose = ?3 \
-               AND action = ?4 AND evidence = ?5 AND at = ?6)",
-        )?
-        .query_row(params![contact, channel.as_str(), purpose, action, evidence, at], |r| r.get(0))?)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn insert_consent(
-    tx: &Transaction<'_>,
-    contact: ContactId,
-    channel: ChannelKind,
-    purpose: &str,
-    action: &str,
-    source: &str,
-    evidence: &str,
-    at: Millis,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO consent_events(contact_id, channel, purpose, action, source, evidence, recorded_by, at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?2, ?7)",
-    )?
-    .execute(params![contact, channel.as_str(), purpose, action, source, evidence, at])?;
-    Ok(())
-}
-
-/// Consent events for the contact of a private conversation (a block or an opt-out
-/// seen on send).
-pub(super) fn record_consent_for_conversation(
-    tx: &Transaction<'_>,
-    conversation: ConversationId,
-    action: &str,
-    purposes: &[&str],
-    source: &str,
-    evidence: &str,
-    at: Millis,
-) -> Result<()> {
-    let row: Option<(Option<ContactId>, String)> = tx
-        .query_row("SELECT contact_id, channel FROM conversations WHERE id = ?1", [conversation], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let Some((Some(contact), channel)) = row else { return Ok(()) };
-    let channel: ChannelKind =
-        channel.parse().map_err(|e: crate::model::UnknownValue| StoreError::NotFound(e.to_string()))?;
-    for purpose in purposes {
-        insert_consent(tx, contact, channel, purpose, action, source, evidence, at)?;
-    }
-    Ok(())
+/// A notice about the customer (opened the chat, reacted, deleted a message) rather
+/// than something they said: it does not wait for an answer, nor subscribe anyone.
+fn is_notice(kind: &str) -> bool {
+    matches!(kind, "system" | "reaction")
 }
 
 /// The first line of a message, short enough for the list.

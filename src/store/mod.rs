@@ -3,6 +3,7 @@
 //! writer work at once). The queries live in one file per table group.
 
 mod conversations;
+mod customer_actions;
 mod ingest;
 mod messages;
 mod migrations;

@@ -232,7 +232,7 @@ impl Store {
             params![conversation, at],
         )?;
         if newly == 1 {
-            super::ingest::record_consent_for_conversation(
+            super::customer_actions::record_consent_for_conversation(
                 &tx,
                 conversation,
                 "opt_out",
@@ -250,7 +250,7 @@ impl Store {
     /// ledger records it.
     pub fn record_marketing_opt_out(&mut self, conversation: ConversationId, evidence: &str, at: Millis) -> Result<()> {
         let tx = self.conn.transaction()?;
-        super::ingest::record_consent_for_conversation(
+        super::customer_actions::record_consent_for_conversation(
             &tx,
             conversation,
             "opt_out",
@@ -261,6 +261,34 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records the welcome message a platform delivered in its webhook answer (Viber's
+    /// `conversation_started`), once per opening of the chat.
+    pub fn record_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str) -> Result<()> {
+        let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(()) };
+        let record = super::OutboundRecord {
+            text,
+            sent_at: now_ms(),
+            status: crate::model::DeliveryStatus::Sent,
+            error: None,
+            author: "welcome",
+            external_id: None,
+            buttons: None,
+        };
+        self.record_outbound(conversation, &record)
+    }
+
+    /// Our messages to a conversation that went out in the last hour since the customer
+    /// last wrote, and when the oldest of them went: Viber's hourly cap.
+    pub fn unanswered_sent_since(&self, conversation: ConversationId, since: Millis) -> Result<(i64, Option<Millis>)> {
+        Ok(self.conn.query_row(
+            "SELECT count(*), min(m.sent_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.conversation_id = ?1 AND m.direction = 'out' AND m.status IN ('sent', 'delivered', 'read') \
+               AND m.sent_at > max(?2, coalesce(c.last_inbound_at, 0))",
+            params![conversation, since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// After a crash, messages caught mid-request go back to the queue. The platform may

@@ -115,6 +115,11 @@ impl Engine {
                     let store = SharedStore::new(Store::open(store_path)?);
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
                 }
+                Channel::Viber(vb) => {
+                    let store = SharedStore::new(Store::open(store_path)?);
+                    status.set(ChannelKind::Viber, ChannelState::Ok("webhook".into()));
+                    hooks.viber = Some(webhook::ViberHook { channel: vb, store, status: status.clone() });
+                }
                 Channel::WhatsApp(wa) => {
                     let store = SharedStore::new(Store::open(store_path)?);
                     status.set(ChannelKind::WhatsApp, ChannelState::Ok("webhook".into()));

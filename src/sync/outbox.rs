@@ -33,7 +33,8 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
         Ok(n) => tracing::warn!(channel = %kind, n, "messages interrupted mid-send by a crash are queued again"),
         Err(e) => tracing::error!(channel = %kind, error = %e, "cannot recover interrupted sends"),
     }
-    let mut pacer = Pacer::new(channel.rate_profile(), Instant::now());
+    let profile = channel.rate_profile();
+    let mut pacer = Pacer::new(profile, Instant::now());
     let mut in_flight: HashSet<String> = HashSet::new();
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
@@ -54,6 +55,15 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
             let ready = pacer.ready_at(&item.chat_id);
             if ready > now {
                 next_wake = next_wake.min(ready);
+                continue;
+            }
+            if let Some(cap) = profile.unanswered_per_hour
+                && let Some(wait_until) = over_hourly_cap(&store, &item, cap).await
+            {
+                let id = item.message_id;
+                let reason =
+                    format!("{} allows {cap} messages an hour to a customer who does not answer", kind.display_name());
+                let _ = store.run(move |s| s.retry_later(id, wait_until, &reason)).await;
                 continue;
             }
             let Ok(permit) = permits.clone().try_acquire_owned() else { break };
@@ -151,6 +161,16 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
         status.error(kind, format!("cannot record a send: {e}"));
     }
     Outcome { chat: item.chat_id, hold_until }
+}
+
+/// When the customer has had `cap` of our messages in the last hour without answering:
+/// the time the oldest of them leaves the hour.
+async fn over_hourly_cap(store: &SharedStore, item: &OutboxItem, cap: u32) -> Option<i64> {
+    const HOUR: i64 = 3_600_000;
+    let conversation = item.conversation_id;
+    let since = now_ms() - HOUR;
+    let (count, oldest) = store.run(move |s| s.unanswered_sent_since(conversation, since)).await.ok()?;
+    (count >= i64::from(cap)).then(|| oldest.unwrap_or(since) + HOUR)
 }
 
 /// 2 s, 4 s, 8 s … up to 5 minutes.

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::{ChannelState, StatusBoard};
 use crate::channels::telegram::refine_times;
-use crate::channels::{TelegramChannel, WhatsAppChannel, whatsapp_decode};
+use crate::channels::{TelegramChannel, ViberChannel, WhatsAppChannel, viber_decode, whatsapp_decode};
 use crate::model::{ChannelKind, InboundEvent, now_ms};
 use crate::store::SharedStore;
 
@@ -36,16 +36,24 @@ pub struct WhatsAppHook {
     pub status: StatusBoard,
 }
 
+/// What the Viber route needs.
+pub struct ViberHook {
+    pub channel: ViberChannel,
+    pub store: SharedStore,
+    pub status: StatusBoard,
+}
+
 /// The routes to serve, one per channel that takes pushed updates.
 #[derive(Default)]
 pub struct Hooks {
     pub telegram: Option<TelegramHook>,
     pub whatsapp: Option<WhatsAppHook>,
+    pub viber: Option<ViberHook>,
 }
 
 impl Hooks {
     pub fn is_empty(&self) -> bool {
-        self.telegram.is_none() && self.whatsapp.is_none()
+        self.telegram.is_none() && self.whatsapp.is_none() && self.viber.is_none()
     }
 }
 
@@ -58,6 +66,9 @@ pub fn serve(listen: SocketAddr, max_body: usize, hooks: Hooks) -> std::io::Resu
     let mut router = Router::new();
     if let Some(hook) = hooks.telegram {
         router = router.route("/webhook/telegram", post(telegram_route).with_state(Arc::new(hook)));
+    }
+    if let Some(hook) = hooks.viber {
+        router = router.route("/webhook/viber", post(viber_route).with_state(Arc::new(hook)));
     }
     if let Some(hook) = hooks.whatsapp {
         router =
@@ -190,5 +201,51 @@ async fn store(
             status.error(kind, format!("cannot store an update: {e}"));
             (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
         }
+    }
+}
+
+async fn viber_route(
+    State(hook): State<Arc<ViberHook>>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let kind = ChannelKind::Viber;
+    // The signature comes in a header, or (older clients of the API) as ?sig=.
+    let signature = headers
+        .get("x-viber-content-signature")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| q.get("sig").map(String::as_str));
+    if !hook.channel.verify(&body, signature) {
+        tracing::warn!(channel = %kind, "webhook call with a bad or missing signature: refused");
+        return (StatusCode::UNAUTHORIZED, "bad signature\n").into_response();
+    }
+    let parsed = serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string());
+    let (events, started_by) = match parsed.and_then(|v| {
+        let started =
+            (v["event"] == "conversation_started").then(|| v["user"]["id"].as_str().map(str::to_string)).flatten();
+        viber_decode::decode(&v).map(|events| (events, started))
+    }) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            tracing::warn!(channel = %kind, error = %e, bytes = body.len(), "webhook body refused");
+            return (StatusCode::BAD_REQUEST, "not a Viber callback\n").into_response();
+        }
+    };
+    let answer = store(&hook.store, &hook.status, kind, events).await;
+    if answer.0 != StatusCode::OK {
+        return answer.into_response();
+    }
+    // A customer who opens the chat may get one welcome message, in this very answer.
+    match (started_by, hook.channel.welcome(), hook.channel.welcome_text().map(str::to_string)) {
+        (Some(user), Some(welcome), Some(text)) => {
+            let recorded = hook.store.run(move |s| s.record_welcome(kind, &user, &text)).await;
+            if let Err(e) = recorded {
+                tracing::error!(channel = %kind, error = %e, "cannot record the welcome message");
+            }
+            (StatusCode::OK, axum::Json(welcome)).into_response()
+        }
+        _ => answer.into_response(),
     }
 }

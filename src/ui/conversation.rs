@@ -120,9 +120,14 @@ fn message_lines<'a>(
     }
     let clock = Span::styled(format!("{}  ", time::clock(m.sent_at, state.tz)), styles.message_time);
     // A press on a button, a block: one line saying what the customer did.
-    if matches!(m.kind.as_str(), "click" | "system") {
+    if matches!(m.kind.as_str(), "click" | "system" | "reaction") {
         let who = sanitize(m.sender_name.as_deref().unwrap_or("customer"), false);
-        let mark = if m.kind == "click" { "⌁" } else { "⛔" };
+        let mark = match (m.kind.as_str(), m.body.as_str()) {
+            ("click", _) => "⌁",
+            ("reaction", _) => "♥",
+            (_, "blocked the bot" | "unsubscribed") => "⛔",
+            _ => "•",
+        };
         let text = format!("{mark} {who} {}", sanitize(&m.body, false));
         for (i, line) in wrap(&text, width.saturating_sub(INDENT.len()).max(1)).into_iter().enumerate() {
             let lead = if i == 0 { clock.clone() } else { Span::raw(INDENT) };
