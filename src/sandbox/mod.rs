@@ -2,12 +2,15 @@
 //! and the tests both use it, so both go through the real adapters over real HTTP.
 
 pub mod customers;
+pub mod push;
 mod script;
 pub mod seed;
 pub mod telegram;
 mod telegram_control;
 mod telegram_send;
 pub mod telegram_updates;
+pub mod viber;
+pub mod whatsapp;
 
 pub use customers::Customer;
 pub use telegram::{EmulatorOptions, SentMessage, TelegramEmulator};
