@@ -71,6 +71,7 @@ commands! {
     FilterStatus = "filter-status", "filter by status (cycles)";
     Resolve = "resolve", "mark resolved, or reopen";
     Send = "send", "send the message";
+    Template = "template", "choose a WhatsApp template";
     Newline = "newline", "insert a new line";
 }
 
@@ -256,6 +257,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, Help, &["?"]),
         (Conversation, Quit, &["q"]),
         (Composer, Send, &["enter"]),
+        (Composer, Template, &["ctrl-t"]),
+        (Conversation, Template, &["ctrl-t"]),
         (Composer, Newline, &["alt-enter"]),
         (Composer, Back, &["esc"]),
     ]

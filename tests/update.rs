@@ -350,3 +350,77 @@ fn a_text_over_the_channel_limit_is_refused_and_kept() {
     assert!(s.notice.as_ref().unwrap().text.contains("4097"), "{:?}", s.notice);
     assert_eq!(s.composer_text().chars().count(), 4097, "the text stays to be shortened");
 }
+
+fn open_whatsapp(last_inbound_hours_ago: i64) -> AppState {
+    let mut s = state();
+    s.templates = vec![switchboard::config::TemplateConfig {
+        name: "order_update".into(),
+        language: "en_US".into(),
+        body: "Hi {{1}}, your order {{2}} is ready".into(),
+    }];
+    let generation = s.list.generation;
+    let mut r = row(1, true);
+    r.channel = ChannelKind::WhatsApp;
+    r.last_inbound_at = Some(NOW - last_inbound_hours_ago * 3_600_000);
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![r] });
+    update(&mut s, key(KeyCode::Enter));
+    s
+}
+
+#[test]
+fn inside_the_window_free_text_goes() {
+    let mut s = open_whatsapp(3);
+    assert_eq!(s.window().map(|w| w.0), Some(true));
+    for c in "hello".chars() {
+        update(&mut s, chr(c));
+    }
+    assert!(matches!(&update(&mut s, key(KeyCode::Enter))[..], [Effect::Enqueue { .. }]));
+}
+
+#[test]
+fn outside_the_window_only_a_template_goes() {
+    let mut s = open_whatsapp(30);
+    for c in "hello".chars() {
+        update(&mut s, chr(c));
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("24-hour window closed"), "{:?}", s.notice);
+    assert_eq!(s.composer_text(), "hello", "kept");
+    // Ctrl-T opens the picker; Enter takes the template; the parameters go one per line.
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL)));
+    assert_eq!(s.picker, Some(0));
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.template.as_ref().map(|t| t.name.as_str()), Some("order_update"));
+    for c in "Ann".chars() {
+        update(&mut s, chr(c));
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty(), "one parameter of two");
+    assert!(s.notice.as_ref().unwrap().text.contains("takes 2 parameters"));
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    for c in "5512".chars() {
+        update(&mut s, chr(c));
+    }
+    let effects = update(&mut s, key(KeyCode::Enter));
+    let [Effect::EnqueueOutgoing { outgoing, .. }] = &effects[..] else { panic!("{effects:?}") };
+    assert_eq!(outgoing.kind, "template");
+    assert_eq!(outgoing.text, "Hi Ann, your order 5512 is ready");
+    let spec: serde_json::Value = serde_json::from_str(outgoing.attachment.as_deref().unwrap()).unwrap();
+    assert_eq!(spec, serde_json::json!({"name": "order_update", "language": "en_US", "params": ["Ann", "5512"]}));
+    assert!(s.template.is_none(), "back to plain replies");
+}
+
+#[test]
+fn an_unsubscribed_viber_customer_cannot_be_written_to() {
+    let mut s = state();
+    let generation = s.list.generation;
+    let mut r = row(1, true);
+    r.channel = ChannelKind::Viber;
+    r.blocked_at = Some(NOW - 60_000);
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![r] });
+    update(&mut s, key(KeyCode::Enter));
+    for c in "hi".chars() {
+        update(&mut s, chr(c));
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("unsubscribed"));
+}

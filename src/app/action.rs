@@ -61,9 +61,27 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    LoadList { generation: u64, filter: ConversationFilter, after: Option<ListKey>, limit: usize },
-    LoadMessages { conversation: ConversationId, request: MessageRequest },
-    Enqueue { conversation: ConversationId, text: String, author: String },
+    LoadList {
+        generation: u64,
+        filter: ConversationFilter,
+        after: Option<ListKey>,
+        limit: usize,
+    },
+    LoadMessages {
+        conversation: ConversationId,
+        request: MessageRequest,
+    },
+    Enqueue {
+        conversation: ConversationId,
+        text: String,
+        author: String,
+    },
+    /// A message with more than text (a template).
+    EnqueueOutgoing {
+        conversation: ConversationId,
+        outgoing: crate::model::Outgoing,
+        author: String,
+    },
     MarkRead(ConversationId),
     SetStatus(ConversationId, ConversationStatus),
     Suspend,

@@ -75,6 +75,7 @@ where
     let size = tui.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let tz = chrono::Local::now().offset().fix();
     let mut state = AppState::new(console.keymap.clone(), console.config.ui.agent_name.clone(), now_ms(), tz, size);
+    state.templates = console.config.channels.whatsapp.as_ref().map(|w| w.templates.clone()).unwrap_or_default();
     state.engine = engine_view(&console, engine.as_ref());
 
     let mut refresh = tokio::time::interval(Duration::from_millis(console.config.engine.refresh_ms.max(50)));
@@ -221,6 +222,19 @@ fn perform(effect: Effect, store: &SharedStore, tx: &mpsc::UnboundedSender<Actio
             tokio::spawn(async move {
                 let result =
                     store.run(move |s| s.enqueue(conversation, &text, &author, crate::store::PRIORITY_REPLY)).await;
+                if let Some(wake) = wake {
+                    wake.notify_waiters();
+                }
+                let _ = tx.send(Action::Enqueued(result.map(|_| ()).map_err(|e| e.to_string())));
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
+        Effect::EnqueueOutgoing { conversation, outgoing, author } => {
+            let wake = engine.map(Engine::waker);
+            tokio::spawn(async move {
+                let result = store
+                    .run(move |s| s.enqueue_message(conversation, &outgoing, &author, crate::store::PRIORITY_REPLY))
+                    .await;
                 if let Some(wake) = wake {
                     wake.notify_waiters();
                 }

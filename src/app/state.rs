@@ -134,7 +134,17 @@ pub struct AppState {
     pub size: (u16, u16),
     pub agent: String,
     pub quit: bool,
+    /// Approved WhatsApp templates, for customers whose 24-hour window has closed.
+    pub templates: Vec<crate::config::TemplateConfig>,
+    /// The template picker, open at this row.
+    pub picker: Option<usize>,
+    /// The template the composer is filling in: its parameters, one per line.
+    pub template: Option<crate::config::TemplateConfig>,
 }
+
+/// WhatsApp's customer service window: free-form messages only within a day of the
+/// customer's last message.
+pub const WINDOW_MS: Millis = 24 * 3_600_000;
 
 impl AppState {
     pub fn new(keymap: Keymap, agent: String, now: Millis, tz: FixedOffset, size: (u16, u16)) -> AppState {
@@ -153,9 +163,23 @@ impl AppState {
             size,
             agent,
             quit: false,
+            templates: Vec::new(),
+            picker: None,
+            template: None,
         };
         state.reset_composer();
         state
+    }
+
+    /// For a WhatsApp conversation: whether its window is open, and since or until when.
+    pub fn window(&self) -> Option<(bool, Millis)> {
+        let row = &self.open.as_ref()?.row;
+        if row.channel != ChannelKind::WhatsApp {
+            return None;
+        }
+        let last = row.last_inbound_at.unwrap_or(0);
+        let closes = last + WINDOW_MS;
+        Some((self.now < closes, closes))
     }
 
     /// An empty composer whose placeholder names the live keys.
@@ -163,7 +187,14 @@ impl AppState {
         let mut composer = TextArea::default();
         let send = self.key_hint(Context::Composer, Command::Send);
         let newline = self.key_hint(Context::Composer, Command::Newline);
-        composer.set_placeholder_text(format!("Type a reply: {send} sends, {newline} starts a new line"));
+        let placeholder = match &self.template {
+            Some(t) if t.parameters() > 0 => {
+                format!("The {} parameters of `{}`, one per line; {send} sends", t.parameters(), t.name)
+            }
+            Some(t) => format!("`{}` takes no parameters: {send} sends it", t.name),
+            None => format!("Type a reply: {send} sends, {newline} starts a new line"),
+        };
+        composer.set_placeholder_text(placeholder);
         composer.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
         composer.set_cursor_line_style(Style::default());
         composer.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);

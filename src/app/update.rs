@@ -6,8 +6,8 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEve
 use super::action::{Action, Effect};
 use super::state::{AppState, EngineView, Focus, NOTICE_MS, Notice};
 use super::{conversation, list};
-use crate::keymap::Command;
-use crate::model::Outgoing;
+use crate::keymap::{Command, Context};
+use crate::model::{ChannelKind, Outgoing};
 use crate::text;
 
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
@@ -92,6 +92,9 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    if let Some(selected) = s.picker {
+        return on_picker_key(s, &key, selected);
+    }
     let command = s.keymap.resolve(s.focus.context(), &key);
     if s.help {
         // Any key closes the help; the keys that open it, or quit, also act.
@@ -130,7 +133,14 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
             set_focus(s, order[(i + step) % order.len()])
         }
         Command::Open | Command::Reply => set_focus(s, Focus::Composer),
-        Command::Back => set_focus(s, Focus::List),
+        Command::Back => {
+            // Esc in the composer first leaves a template, then the composer.
+            if s.focus == Focus::Composer && s.template.take().is_some() {
+                s.reset_composer();
+                return Vec::new();
+            }
+            set_focus(s, Focus::List)
+        }
         Command::Up | Command::Down | Command::PageUp | Command::PageDown | Command::Top | Command::Bottom => {
             match s.focus {
                 Focus::List => list::navigate(s, command),
@@ -142,6 +152,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::FilterStatus => list::cycle_status(s),
         Command::Resolve => list::toggle_resolved(s),
         Command::Send => send(s),
+        Command::Template => open_picker(s),
         Command::Newline => {
             s.composer.insert_newline();
             Vec::new()
@@ -151,22 +162,97 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
 
 fn send(s: &mut AppState) -> Vec<Effect> {
     let text = s.composer_text();
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    let Some(open) = &mut s.open else {
+    let Some(open) = &s.open else {
         notify(s, "open a conversation first".into(), true);
         return Vec::new();
     };
+    let row = open.row.clone();
+    let conversation = open.id();
+    if row.blocked_at.is_some() && row.channel == ChannelKind::Viber {
+        notify(s, "not sent: the customer unsubscribed; Viber delivers nothing until they write again".into(), true);
+        return Vec::new();
+    }
+    if let Some(template) = s.template.clone() {
+        let params: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+        if params.len() != template.parameters() {
+            let message = format!(
+                "not sent: `{}` takes {} parameters, one per line; there are {}",
+                template.name,
+                template.parameters(),
+                params.len()
+            );
+            notify(s, message, true);
+            return Vec::new();
+        }
+        let spec = serde_json::json!({"name": template.name, "language": template.language, "params": params});
+        let outgoing = Outgoing {
+            kind: "template".into(),
+            attachment: Some(spec.to_string()),
+            ..Outgoing::text(template.render(&params))
+        };
+        s.template = None;
+        follow(s);
+        s.reset_composer();
+        return vec![Effect::EnqueueOutgoing { conversation, outgoing, author: s.agent.clone() }];
+    }
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if let Some((false, closed)) = s.window() {
+        let key = s.key_hint(Context::Composer, Command::Template);
+        let ago = crate::ui::time::relative(s.now, closed, s.tz);
+        let message = format!(
+            "not sent: the 24-hour window closed {} ago; only an approved template reaches them now ({key} to choose one)",
+            ago.trim_end_matches(" ago")
+        );
+        notify(s, message, true);
+        return Vec::new();
+    }
     // Refused here, with the text kept, rather than failing after it was queued.
-    if let Err(reason) = Outgoing::text(text.trim_end()).check(open.row.channel) {
+    if let Err(reason) = Outgoing::text(text.trim_end()).check(row.channel) {
         notify(s, format!("not sent: {reason}"), true);
         return Vec::new();
     }
-    open.scroll = super::state::Scroll::Follow;
-    let conversation = open.id();
+    follow(s);
     s.reset_composer();
     vec![Effect::Enqueue { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }]
+}
+
+/// After sending, the view follows the newest messages again.
+fn follow(s: &mut AppState) {
+    if let Some(open) = &mut s.open {
+        open.scroll = super::state::Scroll::Follow;
+    }
+}
+
+/// Keys while the template picker is open: move, choose, or close it.
+fn on_picker_key(s: &mut AppState, key: &KeyEvent, selected: usize) -> Vec<Effect> {
+    use crossterm::event::KeyCode;
+    let n = s.templates.len();
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => s.picker = Some(selected.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => s.picker = Some((selected + 1).min(n.saturating_sub(1))),
+        KeyCode::Enter => {
+            s.picker = None;
+            s.template = s.templates.get(selected).cloned();
+            s.reset_composer();
+            return set_focus(s, Focus::Composer);
+        }
+        _ => s.picker = None,
+    }
+    Vec::new()
+}
+
+fn open_picker(s: &mut AppState) -> Vec<Effect> {
+    let whatsapp = s.open.as_ref().is_some_and(|o| o.row.channel == ChannelKind::WhatsApp);
+    if !whatsapp {
+        notify(s, "templates are for WhatsApp conversations".into(), false);
+    } else if s.templates.is_empty() {
+        notify(s, "no templates configured: add [[channels.whatsapp.templates]] to the config".into(), true);
+    } else {
+        s.picker = Some(0);
+    }
+    Vec::new()
 }
 
 fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {

@@ -23,6 +23,52 @@ pub struct Seeded {
     pub clickable: Clickable,
     /// Customers who blocked the bot.
     pub blocked: Vec<i64>,
+    /// Viber customers who unsubscribed.
+    pub unsubscribed: Vec<String>,
+}
+
+/// The demo's approved WhatsApp templates.
+pub fn templates() -> Vec<crate::config::TemplateConfig> {
+    vec![
+        crate::config::TemplateConfig {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            body: "Hi {{1}}, your order {{2}} is on its way. Reply here with any question.".into(),
+        },
+        crate::config::TemplateConfig {
+            name: "follow_up_ru".into(),
+            language: "ru".into(),
+            body: "Здравствуйте, {{1}}! Вы спрашивали о заказе — мы готовы помочь. Ответьте на это сообщение.".into(),
+        },
+    ]
+}
+
+/// Which channel each demo customer talks on: most on Telegram, some on WhatsApp and
+/// Viber.
+pub fn channel_of(index: usize) -> ChannelKind {
+    match index {
+        0..16 => ChannelKind::Telegram,
+        16..23 => ChannelKind::WhatsApp,
+        _ => ChannelKind::Viber,
+    }
+}
+
+/// A customer's id on their channel.
+pub fn external_id(c: &Customer, channel: ChannelKind) -> String {
+    match channel {
+        ChannelKind::Telegram => c.id.to_string(),
+        ChannelKind::WhatsApp => super::whatsapp::wa_id(c),
+        ChannelKind::Viber => super::viber::user_id(c),
+    }
+}
+
+/// A message id as the channel writes them.
+fn message_id(c: &Customer, channel: ChannelKind, n: i64) -> String {
+    match channel {
+        ChannelKind::Telegram => n.to_string(),
+        ChannelKind::WhatsApp => format!("wamid.SEED{}{n:04}", c.id % 100_000),
+        ChannelKind::Viber => (5_000_000_000_000_000_000u64 + (c.id as u64 % 1_000_000) * 1000 + n as u64).to_string(),
+    }
 }
 
 /// Fills an empty store with a believable history ending shortly before `now`.
@@ -30,8 +76,11 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
     let mut rng = Rng::new(seed);
     let mut seeded = Seeded::default();
     for (i, c) in customers.iter().enumerate() {
+        let channel = channel_of(i);
+        // The first WhatsApp customer last wrote two days ago: their window is closed.
+        let latest = if i == 16 { now - 48 * HOUR } else { now };
         // Conversations start between 1 and 7 days ago; some are brand new.
-        let mut t = now - (1 + rng.below(7 * 24)) as Millis * HOUR;
+        let mut t = latest - (1 + rng.below(7 * 24)) as Millis * HOUR;
         let turns = 3 + rng.below(12) as usize;
         // About a third end with the customer waiting for an answer.
         let ends_waiting = i % 3 == 0;
@@ -39,19 +88,33 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         for turn in 0..turns {
             let customer_speaks = if turn + 1 == turns { ends_waiting } else { turn % 2 == 0 };
             t += (5 + rng.below(90)) as Millis * MINUTE;
-            if t > now - 2 * HOUR {
-                t = now - 2 * HOUR - rng.below(600) as Millis * 1000;
+            if t > latest - 2 * HOUR {
+                t = latest - 2 * HOUR - rng.below(600) as Millis * 1000;
             }
             message_id += 1;
             if customer_speaks {
                 let text = if turn == 0 { customers::opener(c, &mut rng) } else { customers::reply(c, &mut rng) };
-                store.ingest(&[inbound(c, message_id, &text, t)], None)?;
+                store.ingest(&[InboundEvent::Message(message_on(c, channel, message_id, &text, t))], None)?;
             } else {
                 let failed = i == 4 && turn == 1;
-                agent(store, c, message_id, customers::agent_line(c, &mut rng), t, failed, None)?;
+                agent_on(store, c, channel, message_id, customers::agent_line(c, &mut rng), t, failed, None)?;
             }
         }
-        showcase(store, c, i, &mut message_id, now, &mut seeded)?;
+        match channel {
+            ChannelKind::Telegram => showcase(store, c, i, &mut message_id, now, &mut seeded)?,
+            ChannelKind::Viber if i == 23 => {
+                // A Viber customer who unsubscribed: they cannot be written to.
+                let gone = Membership {
+                    chat: chat_on(c, channel),
+                    from: peer_on(c, channel),
+                    blocked: true,
+                    at: now - 25 * MINUTE,
+                };
+                store.ingest(&[InboundEvent::Membership(gone)], None)?;
+                seeded.unsubscribed.push(external_id(c, channel));
+            }
+            _ => {}
+        }
     }
     Ok(seeded)
 }
@@ -65,8 +128,21 @@ fn agent(
     failed: bool,
     buttons: Option<String>,
 ) -> Result<()> {
-    let conversation =
-        store.find_conversation(ChannelKind::Telegram, &c.id.to_string())?.expect("the customer spoke first");
+    agent_on(store, c, ChannelKind::Telegram, message_id, text, at, failed, buttons)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn agent_on(
+    store: &mut Store,
+    c: &Customer,
+    channel: ChannelKind,
+    n: i64,
+    text: &str,
+    at: Millis,
+    failed: bool,
+    buttons: Option<String>,
+) -> Result<()> {
+    let conversation = store.find_conversation(channel, &external_id(c, channel))?.expect("the customer spoke first");
     store.record_outbound(
         conversation,
         &OutboundRecord {
@@ -75,7 +151,7 @@ fn agent(
             status: if failed { DeliveryStatus::Failed } else { DeliveryStatus::Sent },
             error: failed.then_some("gave up after 12 tries: network: connection reset"),
             author: if c.lang == "ru" { "maria" } else { "alex" },
-            external_id: (!failed).then(|| message_id.to_string()),
+            external_id: (!failed).then(|| message_id(c, channel, n)),
             buttons,
         },
     )
@@ -160,28 +236,35 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
     Ok(())
 }
 
-fn inbound(c: &Customer, message_id: i64, text: &str, at: Millis) -> InboundEvent {
-    InboundEvent::Message(message(c, message_id, text, at))
+fn inbound(c: &Customer, n: i64, text: &str, at: Millis) -> InboundEvent {
+    InboundEvent::Message(message(c, n, text, at))
 }
 
-fn message(c: &Customer, message_id: i64, text: &str, at: Millis) -> InboundMessage {
-    InboundMessage::text(chat(c), peer(c), message_id.to_string(), text.to_string(), at)
+fn message(c: &Customer, n: i64, text: &str, at: Millis) -> InboundMessage {
+    message_on(c, ChannelKind::Telegram, n, text, at)
+}
+
+fn message_on(c: &Customer, channel: ChannelKind, n: i64, text: &str, at: Millis) -> InboundMessage {
+    InboundMessage::text(chat_on(c, channel), peer_on(c, channel), message_id(c, channel, n), text.to_string(), at)
 }
 
 fn chat(c: &Customer) -> ChatRef {
-    ChatRef {
-        channel: ChannelKind::Telegram,
-        external_chat_id: c.id.to_string(),
-        is_group: false,
-        title: c.full_name(),
-    }
+    chat_on(c, ChannelKind::Telegram)
+}
+
+fn chat_on(c: &Customer, channel: ChannelKind) -> ChatRef {
+    ChatRef { channel, external_chat_id: external_id(c, channel), is_group: false, title: c.full_name() }
 }
 
 fn peer(c: &Customer) -> Peer {
+    peer_on(c, ChannelKind::Telegram)
+}
+
+fn peer_on(c: &Customer, channel: ChannelKind) -> Peer {
     Peer {
-        external_id: c.id.to_string(),
+        external_id: external_id(c, channel),
         display_name: c.full_name(),
-        username: c.username.clone(),
+        username: c.username.clone().filter(|_| channel == ChannelKind::Telegram),
         locale: Some(c.lang.to_string()),
     }
 }

@@ -127,6 +127,11 @@ impl WhatsAppEmulator {
         customer_message(&self.shared, wa_id, json!({"type": "text", "text": {"body": text}}))
     }
 
+    /// When the customer last wrote (their window runs a day from then).
+    pub fn set_last_inbound(&self, wa_id: &str, at: i64) {
+        lock(&self.shared).last_inbound.insert(wa_id.into(), at);
+    }
+
     /// The customer's window closed a day and an hour ago (for sends, not for the store).
     pub fn close_window(&self, wa_id: &str) {
         lock(&self.shared).last_inbound.insert(wa_id.into(), now_ms() - DAY_MS - 3_600_000);

@@ -22,7 +22,25 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let title = format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name());
     let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, styles.composer_target));
     if row.blocked_at.is_some() {
-        block = block.title(Line::styled(" ⛔ blocked: a message will fail ", styles.status_failed).right_aligned());
+        let what = if row.channel == crate::model::ChannelKind::Viber {
+            " ⛔ unsubscribed: cannot be written to "
+        } else {
+            " ⛔ blocked: a message will fail "
+        };
+        block = block.title(Line::styled(what, styles.status_failed).right_aligned());
+    }
+    if let Some(t) = &state.template {
+        let title = format!(" template {} ({}) ", sanitize(&t.name, false), sanitize(&t.language, false));
+        block = block.title(Span::styled(title, styles.title));
+    } else if let Some((open, closes)) = state.window() {
+        let (text, style) = if open {
+            let left = (closes - state.now).max(0) / 60_000;
+            (format!(" window open, {}h{:02}m left ", left / 60, left % 60), styles.composer_target)
+        } else {
+            let key = state.key_hint(crate::keymap::Context::Composer, crate::keymap::Command::Template);
+            (format!(" window closed: template only ({key}) "), styles.status_failed)
+        };
+        block = block.title(Line::styled(text, style).right_aligned());
     }
     // Near the platform's limit, count the characters.
     let limit = row.channel.text_limit();

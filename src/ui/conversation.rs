@@ -33,7 +33,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         format!(" {} · {} {} · {} ", sanitize(&row.title, false), row.channel.as_str(), kind, row.status.as_str());
     let mut block = pane_block(title, focused, styles);
     if row.blocked_at.is_some() {
-        block = block.title(Line::styled(" ⛔ blocked the bot ", styles.status_failed).right_aligned());
+        let what = if row.channel == crate::model::ChannelKind::Viber {
+            " ⛔ unsubscribed "
+        } else {
+            " ⛔ blocked the bot "
+        };
+        block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }
     if view.scroll != Scroll::Follow {
         let key = state.key_hint(crate::keymap::Context::Conversation, crate::keymap::Command::Bottom);

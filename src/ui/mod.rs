@@ -5,6 +5,7 @@ mod composer;
 mod conversation;
 mod conversation_list;
 mod help;
+mod picker;
 mod rich_text;
 mod status_bar;
 pub mod time;
@@ -58,6 +59,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
     conversation::draw(frame, panes.conversation, state, styles);
     composer::draw(frame, panes.composer, state, styles);
     status_bar::draw(frame, panes.status, state, styles);
+    if let Some(selected) = state.picker {
+        picker::draw(frame, area, state, styles, selected);
+    }
     if state.help {
         help::draw(frame, area, state, styles);
     }
