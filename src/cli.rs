@@ -73,6 +73,16 @@ pub enum Command {
         #[arg(long = "button")]
         buttons: Vec<String>,
     },
+    /// Check each channel's token and say which URL each platform must reach.
+    Doctor {
+        /// The public https URL that reaches the webhook server (through your proxy).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// Register the webhooks that can be set by API (Viber; Telegram in webhook mode)
+        /// at --public-url.
+        #[arg(long, requires = "public_url")]
+        set_webhook: bool,
+    },
     /// Run the Telegram emulator with scripted customers on a loopback port.
     Sandbox {
         #[arg(long, default_value = "127.0.0.1:8081")]
@@ -122,6 +132,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let out = outgoing(text, photo, document, &buttons)?;
             out.check(channel).map_err(anyhow::Error::msg)?;
             send(&paths, channel, chat, out)
+        }
+        Some(Command::Doctor { public_url, set_webhook }) => {
+            if config.channels.telegram.is_none()
+                && config.channels.whatsapp.is_none()
+                && config.channels.viber.is_none()
+            {
+                bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
+            }
+            let checks = crate::doctor::run(&config, public_url.as_deref(), set_webhook).await;
+            for c in &checks {
+                println!("{:<9} {:<4} {}", c.channel.as_str(), if c.ok { "ok" } else { "FAIL" }, c.text);
+            }
+            if checks.iter().any(|c| !c.ok) {
+                bail!("some channels do not work");
+            }
+            Ok(())
         }
         Some(Command::Sandbox { listen, token, customers, quiet }) => {
             let options = EmulatorOptions {

@@ -73,10 +73,20 @@ impl TelegramChannel {
     /// Registers the configured public URL with Telegram (setWebhook), with the secret.
     /// Returns false when no URL is configured (registered by hand, then).
     pub async fn register_webhook(&self) -> Result<bool, SendError> {
-        let (Some(url), Some(secret)) = (&self.webhook_url, &self.secret_token) else { return Ok(false) };
-        let url = reqwest::Url::parse(url).map_err(|e| SendError::Permanent(format!("webhook_url: {e}")))?;
+        match &self.webhook_url {
+            Some(url) => self.set_webhook(url).await.map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Tells Telegram to call `url`, with the configured secret.
+    pub async fn set_webhook(&self, url: &str) -> Result<(), SendError> {
+        let Some(secret) = &self.secret_token else {
+            return Err(SendError::Permanent("webhook mode needs channels.telegram.secret_token".into()));
+        };
+        let url = reqwest::Url::parse(url).map_err(|e| SendError::Permanent(format!("webhook URL: {e}")))?;
         self.bot.set_webhook(url).secret_token(secret.expose()).await.map_err(|e| classify(&e))?;
-        Ok(true)
+        Ok(())
     }
 
     /// Decodes one raw update with this channel's options.

@@ -160,6 +160,33 @@ impl WhatsAppChannel {
         Ok(body)
     }
 
+    /// Whether the token and phone number id work: the number as WhatsApp shows it.
+    pub async fn check(&self) -> Result<String, SendError> {
+        let response = self
+            .http
+            .get(&self.base)
+            .bearer_auth(self.token.expose())
+            .send()
+            .await
+            .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
+        let status = response.status();
+        let answer: Value = response.json().await.map_err(|e| SendError::Retry {
+            after: None,
+            reason: format!("WhatsApp answered {status} with something that is not JSON: {}", e.without_url()),
+        })?;
+        match answer["display_phone_number"].as_str() {
+            Some(number) => Ok(number.to_string()),
+            None => {
+                let error = &answer["error"];
+                Err(classify(
+                    error["code"].as_i64().unwrap_or(0),
+                    error["message"].as_str().unwrap_or(""),
+                    status.as_u16(),
+                ))
+            }
+        }
+    }
+
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         let body = self.body(item)?;
         let response = self
