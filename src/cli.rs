@@ -72,6 +72,13 @@ pub enum Command {
         /// in one row.
         #[arg(long = "button")]
         buttons: Vec<String>,
+        /// WhatsApp: send this approved template (from the config) instead of text, as a
+        /// customer whose 24-hour window has closed needs.
+        #[arg(long, conflicts_with_all = ["photo", "document"])]
+        template: Option<String>,
+        /// A parameter of the template, in order ({{1}}, {{2}} …).
+        #[arg(long = "param", requires = "template")]
+        params: Vec<String>,
     },
     /// Check each channel's token and say which URL each platform must reach.
     Doctor {
@@ -128,9 +135,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             crate::export::export(&store, what, format, &mut out)?;
             Ok(())
         }
-        Some(Command::Send { channel, chat, text, photo, document, buttons }) => {
-            let out = outgoing(text, photo, document, &buttons)?;
-            out.check(channel).map_err(anyhow::Error::msg)?;
+        Some(Command::Send { channel, chat, text, photo, document, buttons, template, params }) => {
+            let out = match template {
+                Some(name) => template_message(&config, channel, &name, params)?,
+                None => {
+                    let out = outgoing(text, photo, document, &buttons)?;
+                    out.check(channel).map_err(anyhow::Error::msg)?;
+                    out
+                }
+            };
             send(&paths, channel, chat, out)
         }
         Some(Command::Doctor { public_url, set_webhook }) => {
@@ -263,6 +276,23 @@ fn outgoing(
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     Ok(Outgoing { kind: kind.into(), text, attachment, buttons })
+}
+
+/// A WhatsApp template message from the configured templates.
+fn template_message(config: &Config, channel: ChannelKind, name: &str, params: Vec<String>) -> anyhow::Result<Outgoing> {
+    if channel != ChannelKind::WhatsApp {
+        bail!("--template is for WhatsApp");
+    }
+    let templates = config.channels.whatsapp.as_ref().map(|w| w.templates.as_slice()).unwrap_or_default();
+    let Some(t) = templates.iter().find(|t| t.name == name) else {
+        let known: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+        bail!("no template `{name}` in [[channels.whatsapp.templates]] (known: {})", known.join(", "));
+    };
+    if params.len() != t.parameters() {
+        bail!("template `{name}` takes {} parameters (--param), not {}", t.parameters(), params.len());
+    }
+    let spec = serde_json::json!({"name": t.name, "language": t.language, "params": params});
+    Ok(Outgoing { kind: "template".into(), attachment: Some(spec.to_string()), ..Outgoing::text(t.render(&params)) })
 }
 
 fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {

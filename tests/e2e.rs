@@ -359,3 +359,34 @@ async fn errors_name_the_problem_but_never_the_token() {
     assert_eq!(err, switchboard::channels::SendError::ChannelDown("Telegram rejected the bot token".into()));
     assert!(!format!("{err:?}").contains("wrong-token"));
 }
+
+#[test]
+fn cli_sends_a_whatsapp_template_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[channels.whatsapp]\ntoken = \"t\"\nphone_number_id = \"1\"\napp_secret = \"s\"\nverify_token = \"v\"\n\
+         [[channels.whatsapp.templates]]\nname = \"order_update\"\nlanguage = \"en_US\"\nbody = \"Hi {{1}}, order {{2}} shipped\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let base = ["send", "--channel", "whatsapp", "--chat", "79161234567", "--template", "order_update"];
+    let short = run(&[&base[..], &["--param", "Ann"]].concat());
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("takes 2 parameters"));
+    let ok = run(&[&base[..], &["--param", "Ann", "--param", "5512"]].concat());
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let out = run(&["export", "messages"]);
+    let line: serde_json::Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!((line["kind"].as_str(), line["text"].as_str()), (Some("template"), Some("Hi Ann, order 5512 shipped")));
+}
