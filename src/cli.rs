@@ -279,7 +279,12 @@ fn outgoing(
 }
 
 /// A WhatsApp template message from the configured templates.
-fn template_message(config: &Config, channel: ChannelKind, name: &str, params: Vec<String>) -> anyhow::Result<Outgoing> {
+fn template_message(
+    config: &Config,
+    channel: ChannelKind,
+    name: &str,
+    params: Vec<String>,
+) -> anyhow::Result<Outgoing> {
     if channel != ChannelKind::WhatsApp {
         bail!("--template is for WhatsApp");
     }
