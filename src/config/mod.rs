@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod channels;
+pub use channels::*;
+
 /// Why the configuration cannot be used. Each message names the file, and the key and
 /// line where it can.
 #[derive(Debug, thiserror::Error)]
@@ -86,161 +89,6 @@ impl Default for EngineConfig {
     }
 }
 
-/// The engine's HTTP server for platforms that push updates.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebhookConfig {
-    /// Where it listens. Put a TLS-terminating proxy in front of it: the platforms
-    /// call HTTPS URLs only.
-    pub listen: std::net::SocketAddr,
-    /// Larger bodies are refused with 413.
-    pub max_body_bytes: usize,
-}
-
-impl Default for WebhookConfig {
-    fn default() -> Self {
-        WebhookConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8787)), max_body_bytes: 1024 * 1024 }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ChannelsConfig {
-    pub telegram: Option<TelegramConfig>,
-    pub whatsapp: Option<WhatsAppConfig>,
-    pub viber: Option<ViberConfig>,
-}
-
-/// A Viber bot (REST Bot API).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ViberConfig {
-    /// The bot's auth token (X-Viber-Auth-Token; it also signs webhook calls), or `env:NAME`.
-    #[serde(deserialize_with = "secret")]
-    pub token: Secret,
-    #[serde(default = "default_viber_url")]
-    pub api_url: String,
-    /// The name messages are sent under (28 characters at most).
-    pub sender_name: String,
-    /// The one message a customer who opens the chat may get before subscribing.
-    #[serde(default)]
-    pub welcome: Option<String>,
-    /// Pace sends under Viber's rules. Switch off only against the sandbox.
-    #[serde(default = "yes")]
-    pub rate_limits: bool,
-}
-
-/// The WhatsApp Cloud API: one business phone number.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WhatsAppConfig {
-    /// A system-user access token (`Authorization: Bearer`), or `env:NAME`.
-    #[serde(deserialize_with = "secret")]
-    pub token: Secret,
-    /// The id of the business phone number messages are sent from.
-    pub phone_number_id: String,
-    /// The app secret that signs webhook calls (X-Hub-Signature-256), or `env:NAME`.
-    #[serde(deserialize_with = "secret")]
-    pub app_secret: Secret,
-    /// The verify token you typed into the webhook settings, for Meta's handshake.
-    #[serde(deserialize_with = "secret")]
-    pub verify_token: Secret,
-    #[serde(default = "default_whatsapp_url")]
-    pub api_url: String,
-    #[serde(default = "default_whatsapp_version")]
-    pub api_version: String,
-    /// Pace sends under WhatsApp's limits. Switch off only against the sandbox.
-    #[serde(default = "yes")]
-    pub rate_limits: bool,
-    /// Approved message templates, for writing to a customer whose 24-hour window has
-    /// closed.
-    #[serde(default)]
-    pub templates: Vec<TemplateConfig>,
-}
-
-/// An approved WhatsApp template as the business registered it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TemplateConfig {
-    pub name: String,
-    /// The language code it was approved in (`en_US`, `ru`).
-    pub language: String,
-    /// Its body, with `{{1}}`, `{{2}}` … where the parameters go.
-    pub body: String,
-}
-
-impl TemplateConfig {
-    /// How many parameters the body takes.
-    pub fn parameters(&self) -> usize {
-        (1..=20).take_while(|n| self.body.contains(&format!("{{{{{n}}}}}"))).count()
-    }
-
-    /// The body with its parameters filled in.
-    pub fn render(&self, params: &[String]) -> String {
-        let mut text = self.body.clone();
-        for (i, p) in params.iter().enumerate() {
-            text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
-        }
-        text
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramConfig {
-    /// The bot token, or `env:NAME` to read it from the environment.
-    #[serde(deserialize_with = "secret")]
-    pub token: Secret,
-    /// Base URL of the Bot API: the public one, a self-hosted server, or the sandbox.
-    #[serde(default = "default_telegram_url")]
-    pub api_url: String,
-    /// How updates arrive: `polling` (getUpdates) or `webhook` (Telegram calls us).
-    #[serde(default)]
-    pub mode: TelegramMode,
-    /// Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token
-    /// (1-256 characters of A-Z a-z 0-9 _ -), or `env:NAME`.
-    #[serde(default, deserialize_with = "optional_secret")]
-    pub secret_token: Option<Secret>,
-    /// Webhook mode: the public HTTPS URL that reaches `/webhook/telegram`; when set,
-    /// the engine registers it with setWebhook at start.
-    #[serde(default)]
-    pub webhook_url: Option<String>,
-    /// Long-poll wait in seconds (below teloxide's 17 s request timeout).
-    #[serde(default = "default_poll_timeout")]
-    pub poll_timeout_secs: u32,
-    /// Pace sends under Telegram's limits. Switch off only against the sandbox.
-    #[serde(default = "yes")]
-    pub rate_limits: bool,
-    /// `/start` payloads that begin with one of these record a marketing opt-in, with
-    /// the payload as evidence (a deep link from a signup form, say).
-    #[serde(default = "default_optin_prefixes")]
-    pub optin_prefixes: Vec<String>,
-}
-
-impl TelegramConfig {
-    /// A channel at `api_url` with every other key at its default.
-    pub fn new(token: Secret, api_url: impl Into<String>) -> TelegramConfig {
-        TelegramConfig {
-            token,
-            api_url: api_url.into(),
-            mode: TelegramMode::default(),
-            secret_token: None,
-            webhook_url: None,
-            poll_timeout_secs: default_poll_timeout(),
-            rate_limits: true,
-            optin_prefixes: default_optin_prefixes(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TelegramMode {
-    #[default]
-    Polling,
-    Webhook,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -271,35 +119,35 @@ impl KeyList {
     }
 }
 
-fn default_telegram_url() -> String {
+pub(crate) fn default_telegram_url() -> String {
     "https://api.telegram.org".into()
 }
-fn default_viber_url() -> String {
+pub(crate) fn default_viber_url() -> String {
     "https://chatapi.viber.com".into()
 }
-fn default_whatsapp_url() -> String {
+pub(crate) fn default_whatsapp_url() -> String {
     "https://graph.facebook.com".into()
 }
-fn default_whatsapp_version() -> String {
+pub(crate) fn default_whatsapp_version() -> String {
     "v25.0".into()
 }
-fn default_optin_prefixes() -> Vec<String> {
+pub(crate) fn default_optin_prefixes() -> Vec<String> {
     vec!["optin_".into()]
 }
-fn default_poll_timeout() -> u32 {
+pub(crate) fn default_poll_timeout() -> u32 {
     10
 }
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
-fn optional_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+pub(crate) fn optional_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
     secret(d).map(Some)
 }
 
 /// Reads a secret, resolving `env:NAME`. A missing variable is an error at this key, so
 /// the message carries the key and line like any other bad value.
-fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+pub(crate) fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
     let raw = String::deserialize(d)?;
     match raw.strip_prefix("env:") {
         Some(name) => std::env::var(name)
@@ -534,7 +382,7 @@ mod tests {
 
     #[test]
     fn the_example_config_parses() {
-        let text = include_str!("../config.example.toml");
+        let text = include_str!("../../config.example.toml");
         // Every secret there is read from the environment; stand in a value for each.
         let config = parse(&text.replace("\"env:", "\"value-of-")).unwrap();
         assert!(config.channels.telegram.is_some());

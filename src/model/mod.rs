@@ -1,0 +1,232 @@
+//! Domain types shared by every layer: ids, channels, directions, delivery states and the
+//! events a channel adapter decodes from a platform payload.
+
+use std::fmt;
+use std::str::FromStr;
+
+mod inbound;
+mod outgoing;
+
+pub use inbound::*;
+pub use outgoing::*;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(v).map($name)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A row of `contacts`.
+    ContactId
+);
+id_type!(
+    /// A row of `conversations`.
+    ConversationId
+);
+id_type!(
+    /// A row of `messages`.
+    MessageId
+);
+id_type!(
+    /// A row of `campaigns`.
+    CampaignId
+);
+
+/// UTC milliseconds since the Unix epoch: the one time representation in the store.
+pub type Millis = i64;
+
+/// Now, in [`Millis`].
+pub fn now_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A messenger we talk through. Stored as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChannelKind {
+    Telegram,
+    WhatsApp,
+    Viber,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 3] = [ChannelKind::Telegram, ChannelKind::WhatsApp, ChannelKind::Viber];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::WhatsApp => "whatsapp",
+            ChannelKind::Viber => "viber",
+        }
+    }
+
+    /// The two-letter badge shown in the conversation list.
+    pub fn badge(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "TG",
+            ChannelKind::WhatsApp => "WA",
+            ChannelKind::Viber => "VB",
+        }
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that names no known value of an enum stored as text.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} `{value}` (expected one of: {expected})")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl FromStr for ChannelKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "telegram" => Ok(ChannelKind::Telegram),
+            "whatsapp" => Ok(ChannelKind::WhatsApp),
+            "viber" => Ok(ChannelKind::Viber),
+            _ => Err(UnknownValue { what: "channel", value: s.into(), expected: "telegram, whatsapp, viber" }),
+        }
+    }
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "in" => Ok(Direction::In),
+            "out" => Ok(Direction::Out),
+            _ => Err(UnknownValue { what: "direction", value: s.into(), expected: "in, out" }),
+        }
+    }
+}
+
+/// Where a message is on its way to the customer. Inbound messages are `Received`.
+/// The order of the outbound states matters: a receipt never moves a message backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeliveryStatus {
+    Received,
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Received => "received",
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for DeliveryStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "received" => DeliveryStatus::Received,
+            "queued" => DeliveryStatus::Queued,
+            "sending" => DeliveryStatus::Sending,
+            "sent" => DeliveryStatus::Sent,
+            "delivered" => DeliveryStatus::Delivered,
+            "read" => DeliveryStatus::Read,
+            "failed" => DeliveryStatus::Failed,
+            _ => {
+                return Err(UnknownValue {
+                    what: "delivery status",
+                    value: s.into(),
+                    expected: "received, queued, sending, sent, delivered, read, failed",
+                });
+            }
+        })
+    }
+}
+
+/// The work state of a conversation, set by agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Snoozed,
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub const ALL: [ConversationStatus; 4] = [
+        ConversationStatus::Open,
+        ConversationStatus::Pending,
+        ConversationStatus::Snoozed,
+        ConversationStatus::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Snoozed => "snoozed",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl FromStr for ConversationStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownValue {
+            what: "conversation status",
+            value: s.into(),
+            expected: "open, pending, snoozed, resolved",
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! What we send: text, an attachment, buttons, or a template, and whether a channel
+//! would take it.
+
+use super::ChannelKind;
+
+/// A button under an outbound message: a link, or a reply the platform sends back to us
+/// as a click. Stored as JSON rows of buttons, the shape Telegram uses.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Button {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_data: Option<String>,
+}
+
+impl Button {
+    /// Parses `TEXT=https://…` (a link) or `TEXT=DATA` (a reply button carrying DATA).
+    pub fn parse(spec: &str) -> Result<Button, String> {
+        let (text, target) =
+            spec.split_once('=').ok_or_else(|| format!("button `{spec}`: write TEXT=https://… or TEXT=DATA"))?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(format!("button `{spec}`: the text is empty"));
+        }
+        let target = target.trim();
+        if target.starts_with("https://") || target.starts_with("http://") {
+            reqwest::Url::parse(target).map_err(|e| format!("button `{spec}`: {e}"))?;
+            Ok(Button { text: text.into(), url: Some(target.into()), callback_data: None })
+        } else if target.is_empty() || target.len() > 64 {
+            Err(format!("button `{spec}`: the data must be 1 to 64 bytes (it is {})", target.len()))
+        } else {
+            Ok(Button { text: text.into(), url: None, callback_data: Some(target.into()) })
+        }
+    }
+}
+
+/// What an agent or a script sends: text, optionally an attachment and buttons.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// `text`, `photo` or `document`.
+    pub kind: String,
+    /// The text, or the caption of an attachment.
+    pub text: String,
+    /// For `photo` and `document`: an http(s) URL or a local path.
+    pub attachment: Option<String>,
+    /// Rows of buttons.
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl Outgoing {
+    pub fn text(text: impl Into<String>) -> Outgoing {
+        Outgoing { kind: "text".into(), text: text.into(), attachment: None, buttons: Vec::new() }
+    }
+
+    /// Whether `channel` would take this message; the reason when not. Checked before
+    /// anything is queued, so the agent can fix the text rather than see it fail.
+    pub fn check(&self, channel: ChannelKind) -> Result<(), String> {
+        if self.text.trim().is_empty() && self.attachment.is_none() {
+            return Err("there is nothing to send".into());
+        }
+        let (limit, what) = match self.attachment {
+            Some(_) => (channel.caption_limit(), "caption"),
+            None => (channel.text_limit(), "message"),
+        };
+        let chars = self.text.chars().count();
+        if chars > limit {
+            return Err(format!(
+                "the {what} is {chars} characters long; {} takes at most {limit}: shorten it or send it in parts",
+                channel.display_name()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ChannelKind {
+    /// The longest text one message may carry.
+    pub fn text_limit(self) -> usize {
+        match self {
+            // "1-4096 characters after entities parsing" (Bot API sendMessage).
+            ChannelKind::Telegram | ChannelKind::WhatsApp => 4096,
+            ChannelKind::Viber => 7000,
+        }
+    }
+
+    /// The longest caption under a photo or document.
+    pub fn caption_limit(self) -> usize {
+        match self {
+            ChannelKind::Telegram | ChannelKind::WhatsApp => 1024,
+            ChannelKind::Viber => 7000,
+        }
+    }
+
+    /// The name people know.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "Telegram",
+            ChannelKind::WhatsApp => "WhatsApp",
+            ChannelKind::Viber => "Viber",
+        }
+    }
+}
