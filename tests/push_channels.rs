@@ -234,3 +234,46 @@ async fn viber_round_trip_welcome_and_unsubscribe() {
     .expect("status 6: not subscribed");
     assert!(failed.error.unwrap().contains("not subscribed"));
 }
+
+/// Viber allows 100 messages an hour to a customer who does not answer: the 101st
+/// waits, with the reason on it, and nothing reaches Viber.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viber_holds_the_hundred_and_first_unanswered_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let customers = demo_customers(2);
+    let emu =
+        ViberEmulator::start("127.0.0.1:0".parse().unwrap(), VB_TOKEN, customers.clone(), ViberOptions::default())
+            .await
+            .unwrap();
+    let irina = user_id(&customers[1]);
+    emu.subscribe_quietly(&irina);
+    let mut store = Store::open(&db).unwrap();
+    let target = SendTarget { channel: ChannelKind::Viber, chat_id: irina.clone() };
+    let (conversation, first) = store.enqueue_to_chat(&target, &Outgoing::text("0"), "campaign").unwrap();
+    store.mark_sent(first, Some("1"), 0).unwrap();
+    let now = switchboard::model::now_ms();
+    for i in 1..100 {
+        let record = switchboard::store::OutboundRecord {
+            text: "earlier",
+            sent_at: now - 30 * 60_000 + i,
+            status: DeliveryStatus::Sent,
+            error: None,
+            author: "campaign",
+            external_id: Some(format!("t{i}")),
+            buttons: None,
+        };
+        store.record_outbound(conversation, &record).unwrap();
+    }
+    let held = store.enqueue(conversation, "the 101st", "campaign", 0).unwrap();
+    let _engine = engine(dir.path(), vec![Channel::Viber(ViberChannel::new(&viber(&emu.url())).unwrap())]);
+    let waiting = eventually(WAIT, || {
+        let m = store.message(held).unwrap();
+        m.error.is_some().then_some(m)
+    })
+    .await
+    .expect("held with a reason");
+    assert_eq!(waiting.status, DeliveryStatus::Queued);
+    assert!(waiting.error.unwrap().contains("100 messages an hour"));
+    assert!(emu.calls().iter().all(|c| c.method != "send_message"), "nothing went to Viber");
+}
