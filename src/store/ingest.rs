@@ -27,7 +27,7 @@ pub type Cursor<'a> = (&'a str, &'a str, String);
 impl Store {
     /// Stores `events` and advances `cursor` atomically.
     pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>) -> Result<IngestReport> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let mut report = IngestReport::default();
         let now = now_ms();
         for event in events {
@@ -283,7 +283,7 @@ pub struct OutboundRecord<'a> {
 impl Store {
     /// Records an outbound message that needs no sending.
     pub fn record_outbound(&mut self, conversation: ConversationId, m: &OutboundRecord<'_>) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "INSERT INTO messages(conversation_id, direction, kind, body, buttons, sent_at, status, error, author, \
                external_id, created_at) \

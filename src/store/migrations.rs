@@ -20,7 +20,9 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let tx = conn.transaction().map_err(|source| StoreError::Migration { version, source })?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Migration { version, source })?;
         tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, source })?;
         tx.pragma_update(None, "user_version", version).map_err(|source| StoreError::Migration { version, source })?;
         tx.commit().map_err(|source| StoreError::Migration { version, source })?;

@@ -91,6 +91,13 @@ impl Store {
         Ok(store)
     }
 
+    /// A write transaction that takes the write lock at once. A deferred one that reads
+    /// first cannot upgrade after another connection commits (SQLITE_BUSY_SNAPSHOT, and
+    /// no busy timeout helps); an immediate one waits its turn instead.
+    fn write(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    }
+
     /// Changes whenever another connection commits: the cheap way a console notices
     /// what the engine or another console wrote.
     pub fn data_version(&self) -> Result<i64> {

@@ -77,7 +77,7 @@ impl Store {
         priority: i64,
     ) -> Result<MessageId> {
         let now = now_ms();
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let (channel, chat_id): (String, String) = tx
             .query_row("SELECT channel, external_chat_id FROM conversations WHERE id = ?1", [conversation], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -121,16 +121,14 @@ impl Store {
         out: &Outgoing,
         author: &str,
     ) -> Result<(ConversationId, MessageId)> {
-        let conversation = match self.find_conversation(target.channel, &target.chat_id)? {
-            Some(id) => id,
-            None => {
-                self.conn.execute(
-                    "INSERT INTO conversations(channel, external_chat_id, title, created_at) VALUES (?1, ?2, ?2, ?3)",
-                    params![target.channel.as_str(), target.chat_id, now_ms()],
-                )?;
-                ConversationId(self.conn.last_insert_rowid())
-            }
-        };
+        // One statement: the engine may create the same conversation at the same moment
+        // (a webhook from this customer), so a look-then-insert could collide.
+        let conversation: ConversationId = self.conn.query_row(
+            "INSERT INTO conversations(channel, external_chat_id, title, created_at) VALUES (?1, ?2, ?2, ?3) \
+             ON CONFLICT(channel, external_chat_id) DO UPDATE SET title = title RETURNING id",
+            params![target.channel.as_str(), target.chat_id, now_ms()],
+            |r| r.get(0),
+        )?;
         let message = self.enqueue_message(conversation, out, author, PRIORITY_REPLY)?;
         Ok((conversation, message))
     }
@@ -178,7 +176,7 @@ impl Store {
 
     /// The platform accepted the message.
     pub fn mark_sent(&mut self, id: MessageId, external_id: Option<&str>, at: Millis) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("UPDATE messages SET status = 'sent', error = NULL WHERE id = ?1", [id])?;
         if let Some(ext) = external_id {
             // A platform id already taken in this chat (never expected) is not worth
@@ -196,7 +194,7 @@ impl Store {
 
     /// A passing failure: try again at `at`. The reason shows on the message meanwhile.
     pub fn retry_later(&mut self, id: MessageId, at: Millis, reason: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE message_id = ?1",
             params![id, at, reason],
@@ -212,7 +210,7 @@ impl Store {
 
     /// A permanent failure: the message shows it with its reason and leaves the outbox.
     pub fn fail(&mut self, id: MessageId, reason: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![id, reason])?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(
@@ -226,7 +224,7 @@ impl Store {
     /// The platform says the customer cannot be reached (blocked us): the conversation
     /// shows it, and the ledger records an opt-out of everything, once.
     pub fn record_unreachable(&mut self, conversation: ConversationId, evidence: &str, at: Millis) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let newly = tx.execute(
             "UPDATE conversations SET blocked_at = ?2 WHERE id = ?1 AND blocked_at IS NULL",
             params![conversation, at],
@@ -249,7 +247,7 @@ impl Store {
     /// The platform refused a marketing message because the customer opted out: the
     /// ledger records it.
     pub fn record_marketing_opt_out(&mut self, conversation: ConversationId, evidence: &str, at: Millis) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         super::customer_actions::record_consent_for_conversation(
             &tx,
             conversation,
@@ -294,7 +292,7 @@ impl Store {
     /// After a crash, messages caught mid-request go back to the queue. The platform may
     /// or may not have received that one request, so the event says so.
     pub fn recover_interrupted(&mut self) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         let now = now_ms();
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, detail, at) \
@@ -311,7 +309,7 @@ impl Store {
     }
 
     fn set_message_status(&mut self, id: MessageId, status: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.write()?;
         tx.execute("UPDATE messages SET status = ?2, error = NULL WHERE id = ?1", params![id, status])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', ?2, ?3)",
