@@ -162,38 +162,22 @@ impl WhatsAppChannel {
 
     /// Whether the token and phone number id work: the number as WhatsApp shows it.
     pub async fn check(&self) -> Result<String, SendError> {
-        let response = self
-            .http
-            .get(&self.base)
-            .bearer_auth(self.token.expose())
-            .send()
-            .await
-            .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
-        let status = response.status();
-        let answer: Value = response.json().await.map_err(|e| SendError::Retry {
-            after: None,
-            reason: format!("WhatsApp answered {status} with something that is not JSON: {}", e.without_url()),
-        })?;
-        match answer["display_phone_number"].as_str() {
-            Some(number) => Ok(number.to_string()),
-            None => {
-                let error = &answer["error"];
-                Err(classify(
-                    error["code"].as_i64().unwrap_or(0),
-                    error["message"].as_str().unwrap_or(""),
-                    status.as_u16(),
-                ))
-            }
-        }
+        let answer = self.call(self.http.get(&self.base)).await?;
+        Ok(answer["display_phone_number"].as_str().unwrap_or("the number").to_string())
     }
 
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         let body = self.body(item)?;
-        let response = self
-            .http
-            .post(format!("{}/messages", self.base))
+        let answer = self.call(self.http.post(format!("{}/messages", self.base)).json(&body)).await?;
+        let id = answer["messages"][0]["id"].as_str().map(str::to_string);
+        Ok(Sent { external_id: id, at: now_ms() })
+    }
+
+    /// Makes a Graph API call with the token: its JSON answer, or Meta's error envelope
+    /// mapped by its code.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, SendError> {
+        let response = request
             .bearer_auth(self.token.expose())
-            .json(&body)
             .send()
             .await
             .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
@@ -202,11 +186,14 @@ impl WhatsAppChannel {
             after: None,
             reason: format!("WhatsApp answered {status} with something that is not JSON: {}", e.without_url()),
         })?;
-        if let Some(id) = answer["messages"][0]["id"].as_str() {
-            return Ok(Sent { external_id: Some(id.to_string()), at: now_ms() });
+        match answer.get("error") {
+            None if status.is_success() => Ok(answer),
+            error => {
+                let error = error.cloned().unwrap_or_default();
+                let (code, message) = (error["code"].as_i64().unwrap_or(0), error["message"].as_str().unwrap_or(""));
+                Err(classify(code, message, status.as_u16()))
+            }
         }
-        let error = &answer["error"];
-        Err(classify(error["code"].as_i64().unwrap_or(0), error["message"].as_str().unwrap_or(""), status.as_u16()))
     }
 }
 

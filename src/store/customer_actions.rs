@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::ingest::{upsert_contact, upsert_conversation};
 use super::{Result, StoreError};
 use crate::model::{
-    Button, ChannelKind, Click, ContactId, ConversationId, InboundMessage, Membership, MessageId, Millis,
+    Button, ChannelKind, Click, ContactId, ConversationId, InboundMessage, Membership, MessageId, Millis, Peer,
 };
 
 /// A button press: a line in the conversation ("pressed “Yes”") and a click event on
@@ -32,24 +32,15 @@ pub(super) fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Resu
         .or_else(|| c.label.clone())
         .or_else(|| c.data.clone())
         .unwrap_or_else(|| "a button".into());
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
-               sender_name, external_id, reply_to_external_id, created_at) \
-             VALUES (?1, 'in', 'click', ?2, ?3, 'received', ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT(conversation_id, external_id) DO NOTHING",
-        )?
-        .execute(params![
-            conversation,
-            format!("pressed “{label}”"),
-            c.at,
-            c.from.external_id,
-            c.from.display_name,
-            format!("cb:{}", c.query_id),
-            c.message_external_id,
-            now
-        ])?;
-    if inserted == 0 {
+    let notice = Notice {
+        kind: "click",
+        body: &format!("pressed “{label}”"),
+        at: c.at,
+        from: &c.from,
+        external_id: &format!("cb:{}", c.query_id),
+        reply_to: c.message_external_id.as_deref(),
+    };
+    if !insert_notice(tx, conversation, &notice, now)? {
         return Ok(false);
     }
     if let Some((id, _)) = target {
@@ -75,23 +66,10 @@ pub(super) fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Milli
         (_, true) => ("blocked the bot", "blocked", "platform_block"),
         (_, false) => ("unblocked the bot", "unblocked", "platform_block"),
     };
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
-               sender_name, external_id, created_at) \
-             VALUES (?1, 'in', 'system', ?2, ?3, 'received', ?4, ?5, ?6, ?7) \
-             ON CONFLICT(conversation_id, external_id) DO NOTHING",
-        )?
-        .execute(params![
-            conversation,
-            what,
-            m.at,
-            m.from.external_id,
-            m.from.display_name,
-            format!("member:{}:{key}", m.at),
-            now
-        ])?;
-    if inserted == 0 {
+    let external_id = format!("member:{}:{key}", m.at);
+    let notice =
+        Notice { kind: "system", body: what, at: m.at, from: &m.from, external_id: &external_id, reply_to: None };
+    if !insert_notice(tx, conversation, &notice, now)? {
         return Ok(false);
     }
     let evidence = match m.chat.channel {
@@ -174,6 +152,40 @@ pub(super) fn record_consent_for_conversation(
     Ok(())
 }
 
+/// A line in the conversation saying what the customer did (a press, a block).
+struct Notice<'a> {
+    kind: &'a str,
+    body: &'a str,
+    at: Millis,
+    from: &'a Peer,
+    /// The key that stores it once however often it is delivered.
+    external_id: &'a str,
+    reply_to: Option<&'a str>,
+}
+
+/// Stores a notice; false when it is already stored.
+fn insert_notice(tx: &Transaction<'_>, conversation: ConversationId, n: &Notice<'_>, now: Millis) -> Result<bool> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
+               sender_name, external_id, reply_to_external_id, created_at) \
+             VALUES (?1, 'in', ?2, ?3, ?4, 'received', ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT(conversation_id, external_id) DO NOTHING",
+        )?
+        .execute(params![
+            conversation,
+            n.kind,
+            n.body,
+            n.at,
+            n.from.external_id,
+            n.from.display_name,
+            n.external_id,
+            n.reply_to,
+            now
+        ])?;
+    Ok(inserted == 1)
+}
+
 /// The message and button a tracked reply pressed, if its text is one of the buttons of
 /// the message its tracking names (`sb:<our message id>`, set when we send buttons).
 pub(super) fn tracked_press(
@@ -203,23 +215,15 @@ pub(super) fn record_tracked_press(
     (ours, label): (MessageId, String),
     now: Millis,
 ) -> Result<bool> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_external_id, \
-               sender_name, external_id, created_at) \
-             VALUES (?1, 'in', 'click', ?2, ?3, 'received', ?4, ?5, ?6, ?7) \
-             ON CONFLICT(conversation_id, external_id) DO NOTHING",
-        )?
-        .execute(params![
-            conversation,
-            format!("pressed “{label}”"),
-            m.sent_at,
-            m.from.external_id,
-            m.from.display_name,
-            m.external_id,
-            now
-        ])?;
-    if inserted == 0 {
+    let notice = Notice {
+        kind: "click",
+        body: &format!("pressed “{label}”"),
+        at: m.sent_at,
+        from: &m.from,
+        external_id: &m.external_id,
+        reply_to: None,
+    };
+    if !insert_notice(tx, conversation, &notice, now)? {
         return Ok(false);
     }
     tx.prepare_cached("INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'click', ?2, ?3)")?
