@@ -225,7 +225,8 @@ async fn serve(paths: &Paths, config: Config) -> anyhow::Result<()> {
         let pid = EngineLock::holder(&paths.lock_file()).map(|p| format!(" (pid {p})")).unwrap_or_default();
         bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
     };
-    let _engine = Engine::start(lock, &paths.store_file(), channels, &config.webhook)?;
+    let stop = config.consent.stop_policy();
+    let _engine = Engine::start_with_stop(lock, &paths.store_file(), channels, &config.webhook, &stop)?;
     eprintln!(
         "switchboard: serving {} (logs in {}); Ctrl-C stops.",
         paths.store_file().display(),

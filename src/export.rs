@@ -17,6 +17,8 @@ pub enum ExportKind {
     Messages,
     Contacts,
     Conversations,
+    /// The consent ledger: every opt-in and opt-out, oldest first.
+    Consent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,6 +86,27 @@ pub struct ConversationRecord {
     pub last_inbound_at: Option<String>,
     pub unread: i64,
     pub unanswered: bool,
+}
+
+/// One event of the consent ledger, as exported: the audit trail.
+#[derive(Debug, Serialize)]
+pub struct ConsentRecord {
+    pub id: i64,
+    pub contact_id: i64,
+    pub contact_name: String,
+    pub channel: String,
+    /// The customer's id on that channel.
+    pub external_id: Option<String>,
+    /// `marketing` or `service`.
+    pub purpose: String,
+    /// `opt_in` or `opt_out`.
+    pub action: String,
+    /// Where it came from: `start_link`, `keyword`, `button`, `platform`,
+    /// `platform_block`, `platform_subscription`, `import`, `agent`.
+    pub source: String,
+    pub evidence: Option<String>,
+    pub recorded_by: Option<String>,
+    pub at: String,
 }
 
 /// RFC 3339 in UTC with milliseconds.
@@ -184,6 +207,33 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                     last_inbound_at: r.get::<_, Option<Millis>>(9)?.map(rfc3339),
                     unread: r.get(10)?,
                     unanswered: r.get(11)?,
+                })?;
+                n += 1;
+            }
+            n
+        }
+        ExportKind::Consent => {
+            let mut stmt = conn.prepare(
+                "SELECT e.id, e.contact_id, c.display_name, e.channel, \
+                   (SELECT i.external_id FROM identities i WHERE i.contact_id = e.contact_id AND i.channel = e.channel LIMIT 1), \
+                   e.purpose, e.action, e.source, e.evidence, e.recorded_by, e.at \
+                 FROM consent_events e JOIN contacts c ON c.id = e.contact_id ORDER BY e.at, e.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                sink.write(&ConsentRecord {
+                    id: r.get(0)?,
+                    contact_id: r.get(1)?,
+                    contact_name: sink.text(r.get(2)?),
+                    channel: r.get(3)?,
+                    external_id: r.get(4)?,
+                    purpose: r.get(5)?,
+                    action: r.get(6)?,
+                    source: r.get(7)?,
+                    evidence: r.get::<_, Option<String>>(8)?.map(|e| sink.text(e)),
+                    recorded_by: r.get(9)?,
+                    at: rfc3339(r.get(10)?),
                 })?;
                 n += 1;
             }

@@ -155,8 +155,10 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
     let Some(lock) = EngineLock::try_acquire(&console.lock_path).context("taking the engine lock")? else {
         return Ok(None);
     };
-    let engine = Engine::start(lock, &console.store_path, console.channels.clone(), &console.config.webhook)
-        .context("starting the engine")?;
+    let stop = console.config.consent.stop_policy();
+    let engine =
+        Engine::start_with_stop(lock, &console.store_path, console.channels.clone(), &console.config.webhook, &stop)
+            .context("starting the engine")?;
     let mut status = engine.status();
     let tx = tx.clone();
     tokio::spawn(async move {

@@ -53,6 +53,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub channels: ChannelsConfig,
     pub webhook: WebhookConfig,
+    pub consent: ConsentConfig,
     /// Key overrides: context (`global`, `list`, `conversation`, `composer`) → command →
     /// one key or a list of keys.
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
@@ -86,6 +87,32 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig { refresh_ms: 250 }
+    }
+}
+
+/// What inbound keywords do for consent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsentConfig {
+    /// A message that is only one of these (any case) opts the customer out of marketing.
+    pub stop_keywords: Vec<String>,
+    /// The one reply a STOP gets; empty for none.
+    pub stop_confirmation: String,
+}
+
+impl Default for ConsentConfig {
+    fn default() -> Self {
+        let policy = crate::store::StopPolicy::default();
+        ConsentConfig { stop_keywords: policy.keywords, stop_confirmation: policy.confirmation.unwrap_or_default() }
+    }
+}
+
+impl ConsentConfig {
+    pub fn stop_policy(&self) -> crate::store::StopPolicy {
+        crate::store::StopPolicy {
+            keywords: self.stop_keywords.clone(),
+            confirmation: (!self.stop_confirmation.trim().is_empty()).then(|| self.stop_confirmation.clone()),
+        }
     }
 }
 

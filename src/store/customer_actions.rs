@@ -258,3 +258,26 @@ pub(super) fn implicit_subscription(
     }
     Ok(())
 }
+
+/// A STOP message: a marketing opt-out with the message as evidence, and (while the
+/// platform still lets us write to the customer) one confirmation, queued as a reply.
+/// Runs once per message: a redelivered one is not stored again.
+pub(super) fn keyword_opt_out(
+    tx: &Transaction<'_>,
+    contact: ContactId,
+    conversation: ConversationId,
+    m: &InboundMessage,
+    stop: &super::StopPolicy,
+    now: Millis,
+) -> Result<()> {
+    let evidence = format!("message {}: {}", m.external_id, m.text.trim());
+    insert_consent(tx, contact, m.chat.channel, "marketing", "opt_out", "keyword", &evidence, m.sent_at)?;
+    let blocked: bool = tx
+        .prepare_cached("SELECT blocked_at IS NOT NULL FROM conversations WHERE id = ?1")?
+        .query_row([conversation], |r| r.get(0))?;
+    if let (Some(text), false) = (&stop.confirmation, blocked) {
+        let out = crate::model::Outgoing::text(text.clone());
+        super::outbox::enqueue_in(tx, conversation, &out, "switchboard", super::PRIORITY_REPLY, now)?;
+    }
+    Ok(())
+}

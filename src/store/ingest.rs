@@ -27,13 +27,14 @@ pub type Cursor<'a> = (&'a str, &'a str, String);
 impl Store {
     /// Stores `events` and advances `cursor` atomically.
     pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>) -> Result<IngestReport> {
+        let stop = self.stop.clone();
         let tx = self.write()?;
         let mut report = IngestReport::default();
         let now = now_ms();
         for event in events {
             match event {
                 InboundEvent::Message(m) => {
-                    if insert_inbound(&tx, m, None, now)? {
+                    if insert_inbound(&tx, m, None, Some(&stop), now)? {
                         report.stored += 1;
                     } else {
                         report.duplicates += 1;
@@ -155,7 +156,13 @@ pub(super) fn upsert_conversation(
 
 /// Inserts one inbound message (with `edited_at` when it first arrives as an edit);
 /// false when it was already stored.
-fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Millis>, now: Millis) -> Result<bool> {
+fn insert_inbound(
+    tx: &Transaction<'_>,
+    m: &InboundMessage,
+    edited_at: Option<Millis>,
+    stop: Option<&super::StopPolicy>,
+    now: Millis,
+) -> Result<bool> {
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     // A reply that is the text of a button under our tracked message is a press on it.
@@ -223,6 +230,12 @@ fn insert_inbound(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Mi
     if m.chat.channel == ChannelKind::Viber && !is_notice(&m.kind) {
         actions::implicit_subscription(tx, contact, conversation, &m.external_id, m.sent_at)?;
     }
+    if let Some(stop) = stop
+        && m.kind == "text"
+        && stop.matches(&m.text)
+    {
+        actions::keyword_opt_out(tx, contact, conversation, m, stop, now)?;
+    }
     Ok(true)
 }
 
@@ -236,7 +249,7 @@ fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: 
         .query_row(params![conversation, m.external_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((id, old_body, old_edit)) = stored else {
-        return insert_inbound(tx, m, Some(edited_at), now);
+        return insert_inbound(tx, m, Some(edited_at), None, now);
     };
     if old_edit.is_some_and(|t| t >= edited_at) {
         return Ok(false);

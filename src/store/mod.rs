@@ -5,6 +5,7 @@
 mod conversations;
 mod customer_actions;
 mod ingest;
+mod keywords;
 mod messages;
 mod migrations;
 mod outbox;
@@ -12,6 +13,7 @@ mod receipts;
 
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};
+pub use keywords::StopPolicy;
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 
@@ -61,6 +63,8 @@ where
 /// One connection to the store, with the schema migrated to the current version.
 pub struct Store {
     conn: Connection,
+    /// What a STOP message does (see `keywords`).
+    stop: StopPolicy,
 }
 
 impl Store {
@@ -86,7 +90,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, stop: StopPolicy::default() };
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
     }
@@ -96,6 +100,11 @@ impl Store {
     /// no busy timeout helps); an immediate one waits its turn instead.
     fn write(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
         self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+    }
+
+    /// The keywords that opt a customer out, and the confirmation they get.
+    pub fn set_stop_policy(&mut self, policy: StopPolicy) {
+        self.stop = policy;
     }
 
     /// Changes whenever another connection commits: the cheap way a console notices

@@ -76,39 +76,8 @@ impl Store {
         author: &str,
         priority: i64,
     ) -> Result<MessageId> {
-        let now = now_ms();
         let tx = self.write()?;
-        let (channel, chat_id): (String, String) = tx
-            .query_row("SELECT channel, external_chat_id FROM conversations WHERE id = ?1", [conversation], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation} does not exist")))?;
-        let media = out.attachment.as_ref().map(|a| serde_json::json!({ "source": a }).to_string());
-        let buttons = (!out.buttons.is_empty()).then(|| serde_json::to_string(&out.buttons).unwrap_or_default());
-        let body = match (&out.attachment, out.text.is_empty()) {
-            (Some(a), true) => format!("[{} {a}]", out.kind),
-            _ => out.text.clone(),
-        };
-        tx.execute(
-            "INSERT INTO messages(conversation_id, direction, kind, body, media, buttons, sent_at, status, author, created_at) \
-             VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?6)",
-            params![conversation, out.kind, body, media, buttons, now, author],
-        )?;
-        let id = MessageId(tx.last_insert_rowid());
-        tx.execute(
-            "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, channel, chat_id, priority, now],
-        )?;
-        tx.execute(
-            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)",
-            params![id, now],
-        )?;
-        tx.execute(
-            "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
-               last_preview = ?3, unanswered = 0, unread = 0 WHERE id = ?1",
-            params![conversation, now, super::ingest::preview(&body)],
-        )?;
+        let id = enqueue_in(&tx, conversation, out, author, priority, now_ms())?;
         tx.commit()?;
         Ok(id)
     }
@@ -318,4 +287,47 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Writes an outbound message and its outbox row inside `tx`.
+pub(super) fn enqueue_in(
+    tx: &rusqlite::Transaction<'_>,
+    conversation: ConversationId,
+    out: &Outgoing,
+    author: &str,
+    priority: i64,
+    now: Millis,
+) -> Result<MessageId> {
+    let (channel, chat_id): (String, String) = tx
+        .query_row("SELECT channel, external_chat_id FROM conversations WHERE id = ?1", [conversation], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation} does not exist")))?;
+    let media = out.attachment.as_ref().map(|a| serde_json::json!({ "source": a }).to_string());
+    let buttons = (!out.buttons.is_empty()).then(|| serde_json::to_string(&out.buttons).unwrap_or_default());
+    let body = match (&out.attachment, out.text.is_empty()) {
+        (Some(a), true) => format!("[{} {a}]", out.kind),
+        _ => out.text.clone(),
+    };
+    tx.execute(
+        "INSERT INTO messages(conversation_id, direction, kind, body, media, buttons, sent_at, status, author, created_at) \
+         VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?6)",
+        params![conversation, out.kind, body, media, buttons, now, author],
+    )?;
+    let id = MessageId(tx.last_insert_rowid());
+    tx.execute(
+        "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, channel, chat_id, priority, now],
+    )?;
+    tx.execute(
+        "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)",
+        params![id, now],
+    )?;
+    tx.execute(
+        "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
+           last_preview = ?3, unanswered = 0, unread = 0 WHERE id = ?1",
+        params![conversation, now, super::ingest::preview(&body)],
+    )?;
+    Ok(id)
 }

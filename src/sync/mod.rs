@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use crate::channels::Channel;
 use crate::config::WebhookConfig;
 use crate::model::{ChannelKind, Millis, now_ms};
-use crate::store::{SharedStore, Store, StoreError};
+use crate::store::{SharedStore, StopPolicy, Store, StoreError};
 
 /// How a channel is doing, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,23 @@ impl Engine {
         channels: Vec<Channel>,
         webhook: &WebhookConfig,
     ) -> Result<Engine, EngineError> {
+        Engine::start_with_stop(lock, store_path, channels, webhook, &StopPolicy::default())
+    }
+
+    /// `start`, with the configured STOP keywords for every message the engine stores.
+    pub fn start_with_stop(
+        lock: EngineLock,
+        store_path: &Path,
+        channels: Vec<Channel>,
+        webhook: &WebhookConfig,
+        stop: &StopPolicy,
+    ) -> Result<Engine, EngineError> {
+        // Every connection that stores inbound messages applies the STOP keywords.
+        let receiving_store = || -> Result<SharedStore, StoreError> {
+            let mut store = Store::open(store_path)?;
+            store.set_stop_policy(stop.clone());
+            Ok(SharedStore::new(store))
+        };
         let status = StatusBoard::new(channels.iter().map(Channel::kind));
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();
@@ -107,21 +124,21 @@ impl Engine {
             tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
             match channel {
                 Channel::Telegram(tg) if tg.uses_webhook() => {
-                    let store = SharedStore::new(Store::open(store_path)?);
+                    let store = receiving_store()?;
                     tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
                     hooks.telegram = Some(webhook::TelegramHook { channel: tg, store, status: status.clone() });
                 }
                 Channel::Telegram(tg) => {
-                    let store = SharedStore::new(Store::open(store_path)?);
+                    let store = receiving_store()?;
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
                 }
                 Channel::Viber(vb) => {
-                    let store = SharedStore::new(Store::open(store_path)?);
+                    let store = receiving_store()?;
                     status.set(ChannelKind::Viber, ChannelState::Ok("webhook".into()));
                     hooks.viber = Some(webhook::ViberHook { channel: vb, store, status: status.clone() });
                 }
                 Channel::WhatsApp(wa) => {
-                    let store = SharedStore::new(Store::open(store_path)?);
+                    let store = receiving_store()?;
                     status.set(ChannelKind::WhatsApp, ChannelState::Ok("webhook".into()));
                     hooks.whatsapp = Some(webhook::WhatsAppHook { channel: wa, store, status: status.clone() });
                 }
