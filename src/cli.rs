@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long = "param", requires = "template")]
         params: Vec<String>,
     },
+    /// Import contacts from a CSV file (see the README for the columns).
+    Import {
+        /// What to import: `contacts`.
+        what: ImportKind,
+        file: PathBuf,
+        /// Import the good rows even when some are bad (they are reported).
+        #[arg(long)]
+        skip_invalid: bool,
+    },
     /// Check each channel's token and say which URL each platform must reach.
     Doctor {
         /// The public https URL that reaches the webhook server (through your proxy).
@@ -104,6 +113,11 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    Contacts,
 }
 
 fn parse_channel(s: &str) -> Result<ChannelKind, String> {
@@ -145,6 +159,27 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
             };
             send(&paths, channel, chat, out)
+        }
+        Some(Command::Import { what: ImportKind::Contacts, file, skip_invalid }) => {
+            let (rows, bad) = crate::import::read(&file)?;
+            for b in &bad {
+                eprintln!("{}: {b}", file.display());
+            }
+            if !bad.is_empty() && !skip_invalid {
+                bail!("{} bad rows: nothing was imported (fix them, or pass --skip-invalid)", bad.len());
+            }
+            let mut store = open_store(&paths)?;
+            let r = store.import_contacts(&rows)?;
+            println!(
+                "{} rows: {} new contacts, {} updated, {} unchanged, {} consent events; {} bad rows skipped",
+                rows.len(),
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.consent_events,
+                bad.len()
+            );
+            Ok(())
         }
         Some(Command::Doctor { public_url, set_webhook }) => {
             if config.channels.telegram.is_none()

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod import;
 pub mod keymap;
 pub mod logging;
 pub mod model;

@@ -2,6 +2,7 @@
 //! every process and task that touches the store opens its own (WAL lets readers and one
 //! writer work at once). The queries live in one file per table group.
 
+mod contacts;
 mod conversations;
 mod customer_actions;
 mod ingest;
@@ -11,6 +12,7 @@ mod migrations;
 mod outbox;
 mod receipts;
 
+pub use contacts::ImportReport;
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use keywords::StopPolicy;

@@ -1,0 +1,162 @@
+//! `switchboard import contacts FILE.csv`: reads and checks every row before anything is
+//! stored. Columns: `name, phone, channel, external_id, tags` (`;`-separated), `consent`
+//! (`yes`/`no`/empty), `consent_source`, `consent_at` (RFC 3339 or a date), `locale`;
+//! any other column becomes an attribute. A bad row is reported with its line number and
+//! reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate};
+
+use crate::model::{ChannelKind, Millis};
+
+/// One good row, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    /// The line of the file it came from (the header is line 1).
+    pub line: usize,
+    pub name: String,
+    pub phone: Option<String>,
+    pub identity: Option<(ChannelKind, String)>,
+    pub tags: Vec<String>,
+    /// Marketing consent: `Some(true)` opted in, `Some(false)` opted out.
+    pub consent: Option<bool>,
+    pub consent_source: Option<String>,
+    pub consent_at: Option<Millis>,
+    pub locale: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A row that cannot be imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    pub line: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for BadRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+const KNOWN: &[&str] =
+    &["name", "phone", "channel", "external_id", "tags", "consent", "consent_source", "consent_at", "locale"];
+
+/// Reads the whole file: the good rows and the bad ones. An error means the file
+/// itself cannot be read as CSV.
+pub fn read(path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    parse(file, path)
+}
+
+pub fn parse(input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| anyhow::anyhow!("{}: the header row is not CSV: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    if !headers.iter().any(|h| h == "name") {
+        anyhow::bail!("{}: there is no `name` column (the header row names the columns)", path.display());
+    }
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    let mut seen: HashMap<(ChannelKind, String), usize> = HashMap::new();
+    for (i, record) in reader.records().enumerate() {
+        // The header is line 1; a record's own line is more exact when csv knows it.
+        let line = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(i + 2);
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                bad.push(BadRow { line, reason: format!("not a CSV row: {e}") });
+                continue;
+            }
+        };
+        let get = |name: &str| {
+            headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim).filter(|v| !v.is_empty())
+        };
+        match row(line, &headers, &record, get) {
+            Ok(row) => {
+                if let Some(identity) = &row.identity
+                    && let Some(first) = seen.insert(identity.clone(), line)
+                {
+                    let reason = format!("duplicate identity {}:{} (also on line {first})", identity.0, identity.1);
+                    bad.push(BadRow { line, reason });
+                    continue;
+                }
+                good.push(row);
+            }
+            Err(reason) => bad.push(BadRow { line, reason }),
+        }
+    }
+    Ok((good, bad))
+}
+
+fn row<'a>(
+    line: usize,
+    headers: &[String],
+    record: &'a csv::StringRecord,
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> Result<ContactRow, String> {
+    let name = get("name").ok_or("the name is empty")?.to_string();
+    let identity = match (get("channel"), get("external_id")) {
+        (Some(channel), Some(id)) => {
+            let channel: ChannelKind =
+                channel.to_lowercase().parse().map_err(|e: crate::model::UnknownValue| e.to_string())?;
+            Some((channel, id.to_string()))
+        }
+        (Some(_), None) => return Err("a channel without an external_id".into()),
+        (None, Some(_)) => return Err("an external_id without a channel".into()),
+        (None, None) => None,
+    };
+    let consent = match get("consent").map(str::to_lowercase).as_deref() {
+        None => None,
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        Some(other) => return Err(format!("consent `{other}` is not yes, no or empty")),
+    };
+    let consent_at = match get("consent_at") {
+        None => None,
+        Some(text) => {
+            Some(date(text).ok_or_else(|| format!("consent_at `{text}` is not a date (2026-03-10 or RFC 3339)"))?)
+        }
+    };
+    if consent.is_none() && (consent_at.is_some() || get("consent_source").is_some()) {
+        return Err("consent_source or consent_at without consent".into());
+    }
+    if consent.is_some() && identity.is_none() {
+        return Err("consent is per channel: give the channel and external_id it is for".into());
+    }
+    let attributes = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !KNOWN.contains(&h.as_str()) && !h.is_empty())
+        .filter_map(|(i, h)| Some((h.clone(), record.get(i)?.trim().to_string())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    Ok(ContactRow {
+        line,
+        name,
+        phone: get("phone").map(str::to_string),
+        identity,
+        tags: get("tags")
+            .map(|t| t.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default(),
+        consent,
+        consent_source: get("consent_source").map(str::to_string),
+        consent_at,
+        locale: get("locale").map(str::to_string),
+        attributes,
+    })
+}
+
+/// RFC 3339, or a plain date (midnight UTC).
+fn date(text: &str) -> Option<Millis> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}

@@ -1,0 +1,121 @@
+//! Contacts from an import: matched by their channel identity, else their phone, else
+//! their name; changed only where the file says something new, so importing the same
+//! file twice changes nothing. All rows go in one transaction.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Result, Store};
+use crate::import::ContactRow;
+use crate::model::{ContactId, now_ms};
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub consent_events: usize,
+}
+
+impl Store {
+    /// Stores every row, or none if any fails.
+    pub fn import_contacts(&mut self, rows: &[ContactRow]) -> Result<ImportReport> {
+        let tx = self.write()?;
+        let now = now_ms();
+        let mut report = ImportReport::default();
+        for row in rows {
+            let attributes = serde_json::to_string(&row.attributes).unwrap_or_else(|_| "{}".into());
+            let contact = match find(&tx, row)? {
+                Some(id) => {
+                    let changed = tx
+                        .prepare_cached(
+                            "UPDATE contacts SET display_name = ?2, phone = coalesce(?3, phone), \
+                               locale = coalesce(?4, locale), attributes = json_patch(attributes, ?5) \
+                             WHERE id = ?1 AND (display_name IS NOT ?2 OR phone IS NOT coalesce(?3, phone) \
+                               OR locale IS NOT coalesce(?4, locale) OR attributes IS NOT json_patch(attributes, ?5))",
+                        )?
+                        .execute(params![id, row.name, row.phone, row.locale, attributes])?;
+                    if changed > 0 {
+                        report.updated += 1
+                    } else {
+                        report.unchanged += 1
+                    }
+                    id
+                }
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO contacts(display_name, phone, locale, attributes, source, created_at) \
+                         VALUES (?1, ?2, ?3, json_patch('{}', ?4), 'import', ?5)",
+                    )?
+                    .execute(params![row.name, row.phone, row.locale, attributes, now])?;
+                    report.created += 1;
+                    ContactId(tx.last_insert_rowid())
+                }
+            };
+            if let Some((channel, id)) = &row.identity {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO identities(contact_id, channel, external_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![contact, channel.as_str(), id, now])?;
+            }
+            for tag in &row.tags {
+                tx.prepare_cached("INSERT OR IGNORE INTO tags(name) VALUES (?1)")?.execute([tag])?;
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2",
+                )?
+                .execute(params![contact, tag])?;
+            }
+            if record_consent(&tx, contact, row, now)? {
+                report.consent_events += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+}
+
+/// The contact a row is about, if the store knows them.
+fn find(tx: &Transaction<'_>, row: &ContactRow) -> Result<Option<ContactId>> {
+    if let Some((channel, id)) = &row.identity {
+        let found = tx
+            .prepare_cached("SELECT contact_id FROM identities WHERE channel = ?1 AND external_id = ?2")?
+            .query_row(params![channel.as_str(), id], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let found = match &row.phone {
+        Some(phone) => tx
+            .prepare_cached("SELECT id FROM contacts WHERE phone = ?1 ORDER BY id LIMIT 1")?
+            .query_row([phone], |r| r.get(0)),
+        None => tx
+            .prepare_cached("SELECT id FROM contacts WHERE display_name = ?1 AND phone IS NULL ORDER BY id LIMIT 1")?
+            .query_row([&row.name], |r| r.get(0)),
+    };
+    Ok(found.optional()?)
+}
+
+/// The row's marketing consent, unless the ledger already says the same for this
+/// contact and channel.
+fn record_consent(tx: &Transaction<'_>, contact: ContactId, row: &ContactRow, now: i64) -> Result<bool> {
+    let (Some(consent), Some((channel, _))) = (row.consent, &row.identity) else { return Ok(false) };
+    let action = if consent { "opt_in" } else { "opt_out" };
+    let current: Option<String> = tx
+        .prepare_cached(
+            "SELECT action FROM consent_events WHERE contact_id = ?1 AND channel = ?2 AND purpose = 'marketing' \
+             ORDER BY at DESC, id DESC LIMIT 1",
+        )?
+        .query_row(params![contact, channel.as_str()], |r| r.get(0))
+        .optional()?;
+    if current.as_deref() == Some(action) {
+        return Ok(false);
+    }
+    let evidence = row.consent_source.clone().unwrap_or_else(|| format!("import, line {}", row.line));
+    tx.prepare_cached(
+        "INSERT INTO consent_events(contact_id, channel, purpose, action, source, evidence, recorded_by, at) \
+         VALUES (?1, ?2, 'marketing', ?3, 'import', ?4, 'import', ?5)",
+    )?
+    .execute(params![contact, channel.as_str(), action, evidence, row.consent_at.unwrap_or(now)])?;
+    Ok(true)
+}
