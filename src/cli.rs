@@ -2,7 +2,7 @@
 //! library (`serve`, `demo`, `export`, `send`, `sandbox`).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -10,10 +10,10 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, Console};
 use crate::channels::{Channel, TelegramChannel, ViberChannel, WhatsAppChannel};
-use crate::config::{Config, Paths, Secret, TelegramConfig};
+use crate::config::{Config, Paths};
 use crate::export::{ExportKind, Format};
 use crate::keymap::Keymap;
-use crate::model::{Button, ChannelKind, Outgoing, now_ms};
+use crate::model::{Button, ChannelKind, Outgoing};
 use crate::sandbox::{self, EmulatorOptions, TelegramEmulator};
 use crate::store::{SendTarget, Store};
 use crate::sync::{Engine, EngineLock};
@@ -133,7 +133,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let demo = cli.demo || matches!(cli.command, Some(Command::Demo));
     let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())?;
     if demo {
-        return run_demo(&paths, cli.data_dir.is_some()).await;
+        return crate::demo::run(&paths, cli.data_dir.is_some()).await;
     }
     let config = Config::load(&paths.config_file, paths.config_required)?;
     match cli.command {
@@ -213,7 +213,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn open_store(paths: &Paths) -> anyhow::Result<Store> {
+pub(crate) fn open_store(paths: &Paths) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&paths.data_dir)
         .with_context(|| format!("creating the data directory {}", paths.data_dir.display()))?;
     Ok(Store::open(&paths.store_file())?)
@@ -233,7 +233,7 @@ fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     Ok(channels)
 }
 
-fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> {
+pub(crate) fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> {
     open_store(paths)?;
     crate::logging::init(&paths.log_dir, &config.log.level)?;
     let keymap = Keymap::new(&config.keys).map_err(|e| anyhow::anyhow!("in {}: {e}", paths.config_file.display()))?;
@@ -348,114 +348,4 @@ fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> any
         );
     }
     Ok(())
-}
-
-/// The demo: a throwaway store (or `--data-dir`) seeded with customers and history, the
-/// Telegram emulator on a loopback port, and the real adapter pointed at it.
-async fn run_demo(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
-    let temp;
-    let data_dir: &Path = if keep_data {
-        &paths.data_dir
-    } else {
-        temp = tempfile::Builder::new().prefix("switchboard-demo-").tempdir()?;
-        temp.path()
-    };
-    let paths = Paths {
-        data_dir: data_dir.to_path_buf(),
-        log_dir: data_dir.join("logs"),
-        config_file: paths.config_file.clone(),
-        config_required: paths.config_required,
-    };
-    // The user's look and keys apply; their channels do not.
-    let mut config = Config::load(&paths.config_file, paths.config_required)?;
-    let customers = sandbox::customers::demo_customers(30);
-    let on = |channel: ChannelKind| -> Vec<sandbox::Customer> {
-        let on_channel = customers.iter().enumerate().filter(|(i, _)| sandbox::seed::channel_of(*i) == channel);
-        on_channel.map(|(_, c)| c.clone()).collect()
-    };
-    let (first_message_id, seeded, last_inbound) = {
-        let mut store = open_store(&paths)?;
-        let seeded = if store.count("conversations")? == 0 {
-            sandbox::seed::seed(&mut store, &customers, now_ms(), 7)?
-        } else {
-            Default::default()
-        };
-        // This run's emulators are new: Telegram's update ids start again and its message
-        // ids must not collide with the stored ones; WhatsApp must know each window.
-        store.reset_sync(ChannelKind::Telegram)?;
-        let mut last_inbound = Vec::new();
-        for c in on(ChannelKind::WhatsApp) {
-            let wa = sandbox::whatsapp::wa_id(&c);
-            if let Some(id) = store.find_conversation(ChannelKind::WhatsApp, &wa)? {
-                last_inbound.push((wa, store.conversation(id)?.last_inbound_at.unwrap_or(0)));
-            }
-        }
-        (store.max_numeric_external_id(ChannelKind::Telegram)? + 1000, seeded, last_inbound)
-    };
-    let reply_delay = Some((Duration::from_millis(1500), Duration::from_secs(4)));
-    let token = "demo:sandbox-token";
-    let options = EmulatorOptions {
-        reply_delay,
-        ambient_every: Some(Duration::from_secs(40)),
-        first_message_id,
-        seed: now_ms() as u64,
-        clickable: seeded.clickable,
-        ..EmulatorOptions::default()
-    };
-    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse()?;
-    let telegram = TelegramEmulator::start(loopback, token, on(ChannelKind::Telegram), options).await?;
-    for chat in seeded.blocked {
-        telegram.block_quietly(chat);
-    }
-    config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), telegram.url()));
-
-    // WhatsApp and Viber push to the engine's webhook server, on a free loopback port.
-    let webhook = std::net::TcpListener::bind(loopback)?.local_addr()?;
-    config.webhook.listen = webhook;
-    let (wa_token, phone, app_secret) = ("demo-whatsapp-token", "109876543210987", "demo-app-secret");
-    let wa_options = sandbox::whatsapp::WhatsAppOptions { reply_delay, seed: now_ms() as u64 };
-    let whatsapp = sandbox::whatsapp::WhatsAppEmulator::start(
-        loopback,
-        wa_token,
-        phone,
-        app_secret,
-        on(ChannelKind::WhatsApp),
-        wa_options,
-    )
-    .await?;
-    whatsapp.set_webhook(&format!("http://{webhook}/webhook/whatsapp"));
-    for (wa, at) in last_inbound {
-        whatsapp.set_last_inbound(&wa, at);
-    }
-    config.channels.whatsapp = Some(crate::config::WhatsAppConfig {
-        token: Secret::new(wa_token),
-        phone_number_id: phone.into(),
-        app_secret: Secret::new(app_secret),
-        verify_token: Secret::new("demo-verify"),
-        api_url: whatsapp.url(),
-        api_version: "v25.0".into(),
-        rate_limits: true,
-        templates: sandbox::seed::templates(),
-    });
-    let vb_token = "demo-viber-token";
-    let vb_options = sandbox::viber::ViberOptions { reply_delay, seed: now_ms() as u64 };
-    let viber = sandbox::viber::ViberEmulator::start(loopback, vb_token, on(ChannelKind::Viber), vb_options).await?;
-    viber.set_webhook(&format!("http://{webhook}/webhook/viber"));
-    for c in on(ChannelKind::Viber) {
-        let user = sandbox::viber::user_id(&c);
-        if !seeded.unsubscribed.contains(&user) {
-            viber.subscribe_quietly(&user);
-        }
-    }
-    config.channels.viber = Some(crate::config::ViberConfig {
-        token: Secret::new(vb_token),
-        api_url: viber.url(),
-        sender_name: "Switchboard Demo".into(),
-        welcome: Some("Здравствуйте! Напишите, чем помочь. Hi! Tell us how we can help.".into()),
-        rate_limits: true,
-    });
-    let console = console(&paths, config)?;
-    let result = app::run(console).await;
-    drop((telegram, whatsapp, viber));
-    result
 }

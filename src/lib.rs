@@ -5,6 +5,7 @@ pub mod app;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod doctor;
 pub mod export;
 pub mod import;
