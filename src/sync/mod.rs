@@ -66,6 +66,17 @@ impl StatusBoard {
         });
     }
 
+    /// A send went through: a channel marked down (a rejected token) works again.
+    pub fn recovered(&self, kind: ChannelKind) {
+        self.0.send_if_modified(|map| match map.get_mut(&kind) {
+            Some(entry) if matches!(entry.state, ChannelState::Down(_)) => {
+                entry.state = ChannelState::Ok("sending".into());
+                true
+            }
+            _ => false,
+        });
+    }
+
     pub fn error(&self, kind: ChannelKind, message: String) {
         self.0.send_modify(|map| {
             if let Some(entry) = map.get_mut(&kind) {
@@ -76,6 +87,33 @@ impl StatusBoard {
 
     pub fn subscribe(&self) -> watch::Receiver<StatusMap> {
         self.0.subscribe()
+    }
+}
+
+/// Before storing a batch: logs what the adapter could not handle (raw, as JSON, so
+/// control characters stay escaped; cut to a sane length), and returns the ids of the
+/// button presses to answer once the batch is stored.
+pub(crate) fn note_events(kind: ChannelKind, events: &[crate::model::InboundEvent]) -> Vec<String> {
+    use crate::model::InboundEvent;
+    let mut presses = Vec::new();
+    for event in events {
+        match event {
+            InboundEvent::Unsupported { what, raw, .. } => {
+                tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
+            }
+            InboundEvent::Click(c) => presses.push(c.query_id.clone()),
+            _ => {}
+        }
+    }
+    presses
+}
+
+/// A raw update for the log, cut to a sane length.
+fn truncate_raw(raw: &str) -> String {
+    const MAX: usize = 4096;
+    match raw.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}… ({} bytes in all)", &raw[..i], raw.len()),
+        None => raw.to_string(),
     }
 }
 

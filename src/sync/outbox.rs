@@ -108,9 +108,7 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
     let mut hold_until = None;
     let recorded = match result {
         Ok(sent) => {
-            if matches!(status.subscribe().borrow().get(&kind).map(|s| &s.state), Some(ChannelState::Down(_))) {
-                status.set(kind, ChannelState::Ok("sending".into()));
-            }
+            status.recovered(kind);
             store.run(move |s| s.mark_sent(id, sent.external_id.as_deref(), sent.at)).await
         }
         Err(SendError::Permanent(reason)) => {

@@ -50,17 +50,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         let next = last + 1;
         let mut events: Vec<InboundEvent> = updates.iter().flat_map(|u| tg.decode(u)).collect();
         telegram::refine_times(&mut events, crate::model::now_ms());
-        let mut clicks = Vec::new();
-        for event in &events {
-            match event {
-                InboundEvent::Unsupported { what, raw, .. } => {
-                    // Kept raw (as JSON, so control characters stay escaped) and counted.
-                    tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
-                }
-                InboundEvent::Click(c) => clicks.push(c.query_id.clone()),
-                _ => {}
-            }
-        }
+        let clicks = super::note_events(kind, &events);
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
         match store.run(move |s| s.ingest(&events, cursor)).await {
             Ok(report) => {
@@ -80,15 +70,6 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 tokio::time::sleep(backoff.next()).await;
             }
         }
-    }
-}
-
-/// A raw update for the log, cut to a sane length.
-fn truncate_raw(raw: &str) -> String {
-    const MAX: usize = 4096;
-    match raw.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}… ({} bytes in all)", &raw[..i], raw.len()),
-        None => raw.to_string(),
     }
 }
 

@@ -110,33 +110,15 @@ async fn telegram_route(
     };
     let mut events = hook.channel.decode(&update);
     refine_times(&mut events, now_ms());
-    let clicks: Vec<String> = events
-        .iter()
-        .filter_map(|e| match e {
-            InboundEvent::Click(c) => Some(c.query_id.clone()),
-            InboundEvent::Unsupported { what, raw, .. } => {
-                tracing::info!(channel = %kind, what, raw = %raw, "update not handled; kept in the log");
-                None
-            }
-            _ => None,
-        })
-        .collect();
-    match hook.store.run(move |s| s.ingest(&events, None)).await {
-        Ok(_) => {
-            hook.status.set(kind, ChannelState::Ok("webhook".into()));
-            for id in clicks {
-                let channel = hook.channel.clone();
-                tokio::spawn(async move { channel.answer_click(&id).await });
-            }
-            (StatusCode::OK, "ok\n")
-        }
-        Err(e) => {
-            // Not acknowledged: Telegram delivers it again.
-            tracing::error!(channel = %kind, error = %e, "cannot store a webhook update");
-            hook.status.error(kind, format!("cannot store an update: {e}"));
-            (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
+    let (answer, presses) = store(&hook.store, &hook.status, kind, events).await;
+    // Stored first, answered after: a press is never lost.
+    if answer.0 == StatusCode::OK {
+        for id in presses {
+            let channel = hook.channel.clone();
+            tokio::spawn(async move { channel.answer_click(&id).await });
         }
     }
+    answer
 }
 
 /// Meta's handshake: echo `hub.challenge` when `hub.verify_token` is ours.
@@ -176,22 +158,19 @@ async fn whatsapp_route(
             return (StatusCode::BAD_REQUEST, "not a WhatsApp webhook body\n");
         }
     };
-    store(&hook.store, &hook.status, kind, events).await
+    store(&hook.store, &hook.status, kind, events).await.0
 }
 
-/// Stores the events and says how to answer: 200 only after the commit.
+/// Stores the events and says how to answer: 200 only after the commit. Also returns
+/// the button presses among them, to answer once stored.
 async fn store(
     store: &SharedStore,
     status: &StatusBoard,
     kind: ChannelKind,
     events: Vec<InboundEvent>,
-) -> (StatusCode, &'static str) {
-    for event in &events {
-        if let InboundEvent::Unsupported { what, raw, .. } = event {
-            tracing::info!(channel = %kind, what, raw = %raw, "update not handled; kept in the log");
-        }
-    }
-    match store.run(move |s| s.ingest(&events, None)).await {
+) -> ((StatusCode, &'static str), Vec<String>) {
+    let presses = super::note_events(kind, &events);
+    let answer = match store.run(move |s| s.ingest(&events, None)).await {
         Ok(_) => {
             status.set(kind, ChannelState::Ok("webhook".into()));
             (StatusCode::OK, "ok\n")
@@ -201,7 +180,8 @@ async fn store(
             status.error(kind, format!("cannot store an update: {e}"));
             (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
         }
-    }
+    };
+    (answer, presses)
 }
 
 async fn viber_route(
@@ -233,7 +213,7 @@ async fn viber_route(
             return (StatusCode::BAD_REQUEST, "not a Viber callback\n").into_response();
         }
     };
-    let answer = store(&hook.store, &hook.status, kind, events).await;
+    let (answer, _) = store(&hook.store, &hook.status, kind, events).await;
     if answer.0 != StatusCode::OK {
         return answer.into_response();
     }
