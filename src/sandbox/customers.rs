@@ -153,3 +153,39 @@ pub fn agent_line(c: &Customer, rng: &mut Rng) -> &'static str {
     let lines: &[&'static str] = if c.lang == "ru" { RU } else { EN };
     lines[rng.below(lines.len() as u64) as usize]
 }
+
+/// What a customer does with a message that came as part of a broadcast: mostly
+/// nothing, like real people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignReaction {
+    Ignore,
+    /// Answers in words.
+    Reply,
+    /// Presses a button under it, if there is one.
+    Press,
+    /// Writes STOP (or СТОП): they want no more of these.
+    Stop,
+}
+
+/// The reaction for a roll of `choice` in 0..100.
+pub fn campaign_reaction(choice: u64) -> CampaignReaction {
+    match choice {
+        0..6 => CampaignReaction::Stop,
+        6..36 => CampaignReaction::Press,
+        36..56 => CampaignReaction::Reply,
+        _ => CampaignReaction::Ignore,
+    }
+}
+
+/// The stop word in the customer's language.
+pub fn stop_word(c: &Customer) -> &'static str {
+    if c.lang == "ru" { "СТОП" } else { "STOP" }
+}
+
+/// What `c` answers a promotion.
+pub fn campaign_reply(c: &Customer, rng: &mut Rng) -> &'static str {
+    const RU: &[&str] = &["А до какого числа акция?", "Интересно, а доставка бесплатная?", "Спасибо, посмотрю 🙂"];
+    const EN: &[&str] = &["How long does the offer last?", "Nice, is shipping free?", "Thanks, I'll have a look 🙂"];
+    let lines: &[&'static str] = if c.lang == "ru" { RU } else { EN };
+    lines[rng.below(lines.len() as u64) as usize]
+}

@@ -16,6 +16,27 @@ pub use customers::Customer;
 pub use telegram::{EmulatorOptions, SentMessage, TelegramEmulator};
 pub use telegram_updates::Said;
 
+/// Tells a broadcast from a conversation the way a customer's phone would: many
+/// customers getting a message from the business within seconds of each other.
+#[derive(Debug, Default)]
+pub struct BroadcastSense {
+    recent: std::collections::VecDeque<(std::time::Instant, String)>,
+}
+
+impl BroadcastSense {
+    /// Notes a message to `customer`; true when it is one of a broadcast (five or more
+    /// customers written to within five seconds, which no agent typing replies does).
+    pub fn note(&mut self, customer: &str) -> bool {
+        let now = std::time::Instant::now();
+        while self.recent.front().is_some_and(|(t, _)| now.duration_since(*t).as_secs() >= 5) {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((now, customer.to_string()));
+        let distinct: std::collections::HashSet<&str> = self.recent.iter().map(|(_, c)| c.as_str()).collect();
+        distinct.len() >= 5
+    }
+}
+
 /// A small deterministic generator (xorshift64*): the demo and the tests need repeatable
 /// variety, not cryptographic randomness.
 #[derive(Debug, Clone)]

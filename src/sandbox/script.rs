@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::customers::{self, Customer};
+use super::customers::{self, CampaignReaction, Customer};
 use super::telegram::{Emu, lock};
 use super::telegram_control::{customer_edit, customer_message, customer_press};
 use super::telegram_updates::Said;
@@ -17,6 +17,11 @@ pub(super) fn react(emu: &Emu, customer: &Customer, our_message: &Value) {
     let Some((lo, hi)) = emu.options.reply_delay else { return };
     let (delay, choice) = {
         let mut state = lock(emu);
+        if state.broadcast.note(&customer.id.to_string()) {
+            let roll = state.rng.below(100);
+            drop(state);
+            return react_to_broadcast(emu, customer, our_message, customers::campaign_reaction(roll), lo);
+        }
         if !state.replying.insert(customer.id) {
             return;
         }
@@ -39,6 +44,37 @@ pub(super) fn react(emu: &Emu, customer: &Customer, our_message: &Value) {
             return;
         }
         act(&emu, &customer, choice, false);
+    });
+}
+
+/// A customer's reaction to a message that came with a broadcast.
+fn react_to_broadcast(
+    emu: &Emu,
+    customer: &Customer,
+    our_message: &Value,
+    reaction: CampaignReaction,
+    delay: Duration,
+) {
+    let buttons = callback_data(our_message);
+    let message_id = our_message["message_id"].as_i64().unwrap_or(0);
+    let (emu, customer) = (emu.clone(), customer.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        match reaction {
+            CampaignReaction::Ignore => {}
+            CampaignReaction::Stop => {
+                customer_message(&emu, customer.id, &Said::Text(customers::stop_word(&customer).into()));
+            }
+            CampaignReaction::Press => {
+                if let Some(data) = buttons.first() {
+                    customer_press(&emu, customer.id, message_id, data);
+                }
+            }
+            CampaignReaction::Reply => {
+                let text = customers::campaign_reply(&customer, &mut lock(&emu).rng).to_string();
+                customer_message(&emu, customer.id, &Said::Text(text));
+            }
+        }
     });
 }
 

@@ -44,6 +44,8 @@ pub struct EmulatorOptions {
     pub enforce_limits: bool,
     /// Our messages with buttons the customers may press: (chat, message id, data).
     pub clickable: Vec<(i64, i64, String)>,
+    /// How long each send takes to answer: a network's round trip.
+    pub send_latency: Duration,
 }
 
 impl Default for EmulatorOptions {
@@ -56,6 +58,7 @@ impl Default for EmulatorOptions {
             seed: 1,
             enforce_limits: false,
             clickable: Vec::new(),
+            send_latency: Duration::ZERO,
         }
     }
 }
@@ -91,6 +94,7 @@ pub(super) struct EmuState {
     pub(super) next_message_id: i64,
     pub(super) paused: bool,
     pub(super) replying: HashSet<i64>,
+    pub(super) broadcast: super::BroadcastSense,
     pub(super) rng: Rng,
     pub(super) injected_429: HashMap<i64, u64>,
     pub(super) provoked_429: usize,
@@ -140,6 +144,7 @@ impl TelegramEmulator {
                 next_message_id: options.first_message_id + 1,
                 paused: false,
                 replying: HashSet::new(),
+                broadcast: Default::default(),
                 rng: Rng::new(options.seed),
                 injected_429: HashMap::new(),
                 provoked_429: 0,
@@ -363,7 +368,13 @@ async fn api(
             "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
         })),
         "getupdates" => get_updates(emu, params).await,
-        "sendmessage" | "sendphoto" | "senddocument" => super::telegram_send::send(emu, &method, params),
+        "sendmessage" | "sendphoto" | "senddocument" => {
+            let latency = emu.options.send_latency;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            super::telegram_send::send(emu, &method, params)
+        }
         "answercallbackquery" => {
             let id = params.get("callback_query_id").and_then(Value::as_str).unwrap_or_default().to_string();
             lock(&emu).answered.push(id);

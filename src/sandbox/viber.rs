@@ -18,6 +18,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::customers::CampaignReaction;
 use super::push::Pusher;
 use super::{Customer, Rng, customers};
 use crate::channels::signature::hmac_sha256_hex;
@@ -51,6 +52,7 @@ struct ViberState {
     /// The tracking data of our last message to each customer (echoed on their replies).
     tracking: HashMap<String, String>,
     replying: HashSet<String>,
+    broadcast: super::BroadcastSense,
     rng: Rng,
 }
 
@@ -92,6 +94,7 @@ impl ViberEmulator {
                 next_token: FIRST_TOKEN,
                 tracking: HashMap::new(),
                 replying: HashSet::new(),
+                broadcast: Default::default(),
                 rng: Rng::new(options.seed),
             }),
             push,
@@ -255,8 +258,12 @@ async fn api(
                 None => state.tracking.remove(&receiver),
             };
             let customer = state.customers.get(&receiver).cloned();
-            let answer = customer.is_some() && state.replying.insert(receiver.clone());
+            let broadcast = shared.options.reply_delay.is_some() && state.broadcast.note(&receiver);
             let choice = state.rng.below(100);
+            let reaction = broadcast.then(|| customers::campaign_reaction(choice));
+            let answer = customer.is_some()
+                && reaction.is_none_or(|r| r != CampaignReaction::Ignore)
+                && state.replying.insert(receiver.clone());
             drop(state);
             let buttons: Vec<String> = body["keyboard"]["Buttons"]
                 .as_array()
@@ -278,9 +285,15 @@ async fn api(
                     let delay = lo + Duration::from_millis(choice * hi.saturating_sub(lo).as_millis() as u64 / 100);
                     tokio::time::sleep(delay).await;
                     lock(&shared2).replying.remove(&receiver);
-                    let text = match buttons.first().filter(|_| choice < 70) {
-                        Some(pressed) => pressed.clone(),
-                        None => customers::reply(&c, &mut Rng::new(choice + 11)),
+                    let press = match reaction {
+                        Some(r) => r == CampaignReaction::Press,
+                        None => choice < 70,
+                    };
+                    let text = match (buttons.first().filter(|_| press), reaction) {
+                        (Some(pressed), _) => pressed.clone(),
+                        (None, Some(CampaignReaction::Stop)) => customers::stop_word(&c).to_string(),
+                        (None, Some(_)) => customers::campaign_reply(&c, &mut Rng::new(choice + 11)).to_string(),
+                        (None, None) => customers::reply(&c, &mut Rng::new(choice + 11)),
                     };
                     customer_message(&shared2, &receiver, json!({"type": "text", "text": text}));
                 }

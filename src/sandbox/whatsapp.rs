@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use super::customers::CampaignReaction;
 use super::push::{Pusher, ascii_json};
 use super::{Customer, Rng, customers};
 use crate::channels::signature::hmac_sha256_hex;
@@ -51,6 +52,7 @@ struct WaState {
     sent: Vec<WaSent>,
     next: u64,
     replying: HashSet<String>,
+    broadcast: super::BroadcastSense,
     rng: Rng,
 }
 
@@ -95,6 +97,7 @@ impl WhatsAppEmulator {
                 sent: Vec::new(),
                 next: 1,
                 replying: HashSet::new(),
+                broadcast: Default::default(),
                 rng: Rng::new(options.seed),
             }),
             push,
@@ -278,8 +281,13 @@ async fn messages(
     let window_open = state.last_inbound.get(&to).is_some_and(|t| now_ms() - t < DAY_MS);
     let opted_out = state.opted_out.contains(&to);
     let customer = state.customers.get(&to).cloned();
-    let answer = customer.is_some() && window_open && state.replying.insert(to.clone());
+    let broadcast = shared.options.reply_delay.is_some() && state.broadcast.note(&to);
     let choice = state.rng.below(100);
+    let reaction = broadcast.then(|| customers::campaign_reaction(choice));
+    let answer = customer.is_some()
+        && (window_open || (broadcast && kind == "template" && !opted_out))
+        && reaction.is_none_or(|r| r != CampaignReaction::Ignore)
+        && state.replying.insert(to.clone());
     drop(state);
     // What happens next arrives later, as statuses: the send itself was accepted.
     let shared2 = shared.clone();
@@ -312,11 +320,19 @@ async fn messages(
         tokio::spawn(async move {
             let delay = lo + Duration::from_millis(choice * hi.saturating_sub(lo).as_millis() as u64 / 100);
             tokio::time::sleep(delay).await;
-            let reply = if let Some((id, title)) = buttons.first().filter(|_| choice < 70) {
+            let press = match reaction {
+                Some(r) => r == CampaignReaction::Press,
+                None => choice < 70,
+            };
+            let reply = if let Some((id, title)) = buttons.first().filter(|_| press) {
                 json!({"type": "interactive", "context": {"from": "15550001111", "id": wamid3},
                        "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
             } else {
-                let text = customers::reply(&c, &mut Rng::new(choice + 7));
+                let text = match reaction {
+                    Some(CampaignReaction::Stop) => customers::stop_word(&c).to_string(),
+                    Some(_) => customers::campaign_reply(&c, &mut Rng::new(choice + 7)).to_string(),
+                    None => customers::reply(&c, &mut Rng::new(choice + 7)),
+                };
                 json!({"type": "text", "text": {"body": text}})
             };
             lock(&shared3).replying.remove(&to);
