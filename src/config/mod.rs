@@ -54,6 +54,8 @@ pub struct Config {
     pub channels: ChannelsConfig,
     pub webhook: WebhookConfig,
     pub consent: ConsentConfig,
+    /// The rules every campaign keeps.
+    pub campaigns: crate::campaign::CampaignPolicy,
     /// Key overrides: context (`global`, `list`, `conversation`, `composer`) → command →
     /// one key or a list of keys.
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,

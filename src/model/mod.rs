@@ -13,7 +13,8 @@ pub use outgoing::*;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[serde(transparent)]
         pub struct $name(pub i64);
 
         impl rusqlite::ToSql for $name {
@@ -62,7 +63,8 @@ pub fn now_ms() -> Millis {
 }
 
 /// A messenger we talk through. Stored as its lower-case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     Telegram,
     WhatsApp,

@@ -116,7 +116,51 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
             _ => {}
         }
     }
+    marketing(store, customers, now, &seeded)?;
     Ok(seeded)
+}
+
+/// What the segment panel works with: stages, tags, a city, a time zone, and consent as
+/// a real list has it — most opted in, some never asked, one opted out.
+fn marketing(store: &mut Store, customers: &[Customer], now: Millis, seeded: &Seeded) -> Result<()> {
+    const CITIES: &[&str] = &["Kazan", "Moscow", "Saint Petersburg", "London", "Manchester"];
+    // An offset where it is early afternoon now, and one where it is the middle of the
+    // night, so quiet hours show whenever the demo runs.
+    let utc_hour = (now / HOUR).rem_euclid(24);
+    let offset = |local: i64| {
+        let h = (local - utc_hour + 36).rem_euclid(24) - 12;
+        format!("{}{:02}:00", if h < 0 { '-' } else { '+' }, h.abs())
+    };
+    let (day, night) = (offset(14), offset(3));
+    for (i, c) in customers.iter().enumerate() {
+        let channel = channel_of(i);
+        let Some(contact) = store.contact_by_identity(channel, &external_id(c, channel))? else { continue };
+        store.set_stage(contact, crate::store::STAGES[i % 5])?;
+        if i % 4 == 0 {
+            store.toggle_tag(contact, "vip")?;
+        }
+        if i % 7 == 3 {
+            store.toggle_tag(contact, "churned")?;
+        }
+        // Two customers have no city: a text that needs one leaves them out.
+        if i % 13 != 5 {
+            let city = if c.lang == "ru" { CITIES[i % 3] } else { CITIES[3 + i % 2] };
+            store.set_attribute(contact, "city", city)?;
+        }
+        store.set_time_zone(contact, if i % 11 == 7 { &night } else { &day })?;
+        let consent = match i % 10 {
+            9 => None,
+            6 => Some(false),
+            _ => Some(true),
+        };
+        // Whoever blocked us already has their opt-outs from the platform.
+        let gone = seeded.blocked.contains(&c.id) || seeded.unsubscribed.contains(&external_id(c, channel));
+        if let Some(yes) = consent.filter(|_| !gone) {
+            let note = if yes { "ticked “send me offers” at checkout" } else { "asked by phone not to get offers" };
+            store.record_agent_consent(contact, channel, "marketing", yes, note, "demo")?;
+        }
+    }
+    Ok(())
 }
 
 fn agent(

@@ -9,8 +9,11 @@ use super::{Result, StoreError};
 
 /// Every migration, in order. Version N is the N-th entry. Never edit one that shipped:
 /// add a new one.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../../migrations/001_init.sql"), include_str!("../../migrations/002_telegram.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_init.sql"),
+    include_str!("../../migrations/002_telegram.sql"),
+    include_str!("../../migrations/003_campaigns.sql"),
+];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let known = MIGRATIONS.len() as i64;

@@ -2,6 +2,8 @@
 //! every process and task that touches the store opens its own (WAL lets readers and one
 //! writer work at once). The queries live in one file per table group.
 
+mod campaigns;
+mod contact_card;
 mod contacts;
 mod conversations;
 mod customer_actions;
@@ -11,13 +13,17 @@ mod messages;
 mod migrations;
 mod outbox;
 mod receipts;
+mod segments;
 
+pub use campaigns::{CampaignStatus, Launched};
+pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::ImportReport;
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use keywords::StopPolicy;
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
+pub use segments::{SampleRow, Segment};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
-use crate::model::{ChannelKind, ConversationId, MessageId, Millis, Outgoing, now_ms};
+use crate::model::{CampaignId, ChannelKind, ConversationId, MessageId, Millis, Outgoing, now_ms};
 
 /// Replies to customers go before campaign messages.
 pub const PRIORITY_REPLY: i64 = 10;
@@ -28,6 +28,8 @@ pub struct OutboxItem {
     /// Rows of buttons, as JSON.
     pub buttons: Option<String>,
     pub attempts: i64,
+    /// The campaign it belongs to: consent is checked again just before it goes.
+    pub campaign: Option<CampaignId>,
 }
 
 impl OutboxItem {
@@ -44,6 +46,7 @@ impl OutboxItem {
             attachment: None,
             buttons: None,
             attempts: 0,
+            campaign: None,
         }
     }
 }
@@ -106,9 +109,10 @@ impl Store {
     pub fn outbox_due(&self, channel: ChannelKind, now: Millis, limit: usize) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.message_id, m.conversation_id, o.chat_id, c.is_group, m.kind, m.body, \
-               json_extract(m.media, '$.source'), m.buttons, o.attempts \
+               json_extract(m.media, '$.source'), m.buttons, o.attempts, m.campaign_id \
              FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = m.conversation_id \
-             WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND m.status = 'queued' \
+             WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND m.status = 'queued' AND (m.campaign_id IS NULL \
+               OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running') \
              ORDER BY o.priority DESC, o.next_attempt_at, o.message_id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![channel.as_str(), now, limit as i64], |r| {
@@ -123,6 +127,7 @@ impl Store {
                 attachment: r.get(6)?,
                 buttons: r.get(7)?,
                 attempts: r.get(8)?,
+                campaign: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -132,7 +137,8 @@ impl Store {
     pub fn outbox_next_due(&self, channel: ChannelKind) -> Result<Option<Millis>> {
         Ok(self.conn.query_row(
             "SELECT min(o.next_attempt_at) FROM outbox o JOIN messages m ON m.id = o.message_id \
-             WHERE o.channel = ?1 AND m.status = 'queued'",
+             WHERE o.channel = ?1 AND m.status = 'queued' AND (m.campaign_id IS NULL \
+               OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running')",
             [channel.as_str()],
             |r| r.get(0),
         )?)
@@ -260,9 +266,36 @@ impl Store {
 
     /// After a crash, messages caught mid-request go back to the queue. The platform may
     /// or may not have received that one request, so the event says so.
+    ///
+    /// A campaign message is the exception: it goes at most once. A promotion that
+    /// arrives twice is the spam customers report, so one caught mid-request is not sent
+    /// again; it is skipped, and says the platform may or may not have it.
     pub fn recover_interrupted(&mut self) -> Result<usize> {
         let tx = self.write()?;
         let now = now_ms();
+        const UNKNOWN: &str =
+            "interrupted while sending; the platform may have it, and a campaign message is not sent twice";
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) \
+             SELECT m.id, 'status', 'failed', ?2, ?1 FROM messages m JOIN outbox o ON o.message_id = m.id \
+             WHERE m.status = 'sending' AND m.campaign_id IS NOT NULL",
+            params![now, UNKNOWN],
+        )?;
+        tx.execute(
+            "UPDATE campaign_recipients SET state = 'skipped', reason = 'interrupted' WHERE message_id IN \
+             (SELECT m.id FROM messages m JOIN outbox o ON o.message_id = m.id \
+              WHERE m.status = 'sending' AND m.campaign_id IS NOT NULL)",
+            [],
+        )?;
+        tx.execute(
+            "UPDATE messages SET status = 'failed', error = ?1 WHERE status = 'sending' AND campaign_id IS NOT NULL \
+             AND id IN (SELECT message_id FROM outbox)",
+            [UNKNOWN],
+        )?;
+        tx.execute(
+            "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE status = 'failed' AND error = ?1)",
+            [UNKNOWN],
+        )?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, detail, at) \
              SELECT m.id, 'retry', 'queued', 'interrupted while sending; sent again', ?1 \
@@ -298,10 +331,23 @@ pub(super) fn enqueue_in(
     priority: i64,
     now: Millis,
 ) -> Result<MessageId> {
+    enqueue_in_as(tx, conversation, out, author, priority, now, None)
+}
+
+/// `enqueue_in` for a message that may belong to a campaign. A campaign message does
+/// not answer the customer: an unanswered conversation stays unanswered.
+pub(super) fn enqueue_in_as(
+    tx: &rusqlite::Transaction<'_>,
+    conversation: ConversationId,
+    out: &Outgoing,
+    author: &str,
+    priority: i64,
+    now: Millis,
+    campaign: Option<CampaignId>,
+) -> Result<MessageId> {
     let (channel, chat_id): (String, String) = tx
-        .query_row("SELECT channel, external_chat_id FROM conversations WHERE id = ?1", [conversation], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT channel, external_chat_id FROM conversations WHERE id = ?1")?
+        .query_row([conversation], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation} does not exist")))?;
     let media = out.attachment.as_ref().map(|a| serde_json::json!({ "source": a }).to_string());
@@ -310,24 +356,23 @@ pub(super) fn enqueue_in(
         (Some(a), true) => format!("[{} {a}]", out.kind),
         _ => out.text.clone(),
     };
-    tx.execute(
-        "INSERT INTO messages(conversation_id, direction, kind, body, media, buttons, sent_at, status, author, created_at) \
-         VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?6)",
-        params![conversation, out.kind, body, media, buttons, now, author],
-    )?;
+    tx.prepare_cached(
+        "INSERT INTO messages(conversation_id, direction, kind, body, media, buttons, sent_at, status, author, \
+           created_at, campaign_id) VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?6, ?8)",
+    )?
+    .execute(params![conversation, out.kind, body, media, buttons, now, author, campaign])?;
     let id = MessageId(tx.last_insert_rowid());
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, channel, chat_id, priority, now],
-    )?;
-    tx.execute(
-        "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)",
-        params![id, now],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![id, channel, chat_id, priority, now])?;
+    tx.prepare_cached("INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)")?
+        .execute(params![id, now])?;
+    let answered = campaign.is_none();
+    tx.prepare_cached(
         "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
-           last_preview = ?3, unanswered = 0, unread = 0 WHERE id = ?1",
-        params![conversation, now, super::ingest::preview(&body)],
-    )?;
+           last_preview = ?3, unanswered = unanswered * NOT ?4, unread = unread * NOT ?4 WHERE id = ?1",
+    )?
+    .execute(params![conversation, now, super::ingest::preview(&body), answered])?;
     Ok(id)
 }

@@ -2,7 +2,7 @@
 //! limits, sends a few at a time (never two to one chat at once, so a chat's messages
 //! keep their order), and records the outcome: sent, retry later, or failed with a reason.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::{ChannelState, Pacer, StatusBoard};
 use crate::channels::{Channel, SendError};
-use crate::model::now_ms;
+use crate::model::{CampaignId, now_ms};
 use crate::store::{OutboxItem, SharedStore};
 
 /// Sends in flight at once, per channel.
@@ -24,6 +24,39 @@ pub const MAX_ATTEMPTS: i64 = 12;
 struct Outcome {
     chat: String,
     hold_until: Option<Instant>,
+    campaign: Option<CampaignId>,
+}
+
+/// How often one campaign's counts are read again for its finish and its brake: often
+/// enough to stop a bad campaign within a fraction of a second, rarely enough to cost nothing.
+const REVIEW_EVERY: Duration = Duration::from_millis(100);
+
+/// Reviews the campaigns that had outcomes, each at most every `REVIEW_EVERY`.
+async fn review_campaigns(
+    store: &SharedStore,
+    status: &StatusBoard,
+    kind: crate::model::ChannelKind,
+    to_review: &mut HashSet<CampaignId>,
+    reviewed: &mut HashMap<CampaignId, Instant>,
+) {
+    let now = Instant::now();
+    let due: Vec<CampaignId> = to_review
+        .iter()
+        .copied()
+        .filter(|c| reviewed.get(c).is_none_or(|at| now.duration_since(*at) >= REVIEW_EVERY))
+        .collect();
+    for campaign in due {
+        to_review.remove(&campaign);
+        reviewed.insert(campaign, now);
+        match store.run(move |s| s.review_campaign(campaign)).await {
+            Ok(Some(reason)) => {
+                tracing::warn!(channel = %kind, campaign = %campaign, %reason, "campaign paused");
+                status.error(kind, format!("a campaign paused itself: {reason}"));
+            }
+            Ok(None) => {}
+            Err(e) => status.error(kind, format!("cannot review a campaign: {e}")),
+        }
+    }
 }
 
 pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake: Arc<Notify>) {
@@ -38,7 +71,11 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
     let mut in_flight: HashSet<String> = HashSet::new();
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
+    // Campaigns with outcomes not yet reviewed (finish, brake), and when each was last.
+    let mut to_review: HashSet<CampaignId> = HashSet::new();
+    let mut reviewed: HashMap<CampaignId, Instant> = HashMap::new();
     loop {
+        review_campaigns(&store, &status, kind, &mut to_review, &mut reviewed).await;
         let due = match store.run(move |s| s.outbox_due(kind, now_ms(), 256)).await {
             Ok(due) => due,
             Err(e) => {
@@ -68,6 +105,20 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
             }
             let Ok(permit) = permits.clone().try_acquire_owned() else { break };
             let id = item.message_id;
+            if let Some(campaign) = item.campaign {
+                // An opt-out or a block since the launch wins over the plan.
+                match store.run(move |s| s.campaign_message_may_go(id)).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        to_review.insert(campaign);
+                        continue;
+                    }
+                    Err(e) => {
+                        status.error(kind, format!("cannot check consent: {e}"));
+                        continue;
+                    }
+                }
+            }
             if let Err(e) = store.run(move |s| s.mark_sending(id)).await {
                 status.error(kind, format!("cannot update the outbox: {e}"));
                 continue;
@@ -91,6 +142,9 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                 }
                 for o in outcomes {
                     in_flight.remove(&o.chat);
+                    if let Some(c) = o.campaign {
+                        to_review.insert(c);
+                    }
                     if let Some(until) = o.hold_until {
                         pacer.hold(&o.chat, until);
                     }
@@ -158,7 +212,7 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
     if let Err(e) = recorded {
         status.error(kind, format!("cannot record a send: {e}"));
     }
-    Outcome { chat: item.chat_id, hold_until }
+    Outcome { chat: item.chat_id, hold_until, campaign: item.campaign }
 }
 
 /// When the customer has had `cap` of our messages in the last hour without answering:

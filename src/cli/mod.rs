@@ -1,9 +1,12 @@
 //! The command line: the console by default, and small batch tools over the same
-//! library (`serve`, `demo`, `export`, `send`, `sandbox`).
+//! library (`serve`, `demo`, `export`, `send`, `import`, `segment`, `campaign`, `doctor`,
+//! `sandbox`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod campaign;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -88,6 +91,16 @@ pub enum Command {
         /// Import the good rows even when some are bad (they are reported).
         #[arg(long)]
         skip_invalid: bool,
+    },
+    /// Saved filters of contacts (see the README for the filter language).
+    Segment {
+        #[command(subcommand)]
+        command: campaign::SegmentCommand,
+    },
+    /// Preview, launch, pause, resume, cancel campaigns; their status and results.
+    Campaign {
+        #[command(subcommand)]
+        command: campaign::CampaignCommand,
     },
     /// Check each channel's token and say which URL each platform must reach.
     Doctor {
@@ -181,6 +194,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Segment { command }) => campaign::segment(&paths, command),
+        Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {
             if config.channels.telegram.is_none()
                 && config.channels.whatsapp.is_none()

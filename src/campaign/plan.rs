@@ -1,0 +1,427 @@
+//! Planning: for every member of a segment, the exact message they would get and on
+//! which channel, or the one reason they are left out. Pure: it works on the facts the
+//! store gathered (`Member`), so preview, launch and the benchmark plan the same way.
+
+use std::collections::BTreeMap;
+
+use chrono::{Offset, TimeZone, Timelike};
+use serde::Serialize;
+
+use super::policy::CampaignPolicy;
+use super::template::{Fields, Template};
+use crate::config::TemplateConfig;
+use crate::model::{Button, ChannelKind, ContactId, ConversationId, Millis, Outgoing};
+
+/// How long after a customer's last message WhatsApp allows free-form messages.
+pub const WHATSAPP_WINDOW: Millis = 24 * 3_600_000;
+
+/// Why a member gets nothing. The codes are stable: scripts read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// No identity on any channel the campaign may use.
+    NoChannel,
+    /// Blocked the bot or unsubscribed on the platform.
+    Blocked,
+    /// Their latest marketing consent event is an opt-out.
+    OptedOut,
+    /// No marketing opt-in on record.
+    NoConsent,
+    /// Had the configured number of campaign messages within the period already.
+    FrequencyCap,
+    /// WhatsApp: the 24-hour window is closed and the campaign has no template.
+    WindowClosed,
+    /// The text needs a variable the contact has no value for.
+    MissingVariable,
+    /// It is night where the contact lives.
+    QuietHours,
+}
+
+impl Reason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::NoChannel => "no_channel",
+            Reason::Blocked => "blocked",
+            Reason::OptedOut => "opted_out",
+            Reason::NoConsent => "no_consent",
+            Reason::FrequencyCap => "frequency_cap",
+            Reason::WindowClosed => "window_closed",
+            Reason::MissingVariable => "missing_variable",
+            Reason::QuietHours => "quiet_hours",
+        }
+    }
+
+    pub const ALL: [Reason; 8] = [
+        Reason::NoChannel,
+        Reason::Blocked,
+        Reason::OptedOut,
+        Reason::NoConsent,
+        Reason::FrequencyCap,
+        Reason::WindowClosed,
+        Reason::MissingVariable,
+        Reason::QuietHours,
+    ];
+}
+
+/// One way to reach a contact, with what the store knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub channel: ChannelKind,
+    pub chat_id: String,
+    pub conversation: Option<ConversationId>,
+    pub blocked: bool,
+    pub last_inbound_at: Option<Millis>,
+    /// The latest marketing consent action on this channel: `opt_in`, `opt_out` or none.
+    pub marketing: Option<String>,
+}
+
+/// A segment member as the store sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub contact: ContactId,
+    pub name: String,
+    pub phone: Option<String>,
+    pub stage: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub time_zone: Option<String>,
+    pub reaches: Vec<Reach>,
+    /// Campaign messages they got within the frequency period.
+    pub recent_campaign_messages: u32,
+}
+
+/// One version of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub name: String,
+    pub text: Template,
+    pub buttons: Vec<Vec<Button>>,
+    /// Percent of members who get it; the shares of all variants add up to 100.
+    pub share: u8,
+}
+
+/// A WhatsApp template for customers whose window has closed, with its parameters as
+/// templates of their own (`{{first_name}}` …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppTemplate {
+    pub template: TemplateConfig,
+    pub params: Vec<Template>,
+}
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub variants: Vec<Variant>,
+    pub whatsapp_template: Option<WhatsAppTemplate>,
+    /// Mixed into the A/B split so that each campaign splits its members its own way,
+    /// and a preview under the same name splits as the launch will.
+    pub split_key: String,
+    /// The channels allowed (from the filter); empty for any.
+    pub channels: Vec<ChannelKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Included {
+    pub contact: ContactId,
+    pub name: String,
+    pub channel: ChannelKind,
+    pub chat_id: String,
+    #[serde(skip)]
+    pub conversation: Option<ConversationId>,
+    pub variant: String,
+    pub text: String,
+    #[serde(skip)]
+    pub outgoing: Outgoing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Excluded {
+    pub contact: ContactId,
+    pub name: String,
+    pub channel: Option<ChannelKind>,
+    pub chat_id: Option<String>,
+    #[serde(serialize_with = "reason_code")]
+    pub reason: Reason,
+    /// What exactly: the missing variable, the local time, the opt-out's date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+fn reason_code<S: serde::Serializer>(r: &Reason, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(r.code())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub members: usize,
+    pub included: usize,
+    pub excluded: usize,
+    pub by_reason: BTreeMap<&'static str, usize>,
+    pub by_channel: BTreeMap<&'static str, usize>,
+    pub by_variant: BTreeMap<String, usize>,
+    /// How long sending takes under each platform's limits (channels send side by side).
+    pub estimated_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub included: Vec<Included>,
+    pub excluded: Vec<Excluded>,
+    pub totals: Totals,
+}
+
+/// Plans `message` for `members` at `now`.
+pub fn plan(members: &[Member], message: &Message, policy: &CampaignPolicy, now: Millis) -> Plan {
+    let mut included = Vec::new();
+    let mut excluded = Vec::new();
+    for m in members {
+        match decide(m, message, policy, now) {
+            Ok(i) => included.push(i),
+            Err(e) => excluded.push(e),
+        }
+    }
+    let totals = totals(members.len(), &included, &excluded);
+    Plan { included, excluded, totals }
+}
+
+fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -> Result<Included, Excluded> {
+    let exclude = |reach: Option<&Reach>, reason: Reason, detail: Option<String>| Excluded {
+        contact: m.contact,
+        name: m.name.clone(),
+        channel: reach.map(|r| r.channel),
+        chat_id: reach.map(|r| r.chat_id.clone()),
+        reason,
+        detail,
+    };
+    let Some(reach) = best_reach(m, &message.channels) else {
+        return Err(exclude(None, Reason::NoChannel, None));
+    };
+    let r = Some(reach);
+    if reach.blocked {
+        return Err(exclude(r, Reason::Blocked, None));
+    }
+    match reach.marketing.as_deref() {
+        Some("opt_in") => {}
+        Some(_) => return Err(exclude(r, Reason::OptedOut, None)),
+        None => return Err(exclude(r, Reason::NoConsent, None)),
+    }
+    if policy.frequency_cap > 0 && m.recent_campaign_messages >= policy.frequency_cap {
+        let detail = format!("{} campaign messages in the last {}", m.recent_campaign_messages, policy.period_text());
+        return Err(exclude(r, Reason::FrequencyCap, Some(detail)));
+    }
+    let window_open =
+        reach.channel != ChannelKind::WhatsApp || reach.last_inbound_at.is_some_and(|t| now - t < WHATSAPP_WINDOW);
+    let template = match (&message.whatsapp_template, window_open) {
+        (_, true) => None,
+        (Some(t), false) => Some(t),
+        (None, false) => return Err(exclude(r, Reason::WindowClosed, None)),
+    };
+    let variant = pick_variant(&message.variants, &message.split_key, m.contact);
+    let fields = Fields { name: &m.name, phone: m.phone.as_deref(), stage: &m.stage, attributes: Some(&m.attributes) };
+    let outgoing = match template {
+        None => {
+            let text = variant.text.render(&fields).map_err(|v| exclude(r, Reason::MissingVariable, Some(v)))?;
+            Outgoing { buttons: variant.buttons.clone(), ..Outgoing::text(text) }
+        }
+        Some(t) => {
+            let params = t
+                .params
+                .iter()
+                .map(|p| p.render(&fields))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|v| exclude(r, Reason::MissingVariable, Some(v)))?;
+            let spec = serde_json::json!({"name": t.template.name, "language": t.template.language, "params": params});
+            Outgoing {
+                kind: "template".into(),
+                attachment: Some(spec.to_string()),
+                ..Outgoing::text(t.template.render(&params))
+            }
+        }
+    };
+    if let Some(local) = policy.quiet_at(m.time_zone.as_deref(), now) {
+        return Err(exclude(r, Reason::QuietHours, Some(format!("{local} where they are"))));
+    }
+    Ok(Included {
+        contact: m.contact,
+        name: m.name.clone(),
+        channel: reach.channel,
+        chat_id: reach.chat_id.clone(),
+        conversation: reach.conversation,
+        variant: variant.name.clone(),
+        text: outgoing.text.clone(),
+        outgoing,
+    })
+}
+
+/// The way to reach a member: of the allowed channels, one that is not blocked, then one
+/// with marketing consent, then where they wrote last.
+fn best_reach<'a>(m: &'a Member, allowed: &[ChannelKind]) -> Option<&'a Reach> {
+    m.reaches.iter().filter(|r| allowed.is_empty() || allowed.contains(&r.channel)).max_by_key(|r| {
+        (
+            !r.blocked,
+            r.marketing.as_deref() == Some("opt_in"),
+            r.last_inbound_at.unwrap_or(i64::MIN),
+            r.channel.as_str(),
+        )
+    })
+}
+
+/// A stable choice: the same member of the same campaign always gets the same variant.
+pub fn pick_variant<'a>(variants: &'a [Variant], key: &str, contact: ContactId) -> &'a Variant {
+    // FNV-1a over the key and the contact id: stable across runs and builds.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes().chain(contact.0.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut point = (h % 100) as u8;
+    for v in variants {
+        if point < v.share {
+            return v;
+        }
+        point -= v.share;
+    }
+    variants.last().expect("a campaign has at least one variant")
+}
+
+fn totals(members: usize, included: &[Included], excluded: &[Excluded]) -> Totals {
+    let mut by_reason: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in excluded {
+        *by_reason.entry(e.reason.code()).or_default() += 1;
+    }
+    let mut by_channel: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut by_variant: BTreeMap<String, usize> = BTreeMap::new();
+    for i in included {
+        *by_channel.entry(i.channel.as_str()).or_default() += 1;
+        *by_variant.entry(i.variant.clone()).or_default() += 1;
+    }
+    let estimated_seconds = by_channel
+        .iter()
+        .map(|(channel, n)| {
+            let kind: ChannelKind = channel.parse().unwrap_or(ChannelKind::Telegram);
+            *n as f64 / sustained_rate(kind)
+        })
+        .fold(0.0, f64::max);
+    Totals {
+        members,
+        included: included.len(),
+        excluded: excluded.len(),
+        by_reason,
+        by_channel,
+        by_variant,
+        estimated_seconds,
+    }
+}
+
+/// Messages a second the sender keeps to on each platform: Telegram's 30/s broadcast
+/// limit, WhatsApp's default 80/s per number; Viber publishes no overall limit, so its
+/// figure is what 16 requests in flight at about 0.2 s each reach.
+pub fn sustained_rate(kind: ChannelKind) -> f64 {
+    match kind {
+        ChannelKind::Telegram => 30.0,
+        ChannelKind::WhatsApp => 80.0,
+        ChannelKind::Viber => 80.0,
+    }
+}
+
+/// The local time of day (`HH:MM`) in `zone` at `now`.
+pub fn local_minutes(zone: &Zone, now: Millis) -> u32 {
+    let utc = chrono::Utc.timestamp_millis_opt(now).single().unwrap_or_default();
+    let t = match zone {
+        Zone::Named(tz) => utc.with_timezone(tz).time(),
+        Zone::Fixed(offset) => utc.with_timezone(offset).time(),
+    };
+    t.hour() * 60 + t.minute()
+}
+
+/// A time zone: an IANA name, or a fixed offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(chrono::FixedOffset),
+}
+
+impl Zone {
+    /// `Europe/Moscow`, `UTC`, `+03:00`, `UTC+3`, `-0530`.
+    pub fn parse(s: &str) -> Option<Zone> {
+        let s = s.trim();
+        if let Ok(tz) = s.parse::<chrono_tz::Tz>() {
+            return Some(Zone::Named(tz));
+        }
+        let offset = s.strip_prefix("UTC").or_else(|| s.strip_prefix("GMT")).unwrap_or(s);
+        let (sign, rest) = match offset.chars().next()? {
+            '+' => (1, &offset[1..]),
+            '-' => (-1, &offset[1..]),
+            _ => return None,
+        };
+        let (h, m) = match rest.split_once(':') {
+            Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+            None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
+            None => (rest.parse().ok()?, 0),
+        };
+        if h > 14 || m > 59 {
+            return None;
+        }
+        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
+    }
+
+    /// This machine's offset now.
+    pub fn local() -> Zone {
+        Zone::Fixed(chrono::Local::now().offset().fix())
+    }
+}
+
+impl Message {
+    /// A message from its texts: one text, or two for an A/B test with `split` percent
+    /// getting A. Every text must parse as a template.
+    pub fn new(
+        texts: &[String],
+        split: u8,
+        buttons: Vec<Vec<Button>>,
+        whatsapp_template: Option<WhatsAppTemplate>,
+        split_key: &str,
+        channels: Vec<ChannelKind>,
+    ) -> Result<Message, String> {
+        if texts.is_empty() || texts.iter().all(|t| t.trim().is_empty()) {
+            return Err("the message has no text".into());
+        }
+        if texts.len() > 2 {
+            return Err("at most two variants (A and B)".into());
+        }
+        if texts.len() == 2 && !(1..=99).contains(&split) {
+            return Err(format!("--split {split}: give the percent that gets variant A, 1 to 99"));
+        }
+        let shares = if texts.len() == 1 { vec![100] } else { vec![split, 100 - split] };
+        let variants = texts
+            .iter()
+            .zip(shares)
+            .zip(["A", "B"])
+            .map(|((text, share), name)| {
+                let text = Template::parse(text).map_err(|e| format!("variant {name}: {e}"))?;
+                Ok(Variant { name: name.into(), text, buttons: buttons.clone(), share })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Message { variants, whatsapp_template, split_key: split_key.into(), channels })
+    }
+}
+
+impl WhatsAppTemplate {
+    /// The configured template `name`, its parameters given as templates.
+    pub fn new(templates: &[TemplateConfig], name: &str, params: &[String]) -> Result<WhatsAppTemplate, String> {
+        let Some(t) = templates.iter().find(|t| t.name == name) else {
+            let known: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+            return Err(format!(
+                "no template `{name}` in [[channels.whatsapp.templates]] (known: {})",
+                known.join(", ")
+            ));
+        };
+        if params.len() != t.parameters() {
+            return Err(format!(
+                "template `{name}` takes {} parameters (--param), not {}",
+                t.parameters(),
+                params.len()
+            ));
+        }
+        let params = params.iter().map(|p| Template::parse(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(WhatsAppTemplate { template: t.clone(), params })
+    }
+}

@@ -1,0 +1,442 @@
+//! Campaigns in the store: a launch writes the campaign, one recipient row per member
+//! (with the message, or the reason there is none) and the outbox rows in one
+//! transaction; the sender re-checks consent before each message, and the brake and the
+//! finish are decided here from what the messages became.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::outbox::{PRIORITY_CAMPAIGN, enqueue_in_as};
+use super::segments::members;
+use super::{Result, Store, StoreError};
+use crate::campaign::filter::Filter;
+use crate::campaign::plan::{self, Message, Plan};
+use crate::campaign::policy::CampaignPolicy;
+use crate::model::{CampaignId, ChannelKind, MessageId, Millis, now_ms};
+
+/// A campaign's state and counts, for the gauge and `campaign status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CampaignStatus {
+    pub id: CampaignId,
+    pub name: String,
+    pub state: String,
+    pub pause_reason: Option<String>,
+    pub launched_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    /// Members with a message.
+    pub recipients: i64,
+    pub excluded: i64,
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Not sent because consent changed after the launch, or the campaign was cancelled.
+    pub skipped: i64,
+}
+
+impl CampaignStatus {
+    /// Messages done with, one way or another.
+    pub fn done(&self) -> i64 {
+        self.sent + self.failed + self.skipped
+    }
+
+    /// Seconds until the rest are sent, at the pace so far (or the platforms' limits
+    /// until there is a pace).
+    pub fn eta_seconds(&self, now: Millis) -> Option<f64> {
+        if self.state != "running" || self.queued == 0 {
+            return None;
+        }
+        let elapsed = (now - self.launched_at?) as f64 / 1000.0;
+        let rate = if self.done() >= 10 && elapsed > 1.0 {
+            self.done() as f64 / elapsed
+        } else {
+            plan::sustained_rate(ChannelKind::Telegram)
+        };
+        Some(self.queued as f64 / rate)
+    }
+}
+
+/// A launched campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launched {
+    pub id: CampaignId,
+    pub plan: Plan,
+}
+
+impl Store {
+    /// Plans `message` for the members of `filter` as of now.
+    pub fn plan_campaign(&self, filter: &Filter, message: &Message, policy: &CampaignPolicy) -> Result<Plan> {
+        let now = now_ms();
+        let members = members(&self.conn, filter, now, now - policy.frequency_period)?;
+        Ok(plan::plan(&members, message, policy, now))
+    }
+
+    /// Plans and launches in one transaction: the campaign, every recipient and every
+    /// outbox row, or nothing. A campaign name is used once.
+    pub fn launch_campaign(
+        &mut self,
+        name: &str,
+        segment: Option<&str>,
+        filter_text: &str,
+        message: &Message,
+        policy: &CampaignPolicy,
+    ) -> Result<Launched> {
+        let filter = Filter::parse(filter_text).map_err(|e| StoreError::NotFound(format!("the filter: {e}")))?;
+        let tx = self.write()?;
+        let existing: Option<String> =
+            tx.query_row("SELECT state FROM campaigns WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        if let Some(state) = existing {
+            return Err(StoreError::NotFound(format!(
+                "a campaign named `{name}` exists already ({state}); see `campaign status {name}` or pick another name"
+            )));
+        }
+        let now = now_ms();
+        let segment_id: Option<i64> = match segment {
+            Some(s) => tx.query_row("SELECT id FROM segments WHERE name = ?1", [s], |r| r.get(0)).optional()?,
+            None => None,
+        };
+        let variants = serde_json::json!(
+            message
+                .variants
+                .iter()
+                .map(|v| serde_json::json!({"name": v.name, "text": v.text.source(), "share": v.share, "buttons": v.buttons}))
+                .collect::<Vec<_>>()
+        );
+        tx.execute(
+            "INSERT INTO campaigns(name, segment_id, filter, template, variants, state, created_at, launched_at, \
+               brake_share, brake_min_sent, reply_window) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?6, ?7, ?8, ?9)",
+            params![
+                name,
+                segment_id,
+                filter_text,
+                message.variants[0].text.source(),
+                variants.to_string(),
+                now,
+                policy.brake_share,
+                policy.brake_min_sent,
+                policy.reply_window
+            ],
+        )?;
+        let id = CampaignId(tx.last_insert_rowid());
+        let members = members(&tx, &filter, now, now - policy.frequency_period)?;
+        let plan = plan::plan(&members, message, policy, now);
+        write_recipients(&tx, id, name, &plan, now)?;
+        if plan.included.is_empty() {
+            tx.execute("UPDATE campaigns SET state = 'done', finished_at = ?2 WHERE id = ?1", params![id, now])?;
+        }
+        tx.commit()?;
+        Ok(Launched { id, plan })
+    }
+
+    /// Pauses, resumes or cancels a campaign by name. Cancelling takes the messages not
+    /// yet sent out of the outbox; a message already on the wire finishes.
+    pub fn set_campaign_state(&mut self, name: &str, to: &str, reason: Option<&str>) -> Result<CampaignStatus> {
+        let tx = self.write()?;
+        let (id, state): (CampaignId, String) = tx
+            .query_row("SELECT id, state FROM campaigns WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no campaign named `{name}`")))?;
+        let allowed = matches!(
+            (state.as_str(), to),
+            ("running", "paused") | ("paused", "running") | ("running" | "paused", "cancelled")
+        );
+        if !allowed {
+            return Err(StoreError::NotFound(format!("campaign `{name}` is {state}; it cannot become {to}")));
+        }
+        let now = now_ms();
+        tx.execute(
+            "UPDATE campaigns SET state = ?2, pause_reason = ?3, finished_at = CASE WHEN ?2 = 'cancelled' THEN ?4 END \
+             WHERE id = ?1",
+            params![id, to, reason, now],
+        )?;
+        if to == "cancelled" {
+            tx.execute(
+                "INSERT INTO message_events(message_id, kind, status, detail, at) \
+                 SELECT m.id, 'status', 'failed', 'campaign cancelled', ?2 FROM messages m \
+                 WHERE m.campaign_id = ?1 AND m.status = 'queued'",
+                params![id, now],
+            )?;
+            tx.execute(
+                "UPDATE campaign_recipients SET state = 'skipped', reason = 'cancelled' \
+                 WHERE campaign_id = ?1 AND message_id IN (SELECT id FROM messages WHERE campaign_id = ?1 AND status = 'queued')",
+                [id],
+            )?;
+            tx.execute(
+                "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE campaign_id = ?1 AND status = 'queued')",
+                [id],
+            )?;
+            tx.execute(
+                "UPDATE messages SET status = 'failed', error = 'campaign cancelled' WHERE campaign_id = ?1 AND status = 'queued'",
+                [id],
+            )?;
+        }
+        tx.commit()?;
+        self.campaign_status(name)
+    }
+
+    /// The sender's last look before a campaign message goes: the customer must still
+    /// have marketing consent on that channel and not have blocked us. When not, the
+    /// message is dropped with the reason and false comes back.
+    pub fn campaign_message_may_go(&mut self, message: MessageId) -> Result<bool> {
+        let tx = self.write()?;
+        let verdict: Option<(Option<String>, bool)> = tx
+            .query_row(
+                "SELECT (SELECT e.action FROM consent_events e WHERE e.contact_id = r.contact_id AND e.channel = r.channel \
+                   AND e.purpose = 'marketing' ORDER BY e.at DESC, e.id DESC LIMIT 1), cv.blocked_at IS NOT NULL \
+                 FROM campaign_recipients r JOIN messages m ON m.id = r.message_id \
+                 JOIN conversations cv ON cv.id = m.conversation_id WHERE r.message_id = ?1",
+                [message],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let reason = match verdict {
+            None => return Ok(true),
+            Some((_, true)) => "blocked",
+            Some((Some(a), false)) if a == "opt_in" => return Ok(true),
+            Some((Some(_), false)) => "opted_out",
+            Some((None, false)) => "no_consent",
+        };
+        let text = format!("not sent: consent changed after the launch ({reason})");
+        tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![message, text])?;
+        tx.execute("DELETE FROM outbox WHERE message_id = ?1", [message])?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'status', 'failed', ?2, ?3)",
+            params![message, text, now_ms()],
+        )?;
+        tx.execute(
+            "UPDATE campaign_recipients SET state = 'skipped', reason = ?2 WHERE message_id = ?1",
+            params![message, reason],
+        )?;
+        tx.commit()?;
+        Ok(false)
+    }
+
+    /// After some of a campaign's messages were dealt with: finishes it when nothing is
+    /// left, or pulls the brake when too many went wrong. Returns the pause reason when
+    /// the brake was pulled just now.
+    pub fn review_campaign(&mut self, id: CampaignId) -> Result<Option<String>> {
+        let tx = self.write()?;
+        let Some((state, launched_at, share, min_sent)): Option<(String, Millis, f64, i64)> = tx
+            .query_row(
+                "SELECT state, coalesce(launched_at, 0), brake_share, brake_min_sent FROM campaigns WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if state != "running" {
+            return Ok(None);
+        }
+        let c = counts(&tx, id)?;
+        if c.queued == 0 {
+            tx.execute("UPDATE campaigns SET state = 'done', finished_at = ?2 WHERE id = ?1", params![id, now_ms()])?;
+            tx.commit()?;
+            return Ok(None);
+        }
+        let attempted = c.sent + c.failed;
+        let opted_out: i64 = tx.query_row(
+            "SELECT count(DISTINCT e.contact_id) FROM consent_events e \
+             JOIN campaign_recipients r ON r.contact_id = e.contact_id AND r.channel = e.channel \
+             WHERE r.campaign_id = ?1 AND r.message_id IS NOT NULL AND e.at >= ?2 AND e.action = 'opt_out' \
+               AND e.purpose = 'marketing'",
+            params![id, launched_at],
+            |r| r.get(0),
+        )?;
+        let bad = c.failed + opted_out;
+        if attempted < min_sent.max(1) || (bad as f64) <= share * attempted as f64 {
+            return Ok(None);
+        }
+        let reason = format!(
+            "the safety brake: {bad} of {attempted} messages sent so far ({:.0}%) failed, were blocked or opted out; \
+             the limit is {:.0}%",
+            100.0 * bad as f64 / attempted as f64,
+            100.0 * share
+        );
+        tx.execute("UPDATE campaigns SET state = 'paused', pause_reason = ?2 WHERE id = ?1", params![id, reason])?;
+        tx.commit()?;
+        Ok(Some(reason))
+    }
+
+    /// Campaigns that still have work: running or paused, newest first.
+    pub fn active_campaigns(&self) -> Result<Vec<CampaignStatus>> {
+        let names: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT name FROM campaigns WHERE state IN ('running', 'paused') ORDER BY id DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        names.iter().map(|n| self.campaign_status(n)).collect()
+    }
+
+    /// Every campaign, newest first.
+    pub fn campaign_names(&self) -> Result<Vec<String>> {
+        let names = self
+            .conn
+            .prepare_cached("SELECT name FROM campaigns ORDER BY id DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
+    pub fn campaign_status(&self, name: &str) -> Result<CampaignStatus> {
+        let head = self
+            .conn
+            .query_row(
+                "SELECT id, name, state, pause_reason, launched_at, finished_at FROM campaigns WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(CampaignStatus {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        state: r.get(2)?,
+                        pause_reason: r.get(3)?,
+                        launched_at: r.get(4)?,
+                        finished_at: r.get(5)?,
+                        recipients: 0,
+                        excluded: 0,
+                        queued: 0,
+                        sent: 0,
+                        failed: 0,
+                        skipped: 0,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no campaign named `{name}`")))?;
+        let c = counts(&self.conn, head.id)?;
+        Ok(CampaignStatus {
+            recipients: c.recipients,
+            excluded: c.excluded,
+            queued: c.queued,
+            sent: c.sent,
+            failed: c.failed,
+            skipped: c.skipped,
+            ..head
+        })
+    }
+
+    /// The campaign a message belongs to.
+    pub fn campaign_of(&self, message: MessageId) -> Result<Option<CampaignId>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT campaign_id FROM messages WHERE id = ?1")?
+            .query_row([message], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+}
+
+struct Counts {
+    recipients: i64,
+    excluded: i64,
+    queued: i64,
+    sent: i64,
+    failed: i64,
+    skipped: i64,
+}
+
+fn counts(conn: &rusqlite::Connection, id: CampaignId) -> Result<Counts> {
+    let (recipients, excluded, skipped): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(message_id), count(*) - count(message_id), coalesce(sum(state = 'skipped'), 0) \
+         FROM campaign_recipients WHERE campaign_id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let mut c = Counts { recipients, excluded, queued: 0, sent: 0, failed: 0, skipped };
+    let mut stmt =
+        conn.prepare_cached("SELECT status, count(*) FROM messages WHERE campaign_id = ?1 GROUP BY status")?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let (status, n): (String, i64) = (r.get(0)?, r.get(1)?);
+        match status.as_str() {
+            "queued" | "sending" => c.queued += n,
+            "failed" => c.failed += n,
+            _ => c.sent += n,
+        }
+    }
+    // Skipped messages are failed messages that never went: count them once.
+    c.failed -= c.skipped;
+    Ok(c)
+}
+
+/// The recipient rows and, for those included, their conversation and queued message.
+fn write_recipients(tx: &Transaction<'_>, id: CampaignId, name: &str, plan: &Plan, now: Millis) -> Result<()> {
+    let author = format!("campaign:{name}");
+    for i in &plan.included {
+        let conversation = match i.conversation {
+            Some(c) => c,
+            // A contact who never wrote (an import): their first conversation starts here.
+            None => tx
+                .prepare_cached(
+                    "INSERT INTO conversations(channel, external_chat_id, contact_id, title, created_at) \
+                     SELECT ?1, ?2, id, display_name, ?4 FROM contacts WHERE id = ?3 \
+                     ON CONFLICT(channel, external_chat_id) DO UPDATE SET contact_id = coalesce(contact_id, excluded.contact_id) \
+                     RETURNING id",
+                )?
+                .query_row(params![i.channel.as_str(), i.chat_id, i.contact, now], |r| r.get(0))?,
+        };
+        let message = enqueue_in_as(tx, conversation, &i.outgoing, &author, PRIORITY_CAMPAIGN, now, Some(id))?;
+        tx.prepare_cached(
+            "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state, message_id) \
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+        )?
+        .execute(params![id, i.contact, i.channel.as_str(), i.variant, message])?;
+    }
+    for e in &plan.excluded {
+        tx.prepare_cached(
+            "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, state, reason, detail) \
+             VALUES (?1, ?2, ?3, 'excluded', ?4, ?5)",
+        )?
+        .execute(params![
+            id,
+            e.contact,
+            e.channel.map(|c| c.as_str()).unwrap_or(""),
+            e.reason.code(),
+            e.detail
+        ])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// What each variant's messages became.
+    pub fn campaign_results(&self, name: &str) -> Result<crate::campaign::results::CampaignResults> {
+        use crate::campaign::results::{CampaignResults, VariantResults};
+        let (id, window): (CampaignId, Millis) = self
+            .conn
+            .query_row("SELECT id, reply_window FROM campaigns WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no campaign named `{name}`")))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT coalesce(r.variant, 'A'), count(*), \
+               coalesce(sum(m.status IN ('sent', 'delivered', 'read')), 0), \
+               coalesce(sum(m.status IN ('delivered', 'read')), 0), \
+               coalesce(sum(m.status = 'read'), 0), \
+               coalesce(sum(EXISTS (SELECT 1 FROM message_events me WHERE me.message_id = m.id AND me.kind = 'click')), 0), \
+               coalesce(sum(m.status IN ('sent', 'delivered', 'read') AND EXISTS (SELECT 1 FROM messages x \
+                 WHERE x.conversation_id = m.conversation_id AND x.direction = 'in' AND x.kind NOT IN ('click', 'system') \
+                   AND x.sent_at > m.sent_at AND x.sent_at <= m.sent_at + ?2)), 0), \
+               coalesce(sum(EXISTS (SELECT 1 FROM consent_events e WHERE e.contact_id = r.contact_id \
+                 AND e.channel = r.channel AND e.purpose = 'marketing' AND e.action = 'opt_out' AND e.at >= m.sent_at)), 0), \
+               coalesce(sum(m.status = 'failed' AND r.state <> 'skipped'), 0) \
+             FROM campaign_recipients r JOIN messages m ON m.id = r.message_id \
+             WHERE r.campaign_id = ?1 GROUP BY 1 ORDER BY 1",
+        )?;
+        let variants = stmt
+            .query_map(params![id, window], |r| {
+                Ok(VariantResults {
+                    variant: r.get(0)?,
+                    recipients: r.get(1)?,
+                    sent: r.get(2)?,
+                    delivered: r.get(3)?,
+                    read: r.get(4)?,
+                    clicked: r.get(5)?,
+                    replied: r.get(6)?,
+                    opted_out: r.get(7)?,
+                    failed: r.get(8)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(CampaignResults::new(name.into(), variants, window / 3_600_000))
+    }
+}
