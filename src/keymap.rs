@@ -73,6 +73,8 @@ commands! {
     Send = "send", "send the message";
     Template = "template", "choose a WhatsApp template";
     Newline = "newline", "insert a new line";
+    ContactCard = "contact-card", "contact card: tags, consent";
+    Campaigns = "campaigns", "segments and campaigns";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -261,6 +263,12 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, Template, &["ctrl-t"]),
         (Composer, Newline, &["alt-enter"]),
         (Composer, Back, &["esc"]),
+        (Global, ContactCard, &["f2"]),
+        (List, ContactCard, &["p"]),
+        (Conversation, ContactCard, &["p"]),
+        (Global, Campaigns, &["f3"]),
+        (List, Campaigns, &["C"]),
+        (Conversation, Campaigns, &["C"]),
     ]
 }
 

@@ -3,8 +3,13 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::model::{ConversationId, ConversationStatus, Millis};
-use crate::store::{ConversationFilter, ConversationRow, ListKey, MessageKey, MessageRow};
+use crate::campaign::results::CampaignResults;
+use crate::campaign::{CampaignPolicy, Message, Plan};
+use crate::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, Millis};
+use crate::store::{
+    CampaignStatus, ContactCard, ConversationFilter, ConversationRow, ListKey, MessageKey, MessageRow, SampleRow,
+    Segment,
+};
 
 use super::state::EngineView;
 
@@ -30,6 +35,26 @@ pub enum Action {
         rows: Vec<MessageRow>,
     },
     Enqueued(Result<(), String>),
+    /// A filter's member count and first members (or why they could not be read).
+    SegmentLoaded {
+        generation: u64,
+        result: Result<(usize, Vec<SampleRow>), String>,
+    },
+    SegmentsListed(Vec<Segment>),
+    Planned {
+        generation: u64,
+        result: Result<Plan, String>,
+    },
+    /// A launch went through (the notice to show), or why not.
+    Launched(Result<String, String>),
+    /// Campaigns under way or recent, and the results asked for.
+    CampaignsLoaded {
+        campaigns: Vec<CampaignStatus>,
+        results: Option<CampaignResults>,
+    },
+    ContactLoaded(Result<ContactCard, String>),
+    /// What a panel's effect did, for the status bar.
+    Done(Result<String, String>),
     Engine(EngineView),
     /// A runtime error to show in the status bar.
     Error(String),
@@ -59,7 +84,7 @@ pub enum MessageRequest {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     LoadList {
         generation: u64,
@@ -83,7 +108,58 @@ pub enum Effect {
         author: String,
     },
     MarkRead(ConversationId),
+    LoadSegment {
+        generation: u64,
+        filter: String,
+    },
+    ListSegments,
+    SaveSegment {
+        name: String,
+        filter: String,
+    },
+    PlanCampaign {
+        generation: u64,
+        filter: String,
+        message: Message,
+        policy: CampaignPolicy,
+    },
+    LaunchCampaign {
+        name: String,
+        segment: Option<String>,
+        filter: String,
+        message: Message,
+        policy: CampaignPolicy,
+    },
+    /// The campaigns for the gauge; with the results of one when named.
+    LoadCampaigns {
+        results_of: Option<String>,
+    },
+    SetCampaignState {
+        name: String,
+        to: String,
+    },
+    LoadContact(ContactId),
+    EditContact {
+        contact: ContactId,
+        edit: ContactEdit,
+    },
     SetStatus(ConversationId, ConversationStatus),
     Suspend,
     Quit,
+}
+
+/// A change to a contact from the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactEdit {
+    ToggleTag(String),
+    Stage(String),
+    Attribute(String, String),
+    TimeZone(String),
+    /// Marketing consent on `channel`, recorded by agent `by` with `note` as evidence.
+    Consent {
+        channel: ChannelKind,
+        opt_in: bool,
+        note: String,
+        by: String,
+    },
 }

@@ -140,6 +140,14 @@ pub struct AppState {
     pub picker: Option<usize>,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
+    /// The segment and campaign panel; kept when closed so the form survives.
+    pub campaign_panel: Option<super::campaign_panel::CampaignPanel>,
+    pub campaign_panel_open: bool,
+    pub contact_panel: Option<super::contact_panel::ContactPanel>,
+    /// Campaigns under way, for the gauge in the status bar.
+    pub campaigns: Vec<crate::store::CampaignStatus>,
+    /// The rules campaigns planned here keep.
+    pub policy: crate::campaign::CampaignPolicy,
 }
 
 /// WhatsApp's customer service window: free-form messages only within a day of the
@@ -166,6 +174,11 @@ impl AppState {
             templates: Vec::new(),
             picker: None,
             template: None,
+            campaign_panel: None,
+            campaign_panel_open: false,
+            contact_panel: None,
+            campaigns: Vec::new(),
+            policy: Default::default(),
         };
         state.reset_composer();
         state

@@ -14,7 +14,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(s, key),
         Action::Paste(pasted) => {
-            if s.open.is_none() {
+            if s.campaign_panel_open {
+                return super::campaign_panel::paste(s, &pasted);
+            }
+            if s.open.is_none() || s.contact_panel.is_some() {
                 return Vec::new();
             }
             set_focus(s, Focus::Composer);
@@ -38,7 +41,82 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::StoreChanged => {
             let mut effects = list::refresh(s);
             effects.extend(conversation::refresh(s));
+            effects.push(load_campaigns(s));
+            if let Some(panel) = &s.contact_panel {
+                effects.push(Effect::LoadContact(panel.contact));
+            }
             effects
+        }
+        Action::SegmentLoaded { generation, result } => {
+            if let Some(panel) = s.campaign_panel.as_mut().filter(|p| p.generation == generation) {
+                match result {
+                    Ok((count, sample)) => {
+                        panel.count = Some(count);
+                        panel.sample = sample;
+                    }
+                    Err(e) => notify(s, e, true),
+                }
+            }
+            Vec::new()
+        }
+        Action::SegmentsListed(saved) => {
+            if let Some(panel) = s.campaign_panel.as_mut() {
+                panel.saved = saved;
+            }
+            Vec::new()
+        }
+        Action::Planned { generation, result } => {
+            match result {
+                Ok(plan) => {
+                    if let Some(panel) = s.campaign_panel.as_mut().filter(|p| p.generation == generation) {
+                        panel.plan = Some(plan);
+                    }
+                }
+                Err(e) => notify(s, e, true),
+            }
+            Vec::new()
+        }
+        Action::Launched(result) => {
+            let ok = result.is_ok();
+            match result {
+                Ok(text) => notify(s, text, false),
+                Err(e) => notify(s, format!("not launched: {e}"), true),
+            }
+            if let Some(panel) = s.campaign_panel.as_mut().filter(|_| ok) {
+                panel.plan = None;
+                panel.planned_form = None;
+                panel.selected_campaign = 0;
+            }
+            vec![load_campaigns(s)]
+        }
+        Action::CampaignsLoaded { campaigns, results } => {
+            s.campaigns = campaigns.iter().filter(|c| c.state == "running" || c.state == "paused").cloned().collect();
+            if let Some(panel) = s.campaign_panel.as_mut() {
+                panel.campaigns = campaigns;
+                panel.selected_campaign = panel.selected_campaign.min(panel.campaigns.len().saturating_sub(1));
+                if results.is_some() {
+                    panel.results = results;
+                }
+            }
+            Vec::new()
+        }
+        Action::ContactLoaded(result) => {
+            match result {
+                Ok(card) => {
+                    if let Some(panel) = s.contact_panel.as_mut().filter(|p| p.contact == card.id) {
+                        panel.card = Some(card);
+                    }
+                }
+                Err(e) => notify(s, e, true),
+            }
+            Vec::new()
+        }
+        Action::Done(result) => {
+            match result {
+                Ok(text) => notify(s, text, false),
+                Err(e) => notify(s, e, true),
+            }
+            Vec::new()
         }
         Action::ListLoaded { generation, after, limit, rows } => list::loaded(s, generation, after, limit, rows),
         Action::MessagesLoaded { conversation: id, request, rows } => {
@@ -70,6 +148,13 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
     }
 }
 
+/// Reloads the campaigns for the gauge, with the results of the one the panel shows.
+pub fn load_campaigns(s: &AppState) -> Effect {
+    let results_of =
+        s.campaign_panel.as_ref().filter(|_| s.campaign_panel_open).and_then(|p| p.selected()).map(|c| c.name.clone());
+    Effect::LoadCampaigns { results_of }
+}
+
 /// Puts a line in the status bar.
 pub fn notify(s: &mut AppState, message: String, is_error: bool) {
     s.notice = Some(Notice { at: s.now, text: text::sanitize(&message, false), is_error });
@@ -94,6 +179,16 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     }
     if let Some(selected) = s.picker {
         return on_picker_key(s, &key, selected);
+    }
+    let global = s.keymap.resolve(Context::Global, &key);
+    if global == Some(Command::Quit) && (s.contact_panel.is_some() || s.campaign_panel_open) {
+        return quit(s);
+    }
+    if s.contact_panel.is_some() {
+        return super::contact_panel::on_key(s, key);
+    }
+    if s.campaign_panel_open {
+        return super::campaign_panel::on_key(s, key);
     }
     let command = s.keymap.resolve(s.focus.context(), &key);
     if s.help {
@@ -156,6 +251,11 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Newline => {
             s.composer.insert_newline();
             Vec::new()
+        }
+        Command::ContactCard => super::contact_panel::open(s),
+        Command::Campaigns => {
+            s.campaign_panel_open = true;
+            super::campaign_panel::open(s)
         }
     }
 }

@@ -8,7 +8,7 @@ use super::filter::parse_span;
 use super::plan::{Zone, local_minutes};
 use crate::model::Millis;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CampaignPolicy {
     /// At most this many campaign messages per contact within `frequency_period`; 0 for

@@ -265,7 +265,11 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
     if !t.by_reason.is_empty() {
         writeln!(out, "  excluded:   {}", join(t.by_reason.iter().map(|(k, v)| (k.to_string(), *v)).collect()))?;
     }
-    writeln!(out, "  sending takes about {} under the platforms' limits", duration(t.estimated_seconds))?;
+    writeln!(
+        out,
+        "  sending takes about {} under the platforms' limits",
+        crate::ui::time::duration(t.estimated_seconds)
+    )?;
     if limit == 0 {
         return Ok(());
     }
@@ -303,7 +307,8 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
 }
 
 fn print_status(out: &mut impl Write, s: &CampaignStatus) -> anyhow::Result<()> {
-    let eta = s.eta_seconds(now_ms()).map(|e| format!(" · about {} left", duration(e))).unwrap_or_default();
+    let eta =
+        s.eta_seconds(now_ms()).map(|e| format!(" · about {} left", crate::ui::time::duration(e))).unwrap_or_default();
     writeln!(
         out,
         "{}: {} · {} of {} sent · {} failed · {} skipped · {} queued · {} excluded{eta}",
@@ -350,14 +355,4 @@ fn print_results(out: &mut impl Write, r: &crate::campaign::results::CampaignRes
         )?;
     }
     Ok(())
-}
-
-/// `45 s`, `12 min`, `2 h 5 min`.
-pub fn duration(seconds: f64) -> String {
-    let s = seconds.ceil() as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s.div_ceil(60)),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
 }

@@ -170,9 +170,10 @@ pub enum CampaignReaction {
 /// The reaction for a roll of `choice` in 0..100.
 pub fn campaign_reaction(choice: u64) -> CampaignReaction {
     match choice {
-        0..6 => CampaignReaction::Stop,
-        6..36 => CampaignReaction::Press,
-        36..56 => CampaignReaction::Reply,
+        // More STOPs than a real list sees (1–2%), so a demo campaign shows one.
+        0..10 => CampaignReaction::Stop,
+        10..40 => CampaignReaction::Press,
+        40..60 => CampaignReaction::Reply,
         _ => CampaignReaction::Ignore,
     }
 }

@@ -24,16 +24,16 @@ pub struct BroadcastSense {
 }
 
 impl BroadcastSense {
-    /// Notes a message to `customer`; true when it is one of a broadcast (five or more
-    /// customers written to within five seconds, which no agent typing replies does).
+    /// Notes a message to `customer`; true when it is one of a broadcast (three or more
+    /// customers written to within three seconds, which no agent typing replies does).
     pub fn note(&mut self, customer: &str) -> bool {
         let now = std::time::Instant::now();
-        while self.recent.front().is_some_and(|(t, _)| now.duration_since(*t).as_secs() >= 5) {
+        while self.recent.front().is_some_and(|(t, _)| now.duration_since(*t).as_secs() >= 3) {
             self.recent.pop_front();
         }
         self.recent.push_back((now, customer.to_string()));
         let distinct: std::collections::HashSet<&str> = self.recent.iter().map(|(_, c)| c.as_str()).collect();
-        distinct.len() >= 5
+        distinct.len() >= 3
     }
 }
 

@@ -1,7 +1,9 @@
 //! Drawing: a pure function of the state. One file per pane; `layout` is shared with
 //! `update`, which needs the same geometry for page sizes and mouse clicks.
 
+pub mod campaign_panel;
 mod composer;
+mod contact_card;
 mod conversation;
 mod conversation_list;
 mod help;
@@ -61,6 +63,13 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
     status_bar::draw(frame, panes.status, state, styles);
     if let Some(selected) = state.picker {
         picker::draw(frame, area, state, styles, selected);
+    }
+    let [main, _] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    if state.campaign_panel_open {
+        campaign_panel::draw(frame, main, state, styles);
+    }
+    if state.contact_panel.is_some() {
+        contact_card::draw(frame, main, state, styles);
     }
     if state.help {
         help::draw(frame, area, state, styles);

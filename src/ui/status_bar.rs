@@ -35,6 +35,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         }
         EngineView::NoChannels => left.push(Span::styled("no channels configured ", styles.bar_warn)),
     }
+    // Campaigns under way: a glance at their progress wherever the agent is.
+    for c in state.campaigns.iter().take(2) {
+        let (mark, style) = if c.state == "paused" { ("⏸", styles.bar_warn) } else { ("▶", styles.bar_ok) };
+        let name = truncate(&crate::text::sanitize(&c.name, false), 16);
+        left.push(Span::styled(format!("{mark} {name} {}/{} ", c.done(), c.recipients), style));
+    }
     let hints = hints(state);
     let used: usize = left.iter().map(|s| width(&s.content)).sum();
     let hint_width: usize = hints.iter().map(|(k, d)| width(k) + width(d) + 3).sum();

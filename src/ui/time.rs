@@ -41,6 +41,16 @@ pub fn day_label(now: Millis, t: Millis, tz: FixedOffset) -> String {
     }
 }
 
+/// A duration in words: `45 s`, `12 min`, `2 h 5 min`.
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).ceil() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s.div_ceil(60)),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,398 @@
+//! The segment and campaign panel: a small form (segment name, filter, campaign name,
+//! two texts, the split) whose filter is counted and sampled as it is typed, a preview of
+//! exactly who gets what, the launch, and the campaigns under way with their gauge,
+//! pause, resume, cancel and results.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::TextArea;
+
+use super::action::Effect;
+use super::state::AppState;
+use super::update::notify;
+use crate::campaign::results::CampaignResults;
+use crate::campaign::{Filter, FilterError, Message, Plan};
+use crate::store::{CampaignStatus, SampleRow, Segment};
+
+/// The form's fields, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Segment,
+    Filter,
+    Campaign,
+    TextA,
+    TextB,
+    Split,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] =
+        [Field::Segment, Field::Filter, Field::Campaign, Field::TextA, Field::TextB, Field::Split];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Segment => "Segment",
+            Field::Filter => "Filter",
+            Field::Campaign => "Campaign",
+            Field::TextA => "Text A",
+            Field::TextB => "Text B",
+            Field::Split => "A gets %",
+        }
+    }
+
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Field::Segment => "a name to save the filter under (↑↓ the saved ones)",
+            Field::Filter => {
+                "channel:telegram tag:vip -tag:churned lang:ru inbound<30d consent:marketing attr:city=Kazan"
+            }
+            Field::Campaign => "the campaign's name",
+            Field::TextA => "Привет, {{first_name|друг}}! … ({{attr.city}} and other variables)",
+            Field::TextB => "a second version for an A/B test (optional)",
+            Field::Split => "50",
+        }
+    }
+}
+
+pub struct CampaignPanel {
+    pub field: Field,
+    pub inputs: Vec<TextArea<'static>>,
+    pub filter_error: Option<FilterError>,
+    pub count: Option<usize>,
+    pub sample: Vec<SampleRow>,
+    pub saved: Vec<Segment>,
+    /// Which saved segment ↑↓ showed last.
+    pub saved_index: Option<usize>,
+    pub plan: Option<Plan>,
+    /// The form as it was when `plan` was made: a launch needs a preview of exactly it.
+    pub planned_form: Option<Vec<String>>,
+    /// Launch pressed once: the next press launches.
+    pub confirm_launch: bool,
+    pub campaigns: Vec<CampaignStatus>,
+    pub results: Option<CampaignResults>,
+    /// Which campaign the gauge keys act on.
+    pub selected_campaign: usize,
+    /// Bumped per request, so a late answer to an older filter is dropped.
+    pub generation: u64,
+    /// Rows of the preview scrolled past.
+    pub preview_offset: usize,
+}
+
+impl CampaignPanel {
+    pub fn new() -> CampaignPanel {
+        let inputs = Field::ALL.iter().map(|f| input(f.placeholder())).collect();
+        let mut panel = CampaignPanel {
+            field: Field::Filter,
+            inputs,
+            filter_error: None,
+            count: None,
+            sample: Vec::new(),
+            saved: Vec::new(),
+            saved_index: None,
+            plan: None,
+            planned_form: None,
+            confirm_launch: false,
+            campaigns: Vec::new(),
+            results: None,
+            selected_campaign: 0,
+            generation: 0,
+            preview_offset: 0,
+        };
+        panel.style_cursors();
+        panel
+    }
+
+    pub fn text(&self, field: Field) -> String {
+        self.inputs[index(field)].lines().join(" ")
+    }
+
+    fn set_text(&mut self, field: Field, text: &str) {
+        let mut area = input(field.placeholder());
+        area.insert_str(text);
+        self.inputs[index(field)] = area;
+        self.style_cursors();
+    }
+
+    fn form(&self) -> Vec<String> {
+        Field::ALL.iter().map(|f| self.text(*f)).collect()
+    }
+
+    fn style_cursors(&mut self) {
+        for (i, area) in self.inputs.iter_mut().enumerate() {
+            let style = if Field::ALL[i] == self.field {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            };
+            area.set_cursor_style(style);
+        }
+    }
+
+    pub fn selected(&self) -> Option<&CampaignStatus> {
+        self.campaigns.get(self.selected_campaign)
+    }
+}
+
+impl Default for CampaignPanel {
+    fn default() -> Self {
+        CampaignPanel::new()
+    }
+}
+
+fn input(placeholder: &str) -> TextArea<'static> {
+    let mut area = TextArea::default();
+    area.set_placeholder_text(placeholder);
+    area.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
+    area.set_cursor_line_style(Style::default());
+    area
+}
+
+fn index(field: Field) -> usize {
+    Field::ALL.iter().position(|f| *f == field).unwrap_or(0)
+}
+
+/// Opens the panel: loads the saved segments, the campaigns, and counts the filter.
+pub fn open(s: &mut AppState) -> Vec<Effect> {
+    let panel = s.campaign_panel.get_or_insert_with(CampaignPanel::new);
+    panel.confirm_launch = false;
+    let mut effects = vec![Effect::ListSegments, super::update::load_campaigns(s)];
+    effects.extend(count(s));
+    effects
+}
+
+/// Keys while the panel is open.
+pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if key.code != KeyCode::Char('l') || !ctrl {
+        panel.confirm_launch = false;
+    }
+    match (key.code, ctrl) {
+        (KeyCode::Esc, _) => {
+            s.campaign_panel_open = false;
+            Vec::new()
+        }
+        (KeyCode::Tab, _) | (KeyCode::Enter, false) => {
+            move_field(panel, 1);
+            Vec::new()
+        }
+        (KeyCode::BackTab, _) => {
+            move_field(panel, Field::ALL.len() - 1);
+            Vec::new()
+        }
+        (KeyCode::Up | KeyCode::Down, false) if panel.field == Field::Segment => {
+            cycle_saved(panel, key.code == KeyCode::Down);
+            count(s)
+        }
+        (KeyCode::PageDown, _) => {
+            panel.preview_offset += 10;
+            Vec::new()
+        }
+        (KeyCode::PageUp, _) => {
+            panel.preview_offset = panel.preview_offset.saturating_sub(10);
+            Vec::new()
+        }
+        (KeyCode::Char('s'), true) => save_segment(s),
+        (KeyCode::Char('p'), true) => preview(s),
+        (KeyCode::Char('l'), true) => launch(s),
+        (KeyCode::Char('w'), true) => steer(s, Steer::PauseOrResume),
+        (KeyCode::Char('x'), true) => steer(s, Steer::Cancel),
+        (KeyCode::Char('r'), true) => {
+            let name = panel.selected().map(|c| c.name.clone());
+            vec![Effect::LoadCampaigns { results_of: name }]
+        }
+        (KeyCode::Up | KeyCode::Down, true) => {
+            let n = panel.campaigns.len().max(1);
+            panel.selected_campaign = if key.code == KeyCode::Down {
+                (panel.selected_campaign + 1) % n
+            } else {
+                (panel.selected_campaign + n - 1) % n
+            };
+            panel.results = None;
+            Vec::new()
+        }
+        _ => {
+            let field = panel.field;
+            let area = &mut panel.inputs[index(field)];
+            // One line per field: Enter moves on (above), pasted line breaks become spaces.
+            if area.input(key) {
+                if area.lines().len() > 1 {
+                    let joined = area.lines().join(" ");
+                    panel.set_text(field, &joined);
+                }
+                if field == Field::Filter {
+                    panel.saved_index = None;
+                    return count(s);
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Text pasted into the focused field, on one line.
+pub fn paste(s: &mut AppState, pasted: &str) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
+    let field = panel.field;
+    panel.inputs[index(field)].insert_str(pasted.replace(['\r', '\n'], " "));
+    if field == Field::Filter { count(s) } else { Vec::new() }
+}
+
+fn move_field(panel: &mut CampaignPanel, step: usize) {
+    let i = (index(panel.field) + step) % Field::ALL.len();
+    panel.field = Field::ALL[i];
+    panel.style_cursors();
+}
+
+fn cycle_saved(panel: &mut CampaignPanel, down: bool) {
+    let n = panel.saved.len();
+    if n == 0 {
+        return;
+    }
+    let i = match (panel.saved_index, down) {
+        (None, true) => 0,
+        (None, false) => n - 1,
+        (Some(i), true) => (i + 1) % n,
+        (Some(i), false) => (i + n - 1) % n,
+    };
+    panel.saved_index = Some(i);
+    let segment = panel.saved[i].clone();
+    panel.set_text(Field::Segment, &segment.name);
+    panel.set_text(Field::Filter, &segment.filter);
+}
+
+/// Parses the filter; a good one is counted and sampled, a bad one shows where.
+fn count(s: &mut AppState) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
+    let text = panel.text(Field::Filter);
+    panel.generation += 1;
+    match Filter::parse(&text) {
+        Ok(_) => {
+            panel.filter_error = None;
+            vec![Effect::LoadSegment { generation: panel.generation, filter: text }]
+        }
+        Err(e) => {
+            panel.filter_error = Some(e);
+            panel.count = None;
+            panel.sample.clear();
+            Vec::new()
+        }
+    }
+}
+
+fn save_segment(s: &mut AppState) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_ref() else { return Vec::new() };
+    let (name, filter) = (panel.text(Field::Segment).trim().to_string(), panel.text(Field::Filter));
+    if name.is_empty() {
+        notify(s, "type a segment name first (the Segment field)".into(), true);
+        return Vec::new();
+    }
+    if panel.filter_error.is_some() {
+        notify(s, "the filter does not parse yet".into(), true);
+        return Vec::new();
+    }
+    vec![Effect::SaveSegment { name, filter }]
+}
+
+/// The message the form describes.
+fn message(panel: &CampaignPanel) -> Result<(Filter, Message), String> {
+    let filter_text = panel.text(Field::Filter);
+    let filter = Filter::parse(&filter_text).map_err(|e| format!("the filter: {e}"))?;
+    let mut texts = vec![panel.text(Field::TextA)];
+    let b = panel.text(Field::TextB);
+    if !b.trim().is_empty() {
+        texts.push(b);
+    }
+    let split_text = panel.text(Field::Split);
+    let split: u8 = if split_text.trim().is_empty() {
+        50
+    } else {
+        split_text.trim().parse().map_err(|_| format!("A gets %: `{split_text}` is not a number from 1 to 99"))?
+    };
+    let name = panel.text(Field::Campaign);
+    let key = if name.trim().is_empty() { "preview".to_string() } else { name.trim().to_string() };
+    let message = Message::new(&texts, split, Vec::new(), None, &key, filter.required_channels())?;
+    Ok((filter, message))
+}
+
+fn preview(s: &mut AppState) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_ref() else { return Vec::new() };
+    match message(panel) {
+        Ok((_, message)) => {
+            let filter = panel.text(Field::Filter);
+            let form = panel.form();
+            let panel = s.campaign_panel.as_mut().expect("open");
+            panel.generation += 1;
+            panel.planned_form = Some(form);
+            panel.preview_offset = 0;
+            vec![Effect::PlanCampaign { generation: panel.generation, filter, message, policy: s.policy.clone() }]
+        }
+        Err(e) => {
+            notify(s, e, true);
+            Vec::new()
+        }
+    }
+}
+
+fn launch(s: &mut AppState) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_ref() else { return Vec::new() };
+    let name = panel.text(Field::Campaign).trim().to_string();
+    if name.is_empty() {
+        notify(s, "give the campaign a name first (the Campaign field)".into(), true);
+        return Vec::new();
+    }
+    let Some(plan) = panel.plan.as_ref().filter(|_| panel.planned_form.as_ref() == Some(&panel.form())) else {
+        notify(s, "preview first (ctrl-p): a launch sends exactly what the preview shows".into(), true);
+        return Vec::new();
+    };
+    if plan.totals.included == 0 {
+        notify(s, "nobody would get this campaign: see the preview's reasons".into(), true);
+        return Vec::new();
+    }
+    if !panel.confirm_launch {
+        let n = plan.totals.included;
+        s.campaign_panel.as_mut().expect("open").confirm_launch = true;
+        notify(s, format!("ctrl-l again sends `{name}` to {n} customers; any other key does not"), false);
+        return Vec::new();
+    }
+    let (segment, filter) = (panel.text(Field::Segment).trim().to_string(), panel.text(Field::Filter));
+    match message(panel) {
+        Ok((_, message)) => {
+            let panel = s.campaign_panel.as_mut().expect("open");
+            panel.confirm_launch = false;
+            vec![Effect::LaunchCampaign {
+                name,
+                segment: (!segment.is_empty()).then_some(segment),
+                filter,
+                message,
+                policy: s.policy.clone(),
+            }]
+        }
+        Err(e) => {
+            notify(s, e, true);
+            Vec::new()
+        }
+    }
+}
+
+enum Steer {
+    PauseOrResume,
+    Cancel,
+}
+
+fn steer(s: &mut AppState, how: Steer) -> Vec<Effect> {
+    let Some(c) = s.campaign_panel.as_ref().and_then(|p| p.selected().cloned()) else {
+        notify(s, "no campaign to act on".into(), true);
+        return Vec::new();
+    };
+    let to = match (how, c.state.as_str()) {
+        (Steer::PauseOrResume, "running") => "paused",
+        (Steer::PauseOrResume, "paused") => "running",
+        (Steer::Cancel, "running" | "paused") => "cancelled",
+        (_, state) => {
+            notify(s, format!("`{}` is {state}", c.name), true);
+            return Vec::new();
+        }
+    };
+    vec![Effect::SetCampaignState { name: c.name, to: to.into() }]
+}

@@ -1,0 +1,135 @@
+//! The contact card of the selected conversation's customer, and its edits from the
+//! keyboard: tags, funnel stage, attributes, time zone, and consent an agent records
+//! (which needs a note saying how the customer gave or withdrew it).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::TextArea;
+
+use super::action::{ContactEdit, Effect};
+use super::state::AppState;
+use super::update::notify;
+use crate::model::{ChannelKind, ContactId};
+use crate::store::{ContactCard, STAGES};
+
+/// What the one-line prompt at the bottom of the card is asking for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Tag,
+    Attribute,
+    TimeZone,
+    /// A note for a marketing opt-in (true) or opt-out (false).
+    ConsentNote(bool),
+}
+
+impl Ask {
+    pub fn label(self) -> &'static str {
+        match self {
+            Ask::Tag => "Tag to add or remove",
+            Ask::Attribute => "Attribute as name=value (empty value removes it)",
+            Ask::TimeZone => "Time zone (Europe/Moscow, +03:00; empty clears it)",
+            Ask::ConsentNote(true) => "How did they agree to offers? (required)",
+            Ask::ConsentNote(false) => "How did they withdraw? (required)",
+        }
+    }
+}
+
+pub struct ContactPanel {
+    pub contact: ContactId,
+    /// The channel of the conversation it was opened from: consent is recorded there.
+    pub channel: ChannelKind,
+    pub card: Option<ContactCard>,
+    pub ask: Option<(Ask, TextArea<'static>)>,
+}
+
+/// Opens the card of the selected conversation's contact.
+pub fn open(s: &mut AppState) -> Vec<Effect> {
+    // The customer the agent is looking at: the selected row in the list, else the open
+    // conversation.
+    let selected = s.list.selected_row().cloned().filter(|_| s.focus == super::state::Focus::List);
+    let row = selected.or_else(|| s.open.as_ref().map(|o| o.row.clone()));
+    let Some(row) = row else {
+        notify(s, "select a conversation first".into(), true);
+        return Vec::new();
+    };
+    match row.contact_id {
+        Some(contact) => {
+            s.contact_panel = Some(ContactPanel { contact, channel: row.channel, card: None, ask: None });
+            vec![Effect::LoadContact(contact)]
+        }
+        None => {
+            notify(s, "a group conversation has no one contact".into(), true);
+            Vec::new()
+        }
+    }
+}
+
+pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let Some(panel) = s.contact_panel.as_mut() else { return Vec::new() };
+    if let Some((ask, area)) = panel.ask.as_mut() {
+        let ask = *ask;
+        match key.code {
+            KeyCode::Esc => panel.ask = None,
+            KeyCode::Enter => {
+                let text = area.lines().join(" ").trim().to_string();
+                panel.ask = None;
+                return answer(s, ask, text);
+            }
+            _ => {
+                area.input(key);
+            }
+        }
+        return Vec::new();
+    }
+    let contact = panel.contact;
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => s.contact_panel = None,
+        KeyCode::Char('t') => ask(panel, Ask::Tag),
+        KeyCode::Char('a') => ask(panel, Ask::Attribute),
+        KeyCode::Char('z') => ask(panel, Ask::TimeZone),
+        KeyCode::Char('m') => ask(panel, Ask::ConsentNote(true)),
+        KeyCode::Char('M') => ask(panel, Ask::ConsentNote(false)),
+        KeyCode::Char('s') | KeyCode::Char('S') => {
+            let current = panel.card.as_ref().map(|c| c.stage.clone()).unwrap_or_default();
+            let i = STAGES.iter().position(|st| *st == current);
+            let next = match (i, key.code == KeyCode::Char('s')) {
+                (Some(i), true) => (i + 1) % STAGES.len(),
+                (Some(i), false) => (i + STAGES.len() - 1) % STAGES.len(),
+                (None, _) => 0,
+            };
+            return vec![Effect::EditContact { contact, edit: ContactEdit::Stage(STAGES[next].into()) }];
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn ask(panel: &mut ContactPanel, what: Ask) {
+    let mut area = TextArea::default();
+    area.set_cursor_line_style(Style::default());
+    area.set_cursor_style(Style::default().add_modifier(Modifier::REVERSED));
+    panel.ask = Some((what, area));
+}
+
+fn answer(s: &mut AppState, ask: Ask, text: String) -> Vec<Effect> {
+    let Some(panel) = s.contact_panel.as_ref() else { return Vec::new() };
+    let (contact, channel) = (panel.contact, panel.channel);
+    let edit = match ask {
+        Ask::Tag if text.is_empty() => return Vec::new(),
+        Ask::Tag => ContactEdit::ToggleTag(text),
+        Ask::Attribute => match text.split_once('=') {
+            Some((name, value)) => ContactEdit::Attribute(name.trim().into(), value.trim().into()),
+            None => {
+                notify(s, "write the attribute as name=value".into(), true);
+                return Vec::new();
+            }
+        },
+        Ask::TimeZone => ContactEdit::TimeZone(text),
+        Ask::ConsentNote(_) if text.is_empty() => {
+            notify(s, "not recorded: consent needs a note saying how it was given or withdrawn".into(), true);
+            return Vec::new();
+        }
+        Ask::ConsentNote(opt_in) => ContactEdit::Consent { channel, opt_in, note: text, by: s.agent.clone() },
+    };
+    vec![Effect::EditContact { contact, edit }]
+}

@@ -1,0 +1,111 @@
+//! The contact card overlay: who the customer is, how to reach them, their tags,
+//! attributes and funnel stage, consent per channel and purpose with its latest evidence,
+//! and their recent conversations; with the keys that edit it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::badge_style;
+use crate::app::AppState;
+use crate::store::STAGES;
+use crate::text::{sanitize, truncate};
+use crate::theme::Styles;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+    let Some(panel) = state.contact_panel.as_ref() else { return };
+    let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
+    let [area] = Layout::vertical([Constraint::Percentage(94)]).flex(Flex::Center).areas(area);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Contact — Esc closes ")
+        .style(styles.help)
+        .border_style(styles.border_focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [body, prompt, keys] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(2), Constraint::Length(1)]).areas(inner);
+    let width = body.width as usize;
+    let Some(card) = &panel.card else {
+        frame.render_widget(Paragraph::new(Line::styled("loading…", styles.list_preview)), body);
+        return;
+    };
+    let key = |k: &str| Span::styled(format!("{k:<13}"), styles.help_key);
+    let text = |t: String| Span::styled(truncate(&sanitize(&t, false), width.saturating_sub(13)), styles.help);
+    let mut lines = vec![
+        Line::from(vec![key("Name"), text(card.name.clone())]),
+        Line::from(vec![key("Phone"), text(card.phone.clone().unwrap_or_else(|| "—".into()))]),
+        Line::from(vec![
+            key("Locale"),
+            text(format!(
+                "{} · time zone {}",
+                card.locale.as_deref().unwrap_or("—"),
+                card.time_zone.as_deref().unwrap_or("the default")
+            )),
+        ]),
+        Line::from(vec![key("Stage"), text(format!("{}   (s/S: {})", card.stage, STAGES.join(" → ")))]),
+        Line::from(vec![key("Tags"), text(if card.tags.is_empty() { "—".into() } else { card.tags.join(", ") })]),
+        Line::from(vec![key("Source"), text(card.source.clone().unwrap_or_else(|| "—".into()))]),
+    ];
+    let attrs = card.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    lines.push(Line::from(vec![key("Attributes"), text(if attrs.is_empty() { "—".into() } else { attrs })]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Reached on", styles.help_key));
+    for i in &card.identities {
+        let name = i.username.as_deref().map(|u| format!(" @{u}")).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(i.channel.badge(), badge_style(styles, i.channel)),
+            Span::styled(truncate(&sanitize(&format!(" {}{name}", i.external_id), false), width - 4), styles.help),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Consent (latest event per channel and purpose)", styles.help_key));
+    if card.consent.is_empty() {
+        lines.push(Line::styled("  nothing recorded: no marketing messages go to them", styles.list_preview));
+    }
+    for c in &card.consent {
+        let when = crate::ui::time::relative(state.now, c.at, state.tz);
+        let style = if c.action == "opt_in" { styles.status_sent } else { styles.status_failed };
+        let evidence = c.evidence.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
+        let by = c.recorded_by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(c.channel.badge(), badge_style(styles, c.channel)),
+            Span::styled(format!(" {:<9} {:<7} ", c.purpose, c.action.replace('_', "-")), style),
+            Span::styled(
+                truncate(&sanitize(&format!("{}{by}, {when}{evidence}", c.source), false), width.saturating_sub(24)),
+                styles.help,
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Recent conversations", styles.help_key));
+    for c in &card.conversations {
+        let when = crate::ui::time::relative(state.now, c.last_message_at, state.tz);
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(c.channel.badge(), badge_style(styles, c.channel)),
+            Span::styled(
+                truncate(&sanitize(&format!(" {} · {when} · {}", c.status.as_str(), c.last_preview), false), width - 4),
+                styles.help,
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+    if let Some((ask, area)) = &panel.ask {
+        let [label, input] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(prompt);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!("{} — Enter records, Esc drops", ask.label()), styles.help_key)),
+            label,
+        );
+        frame.render_widget(area, input);
+    }
+    let hint = format!(
+        "t tag · s/S stage · a attribute · z time zone · m marketing opt-in · M opt-out (on {}) · Esc close",
+        panel.channel.display_name()
+    );
+    frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
+}

@@ -1,0 +1,237 @@
+//! The segment/campaign panel and the contact card, driven by keys through `update` and
+//! drawn on a TestBackend: what a marketer and an agent do and see, with no terminal.
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use switchboard::app::action::ContactEdit;
+use switchboard::app::{Action, AppState, Effect, update};
+use switchboard::campaign::{CampaignPolicy, Filter};
+use switchboard::keymap::Keymap;
+use switchboard::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, now_ms};
+use switchboard::store::{ConversationRow, Store};
+use switchboard::theme::Styles;
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn state() -> AppState {
+    AppState::new(Keymap::default(), "maria".into(), NOW, FixedOffset::east_opt(0).unwrap(), (140, 40))
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn typed(s: &mut AppState, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects = update(s, key(KeyCode::Char(c)));
+    }
+    effects
+}
+
+fn screen(s: &AppState) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+    terminal.draw(|f| switchboard::ui::draw(f, s, &Styles::load("dark", false).unwrap())).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// A store with three customers, for the effects the panel asks for.
+fn store() -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    for (i, name) in ["Анна Петрова", "Emma Wilson", "Ольга"].iter().enumerate() {
+        let event = switchboard::model::InboundEvent::Message(switchboard::model::InboundMessage::text(
+            switchboard::model::ChatRef {
+                channel: ChannelKind::Telegram,
+                external_chat_id: i.to_string(),
+                is_group: false,
+                title: name.to_string(),
+            },
+            switchboard::model::Peer {
+                external_id: i.to_string(),
+                display_name: name.to_string(),
+                username: None,
+                locale: None,
+            },
+            format!("m{i}"),
+            "Здравствуйте".into(),
+            now_ms() - 3_600_000,
+        ));
+        store.ingest(&[event], None).unwrap();
+        let contact = store.contact_by_identity(ChannelKind::Telegram, &i.to_string()).unwrap().unwrap();
+        if i < 2 {
+            store.record_agent_consent(contact, ChannelKind::Telegram, "marketing", true, "form", "t").unwrap();
+        }
+    }
+    store
+}
+
+/// Performs what the runtime would for the panel's effects, on `store`.
+fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
+    for effect in effects {
+        let action = match effect {
+            Effect::LoadSegment { generation, filter } => {
+                let f = Filter::parse(&filter).unwrap();
+                let result = Ok((store.count_members(&f).unwrap(), store.sample_members(&f, 10).unwrap()));
+                Action::SegmentLoaded { generation, result }
+            }
+            Effect::PlanCampaign { generation, filter, message, policy } => {
+                let f = Filter::parse(&filter).unwrap();
+                Action::Planned { generation, result: Ok(store.plan_campaign(&f, &message, &policy).unwrap()) }
+            }
+            Effect::LaunchCampaign { name, segment, filter, message, policy } => {
+                let l = store.launch_campaign(&name, segment.as_deref(), &filter, &message, &policy).unwrap();
+                Action::Launched(Ok(format!("campaign `{name}` launched: {} queued", l.plan.totals.included)))
+            }
+            Effect::LoadCampaigns { results_of } => Action::CampaignsLoaded {
+                campaigns: store.campaign_names().unwrap().iter().map(|n| store.campaign_status(n).unwrap()).collect(),
+                results: results_of.map(|n| store.campaign_results(&n).unwrap()),
+            },
+            _ => continue,
+        };
+        let more = update(s, action);
+        perform(s, store, more);
+    }
+}
+
+#[test]
+fn a_marketer_builds_a_segment_previews_and_launches() {
+    let mut s = state();
+    s.policy = CampaignPolicy::permissive();
+    let mut store = store();
+    let effects = update(&mut s, key(KeyCode::Char('C')));
+    assert!(effects.iter().any(|e| matches!(e, Effect::LoadSegment { .. })), "{effects:?}");
+    assert!(effects.contains(&Effect::ListSegments));
+    perform(&mut s, &mut store, effects);
+
+    // A bad term: no query, and the error points at it.
+    let effects = typed(&mut s, "consent:marketing stag:x");
+    assert!(effects.is_empty(), "a filter that does not parse is not run: {effects:?}");
+    let text = screen(&s);
+    assert!(text.contains("^ unknown key `stag`"), "{text}");
+    assert!(text.contains("Members: the filter does not parse"));
+    for _ in 0.." stag:x".len() {
+        update(&mut s, key(KeyCode::Backspace));
+    }
+    let effects = update(&mut s, key(KeyCode::Char(' ')));
+    perform(&mut s, &mut store, effects);
+    let text = screen(&s);
+    assert!(text.contains("Members: 2"), "{text}");
+    assert!(text.contains("Анна Петрова") && text.contains("Emma Wilson") && !text.contains("Ольга"));
+
+    // Launch needs a name, then a preview of exactly this form, then a second press.
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "autumn");
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "Привет, {{first_name}}!");
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "Hi {{first_name}} 👋");
+    assert!(update(&mut s, ctrl('l')).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("preview first"));
+    let effects = update(&mut s, ctrl('p'));
+    assert!(matches!(effects.as_slice(), [Effect::PlanCampaign { .. }]), "{effects:?}");
+    perform(&mut s, &mut store, effects);
+    let text = screen(&s);
+    assert!(text.contains("2 members · 2 get it · 0 left out"), "{text}");
+    assert!(text.contains("Привет, Анна!") || text.contains("Hi Анна 👋"), "{text}");
+    assert!(update(&mut s, ctrl('l')).is_empty(), "the first press only asks");
+    assert!(s.notice.as_ref().unwrap().text.contains("again sends `autumn` to 2 customers"));
+    let effects = update(&mut s, ctrl('l'));
+    assert!(matches!(effects.as_slice(), [Effect::LaunchCampaign { name, .. }] if name == "autumn"), "{effects:?}");
+    perform(&mut s, &mut store, effects);
+    let text = screen(&s);
+    assert!(text.contains("▶ autumn") && text.contains("running"), "{text}");
+    assert_eq!(store.campaign_status("autumn").unwrap().queued, 2);
+
+    // Esc closes the panel; the form is still there when it opens again.
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!screen(&s).contains("Segments and campaigns"));
+    update(&mut s, key(KeyCode::Char('C')));
+    assert!(screen(&s).contains("autumn"));
+}
+
+#[test]
+fn editing_the_contact_card_asks_for_a_consent_note() {
+    let mut s = state();
+    let row = ConversationRow {
+        id: ConversationId(1),
+        channel: ChannelKind::WhatsApp,
+        external_chat_id: "79001112233".into(),
+        contact_id: Some(ContactId(7)),
+        is_group: false,
+        title: "Сергей".into(),
+        status: ConversationStatus::Open,
+        last_message_at: NOW,
+        last_inbound_at: Some(NOW),
+        last_preview: "hi".into(),
+        unread: 0,
+        unanswered: false,
+        blocked_at: None,
+    };
+    let generation = s.list.generation;
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });
+    let effects = update(&mut s, key(KeyCode::Char('p')));
+    assert_eq!(effects, [Effect::LoadContact(ContactId(7))]);
+    // Consent without a note is refused, with the reason.
+    update(&mut s, key(KeyCode::Char('m')));
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert!(effects.is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("needs a note"));
+    update(&mut s, key(KeyCode::Char('m')));
+    typed(&mut s, "согласился по телефону");
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        [Effect::EditContact {
+            contact: ContactId(7),
+            edit: ContactEdit::Consent {
+                channel: ChannelKind::WhatsApp,
+                opt_in: true,
+                note: "согласился по телефону".into(),
+                by: "maria".into()
+            }
+        }]
+    );
+    update(&mut s, key(KeyCode::Char('t')));
+    typed(&mut s, "vip");
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(effects, [Effect::EditContact { contact: ContactId(7), edit: ContactEdit::ToggleTag("vip".into()) }]);
+    let effects = update(&mut s, key(KeyCode::Char('s')));
+    assert_eq!(effects, [Effect::EditContact { contact: ContactId(7), edit: ContactEdit::Stage("new".into()) }]);
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.contact_panel.is_none());
+}
+
+#[test]
+fn the_contact_card_shows_consent_with_its_evidence() {
+    let mut store = store();
+    let contact = store.contact_by_identity(ChannelKind::Telegram, "0").unwrap().unwrap();
+    store.toggle_tag(contact, "vip").unwrap();
+    store.set_attribute(contact, "city", "Казань").unwrap();
+    let card = store.contact_card(contact).unwrap();
+    let conversation = store.find_conversation(ChannelKind::Telegram, "0").unwrap().unwrap();
+    let mut s = state();
+    let row = store.conversation(conversation).unwrap();
+    let generation = s.list.generation;
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });
+    update(&mut s, key(KeyCode::Char('p')));
+    update(&mut s, Action::ContactLoaded(Ok(card)));
+    let text = screen(&s);
+    for expected in ["Анна Петрова", "vip", "city=Казань", "marketing opt-in", "by t", "form", "TG 0"]
+    {
+        assert!(text.contains(expected), "missing {expected}:\n{text}");
+    }
+}
