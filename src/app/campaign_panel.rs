@@ -262,7 +262,7 @@ fn cycle_saved(panel: &mut CampaignPanel, down: bool) {
 }
 
 /// Parses the filter; a good one is counted and sampled, a bad one shows where.
-fn count(s: &mut AppState) -> Vec<Effect> {
+pub fn count(s: &mut AppState) -> Vec<Effect> {
     let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
     let text = panel.text(Field::Filter);
     panel.generation += 1;

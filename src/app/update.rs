@@ -42,6 +42,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             let mut effects = list::refresh(s);
             effects.extend(conversation::refresh(s));
             effects.push(load_campaigns(s));
+            // The member count is live: a STOP or an import changes it.
+            if s.campaign_panel_open {
+                effects.extend(super::campaign_panel::count(s));
+            }
             if let Some(panel) = &s.contact_panel {
                 effects.push(Effect::LoadContact(panel.contact));
             }

@@ -417,5 +417,13 @@ mod tests {
         assert!(config.channels.telegram.is_some());
         assert_eq!(config.channels.whatsapp.unwrap().templates.len(), 1);
         assert_eq!(config.channels.viber.unwrap().sender_name, "Switchboard Shop");
+        assert_eq!(config.campaigns.quiet_hours, Some((21 * 60, 9 * 60)));
+        assert_eq!(config.campaigns.reply_window, 48 * 3_600_000);
+    }
+
+    #[test]
+    fn a_bad_campaign_rule_names_its_key_and_line() {
+        let e = parse("[campaigns]\nfrequency_cap = 2\nquiet_hours = \"25:00-09:00\"\n").unwrap_err().to_string();
+        assert!(e.contains("quiet_hours") && e.contains("line 3") && e.contains("25:00-09:00"), "{e}");
     }
 }
