@@ -429,3 +429,40 @@ async fn a_kill_in_the_middle_of_a_campaign_sends_each_recipient_exactly_once() 
     assert!(chats.len() as i64 >= done.sent, "every message marked sent reached the platform");
     assert!(chats.len() as i64 + done.skipped >= N as i64, "everyone else got it");
 }
+
+#[test]
+fn the_cli_previews_as_json_and_points_at_a_bad_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[campaigns]\nquiet_hours = \"\"\n").unwrap();
+    {
+        let mut store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+        seed_customers(&mut store, 3);
+        let c = store.contact_by_identity(ChannelKind::Telegram, &demo_customers(3)[1].id.to_string()).unwrap();
+        store.record_agent_consent(c.unwrap(), ChannelKind::Telegram, "marketing", false, "asked", "t").unwrap();
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["--config", config.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["segment", "save", "all", "--filter", "consent:marketing stag:vip"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown key `stag`") && err.contains("                  ^"), "{err}");
+    let out = run(&["segment", "save", "everyone", "--filter", "channel:telegram"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        run(&["campaign", "preview", "--segment", "everyone", "--text", "Привет, {{first_name}}!", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["totals"]["members"], 3);
+    assert_eq!(json["included"].as_array().unwrap().len(), 2);
+    assert_eq!(json["excluded"][0]["reason"], "opted_out");
+    assert_eq!(json["excluded"][0]["channel"], "telegram");
+    assert!(json["included"][0]["text"].as_str().unwrap().starts_with("Привет, "));
+    // Nothing was sent or queued by a preview.
+    assert_eq!(Store::open(&dir.path().join("switchboard.db")).unwrap().count("outbox").unwrap(), 0);
+}

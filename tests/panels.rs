@@ -235,3 +235,39 @@ fn the_contact_card_shows_consent_with_its_evidence() {
         assert!(text.contains(expected), "missing {expected}:\n{text}");
     }
 }
+
+#[test]
+fn buttons_and_a_whatsapp_template_come_from_the_form() {
+    let mut s = state();
+    s.templates = vec![switchboard::config::TemplateConfig {
+        name: "offer".into(),
+        language: "ru".into(),
+        body: "Здравствуйте, {{1}}! Скидка ждёт вас.".into(),
+    }];
+    update(&mut s, key(KeyCode::Char('C')));
+    typed(&mut s, "channel:whatsapp");
+    for _ in 0..2 {
+        update(&mut s, key(KeyCode::Tab));
+    }
+    typed(&mut s, "Скидка 20%!");
+    for _ in 0..3 {
+        update(&mut s, key(KeyCode::Tab));
+    }
+    typed(&mut s, "В магазин=https://shop.example/sale | Не сейчас=later");
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "ofer | {{first_name}}");
+    assert!(update(&mut s, ctrl('p')).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("no template `ofer`"), "{:?}", s.notice);
+    for _ in 0.."ofer | {{first_name}}".chars().count() {
+        update(&mut s, key(KeyCode::Backspace));
+    }
+    typed(&mut s, "offer | {{first_name|клиент}}");
+    let effects = update(&mut s, ctrl('p'));
+    let [Effect::PlanCampaign { message, .. }] = effects.as_slice() else { panic!("{effects:?} {:?}", s.notice) };
+    assert_eq!(message.channels, [ChannelKind::WhatsApp]);
+    let buttons = &message.variants[0].buttons;
+    assert_eq!(buttons[0].len(), 2);
+    assert_eq!(buttons[0][0].url.as_deref(), Some("https://shop.example/sale"));
+    assert_eq!(buttons[0][1].callback_data.as_deref(), Some("later"));
+    assert_eq!(message.whatsapp_template.as_ref().unwrap().template.name, "offer");
+}

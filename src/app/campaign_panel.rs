@@ -11,7 +11,8 @@ use super::action::Effect;
 use super::state::AppState;
 use super::update::notify;
 use crate::campaign::results::CampaignResults;
-use crate::campaign::{Filter, FilterError, Message, Plan};
+use crate::campaign::{Filter, FilterError, Message, Plan, WhatsAppTemplate};
+use crate::model::Button;
 use crate::store::{CampaignStatus, SampleRow, Segment};
 
 /// The form's fields, in Tab order.
@@ -23,11 +24,21 @@ pub enum Field {
     TextA,
     TextB,
     Split,
+    Button,
+    Template,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] =
-        [Field::Segment, Field::Filter, Field::Campaign, Field::TextA, Field::TextB, Field::Split];
+    pub const ALL: [Field; 8] = [
+        Field::Segment,
+        Field::Filter,
+        Field::Campaign,
+        Field::TextA,
+        Field::TextB,
+        Field::Split,
+        Field::Button,
+        Field::Template,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -37,6 +48,8 @@ impl Field {
             Field::TextA => "Text A",
             Field::TextB => "Text B",
             Field::Split => "A gets %",
+            Field::Button => "Buttons",
+            Field::Template => "WhatsApp",
         }
     }
 
@@ -50,6 +63,8 @@ impl Field {
             Field::TextA => "Привет, {{first_name|друг}}! … ({{attr.city}} and other variables)",
             Field::TextB => "a second version for an A/B test (optional)",
             Field::Split => "50",
+            Field::Button => "optional: Shop now=https://… (a link) or Yes=yes (a reply); | between buttons",
+            Field::Template => "optional: a template for closed 24-hour windows, as name | {{first_name}} | …",
         }
     }
 }
@@ -295,7 +310,7 @@ fn save_segment(s: &mut AppState) -> Vec<Effect> {
 }
 
 /// The message the form describes.
-fn message(panel: &CampaignPanel) -> Result<(Filter, Message), String> {
+fn message(panel: &CampaignPanel, templates: &[crate::config::TemplateConfig]) -> Result<(Filter, Message), String> {
     let filter_text = panel.text(Field::Filter);
     let filter = Filter::parse(&filter_text).map_err(|e| format!("the filter: {e}"))?;
     let mut texts = vec![panel.text(Field::TextA)];
@@ -311,13 +326,55 @@ fn message(panel: &CampaignPanel) -> Result<(Filter, Message), String> {
     };
     let name = panel.text(Field::Campaign);
     let key = if name.trim().is_empty() { "preview".to_string() } else { name.trim().to_string() };
-    let message = Message::new(&texts, split, Vec::new(), None, &key, filter.required_channels())?;
+    let buttons_text = panel.text(Field::Button);
+    let buttons = if buttons_text.trim().is_empty() {
+        Vec::new()
+    } else {
+        let row = buttons_text.split('|').map(|b| Button::parse(b.trim())).collect::<Result<Vec<_>, _>>()?;
+        vec![row]
+    };
+    let template_text = panel.text(Field::Template);
+    let template = if template_text.trim().is_empty() {
+        None
+    } else {
+        let mut parts = split_outside_places(&template_text).into_iter().map(|p| p.trim().to_string());
+        let name = parts.next().unwrap_or_default();
+        let params: Vec<String> = parts.collect();
+        Some(WhatsAppTemplate::new(templates, &name, &params)?)
+    };
+    let message = Message::new(&texts, split, buttons, template, &key, filter.required_channels())?;
     Ok((filter, message))
+}
+
+/// Splits on `|` except inside `{{…}}`, where a bar starts a default.
+fn split_outside_places(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Bytes, not characters: the marks are ASCII, so every cut is on a boundary.
+        if bytes[i..].starts_with(b"{{") {
+            depth += 1;
+            i += 2;
+        } else if bytes[i..].starts_with(b"}}") {
+            depth = depth.saturating_sub(1);
+            i += 2;
+        } else {
+            if bytes[i] == b'|' && depth == 0 {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            i += 1;
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 fn preview(s: &mut AppState) -> Vec<Effect> {
     let Some(panel) = s.campaign_panel.as_ref() else { return Vec::new() };
-    match message(panel) {
+    match message(panel, &s.templates) {
         Ok((_, message)) => {
             let filter = panel.text(Field::Filter);
             let form = panel.form();
@@ -356,7 +413,7 @@ fn launch(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     let (segment, filter) = (panel.text(Field::Segment).trim().to_string(), panel.text(Field::Filter));
-    match message(panel) {
+    match message(panel, &s.templates) {
         Ok((_, message)) => {
             let panel = s.campaign_panel.as_mut().expect("open");
             panel.confirm_launch = false;
