@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod keymap;
 pub mod logging;

@@ -9,6 +9,7 @@ use std::time::Duration;
 mod campaign;
 
 use anyhow::{Context, bail};
+use chrono::Offset;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, Console};
@@ -102,6 +103,27 @@ pub enum Command {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
     },
+    /// Messages with every word, newest first (the last word may be unfinished).
+    Search {
+        words: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Fill an empty store with a realistic generated history (for benchmarks and for
+    /// trying the console on a long one). Deterministic from --seed.
+    Generate {
+        #[arg(long, default_value_t = 50_000)]
+        contacts: usize,
+        #[arg(long, default_value_t = 20_000)]
+        conversations: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// Messages of the longest conversation, within --messages.
+        #[arg(long, default_value_t = 100_000)]
+        longest: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Check each channel's token and say which URL each platform must reach.
     Doctor {
         /// The public https URL that reaches the webhook server (through your proxy).
@@ -191,6 +213,43 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 r.unchanged,
                 r.consent_events,
                 bad.len()
+            );
+            Ok(())
+        }
+        Some(Command::Search { words, limit }) => {
+            let store = open_store(&paths)?;
+            let tz = chrono::Local::now().offset().fix();
+            for hit in store.search(&words.join(" "), None, limit)? {
+                let when = chrono::DateTime::from_timestamp_millis(hit.sent_at).unwrap_or_default().with_timezone(&tz);
+                println!(
+                    "{}  {}  {}: {}",
+                    when.format("%Y-%m-%d %H:%M"),
+                    hit.channel.badge(),
+                    crate::text::sanitize(&hit.title, false),
+                    crate::text::sanitize(&hit.body, false)
+                );
+            }
+            Ok(())
+        }
+        Some(Command::Generate { contacts, conversations, messages, longest, seed }) => {
+            let store = open_store(&paths)?;
+            if store.count("contacts")? > 0 || store.count("messages")? > 0 {
+                bail!("the store in {} is not empty: generate into a new --data-dir", paths.data_dir.display());
+            }
+            drop(store);
+            let started = std::time::Instant::now();
+            let mut conn = rusqlite::Connection::open(paths.store_file())?;
+            let size =
+                crate::generate::Size { contacts, conversations, messages, longest: longest.min(messages), seed };
+            let g = crate::generate::generate(&mut conn, size)?;
+            println!(
+                "{} contacts, {} conversations, {} messages, {} consent events, {} campaigns in {:.1} s",
+                g.contacts,
+                g.conversations,
+                g.messages,
+                g.consent_events,
+                g.campaigns,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -13,6 +13,7 @@ mod messages;
 mod migrations;
 mod outbox;
 mod receipts;
+mod search;
 mod segments;
 
 pub use campaigns::{CampaignStatus, Launched};
@@ -23,6 +24,7 @@ pub use ingest::{IngestReport, OutboundRecord};
 pub use keywords::StopPolicy;
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
+pub use search::SearchHit;
 pub use segments::{SampleRow, Segment};
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,96 @@
+//! Full-text search over every message (FTS5, kept in step by triggers): the words an
+//! agent types, each matched as a word or a word's beginning, newest messages first.
+
+use rusqlite::params;
+
+use super::{Result, Store, text_enum};
+use crate::model::{ChannelKind, ConversationId, MessageId, Millis};
+
+/// One message that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    pub message: MessageId,
+    pub conversation: ConversationId,
+    pub channel: ChannelKind,
+    pub title: String,
+    pub body: String,
+    pub sent_at: Millis,
+}
+
+impl Store {
+    /// Messages with every word of `query` (any case, diacritics ignored; the last word
+    /// may be unfinished), newest first, `limit` of them from before `before` (an id, for
+    /// the next page). Words are quoted for FTS5, so nothing typed is taken as syntax.
+    pub fn search(&self, query: &str, before: Option<MessageId>, limit: usize) -> Result<Vec<SearchHit>> {
+        let Some(expression) = fts_expression(query) else { return Ok(Vec::new()) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.conversation_id, c.channel, c.title, m.body, m.sent_at \
+             FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN conversations c ON c.id = m.conversation_id \
+             WHERE messages_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![expression, before.map_or(i64::MAX, |b| b.0), limit as i64], |r| {
+            Ok(SearchHit {
+                message: r.get(0)?,
+                conversation: r.get(1)?,
+                channel: text_enum(r, 2)?,
+                title: r.get(3)?,
+                body: r.get(4)?,
+                sent_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// `доставка заказ` → `"доставка" "заказ"*`: every word required, the last a prefix.
+pub fn fts_expression(query: &str) -> Option<String> {
+    let words: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"")).collect();
+    let mut expression = words.join(" ");
+    if expression.is_empty() {
+        return None;
+    }
+    // A word still being typed (no space after it yet) matches as a beginning.
+    if query.chars().last().is_some_and(char::is_alphanumeric) {
+        expression.push('*');
+    }
+    Some(expression)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_words_never_become_syntax() {
+        assert_eq!(fts_expression("доставка заказ").as_deref(), Some("\"доставка\" \"заказ\"*"));
+        assert_eq!(fts_expression("NEAR(a b) OR \"x").as_deref(), Some("\"NEAR\" \"a\" \"b\" \"OR\" \"x\"*"));
+        assert_eq!(fts_expression("order #5512 ").as_deref(), Some("\"order\" \"5512\""));
+        assert_eq!(fts_expression("  ?! "), None);
+    }
+
+    #[test]
+    fn finds_words_newest_first_in_any_case_and_pages() {
+        use crate::model::{ChatRef, InboundEvent, InboundMessage, Peer};
+        let mut store = Store::open_in_memory().unwrap();
+        let texts = ["Где моя ДОСТАВКА?", "delivery tomorrow", "Доставка завтра", "Спасибо", "доставку перенесли"];
+        for (i, text) in texts.iter().enumerate() {
+            let chat = ChatRef {
+                channel: ChannelKind::Telegram,
+                external_chat_id: "1".into(),
+                is_group: false,
+                title: "Анна".into(),
+            };
+            let from = Peer { external_id: "1".into(), display_name: "Анна".into(), username: None, locale: None };
+            let m = InboundMessage::text(chat, from, i.to_string(), text.to_string(), 1_000 + i as i64);
+            store.ingest(&[InboundEvent::Message(m)], None).unwrap();
+        }
+        let bodies = |hits: Vec<SearchHit>| hits.into_iter().map(|h| h.body).collect::<Vec<_>>();
+        assert_eq!(bodies(store.search("доставка", None, 10).unwrap()), ["Доставка завтра", "Где моя ДОСТАВКА?"]);
+        assert_eq!(bodies(store.search("достав", None, 10).unwrap()).len(), 3, "the last word is a prefix");
+        let first = store.search("достав", None, 1).unwrap();
+        assert_eq!(bodies(store.search("достав", Some(first[0].message), 10).unwrap()).len(), 2);
+        assert!(store.search("\"unbalanced", None, 10).unwrap().is_empty());
+        assert_eq!(store.search("завтра доставка", None, 10).unwrap().len(), 1, "every word is required");
+    }
+}
