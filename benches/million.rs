@@ -1,0 +1,564 @@
+//! The console and the engine on a store of 1,000,000 messages (`switchboard generate`'s
+//! defaults), each figure printed next to a baseline measured in the same run:
+//!
+//! - open the store and draw the first frame (list + open conversation), 200x60;
+//! - draw one frame of the 100,000-message conversation scrolled anywhere (p99);
+//! - one keystroke in the composer to a drawn frame;
+//! - ingest of decoded inbound messages in batches, full-text index kept;
+//! - full-text search, first page;
+//! - the outbox sending through the Telegram emulator with limits off;
+//! - resident memory of the console with the store open and scrolled through.
+//!
+//! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
+//! copied first, since the ingest figure writes to it).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use rusqlite::{Connection, params};
+use switchboard::app::state::{ConversationView, MESSAGE_WINDOW, Scroll};
+use switchboard::app::{Action, AppState, Effect, Focus, MessageRequest, update};
+use switchboard::keymap::{Command, Keymap};
+use switchboard::model::{ChannelKind, ChatRef, ConversationId, InboundEvent, InboundMessage, MessageId, Peer, now_ms};
+use switchboard::store::{MessageKey, Store};
+use switchboard::theme::Styles;
+
+const SIZE: (u16, u16) = (200, 60);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--memory-probe") {
+        return memory_probe(Path::new(&args[i + 1]));
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("switchboard.db");
+    match args.iter().position(|a| a == "--store") {
+        Some(i) => {
+            std::fs::copy(&args[i + 1], &path).expect("copying the store");
+        }
+        None => {
+            let started = Instant::now();
+            Store::open(&path).expect("the schema");
+            let mut conn = Connection::open(&path).expect("a connection");
+            let g = switchboard::generate::generate(&mut conn, Default::default()).expect("generating");
+            println!(
+                "generated {} contacts, {} conversations, {} messages in {:.1} s",
+                g.contacts,
+                g.conversations,
+                g.messages,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    // A checkpoint so every figure reads the database file, not a long WAL.
+    Connection::open(&path).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
+
+    println!("\n{:<58} {:>12} {:>12} {:>8}  target", "figure", "switchboard", "baseline", "ratio");
+    memory(&path);
+    first_frame(&path);
+    frames(&path);
+    keystroke(&path);
+    search(&path);
+    ingest(&path, 2000);
+    ingest(&path, 20);
+    outbox();
+}
+
+fn row(name: &str, ours: f64, base: f64, unit: &str, target: &str) {
+    println!("{name:<58} {:>9.3} {unit:<2} {:>9.3} {unit:<2} {:>7.2}x  {target}", ours, base, ours / base);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn p99(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[(v.len() * 99 / 100).min(v.len() - 1)]
+}
+
+fn state() -> AppState {
+    let mut s = AppState::new(Keymap::default(), "bench".into(), now_ms(), FixedOffset::east_opt(0).unwrap(), SIZE);
+    s.focus = Focus::List;
+    s
+}
+
+fn terminal() -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).expect("a test terminal")
+}
+
+/// Does what the console's runtime does for each effect, on this thread.
+fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
+    for effect in effects {
+        let action = match effect {
+            Effect::LoadList { generation, filter, after, limit } => {
+                let rows = store.conversations_page(filter, after, limit).expect("a page");
+                Action::ListLoaded { generation, after, limit, rows }
+            }
+            Effect::LoadMessages { conversation, request } => {
+                let rows = match request {
+                    MessageRequest::Latest { limit } => store.messages_before(conversation, None, limit),
+                    MessageRequest::Oldest { limit } => store.messages_after(
+                        conversation,
+                        MessageKey { sent_at: i64::MIN, id: MessageId(i64::MIN) },
+                        limit,
+                    ),
+                    MessageRequest::Older { before, limit } => store.messages_before(conversation, Some(before), limit),
+                    MessageRequest::Newer { after, limit } => store.messages_after(conversation, after, limit),
+                    MessageRequest::Refresh { from, to } => {
+                        store.messages_between(conversation, from, to, MESSAGE_WINDOW)
+                    }
+                }
+                .expect("messages");
+                Action::MessagesLoaded { conversation, request, rows }
+            }
+            Effect::MarkRead(_) | Effect::LoadCampaigns { .. } => continue,
+            other => panic!("the bench does not perform {other:?}"),
+        };
+        let more = update(s, action);
+        perform(s, store, more);
+    }
+}
+
+/// The longest conversation (the generator's first).
+fn longest(store: &Store) -> ConversationId {
+    let id: i64 = store
+        .conn()
+        .query_row(
+            "SELECT conversation_id FROM messages GROUP BY conversation_id ORDER BY count(*) DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a conversation");
+    ConversationId(id)
+}
+
+/// Opening the store and the first frame: the list's first page, the top conversation's
+/// latest messages, drawn. Baseline: the same two queries with plain rusqlite.
+fn first_frame(path: &Path) {
+    let styles = Styles::load("dark", false).expect("a theme");
+    let mut ours = Vec::new();
+    for _ in 0..9 {
+        let t = Instant::now();
+        let mut store = Store::open(path).expect("the store");
+        let mut s = state();
+        let effects = update(&mut s, Action::StoreChanged);
+        perform(&mut s, &mut store, effects);
+        let mut term = terminal();
+        term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+        ours.push(t.elapsed());
+        assert!(s.open.as_ref().is_some_and(|o| !o.messages.is_empty()), "a conversation is open");
+    }
+    let mut base = Vec::new();
+    for _ in 0..9 {
+        let t = Instant::now();
+        let conn = Connection::open(path).expect("a connection");
+        let mut list = conn
+            .prepare(
+                "SELECT id, channel, title, last_preview, last_message_at, unread, unanswered FROM conversations \
+                 ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT 100",
+            )
+            .expect("a query");
+        let rows: Vec<(i64, String, String, String, i64, i64, bool)> = list
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let mut messages = conn
+            .prepare(
+                "SELECT id, direction, body, sent_at, status FROM messages WHERE conversation_id = ?1 \
+                 ORDER BY sent_at DESC, id DESC LIMIT 200",
+            )
+            .expect("a query");
+        let n = messages
+            .query_map([rows[0].0], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            })
+            .expect("rows")
+            .count();
+        std::hint::black_box(n);
+        base.push(t.elapsed());
+    }
+    row(
+        "open the store + first frame (list + conversation)",
+        ms(median(&mut ours)),
+        ms(median(&mut base)),
+        "ms",
+        "< 150 ms",
+    );
+}
+
+/// A window of the longest conversation around message `at` (an index into `keys`).
+fn window(store: &Store, id: ConversationId, keys: &[MessageKey], at: usize) -> Vec<switchboard::store::MessageRow> {
+    let end = (at + MESSAGE_WINDOW / 2).min(keys.len() - 1);
+    let mut rows = store.messages_before(id, Some(keys[end]), MESSAGE_WINDOW - 1).expect("messages");
+    rows.extend(store.messages_between(id, keys[end], keys[end], 1).expect("a message"));
+    rows
+}
+
+fn keys_of(store: &Store, id: ConversationId) -> Vec<MessageKey> {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT sent_at, id FROM messages WHERE conversation_id = ?1 ORDER BY sent_at, id")
+        .expect("a query");
+    stmt.query_map([id.0], |r| Ok(MessageKey { sent_at: r.get(0)?, id: MessageId(r.get(1)?) }))
+        .expect("keys")
+        .collect::<Result<_, _>>()
+        .expect("keys")
+}
+
+fn open_at(store: &Store, id: ConversationId, keys: &[MessageKey], at: usize) -> AppState {
+    let mut s = state();
+    let row = store.conversation(id).expect("the conversation");
+    let mut view = ConversationView::new(row);
+    view.messages = window(store, id, keys, at);
+    view.loading = false;
+    view.at_newest = at + MESSAGE_WINDOW / 2 >= keys.len();
+    view.at_oldest = at < MESSAGE_WINDOW / 2;
+    s.open = Some(view);
+    s.focus = Focus::Conversation;
+    s
+}
+
+/// Frames of the 100,000-message conversation at positions all through it. Baseline: a
+/// frame of the same size that is one paragraph of the same number of plain lines — what
+/// filling 200x60 cells through ratatui costs at least.
+fn frames(path: &Path) {
+    let styles = Styles::load("dark", false).expect("a theme");
+    let store = Store::open(path).expect("the store");
+    let id = longest(&store);
+    let keys = keys_of(&store, id);
+    let mut term = terminal();
+    let mut ours = Vec::new();
+    let mut seed = 7u64;
+    for w in 0..20 {
+        let at = (w * keys.len() / 20 + 250).min(keys.len() - 1);
+        let mut s = open_at(&store, id, &keys, at);
+        let len = s.open.as_ref().map_or(0, |o| o.messages.len());
+        for _ in 0..50 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let i = (seed >> 33) as usize % len.max(1);
+            if let Some(o) = s.open.as_mut() {
+                o.scroll = if i.is_multiple_of(2) { Scroll::Top(i) } else { Scroll::Bottom(i) };
+            }
+            let t = Instant::now();
+            term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+            ours.push(t.elapsed());
+        }
+    }
+    let lines: Vec<String> =
+        store.messages_before(id, None, 60).expect("messages").into_iter().map(|m| m.body).collect();
+    let mut base = Vec::new();
+    for n in 0..1000 {
+        let text: Vec<Line<'_>> =
+            lines.iter().cycle().skip(n % 7).take(SIZE.1 as usize).map(|l| Line::raw(l.as_str())).collect();
+        let t = Instant::now();
+        term.draw(|f| f.render_widget(Paragraph::new(text.clone()), f.area())).expect("a frame");
+        base.push(t.elapsed());
+    }
+    row(
+        &format!("draw a frame of a {}-message conversation, p99", keys.len()),
+        ms(p99(&mut ours)),
+        ms(p99(&mut base)),
+        "ms",
+        "p99 < 2 ms",
+    );
+}
+
+/// A key typed in the composer, to the frame that shows it. Baseline: drawing the same
+/// frame again with nothing changed.
+fn keystroke(path: &Path) {
+    let styles = Styles::load("dark", false).expect("a theme");
+    let store = Store::open(path).expect("the store");
+    let id = longest(&store);
+    let keys = keys_of(&store, id);
+    let mut s = open_at(&store, id, &keys, keys.len() - 1);
+    s.focus = Focus::Composer;
+    let mut term = terminal();
+    term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+    let mut ours = Vec::new();
+    for i in 0..2000 {
+        let c = "Добрый день! Your order ships today 👋 ".chars().nth(i % 38).unwrap_or('a');
+        let t = Instant::now();
+        update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+        ours.push(t.elapsed());
+        if i % 200 == 199 {
+            s.reset_composer();
+        }
+    }
+    let mut base = Vec::new();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+        base.push(t.elapsed());
+    }
+    row("one keystroke in the composer to a drawn frame, p99", ms(p99(&mut ours)), ms(p99(&mut base)), "ms", "< 1 ms");
+}
+
+/// The first page (50) of full-text results over every message. Baseline: the bare FTS5
+/// query for the same page.
+fn search(path: &Path) {
+    let store = Store::open(path).expect("the store");
+    let conn = Connection::open(path).expect("a connection");
+    let queries = ["доставка", "invoice", "курьер позвонит", "Kazakh", "возврат товара", "charged twice order"];
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        for q in queries {
+            let t = Instant::now();
+            let hits = store.search(q, None, 50).expect("a search");
+            ours.push(t.elapsed());
+            std::hint::black_box(hits);
+            let expression = switchboard::store::fts_expression(q).expect("words");
+            let t = Instant::now();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT 50",
+                )
+                .expect("a query");
+            let n = stmt.query_map([expression], |r| r.get::<_, i64>(0)).expect("rows").count();
+            base.push(t.elapsed());
+            std::hint::black_box(n);
+        }
+    }
+    row(
+        "full-text search over 1,000,000 messages, first page, p99",
+        ms(p99(&mut ours)),
+        ms(p99(&mut base)),
+        "ms",
+        "< 30 ms",
+    );
+}
+
+/// Inbound messages to existing Telegram chats, decoded, stored by `ingest` in batches
+/// of 100 (a getUpdates page). Baseline: the same rows inserted into the messages table
+/// (full-text trigger and all) by a plain prepared statement, in the same batches.
+fn ingest(path: &Path, spread: usize) {
+    const N: usize = 50_000;
+    const BATCH: usize = 100;
+    let mut store = Store::open(path).expect("the store");
+    let chats: Vec<(i64, String, String)> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT id, external_chat_id, title FROM conversations WHERE channel = 'telegram' LIMIT ?1")
+            .expect("a query");
+        stmt.query_map([spread as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let now = now_ms();
+    let events: Vec<InboundEvent> = (0..N)
+        .map(|i| {
+            let (_, chat, title) = &chats[i % chats.len()];
+            let chat_ref = ChatRef {
+                channel: ChannelKind::Telegram,
+                external_chat_id: chat.clone(),
+                is_group: false,
+                title: title.clone(),
+            };
+            let from = Peer { external_id: chat.clone(), display_name: title.clone(), username: None, locale: None };
+            let text = if i % 2 == 0 {
+                format!("Где мой заказ №{i}? Уже неделя прошла 😕")
+            } else {
+                format!("Order #{i}: any news?")
+            };
+            InboundEvent::Message(InboundMessage::text(
+                chat_ref,
+                from,
+                format!("bench-{spread}-{i}"),
+                text,
+                now + i as i64,
+            ))
+        })
+        .collect();
+    let t = Instant::now();
+    for batch in events.chunks(BATCH) {
+        store.ingest(batch, None).expect("ingest");
+    }
+    let ours = N as f64 / t.elapsed().as_secs_f64();
+    let mut conn = Connection::open(path).expect("a connection");
+    conn.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    // The same connection settings as the store's, so the ratio is the code's.
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000).expect("pragma");
+    let t = Instant::now();
+    for (b, batch) in (0..N).collect::<Vec<_>>().chunks(BATCH).enumerate() {
+        let tx = conn.transaction().expect("a transaction");
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, sender_name, external_id, created_at) \
+                     VALUES (?1, 'in', 'text', ?2, ?3, 'received', ?4, ?5, ?3)",
+                )
+                .expect("a statement");
+            for &i in batch {
+                let (id, _, title) = &chats[i % chats.len()];
+                let text = if i % 2 == 0 {
+                    format!("Где мой заказ №{i}? Уже неделя прошла 😕")
+                } else {
+                    format!("Order #{i}: any news?")
+                };
+                insert
+                    .execute(params![id, text, now + i as i64, title, format!("raw-{spread}-{b}-{i}")])
+                    .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    let base = N as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "{:<58} {:>9.0} /s {:>9.0} /s {:>7.2}x  >= 50,000/s and >= 1/3 of the baseline",
+        format!("ingest 50,000 messages to {spread} chats, batches of 100, FTS kept"),
+        ours,
+        base,
+        ours / base
+    );
+}
+
+/// 20,000 queued messages to 1,000 customers sent through the Telegram emulator with
+/// the rate limits off. Baseline: the same number of sendMessage calls straight to the
+/// emulator from a plain HTTP client, 16 at a time (the sender's concurrency).
+fn outbox() {
+    use switchboard::channels::{Channel, TelegramChannel};
+    use switchboard::config::{Secret, TelegramConfig};
+    use switchboard::sandbox::{EmulatorOptions, TelegramEmulator};
+    use switchboard::store::{OutboxItem, SendTarget};
+    const N: usize = 20_000;
+    const TOKEN: &str = "bench:token";
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let customers = switchboard::sandbox::customers::demo_customers(1000);
+        let emu = TelegramEmulator::start("127.0.0.1:0".parse().unwrap(), TOKEN, customers.clone(), EmulatorOptions::default())
+            .await
+            .expect("the emulator");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let db = dir.path().join("switchboard.db");
+        {
+            let mut store = Store::open(&db).expect("the store");
+            let out = switchboard::model::Outgoing::text("Ваш заказ отправлен / Your order has shipped");
+            for i in 0..N {
+                let target =
+                    SendTarget { channel: ChannelKind::Telegram, chat_id: customers[i % customers.len()].id.to_string() };
+                store.enqueue_to_chat(&target, &out, "bench").expect("enqueue");
+            }
+        }
+        let config = TelegramConfig { rate_limits: false, ..TelegramConfig::new(Secret::new(TOKEN), emu.url()) };
+        let lock = switchboard::sync::EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+        let t = Instant::now();
+        let channel = Channel::Telegram(TelegramChannel::new(&config).expect("a channel"));
+        let _engine = switchboard::sync::Engine::start(lock, &db, vec![channel], &Default::default()).expect("the engine");
+        emu.wait_for_sent(N, Duration::from_secs(300)).await;
+        let reader = Store::open(&db).expect("the store");
+        while reader.count("outbox").expect("a count") > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let ours = N as f64 / t.elapsed().as_secs_f64();
+
+        // The baseline, against a fresh emulator so its bookkeeping starts empty.
+        let emu = TelegramEmulator::start("127.0.0.1:0".parse().unwrap(), TOKEN, customers.clone(), EmulatorOptions::default())
+            .await
+            .expect("the emulator");
+        let client = reqwest::Client::new();
+        let url = format!("{}/bot{TOKEN}/sendMessage", emu.url());
+        let t = Instant::now();
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (client, url, next, customers) = (client.clone(), url.clone(), next.clone(), customers.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= N {
+                        break;
+                    }
+                    let item = OutboxItem::text(ChannelKind::Telegram, &customers[i % 1000].id.to_string(), "x");
+                    let body = serde_json::json!({"chat_id": item.chat_id, "text": "Ваш заказ отправлен / Your order has shipped"});
+                    client.post(&url).json(&body).send().await.expect("a send").bytes().await.expect("an answer");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("a task");
+        }
+        let base = N as f64 / t.elapsed().as_secs_f64();
+        println!(
+            "{:<58} {:>9.0} /s {:>9.0} /s {:>7.2}x  >= 2,000/s",
+            "outbox through the emulator, limits off, 20,000 messages", ours, base, ours / base
+        );
+    });
+}
+
+/// Resident memory, measured in a child process of this binary so nothing else this run
+/// did is counted.
+fn memory(path: &Path) {
+    let exe = std::env::current_exe().expect("this binary");
+    let out = std::process::Command::new(exe).arg("--memory-probe").arg(path).output().expect("the probe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut numbers = text.split_whitespace().filter_map(|w| w.parse::<f64>().ok());
+    let (before, after, peak) =
+        (numbers.next().unwrap_or(f64::NAN), numbers.next().unwrap_or(f64::NAN), numbers.next().unwrap_or(f64::NAN));
+    row("resident memory, store open and scrolled through (peak)", peak, before, "MB", "< 80 MB");
+    println!("{:<58} {:>9.3} MB", "  resident at the end of the scroll", after);
+}
+
+/// In the child: resident size before anything, then open the store, page through the
+/// list, open the 100,000-message conversation and scroll from its newest message to
+/// its oldest and back, drawing every frame; prints before, after and peak in MB.
+fn memory_probe(path: &Path) {
+    let before = rss("VmRSS");
+    let styles = Styles::load("dark", false).expect("a theme");
+    let mut store = Store::open(path).expect("the store");
+    let mut s = state();
+    let mut term = terminal();
+    let effects = update(&mut s, Action::StoreChanged);
+    perform(&mut s, &mut store, effects);
+    for _ in 0..400 {
+        let effects = switchboard::app::update::run_command(&mut s, Command::PageDown);
+        perform(&mut s, &mut store, effects);
+        term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+    }
+    let id = longest(&store);
+    s.open = Some(ConversationView::new(store.conversation(id).expect("the conversation")));
+    s.focus = Focus::Conversation;
+    let effects = vec![Effect::LoadMessages { conversation: id, request: MessageRequest::Latest { limit: 200 } }];
+    perform(&mut s, &mut store, effects);
+    for command in [Command::PageUp, Command::PageDown] {
+        for steps in 0..20_000 {
+            let effects = switchboard::app::update::run_command(&mut s, command);
+            perform(&mut s, &mut store, effects);
+            term.draw(|f| switchboard::ui::draw(f, &s, &styles)).expect("a frame");
+            let done = s.open.as_ref().is_some_and(|o| match command {
+                Command::PageUp => o.at_oldest && o.scroll == Scroll::Bottom(0) || o.scroll == Scroll::Top(0),
+                _ => o.at_newest && o.scroll == Scroll::Follow,
+            });
+            if done {
+                eprintln!("{command:?}: {steps} presses to the end", steps = steps + 1);
+                break;
+            }
+        }
+    }
+    println!("{before:.1} {:.1} {:.1}", rss("VmRSS"), rss("VmHWM"));
+}
+
+/// A line of /proc/self/status in MB.
+fn rss(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
