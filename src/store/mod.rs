@@ -97,7 +97,10 @@ impl Store {
 
     fn configure(conn: Connection, path: &Path) -> Result<Store> {
         let open_err = |source| StoreError::Open { path: path.into(), source };
-        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        // A writer waits its turn rather than fail. The longest turn is a campaign launch,
+        // all in one transaction: 2.4 s for 50,000 messages here (BENCHMARKS.md), twice
+        // that for 100,000, so the engine's ingest must be willing to wait far longer.
+        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         // Checkpoint the WAL every 40 MB rather than every 4 MB. Inbound messages touch
