@@ -466,3 +466,29 @@ fn the_cli_previews_as_json_and_points_at_a_bad_term() {
     // Nothing was sent or queued by a preview.
     assert_eq!(Store::open(&dir.path().join("switchboard.db")).unwrap().count("outbox").unwrap(), 0);
 }
+
+#[test]
+fn after_a_crash_a_campaign_message_is_not_sent_again_but_a_reply_is() {
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 0..2 {
+        let c = customer(&mut store, ChannelKind::Telegram, &i.to_string(), "Клиент", now_ms() - HOUR);
+        opt_in(&mut store, c, ChannelKind::Telegram);
+    }
+    let all = Filter::parse("").unwrap();
+    store.launch_campaign("once", None, "", &message(&["Скидка"], &all), &CampaignPolicy::permissive()).unwrap();
+    let conversation = store.find_conversation(ChannelKind::Telegram, "0").unwrap().unwrap();
+    let reply = store.enqueue(conversation, "Ответ", "agent", switchboard::store::PRIORITY_REPLY).unwrap();
+    let due = store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap();
+    let campaign_message = due.iter().find(|d| d.campaign.is_some()).unwrap().message_id;
+    // Both were on the wire when the process died.
+    store.mark_sending(campaign_message).unwrap();
+    store.mark_sending(reply).unwrap();
+    assert_eq!(store.recover_interrupted().unwrap(), 1, "only the reply goes back to the queue");
+    let due: Vec<_> =
+        store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap().iter().map(|d| d.message_id).collect();
+    assert!(due.contains(&reply) && !due.contains(&campaign_message), "{due:?}");
+    let m = store.message(campaign_message).unwrap();
+    assert!(m.error.unwrap().contains("the platform may have it"));
+    let status = store.campaign_status("once").unwrap();
+    assert_eq!((status.skipped, status.queued, status.failed), (1, 1, 0));
+}
