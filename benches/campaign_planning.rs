@@ -188,13 +188,8 @@ fn generate(path: &std::path::Path, n: usize, seed: u64) {
     let mut conn = Connection::open(path).expect("a connection");
     let tx = conn.transaction().expect("a transaction");
     let now = switchboard::model::now_ms();
-    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move |m: u64| {
-        rng ^= rng >> 12;
-        rng ^= rng << 25;
-        rng ^= rng >> 27;
-        rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % m
-    };
+    let mut rng = switchboard::sandbox::Rng::new(seed);
+    let mut next = move |m: u64| rng.below(m);
     const CITIES: &[&str] = &["Kazan", "Moscow", "Saint Petersburg", "London", "Manchester", "Almaty"];
     const NAMES: &[&str] = &["Анна Петрова", "Emma Wilson", "Дмитрий", "Liam Carter", "Ольга Соколова", "Noah"];
     const ZONES: &[&str] = &["Europe/Moscow", "Europe/London", "+05:00", "Asia/Almaty"];

@@ -8,6 +8,7 @@
 use rusqlite::{Connection, params};
 
 use crate::model::{Millis, now_ms};
+use crate::sandbox::Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,20 +74,9 @@ const EN_LINES: &[&str] = &[
 const CITIES: &[&str] = &["Kazan", "Moscow", "Saint Petersburg", "London", "Manchester", "Almaty"];
 const CHANNELS: [&str; 3] = ["telegram", "whatsapp", "viber"];
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
-
 /// Fills an empty store at `conn` (already migrated).
 pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated> {
-    let mut rng = Rng(size.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(size.seed);
     let now = now_ms();
     let start = now - SPAN;
     let mut out = Generated::default();

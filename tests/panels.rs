@@ -96,7 +96,7 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 let l = store.launch_campaign(&name, segment.as_deref(), &filter, &message, &policy).unwrap();
                 Action::Launched(Ok(format!("campaign `{name}` launched: {} queued", l.plan.totals.included)))
             }
-            Effect::LoadCampaigns { results_of } => Action::CampaignsLoaded {
+            Effect::LoadCampaigns { results_of, .. } => Action::CampaignsLoaded {
                 campaigns: store.campaign_names().unwrap().iter().map(|n| store.campaign_status(n).unwrap()).collect(),
                 results: results_of.map(|n| store.campaign_results(&n).unwrap()),
             },

@@ -130,8 +130,11 @@ pub enum Effect {
         message: Message,
         policy: CampaignPolicy,
     },
-    /// The campaigns for the gauge; with the results of one when named.
+    /// The campaigns under way for the gauge; with the panel open also the latest
+    /// finished ones, and the results of one when named (results are read only when
+    /// asked for: on a big campaign they cost more than a status).
     LoadCampaigns {
+        finished_too: bool,
         results_of: Option<String>,
     },
     SetCampaignState {

@@ -170,7 +170,8 @@ fn index(field: Field) -> usize {
 pub fn open(s: &mut AppState) -> Vec<Effect> {
     let panel = s.campaign_panel.get_or_insert_with(CampaignPanel::new);
     panel.confirm_launch = false;
-    let mut effects = vec![Effect::ListSegments, super::update::load_campaigns(s)];
+    s.campaign_panel_open = true;
+    let mut effects = vec![Effect::ListSegments, super::update::load_results(s)];
     effects.extend(count(s));
     effects
 }
@@ -212,10 +213,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         (KeyCode::Char('l'), true) => launch(s),
         (KeyCode::Char('w'), true) => steer(s, Steer::PauseOrResume),
         (KeyCode::Char('x'), true) => steer(s, Steer::Cancel),
-        (KeyCode::Char('r'), true) => {
-            let name = panel.selected().map(|c| c.name.clone());
-            vec![Effect::LoadCampaigns { results_of: name }]
-        }
+        (KeyCode::Char('r'), true) => vec![super::update::load_results(s)],
         (KeyCode::Up | KeyCode::Down, true) => {
             let n = panel.campaigns.len().max(1);
             panel.selected_campaign = if key.code == KeyCode::Down {
@@ -224,7 +222,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 (panel.selected_campaign + n - 1) % n
             };
             panel.results = None;
-            Vec::new()
+            vec![super::update::load_results(s)]
         }
         _ => {
             let field = panel.field;
@@ -327,12 +325,7 @@ fn message(panel: &CampaignPanel, templates: &[crate::config::TemplateConfig]) -
     let name = panel.text(Field::Campaign);
     let key = if name.trim().is_empty() { "preview".to_string() } else { name.trim().to_string() };
     let buttons_text = panel.text(Field::Button);
-    let buttons = if buttons_text.trim().is_empty() {
-        Vec::new()
-    } else {
-        let row = buttons_text.split('|').map(|b| Button::parse(b.trim())).collect::<Result<Vec<_>, _>>()?;
-        vec![row]
-    };
+    let buttons = if buttons_text.trim().is_empty() { Vec::new() } else { Button::parse_rows(&[buttons_text])? };
     let template_text = panel.text(Field::Template);
     let template = if template_text.trim().is_empty() {
         None

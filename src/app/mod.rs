@@ -327,13 +327,14 @@ fn perform(effect: Effect, store: &SharedStore, tx: &mpsc::UnboundedSender<Actio
                 let _ = tx.send(Action::Launched(result));
             });
         }
-        Effect::LoadCampaigns { results_of } => {
+        Effect::LoadCampaigns { finished_too, results_of } => {
             tokio::spawn(async move {
                 let result = store
                     .run(move |s| {
                         let mut campaigns = s.active_campaigns()?;
                         // The latest finished ones too, for their results.
-                        for name in s.campaign_names()?.into_iter().take(RECENT_CAMPAIGNS) {
+                        let recent = if finished_too { RECENT_CAMPAIGNS } else { 0 };
+                        for name in s.campaign_names()?.into_iter().take(recent) {
                             if !campaigns.iter().any(|c| c.name == name) {
                                 campaigns.push(s.campaign_status(&name)?);
                             }

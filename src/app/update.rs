@@ -91,7 +91,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 panel.planned_form = None;
                 panel.selected_campaign = 0;
             }
-            vec![load_campaigns(s)]
+            vec![load_results(s)]
         }
         Action::CampaignsLoaded { campaigns, results } => {
             s.campaigns = campaigns.iter().filter(|c| c.state == "running" || c.state == "paused").cloned().collect();
@@ -152,11 +152,16 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
     }
 }
 
-/// Reloads the campaigns for the gauge, with the results of the one the panel shows.
+/// Reloads the campaigns for the gauge (and the panel's list when it is open).
 pub fn load_campaigns(s: &AppState) -> Effect {
+    Effect::LoadCampaigns { finished_too: s.campaign_panel_open, results_of: None }
+}
+
+/// Reloads the campaigns with the results of the one the panel has selected.
+pub fn load_results(s: &AppState) -> Effect {
     let results_of =
         s.campaign_panel.as_ref().filter(|_| s.campaign_panel_open).and_then(|p| p.selected()).map(|c| c.name.clone());
-    Effect::LoadCampaigns { results_of }
+    Effect::LoadCampaigns { finished_too: true, results_of }
 }
 
 /// Puts a line in the status bar.
@@ -257,10 +262,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::ContactCard => super::contact_panel::open(s),
-        Command::Campaigns => {
-            s.campaign_panel_open = true;
-            super::campaign_panel::open(s)
-        }
+        Command::Campaigns => super::campaign_panel::open(s),
     }
 }
 
@@ -288,12 +290,7 @@ fn send(s: &mut AppState) -> Vec<Effect> {
             notify(s, message, true);
             return Vec::new();
         }
-        let spec = serde_json::json!({"name": template.name, "language": template.language, "params": params});
-        let outgoing = Outgoing {
-            kind: "template".into(),
-            attachment: Some(spec.to_string()),
-            ..Outgoing::text(template.render(&params))
-        };
+        let outgoing = template.outgoing(params);
         s.template = None;
         follow(s);
         s.reset_composer();

@@ -229,12 +229,7 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
                 .map(|p| p.render(&fields))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|v| exclude(r, Reason::MissingVariable, Some(v)))?;
-            let spec = serde_json::json!({"name": t.template.name, "language": t.template.language, "params": params});
-            Outgoing {
-                kind: "template".into(),
-                attachment: Some(spec.to_string()),
-                ..Outgoing::text(t.template.render(&params))
-            }
+            t.template.outgoing(params)
         }
     };
     if let Some(local) = policy.quiet_at(m.time_zone.as_deref(), now) {
@@ -407,21 +402,24 @@ impl Message {
 impl WhatsAppTemplate {
     /// The configured template `name`, its parameters given as templates.
     pub fn new(templates: &[TemplateConfig], name: &str, params: &[String]) -> Result<WhatsAppTemplate, String> {
-        let Some(t) = templates.iter().find(|t| t.name == name) else {
-            let known: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-            return Err(format!(
-                "no template `{name}` in [[channels.whatsapp.templates]] (known: {})",
-                known.join(", ")
-            ));
-        };
-        if params.len() != t.parameters() {
-            return Err(format!(
-                "template `{name}` takes {} parameters (--param), not {}",
-                t.parameters(),
-                params.len()
-            ));
-        }
+        let t = find_template(templates, name, params.len())?;
         let params = params.iter().map(|p| Template::parse(p)).collect::<Result<Vec<_>, _>>()?;
         Ok(WhatsAppTemplate { template: t.clone(), params })
     }
+}
+
+/// The configured template `name`, if it takes `params` parameters.
+pub fn find_template<'a>(
+    templates: &'a [TemplateConfig],
+    name: &str,
+    params: usize,
+) -> Result<&'a TemplateConfig, String> {
+    let Some(t) = templates.iter().find(|t| t.name == name) else {
+        let known: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+        return Err(format!("no template `{name}` in [[channels.whatsapp.templates]] (known: {})", known.join(", ")));
+    };
+    if params != t.parameters() {
+        return Err(format!("template `{name}` takes {} parameters (--param), not {params}", t.parameters()));
+    }
+    Ok(t)
 }

@@ -233,12 +233,7 @@ fn build(
         (None, None) => bail!("give --segment or --filter"),
     };
     let filter = parse_filter(&filter_text)?;
-    let buttons = m
-        .buttons
-        .iter()
-        .map(|row| row.split('|').map(Button::parse).collect::<Result<Vec<_>, _>>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let buttons = Button::parse_rows(&m.buttons).map_err(anyhow::Error::msg)?;
     let template = match &m.whatsapp_template {
         Some(name) => {
             let templates = config.channels.whatsapp.as_ref().map(|w| w.templates.as_slice()).unwrap_or_default();

@@ -380,11 +380,7 @@ fn outgoing(
         }
         None => None,
     };
-    let buttons = buttons
-        .iter()
-        .map(|row| row.split('|').map(Button::parse).collect::<Result<Vec<_>, _>>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let buttons = Button::parse_rows(buttons).map_err(anyhow::Error::msg)?;
     Ok(Outgoing { kind: kind.into(), text, attachment, buttons })
 }
 
@@ -399,15 +395,8 @@ fn template_message(
         bail!("--template is for WhatsApp");
     }
     let templates = config.channels.whatsapp.as_ref().map(|w| w.templates.as_slice()).unwrap_or_default();
-    let Some(t) = templates.iter().find(|t| t.name == name) else {
-        let known: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-        bail!("no template `{name}` in [[channels.whatsapp.templates]] (known: {})", known.join(", "));
-    };
-    if params.len() != t.parameters() {
-        bail!("template `{name}` takes {} parameters (--param), not {}", t.parameters(), params.len());
-    }
-    let spec = serde_json::json!({"name": t.name, "language": t.language, "params": params});
-    Ok(Outgoing { kind: "template".into(), attachment: Some(spec.to_string()), ..Outgoing::text(t.render(&params)) })
+    let t = crate::campaign::plan::find_template(templates, name, params.len()).map_err(anyhow::Error::msg)?;
+    Ok(t.outgoing(params))
 }
 
 fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {

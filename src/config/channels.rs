@@ -97,6 +97,18 @@ impl TemplateConfig {
         (1..=20).take_while(|n| self.body.contains(&format!("{{{{{n}}}}}"))).count()
     }
 
+    /// The template message with these parameters: its text for the history, and the
+    /// template's name, language and parameters for the platform.
+    pub fn outgoing(&self, params: Vec<String>) -> crate::model::Outgoing {
+        let text = self.render(&params);
+        let spec = serde_json::json!({"name": self.name, "language": self.language, "params": params});
+        crate::model::Outgoing {
+            kind: "template".into(),
+            attachment: Some(spec.to_string()),
+            ..crate::model::Outgoing::text(text)
+        }
+    }
+
     /// The body with its parameters filled in.
     pub fn render(&self, params: &[String]) -> String {
         let mut text = self.body.clone();

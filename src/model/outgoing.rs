@@ -15,6 +15,11 @@ pub struct Button {
 }
 
 impl Button {
+    /// Rows of buttons: each spec is a row, `|` separating the buttons in it.
+    pub fn parse_rows(rows: &[String]) -> Result<Vec<Vec<Button>>, String> {
+        rows.iter().map(|row| row.split('|').map(|b| Button::parse(b.trim())).collect()).collect()
+    }
+
     /// Parses `TEXT=https://…` (a link) or `TEXT=DATA` (a reply button carrying DATA).
     pub fn parse(spec: &str) -> Result<Button, String> {
         let (text, target) =

@@ -86,10 +86,10 @@ fn draw_preview(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles
         return;
     };
     let mut lines = summary(plan, styles, width, panel.planned_form.as_ref() != Some(&form_of(panel)));
-    let rows = preview_rows(plan, styles, width);
     let room = (inner.height as usize).saturating_sub(lines.len());
-    let offset = panel.preview_offset.min(rows.len().saturating_sub(room));
-    lines.extend(rows.into_iter().skip(offset).take(room));
+    let total = plan.included.len() + plan.excluded.len();
+    let offset = panel.preview_offset.min(total.saturating_sub(room));
+    lines.extend(preview_rows(plan, styles, width, offset, room));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -129,30 +129,31 @@ fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: bool) -> Vec<L
     lines
 }
 
-fn preview_rows<'a>(plan: &Plan, styles: &Styles, width: usize) -> Vec<Line<'a>> {
-    let mut rows = Vec::with_capacity(plan.included.len() + plan.excluded.len());
-    for i in &plan.included {
+/// The preview's rows `offset..offset + room` (included first, then excluded): only
+/// those on screen are formatted, however many members the plan has.
+fn preview_rows<'a>(plan: &Plan, styles: &Styles, width: usize, offset: usize, room: usize) -> Vec<Line<'a>> {
+    let included = plan.included.iter().skip(offset).take(room).map(|i| {
         let head = format!(" {}  {:<20} ", i.variant, truncate(&sanitize(&i.name, false), 20));
         let rest = width.saturating_sub(head.chars().count() + 3);
-        rows.push(Line::from(vec![
+        Line::from(vec![
             Span::styled(i.channel.badge(), badge_style(styles, i.channel)),
             Span::styled(head, styles.help_key),
             Span::styled(truncate(&sanitize(&i.text, false), rest), styles.help),
-        ]));
-    }
-    for e in &plan.excluded {
+        ])
+    });
+    let excluded = plan.excluded.iter().skip(offset.saturating_sub(plan.included.len())).map(|e| {
         let detail = e.detail.as_deref().map(|d| format!(" ({})", sanitize(d, false))).unwrap_or_default();
         let badge = e.channel.map(|c| (c.badge(), badge_style(styles, c))).unwrap_or(("--", styles.help));
-        rows.push(Line::from(vec![
+        Line::from(vec![
             Span::styled(badge.0, badge.1),
             Span::styled(format!(" ✗ {:<16} ", e.reason.code()), styles.status_failed),
             Span::styled(
                 truncate(&format!("{}{detail}", sanitize(&e.name, false)), width.saturating_sub(22)),
                 styles.help,
             ),
-        ]));
-    }
-    rows
+        ])
+    });
+    included.chain(excluded).take(room).collect()
 }
 
 fn campaigns_lines<'a>(panel: &CampaignPanel, state: &AppState, styles: &Styles, width: usize) -> Vec<Line<'a>> {
