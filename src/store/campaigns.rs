@@ -238,11 +238,14 @@ impl Store {
         let opted_out: i64 = tx.query_row(
             "SELECT count(DISTINCT e.contact_id) FROM consent_events e \
              JOIN campaign_recipients r ON r.contact_id = e.contact_id AND r.channel = e.channel \
-             WHERE r.campaign_id = ?1 AND r.message_id IS NOT NULL AND e.at >= ?2 AND e.action = 'opt_out' \
-               AND e.purpose = 'marketing'",
+             JOIN messages m ON m.id = r.message_id \
+             WHERE r.campaign_id = ?1 AND e.at >= ?2 AND e.action = 'opt_out' AND e.purpose = 'marketing' \
+               AND m.status <> 'failed'",
             params![id, launched_at],
             |r| r.get(0),
         )?;
+        // A block found by a failed send is one bad outcome, not two: opt-outs count
+        // only where the message itself did not fail.
         let bad = c.failed + opted_out;
         if attempted < min_sent.max(1) || (bad as f64) <= share * attempted as f64 {
             return Ok(None);
