@@ -77,28 +77,25 @@ impl Filter {
     /// level (`channel:telegram …`); empty when any channel will do.
     pub fn required_channels(&self) -> Vec<ChannelKind> {
         match self {
+            Filter::And(parts) => parts.iter().find_map(Filter::channels),
+            other => other.channels(),
+        }
+        .unwrap_or_default()
+    }
+
+    /// The channels of `channel:X` or `channel:X OR channel:Y …`; None for anything else.
+    fn channels(&self) -> Option<Vec<ChannelKind>> {
+        match self {
             Filter::Term(Term::Channel(c)) => Some(vec![*c]),
-            Filter::And(parts) => parts.iter().find_map(|p| match p {
-                Filter::Term(Term::Channel(c)) => Some(vec![*c]),
-                Filter::Or(alts) => alts
-                    .iter()
-                    .map(|a| match a {
-                        Filter::Term(Term::Channel(c)) => Some(*c),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>(),
-                _ => None,
-            }),
             Filter::Or(alts) => alts
                 .iter()
                 .map(|a| match a {
                     Filter::Term(Term::Channel(c)) => Some(*c),
                     _ => None,
                 })
-                .collect::<Option<Vec<_>>>(),
+                .collect(),
             _ => None,
         }
-        .unwrap_or_default()
     }
 
     /// One SQL condition on `c` (the contacts table) and its parameters, in order.
@@ -391,6 +388,17 @@ mod tests {
         assert_eq!(g, Filter::And(vec![tag("a"), Filter::Or(vec![tag("b"), tag("c")])]));
         assert_eq!(Filter::parse("  ").unwrap(), Filter::All);
         assert_eq!(Filter::parse("tag:\"big spender\"").unwrap(), tag("big spender"));
+    }
+
+    #[test]
+    fn the_channels_a_filter_requires() {
+        let channels = |f: &str| Filter::parse(f).unwrap().required_channels();
+        assert_eq!(channels("channel:viber"), [ChannelKind::Viber]);
+        assert_eq!(channels("channel:telegram OR channel:viber"), [ChannelKind::Telegram, ChannelKind::Viber]);
+        assert_eq!(channels("tag:x (channel:whatsapp OR channel:viber)"), [ChannelKind::WhatsApp, ChannelKind::Viber]);
+        assert!(channels("channel:telegram OR tag:x").is_empty(), "a member may have no Telegram");
+        assert!(channels("-channel:telegram").is_empty());
+        assert!(channels("").is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::outbox::{PRIORITY_CAMPAIGN, enqueue_in_as};
+use super::outbox::{PRIORITY_CAMPAIGN, enqueue_in};
 use super::segments::members;
 use super::{Result, Store, StoreError};
 use crate::campaign::filter::Filter;
@@ -378,7 +378,7 @@ fn write_recipients(tx: &Transaction<'_>, id: CampaignId, name: &str, plan: &Pla
                 )?
                 .query_row(params![i.channel.as_str(), i.chat_id, i.contact, now], |r| r.get(0))?,
         };
-        let message = enqueue_in_as(tx, conversation, &i.outgoing, &author, PRIORITY_CAMPAIGN, now, Some(id))?;
+        let message = enqueue_in(tx, conversation, &i.outgoing, &author, PRIORITY_CAMPAIGN, now, Some(id))?;
         tx.prepare_cached(
             "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state, message_id) \
              VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",

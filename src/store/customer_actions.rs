@@ -277,7 +277,7 @@ pub(super) fn keyword_opt_out(
         .query_row([conversation], |r| r.get(0))?;
     if let (Some(text), false) = (&stop.confirmation, blocked) {
         let out = crate::model::Outgoing::text(text.clone());
-        super::outbox::enqueue_in(tx, conversation, &out, "switchboard", super::PRIORITY_REPLY, now)?;
+        super::outbox::enqueue_in(tx, conversation, &out, "switchboard", super::PRIORITY_REPLY, now, None)?;
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ impl Store {
         priority: i64,
     ) -> Result<MessageId> {
         let tx = self.write()?;
-        let id = enqueue_in(&tx, conversation, out, author, priority, now_ms())?;
+        let id = enqueue_in(&tx, conversation, out, author, priority, now_ms(), None)?;
         tx.commit()?;
         Ok(id)
     }
@@ -322,21 +322,9 @@ impl Store {
     }
 }
 
-/// Writes an outbound message and its outbox row inside `tx`.
-pub(super) fn enqueue_in(
-    tx: &rusqlite::Transaction<'_>,
-    conversation: ConversationId,
-    out: &Outgoing,
-    author: &str,
-    priority: i64,
-    now: Millis,
-) -> Result<MessageId> {
-    enqueue_in_as(tx, conversation, out, author, priority, now, None)
-}
-
-/// `enqueue_in` for a message that may belong to a campaign. A campaign message does
+/// Writes an outbound message and its outbox row inside `tx`. A campaign's message does
 /// not answer the customer: an unanswered conversation stays unanswered.
-pub(super) fn enqueue_in_as(
+pub(super) fn enqueue_in(
     tx: &rusqlite::Transaction<'_>,
     conversation: ConversationId,
     out: &Outgoing,
