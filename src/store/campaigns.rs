@@ -177,16 +177,18 @@ impl Store {
     /// have marketing consent on that channel and not have blocked us. When not, the
     /// message is dropped with the reason and false comes back.
     pub fn campaign_message_may_go(&mut self, message: MessageId) -> Result<bool> {
-        let tx = self.write()?;
-        let verdict: Option<(Option<String>, bool)> = tx
-            .query_row(
+        // A read, not a write transaction: most messages may go, and the sender already
+        // takes the write lock twice per message. A consent given back in the instant
+        // between this read and the skip below only keeps one promotion from going.
+        let verdict: Option<(Option<String>, bool)> = self
+            .conn
+            .prepare_cached(
                 "SELECT (SELECT e.action FROM consent_events e WHERE e.contact_id = r.contact_id AND e.channel = r.channel \
                    AND e.purpose = 'marketing' ORDER BY e.at DESC, e.id DESC LIMIT 1), cv.blocked_at IS NOT NULL \
                  FROM campaign_recipients r JOIN messages m ON m.id = r.message_id \
                  JOIN conversations cv ON cv.id = m.conversation_id WHERE r.message_id = ?1",
-                [message],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row([message], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let reason = match verdict {
             None => return Ok(true),
@@ -196,6 +198,7 @@ impl Store {
             Some((None, false)) => "no_consent",
         };
         let text = format!("not sent: consent changed after the launch ({reason})");
+        let tx = self.write()?;
         tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![message, text])?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [message])?;
         tx.execute(
