@@ -160,6 +160,7 @@ fn filter_terms_select_the_right_contacts() {
     store.toggle_tag(a, "vip").unwrap();
     store.toggle_tag(b, "vip").unwrap();
     store.toggle_tag(b, "churned").unwrap();
+    store.toggle_tag(c, " big spender ").unwrap();
     store.set_stage(a, "lead").unwrap();
     store.set_stage(c, "lead").unwrap();
     store.set_attribute(a, "city", "Kazan").unwrap();
@@ -193,6 +194,7 @@ fn filter_terms_select_the_right_contacts() {
     assert_eq!(count("stage:lead tag:vip OR tag:churned"), 2);
     assert_eq!(count("channel:telegram tag:vip stage:lead lang:ru inbound<30d attr:city=Kazan"), 1);
     assert_eq!(count("tag:\"x'); DELETE FROM contacts; --\""), 0);
+    assert_eq!(count("tag:\"big spender\""), 1, "a tag with a space, trimmed, found by quoting it");
     assert_eq!(count(""), 3, "nothing was deleted");
     let sample = store.sample_members(&Filter::parse("stage:lead").unwrap(), 10).unwrap();
     let names: Vec<&str> = sample.iter().map(|s| s.name.as_str()).collect();

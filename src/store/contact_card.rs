@@ -165,8 +165,9 @@ impl Store {
     /// Adds a tag, or removes it when the contact has it. True when it is now on.
     pub fn toggle_tag(&mut self, id: ContactId, tag: &str) -> Result<bool> {
         let tag = tag.trim();
-        if tag.is_empty() || tag.contains(char::is_whitespace) {
-            return Err(StoreError::NotFound("a tag is one word".into()));
+        // Spaces are allowed, as in imports; a filter quotes such a tag: tag:"big spender".
+        if tag.is_empty() {
+            return Err(StoreError::NotFound("a tag needs a name".into()));
         }
         let tx = self.write()?;
         let removed = tx.execute(
