@@ -128,7 +128,8 @@ impl CampaignPanel {
         self.style_cursors();
     }
 
-    fn form(&self) -> Vec<String> {
+    /// Every field's text, in order: what a preview was made of.
+    pub fn form(&self) -> Vec<String> {
         Field::ALL.iter().map(|f| self.text(*f)).collect()
     }
 

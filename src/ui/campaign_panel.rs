@@ -35,7 +35,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     } else {
         (inner, None)
     };
-    let campaigns_height = campaigns_lines(panel, state, styles, left.width as usize).len() as u16 + 2;
+    // The campaigns' lines, laid out once: their count sizes the box they are drawn in
+    // (a top border only, so the width is the column's).
+    let campaign_lines = campaigns_lines(panel, state, styles, left.width as usize);
+    let campaigns_height = campaign_lines.len() as u16 + 2;
     let [form, preview, campaigns] = Layout::vertical([
         Constraint::Length(Field::ALL.len() as u16 + 2),
         Constraint::Min(3),
@@ -47,7 +50,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let block = Block::default().borders(Borders::TOP).title(" Campaigns ").border_style(styles.border);
     let inside = block.inner(campaigns);
     frame.render_widget(block, campaigns);
-    frame.render_widget(Paragraph::new(campaigns_lines(panel, state, styles, inside.width as usize)), inside);
+    frame.render_widget(Paragraph::new(campaign_lines), inside);
     if let Some(right) = right {
         draw_members(frame, right, panel, styles);
     }
@@ -85,16 +88,12 @@ fn draw_preview(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles
         frame.render_widget(Paragraph::new(Line::styled(truncate(hint, width), styles.list_preview)), inner);
         return;
     };
-    let mut lines = summary(plan, styles, width, panel.planned_form.as_ref() != Some(&form_of(panel)));
+    let mut lines = summary(plan, styles, width, panel.planned_form.as_ref() != Some(&panel.form()));
     let room = (inner.height as usize).saturating_sub(lines.len());
     let total = plan.included.len() + plan.excluded.len();
     let offset = panel.preview_offset.min(total.saturating_sub(room));
     lines.extend(preview_rows(plan, styles, width, offset, room));
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-fn form_of(panel: &CampaignPanel) -> Vec<String> {
-    Field::ALL.iter().map(|f| panel.text(*f)).collect()
 }
 
 fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: bool) -> Vec<Line<'a>> {
