@@ -246,14 +246,15 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
 
 enum Sink<'a> {
     Jsonl(&'a mut dyn Write),
-    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+    /// The writer, and whether the header row is out yet.
+    Csv(Box<csv::Writer<&'a mut dyn Write>>, bool),
 }
 
 impl<'a> Sink<'a> {
     fn new(format: Format, out: &'a mut dyn Write) -> Sink<'a> {
         match format {
             Format::Jsonl => Sink::Jsonl(out),
-            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            Format::Csv => Sink::Csv(Box::new(csv::WriterBuilder::new().has_headers(false).from_writer(out)), false),
         }
     }
 
@@ -261,7 +262,7 @@ impl<'a> Sink<'a> {
     fn text(&self, s: String) -> String {
         match self {
             Sink::Jsonl(_) => s,
-            Sink::Csv(_) => sanitize(&s, true),
+            Sink::Csv(..) => sanitize(&s, true),
         }
     }
 
@@ -271,7 +272,19 @@ impl<'a> Sink<'a> {
                 serde_json::to_writer(&mut **out, record)?;
                 out.write_all(b"\n")?;
             }
-            Sink::Csv(w) => w.serialize(record)?,
+            Sink::Csv(w, header_done) => {
+                // Serialised once to find the cells (and, the first time, the header),
+                // then every cell is neutralised before it is written.
+                let mut staged = csv::WriterBuilder::new().has_headers(!*header_done).from_writer(Vec::new());
+                staged.serialize(record)?;
+                let bytes = staged.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+                let mut rows = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
+                for row in rows.records() {
+                    let row = row?;
+                    w.write_record(row.iter().map(|cell| spreadsheet_safe(cell).into_owned()))?;
+                }
+                *header_done = true;
+            }
         }
         Ok(())
     }
@@ -279,8 +292,20 @@ impl<'a> Sink<'a> {
     fn finish(self) -> anyhow::Result<()> {
         match self {
             Sink::Jsonl(out) => out.flush()?,
-            Sink::Csv(mut w) => w.flush()?,
+            Sink::Csv(mut w, _) => w.flush()?,
         }
         Ok(())
+    }
+}
+
+/// A cell a spreadsheet will not run as a formula (OWASP's advice for CSV injection):
+/// one that begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
+/// `'`. Plain numbers (`-12`, `+3.5`) are left as they are: no spreadsheet runs them.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
 }

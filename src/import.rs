@@ -51,8 +51,14 @@ pub fn read(path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
     parse(file, path)
 }
 
-pub fn parse(input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
+pub fn parse(mut input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+    // Read whole, so a record's line is the physical line where it starts, counted from
+    // its byte offset: csv's own count is off for CRLF files (what Excel writes) and
+    // after a field that spans lines.
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut lines = LineCounter::new(&bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(bytes.as_slice());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| anyhow::anyhow!("{}: the header row is not CSV: {e}", path.display()))?
@@ -64,13 +70,24 @@ pub fn parse(input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<Cont
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     let mut seen: HashMap<(ChannelKind, String), usize> = HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        // The header is line 1; a record's own line is more exact when csv knows it.
-        let line = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(i + 2);
+    loop {
+        // Where the reader stands is where the next record starts, but for blank lines
+        // before it, which `line_at` skips.
+        let start = reader.position().byte() as usize;
+        let mut record = csv::StringRecord::new();
+        let record = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => Ok(record),
+            Err(e) => Err(e),
+        };
+        let line = lines.record_line(start);
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 bad.push(BadRow { line, reason: format!("not a CSV row: {e}") });
+                if e.is_io_error() {
+                    break;
+                }
                 continue;
             }
         };
@@ -150,6 +167,47 @@ fn row<'a>(
         locale: get("locale").map(str::to_string),
         attributes,
     })
+}
+
+/// Byte offsets to 1-based line numbers, for offsets asked in increasing order.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+        LineCounter { bytes, at: 0, line: 1 }
+    }
+
+    /// The line where a record starting at byte `offset` begins: blank lines before it
+    /// are not the record.
+    fn record_line(&mut self, mut offset: usize) -> usize {
+        while matches!(self.bytes.get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        self.line_at(offset)
+    }
+
+    /// The line holding byte `offset`. A CR LF pair counts as one line end, and so does a
+    /// lone CR (old Mac files).
+    fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.bytes.len());
+        if offset < self.at {
+            // Asked out of order: count again from the start.
+            (self.at, self.line) = (0, 1);
+        }
+        while self.at < offset {
+            match self.bytes[self.at] {
+                b'\n' => self.line += 1,
+                b'\r' if self.bytes.get(self.at + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        self.line
+    }
 }
 
 /// RFC 3339, or a plain date (midnight UTC).

@@ -126,7 +126,10 @@ where
                 data_version = version;
                 Action::StoreChanged
             }
-            _ = clock.tick() => Action::Tick(now_ms()),
+            _ = clock.tick() => match terminal::take_background_panic() {
+                Some(message) => Action::Error(message),
+                None => Action::Tick(now_ms()),
+            },
             _ = takeover.tick(), if engine.is_none() && !console.channels.is_empty() => {
                 engine = try_start_engine(&console, &tx)?;
                 Action::Engine(engine_view(&console, engine.as_ref()))

@@ -38,13 +38,39 @@ pub fn leave() -> io::Result<()> {
     disable_raw_mode()
 }
 
-/// A panic restores the terminal before the message prints, so it can be read.
+/// A panic on the console's own thread restores the terminal before the message prints,
+/// so it can be read. A panic anywhere else (an engine task, a store call on the blocking
+/// pool) must not write over the screen: it goes to the log, and the console shows it in
+/// the status bar at its next tick (`take_background_panic`).
 pub fn install_panic_hook() {
+    let console_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = leave();
-        previous(info);
+        if std::thread::current().id() == console_thread {
+            let _ = leave();
+            previous(info);
+            return;
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!(panic = %what, %place, "a background task failed");
+        if let Ok(mut last) = BACKGROUND_PANIC.lock() {
+            *last = Some(format!("internal error in a background task (see the log): {what}"));
+        }
     }));
+}
+
+/// The last background panic not yet shown.
+static BACKGROUND_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The last background panic, once: for the status bar.
+pub fn take_background_panic() -> Option<String> {
+    BACKGROUND_PANIC.lock().ok().and_then(|mut last| last.take())
 }
 
 /// Ctrl-Z: give the terminal back, stop until `fg`, then take it again.

@@ -60,11 +60,33 @@ pub enum Filter {
     Or(Vec<Filter>),
 }
 
+/// The most terms one filter may have.
+pub const MAX_TERMS: usize = 100;
+/// The deepest parentheses may nest.
+pub const MAX_DEPTH: usize = 16;
+
 const KEYS: &str = "channel, tag, stage, lang, inbound, consent, attr, source";
 
 impl Filter {
     pub fn parse(input: &str) -> Result<Filter, FilterError> {
         let tokens = tokenize(input)?;
+        // Limits far past any real segment that keep the parser's recursion and SQLite's
+        // expression tree (1,000 deep) bounded: a pasted wall of text is an error that
+        // points at where it went too far, never a crash.
+        if let Some(t) = tokens.iter().filter(|t| t.text != "(" && t.text != ")" && t.text != "OR").nth(MAX_TERMS) {
+            return Err(t.error(format!("a filter may have at most {MAX_TERMS} terms")));
+        }
+        let mut depth = 0usize;
+        for t in &tokens {
+            match t.text.as_str() {
+                "(" => depth += 1,
+                ")" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_DEPTH {
+                return Err(t.error(format!("parentheses may nest at most {MAX_DEPTH} deep")));
+            }
+        }
         let mut p = Parser { tokens, pos: 0 };
         let filter = p.or()?;
         if let Some(t) = p.tokens.get(p.pos) {

@@ -343,15 +343,17 @@ impl Zone {
             return Some(Zone::Named(tz));
         }
         let offset = s.strip_prefix("UTC").or_else(|| s.strip_prefix("GMT")).unwrap_or(s);
-        let (sign, rest) = match offset.chars().next()? {
-            '+' => (1, &offset[1..]),
-            '-' => (-1, &offset[1..]),
-            _ => return None,
+        let (sign, rest) =
+            if let Some(rest) = offset.strip_prefix('+') { (1, rest) } else { (-1, offset.strip_prefix('-')?) };
+        // Digits only (and one colon), checked before any slicing by position: a
+        // multi-byte character must never reach a byte index.
+        let digits = |t: &str| -> Option<i32> {
+            (!t.is_empty() && t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
         };
         let (h, m) = match rest.split_once(':') {
-            Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-            None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
-            None => (rest.parse().ok()?, 0),
+            Some((h, m)) => (digits(h)?, digits(m)?),
+            None if rest.len() == 4 && rest.is_ascii() => (digits(&rest[..2])?, digits(&rest[2..])?),
+            None => (digits(rest)?, 0),
         };
         if h > 14 || m > 59 {
             return None;

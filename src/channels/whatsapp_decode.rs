@@ -24,10 +24,10 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
             match change["field"].as_str() {
                 Some("messages") => {
                     for m in value["messages"].as_array().into_iter().flatten() {
-                        events.extend(message(m, value));
+                        events.extend(each(m, "message", || message(m, value)));
                     }
                     for s in value["statuses"].as_array().into_iter().flatten() {
-                        events.extend(status(s));
+                        events.extend(each(s, "status", || status(s)));
                     }
                 }
                 Some("user_preferences") => {
@@ -42,14 +42,24 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
     Ok(events)
 }
 
+/// Decodes one message or status on its own: should a shape ever slip past the checks
+/// and panic, that one item is kept raw as unsupported and the others in the same body
+/// are still stored.
+fn each(raw: &Value, what: &str, decode: impl FnOnce() -> Vec<InboundEvent>) -> Vec<InboundEvent> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
+        .unwrap_or_else(|_| vec![unsupported(&format!("{what} that could not be decoded"), raw)])
+}
+
 fn unsupported(what: &str, raw: &Value) -> InboundEvent {
     InboundEvent::Unsupported { channel: ChannelKind::WhatsApp, what: what.into(), raw: raw.to_string() }
 }
 
 /// Unix seconds as WhatsApp writes them (a string, or a number) to milliseconds.
 fn millis(v: &Value) -> Millis {
-    let secs = v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())).unwrap_or(0);
-    secs * 1000
+    let secs = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(0);
+    // Saturating: an absurd value stays absurd (and is replaced at ingest) instead of
+    // overflowing.
+    secs.saturating_mul(1000)
 }
 
 fn peer(wa_id: &str, value: &Value) -> Peer {
@@ -182,7 +192,9 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
         }
         "edit" => {
             let e = &m["edit"];
-            let (Some(original), inner) = (e["original_message_id"].as_str(), &e["message"]) else {
+            // The edited message must itself be an object: anything else is a bad edit,
+            // kept raw, never indexed into (serde_json panics on indexing a non-object).
+            let (Some(original), inner @ Value::Object(_)) = (e["original_message_id"].as_str(), &e["message"]) else {
                 return vec![unsupported("edit", m)];
             };
             let mut inner = inner.clone();

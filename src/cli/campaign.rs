@@ -120,8 +120,10 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
     match command {
         SegmentCommand::Save { name, filter } => {
             let parsed = parse_filter(&filter)?;
+            // Counted before saving: a filter the store cannot run is never saved.
+            let members = store.count_members(&parsed)?;
             store.save_segment(&name, &filter)?;
-            writeln!(out, "segment `{name}` saved: {} members", store.count_members(&parsed)?)?;
+            writeln!(out, "segment `{name}` saved: {members} members")?;
         }
         SegmentCommand::List => {
             for s in store.segments()? {

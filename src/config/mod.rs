@@ -15,8 +15,8 @@ pub use channels::*;
 /// line where it can.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the config file {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("in {path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -177,14 +177,25 @@ pub(crate) fn optional_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<
 /// Reads a secret, resolving `env:NAME`. A missing variable is an error at this key, so
 /// the message carries the key and line like any other bad value.
 pub(crate) fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    use serde::de::Error;
     let raw = String::deserialize(d)?;
-    match raw.strip_prefix("env:") {
-        Some(name) => std::env::var(name)
-            .map(Secret)
-            .map_err(|_| serde::de::Error::custom(format!("environment variable {name} is not set"))),
-        None if raw.is_empty() => Err(serde::de::Error::custom("the secret is empty")),
-        None => Ok(Secret(raw)),
+    let (value, from) = match raw.strip_prefix("env:") {
+        Some(name) => match std::env::var(name) {
+            Ok(v) if v.is_empty() => {
+                return Err(Error::custom(format!("environment variable {name} is set but empty")));
+            }
+            Ok(v) => (v, format!("environment variable {name}")),
+            Err(_) => return Err(Error::custom(format!("environment variable {name} is not set"))),
+        },
+        None if raw.is_empty() => return Err(Error::custom("the secret is empty")),
+        None => (raw, "the secret".to_string()),
+    };
+    // A newline or other control character cannot be sent in a header or a URL; refused
+    // here, naming the key, rather than as a "builder error" at the first request.
+    if value.chars().any(char::is_control) {
+        return Err(Error::custom(format!("{from} holds a control character (a newline?); it cannot be a token")));
     }
+    Ok(Secret(value))
 }
 
 impl Config {
@@ -249,23 +260,79 @@ impl Config {
                 Config::parse(&text, path)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(Config::default()),
-            Err(source) => Err(ConfigError::Read { path: path.into(), source }),
+            Err(error) => Err(ConfigError::Read { path: path.into(), error }),
         }
     }
 }
 
-/// toml's own message already says what is wrong with which key; this puts the line and
-/// the key first so the message reads well on one line of a terminal.
+/// toml's own message already says what is wrong; this puts the line and the key first
+/// so the message reads well on one line of a terminal. The offending line is quoted
+/// only when it cannot hold a secret: never inside a `[channels…]` table, never for a key
+/// that names a secret, and a value quoted in toml's message is cut out the same way.
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().to_string();
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
-            format!("line {line} (`{snippet}`): {message}")
-        }
-        None => message,
+    let Some(span) = e.span() else { return message };
+    let start = span.start.min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+    let table = table_at(text, line);
+    let key = snippet.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_string()).filter(|k| !k.is_empty());
+    let place = match (&table, &key) {
+        (Some(t), Some(k)) => format!("line {line}, key `{t}.{k}`"),
+        (None, Some(k)) => format!("line {line}, key `{k}`"),
+        (Some(t), None) => format!("line {line}, in [{t}]"),
+        (None, None) => format!("line {line}"),
+    };
+    let sensitive = table.as_deref().is_some_and(|t| t == "channels" || t.starts_with("channels."))
+        || key.as_deref().is_some_and(names_a_secret)
+        || names_a_secret(snippet);
+    if sensitive {
+        let value = snippet.split_once('=').map(|(_, v)| v).unwrap_or(snippet);
+        format!("{place}: {}", redact_quoted(&message, value))
+    } else {
+        format!("{place} (`{snippet}`): {message}")
     }
+}
+
+/// Whether a key (or a line) names something secret.
+fn names_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "api_key", "apikey", "credential"].iter().any(|w| key.contains(w))
+}
+
+/// The table a line sits in: the last `[header]` above it, without brackets.
+fn table_at(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .filter_map(|l| {
+            let l = l.trim();
+            let inner = l
+                .strip_prefix("[[")
+                .and_then(|r| r.split("]]").next())
+                .or_else(|| l.strip_prefix('[').and_then(|r| r.split(']').next()))?;
+            Some(inner.trim().to_string())
+        })
+        .last()
+}
+
+/// toml quotes values in backticks (`invalid type: integer `123``): any quoted stretch
+/// that is part of the line's value is replaced, so a secret never reaches the message.
+fn redact_quoted(message: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut parts = message.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        // Odd pieces are inside backticks.
+        if i % 2 == 0 && !part.is_empty() && value.contains(part) {
+            out.push_str("(value hidden)");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// A warning when the file holds a secret in clear and others may read it.

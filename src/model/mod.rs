@@ -62,6 +62,21 @@ pub fn now_ms() -> Millis {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// 2009-01-01T00:00:00Z: no messenger this console speaks to existed before it, so an
+/// earlier platform time (0, negative, a missing field) is not a time at all.
+pub const EARLIEST_PLATFORM_TIME: Millis = 1_230_768_000_000;
+
+/// How far ahead of our clock a platform's time may be (clocks drift; a day is generous).
+pub const MAX_PLATFORM_LEAD: Millis = 86_400_000;
+
+/// A platform's time when it is believable, relative to `now`: after 2009 and at most a
+/// day ahead. Milliseconds where seconds were meant land in year 58,000 and are refused
+/// here, as are zero, negative and overflowing values. The caller then uses the arrival
+/// time and keeps the platform's value beside it.
+pub fn believable_time(at: Millis, now: Millis) -> Option<Millis> {
+    (EARLIEST_PLATFORM_TIME..=now.saturating_add(MAX_PLATFORM_LEAD)).contains(&at).then_some(at)
+}
+
 /// A messenger we talk through. Stored as its lower-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

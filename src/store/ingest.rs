@@ -7,7 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::customer_actions as actions;
 use super::{Result, Store};
 use crate::model::{
-    ChannelKind, ChatRef, ContactId, ConversationId, InboundEvent, InboundMessage, MessageId, Millis, Peer, now_ms,
+    ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage, Membership,
+    MessageId, Millis, Peer, Receipt, believable_time, now_ms,
 };
 
 /// What one ingest did.
@@ -48,6 +49,7 @@ impl Store {
                     }
                 }
                 InboundEvent::Click(click) => {
+                    let click = &Click { at: believable_time(click.at, now).unwrap_or(now), ..click.clone() };
                     if actions::record_click(&tx, click, now)? {
                         report.clicks += 1;
                     } else {
@@ -55,11 +57,13 @@ impl Store {
                     }
                 }
                 InboundEvent::Membership(m) => {
+                    let m = &Membership { at: believable_time(m.at, now).unwrap_or(now), ..m.clone() };
                     if !actions::record_membership(&tx, m, now)? {
                         report.duplicates += 1;
                     }
                 }
                 InboundEvent::Receipt(r) => {
+                    let r = &Receipt { at: believable_time(r.at, now).unwrap_or(now), ..r.clone() };
                     if super::receipts::apply_receipt(&tx, r)? {
                         report.receipts += 1;
                     } else {
@@ -67,6 +71,7 @@ impl Store {
                     }
                 }
                 InboundEvent::Consent(c) => {
+                    let c = &ConsentChange { at: believable_time(c.at, now).unwrap_or(now), ..c.clone() };
                     let contact = upsert_contact(&tx, c.chat.channel, &c.from, now)?;
                     upsert_conversation(&tx, &c.chat, contact, now)?;
                     let action = if c.opt_in { "opt_in" } else { "opt_out" };
@@ -163,6 +168,9 @@ fn insert_inbound(
     stop: Option<&super::StopPolicy>,
     now: Millis,
 ) -> Result<bool> {
+    // A time no platform could have meant (0, ancient, milliseconds read as seconds)
+    // becomes the arrival time; the platform's value is kept as an event below.
+    let at = believable_time(m.sent_at, now).unwrap_or(now);
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     // A reply that is the text of a button under our tracked message is a press on it.
@@ -183,7 +191,7 @@ fn insert_inbound(
             m.entities,
             m.media,
             m.reply_to,
-            m.sent_at,
+            at,
             edited_at,
             m.from.external_id,
             m.from.display_name,
@@ -192,6 +200,16 @@ fn insert_inbound(
         ])?;
     if inserted == 0 {
         return Ok(false);
+    }
+    if at != m.sent_at {
+        tx.prepare_cached(
+            "INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'platform_time', ?2, ?3)",
+        )?
+        .execute(params![
+            tx.last_insert_rowid(),
+            format!("the platform said {} ms; arrival time used", m.sent_at),
+            now
+        ])?;
     }
     // A new message from the customer reopens a resolved or snoozed conversation and
     // puts it at the top of the list. The preview follows only the newest message.
@@ -205,7 +223,7 @@ fn insert_inbound(
            status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
          WHERE id = ?1",
     )?
-    .execute(params![conversation, m.sent_at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;
+    .execute(params![conversation, at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;
     if let Some(phone) = &m.shared_phone {
         tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
             .execute(params![contact, phone])?;
@@ -215,20 +233,11 @@ fn insert_inbound(
         tx.prepare_cached("UPDATE contacts SET source = ?2 WHERE id = ?1 AND source IS NULL")?
             .execute(params![contact, payload])?;
         if m.opt_in {
-            actions::insert_consent(
-                tx,
-                contact,
-                m.chat.channel,
-                "marketing",
-                "opt_in",
-                "start_link",
-                payload,
-                m.sent_at,
-            )?;
+            actions::insert_consent(tx, contact, m.chat.channel, "marketing", "opt_in", "start_link", payload, at)?;
         }
     }
     if m.chat.channel == ChannelKind::Viber && !is_notice(&m.kind) {
-        actions::implicit_subscription(tx, contact, conversation, &m.external_id, m.sent_at)?;
+        actions::implicit_subscription(tx, contact, conversation, &m.external_id, at)?;
     }
     if let Some(stop) = stop
         && m.kind == "text"
@@ -242,6 +251,7 @@ fn insert_inbound(
 /// A new version of a customer's message: the old text goes to message_events. An edit
 /// of a message we never stored is stored as it now reads. False for a redelivery.
 fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: Millis) -> Result<bool> {
+    let edited_at = believable_time(edited_at, now).unwrap_or(now);
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     let stored: Option<(MessageId, String, Option<Millis>)> = tx

@@ -13,22 +13,30 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_init.sql"),
     include_str!("../../migrations/002_telegram.sql"),
     include_str!("../../migrations/003_campaigns.sql"),
+    include_str!("../../migrations/004_trust.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let known = MIGRATIONS.len() as i64;
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > known {
-        return Err(StoreError::TooNew { path: path.into(), found, known });
+    // Up to date (every open but the first): no write lock needed.
+    if conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? == known {
+        return Ok(());
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let version = index as i64 + 1;
+    // The version is read inside the write transaction that applies the next migration,
+    // so two processes opening one store at once take turns: the second finds the work
+    // done instead of running it again ("table already exists").
+    loop {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|source| StoreError::Migration { version, source })?;
+            .map_err(|source| StoreError::Migration { version: 0, source })?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > known {
+            return Err(StoreError::TooNew { path: path.into(), found, known });
+        }
+        let Some(sql) = MIGRATIONS.get(found as usize) else { return Ok(()) };
+        let version = found + 1;
         tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, source })?;
         tx.pragma_update(None, "user_version", version).map_err(|source| StoreError::Migration { version, source })?;
         tx.commit().map_err(|source| StoreError::Migration { version, source })?;
     }
-    Ok(())
 }

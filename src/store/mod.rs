@@ -39,6 +39,13 @@ pub enum StoreError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("the store at {path} was written by a newer switchboard (schema {found}, this build knows {known})")]
     TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("cannot create the store at {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the store file {path} is empty (0 bytes), so it holds no switchboard store: it may have been truncated or \
+         copied while in use. Restore it from a backup, or delete it to start a new store"
+    )]
+    Empty { path: PathBuf },
     #[error("migration {version} failed: {source}")]
     Migration { version: i64, source: rusqlite::Error },
     #[error("the disk is full: nothing was changed ({0})")]
@@ -79,12 +86,25 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the store file and brings its schema up to date.
+    ///
+    /// A new store is built beside its final name and linked into place only when whole,
+    /// so no process ever sees a half-made one, and an existing empty file can only be
+    /// damage (a truncation, a failed copy): it is refused rather than silently opened
+    /// as a new, empty store.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.into(), source })?;
-        // WAL so consoles can read while the engine writes; a generous busy timeout so
-        // several processes on one store wait for each other instead of failing.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|source| StoreError::Open { path: path.into(), source })?;
+        let open_err = |source| StoreError::Open { path: path.into(), source };
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path)?,
+            Ok(meta) if meta.len() == 0 && !wal_has_data(path) => {
+                return Err(StoreError::Empty { path: path.into() });
+            }
+            _ => {}
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        // The busy timeout comes first: switching to WAL takes a lock too.
+        conn.busy_timeout(Duration::from_secs(30)).map_err(open_err)?;
+        // WAL so consoles can read while the engine writes.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         Self::configure(conn, path)
     }
 
@@ -155,6 +175,35 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no table named {table}")))?;
         Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
     }
+}
+
+/// Builds a new store under a temporary name in the same directory, then links it to
+/// `path`. When another process won the race, its store stands and this one is dropped.
+fn create(path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io_err = |source: std::io::Error| StoreError::Create { path: path.into(), source };
+    let staging =
+        tempfile::Builder::new().prefix(".switchboard-new-").suffix(".db").tempfile_in(dir).map_err(io_err)?;
+    {
+        let conn = Connection::open(staging.path()).map_err(|source| StoreError::Open { path: path.into(), source })?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| StoreError::Open { path: path.into(), source })?;
+        Store::configure(conn, path)?;
+        // Dropped here: the last connection checkpoints the WAL into the file.
+    }
+    match std::fs::hard_link(staging.path(), path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_err(e)),
+    }
+}
+
+/// Whether a write-ahead log beside `path` holds pages: then a 0-byte main file is a
+/// store whose first writes have not been checkpointed yet, not damage.
+fn wal_has_data(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(Path::new(&wal)).is_ok_and(|m| m.len() > 0)
 }
 
 /// A store connection shared by the tasks of one component (the engine's sender, a

@@ -153,6 +153,14 @@ impl Engine {
             store.set_stop_policy(stop.clone());
             Ok(SharedStore::new(store))
         };
+        // Recovery runs once, here, under the engine lock and before any sender starts.
+        // Run by each sender as it started, it re-queued the messages another channel's
+        // sender, started a moment earlier, already had on the wire: sent twice.
+        match Store::open(store_path)?.recover_interrupted() {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(n, "messages interrupted mid-send by a crash were recovered"),
+            Err(e) => tracing::error!(error = %e, "cannot recover interrupted sends"),
+        }
         let status = StatusBoard::new(channels.iter().map(Channel::kind));
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();

@@ -61,11 +61,6 @@ async fn review_campaigns(
 
 pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake: Arc<Notify>) {
     let kind = channel.kind();
-    match store.run(|s| s.recover_interrupted()).await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(channel = %kind, n, "messages interrupted mid-send by a crash are queued again"),
-        Err(e) => tracing::error!(channel = %kind, error = %e, "cannot recover interrupted sends"),
-    }
     let profile = channel.rate_profile();
     let mut pacer = Pacer::new(profile, Instant::now());
     let mut in_flight: HashSet<String> = HashSet::new();

@@ -33,7 +33,11 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         }
     };
     status.set(kind, connected.clone());
+    // The last batch that held nothing the offset could confirm, so a server that
+    // keeps serving it is counted once, not once a second.
+    let mut unconfirmable: Option<String> = None;
     loop {
+        let asked_at = tokio::time::Instant::now();
         let updates = match tg.get_updates(offset).await {
             Ok(updates) => updates,
             Err(e) => {
@@ -46,9 +50,29 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         };
         status.set(kind, connected.clone());
         backoff = Backoff::default();
-        let Some(last) = updates.iter().filter_map(|u| u["update_id"].as_i64()).max() else { continue };
+        let (valid, out_of_range): (Vec<_>, Vec<_>) = updates.iter().partition(|u| update_id(u).is_some());
+        let Some(last) = valid.iter().filter_map(|u| update_id(u)).max() else {
+            // Nothing to confirm: an empty answer, or ids no offset can name. Keep the
+            // odd ones raw (once), and never ask again sooner than a second later,
+            // whatever the server does with `timeout`.
+            let batch = serde_json::Value::from(out_of_range.into_iter().cloned().collect::<Vec<_>>()).to_string();
+            if !updates.is_empty() && unconfirmable.as_deref() != Some(batch.as_str()) {
+                let events = vec![odd_update(&batch)];
+                super::note_events(kind, &events);
+                if let Err(e) = store.run(move |s| s.ingest(&events, None)).await {
+                    tracing::error!(error = %e, "cannot store an update");
+                }
+                unconfirmable = Some(batch);
+            }
+            tokio::time::sleep_until(asked_at + MIN_EMPTY_POLL).await;
+            continue;
+        };
         let next = last + 1;
-        let mut events: Vec<InboundEvent> = updates.iter().flat_map(|u| tg.decode(u)).collect();
+        let mut events: Vec<InboundEvent> = valid.iter().flat_map(|u| tg.decode(u)).collect();
+        if !out_of_range.is_empty() {
+            let batch = serde_json::Value::from(out_of_range.into_iter().cloned().collect::<Vec<_>>()).to_string();
+            events.push(odd_update(&batch));
+        }
         telegram::refine_times(&mut events, crate::model::now_ms());
         let clicks = super::note_events(kind, &events);
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
@@ -70,6 +94,24 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 tokio::time::sleep(backoff.next()).await;
             }
         }
+    }
+}
+
+/// The shortest time between two getUpdates calls that brought nothing to store.
+const MIN_EMPTY_POLL: Duration = Duration::from_secs(1);
+
+/// An update's id when an offset can name it: Telegram's are 32-bit in practice and
+/// offsets are signed 64-bit, so anything outside 0..i64::MAX cannot be confirmed.
+fn update_id(update: &serde_json::Value) -> Option<i64> {
+    update["update_id"].as_i64().filter(|id| (0..i64::MAX).contains(id))
+}
+
+/// Updates whose id cannot be confirmed, kept raw and counted.
+fn odd_update(raw: &str) -> InboundEvent {
+    InboundEvent::Unsupported {
+        channel: ChannelKind::Telegram,
+        what: "update with an unusable update_id".into(),
+        raw: raw.into(),
     }
 }
 

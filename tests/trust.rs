@@ -1,0 +1,320 @@
+//! Trust: each case here was a crash, a panic, a double send, a lost or misdated
+//! message, a printed secret or a bad line number, reproduced before its fix.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::inbound;
+use serde_json::{Value, json};
+use switchboard::campaign::Filter;
+use switchboard::campaign::plan::Zone;
+use switchboard::channels::whatsapp_decode;
+use switchboard::channels::{Channel, TelegramChannel, WhatsAppChannel};
+use switchboard::config::{Config, Secret, TelegramConfig, WhatsAppConfig};
+use switchboard::model::{ChannelKind, InboundEvent, Outgoing, now_ms};
+use switchboard::store::{SendTarget, Store, StoreError};
+use switchboard::sync::{Engine, EngineLock};
+
+fn whatsapp_body(messages: Value) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "109876543210987"},
+        "contacts": [{"profile": {"name": "Анна"}, "wa_id": "79161234567"}],
+        "messages": messages}}]}]})
+}
+
+#[test]
+fn a_whatsapp_edit_of_a_non_object_is_kept_raw_and_the_good_message_beside_it_is_stored() {
+    for bad in [json!("text"), json!(42), json!([1, 2]), json!(true), Value::Null] {
+        let body = whatsapp_body(json!([
+            {"from": "79161234567", "id": "wamid.EDIT", "timestamp": "1773134113", "type": "edit",
+             "edit": {"original_message_id": "wamid.ORIG", "message": bad}},
+            {"from": "79161234567", "id": "wamid.GOOD", "timestamp": "1773134114", "type": "text",
+             "text": {"body": "Привет 👋"}}
+        ]));
+        let events = whatsapp_decode::decode(&body).unwrap();
+        assert!(matches!(&events[0], InboundEvent::Unsupported { what, .. } if what == "edit"), "{bad}: {events:?}");
+        assert!(matches!(&events[1], InboundEvent::Message(m) if m.text == "Привет 👋"), "{bad}");
+        let mut store = Store::open_in_memory().unwrap();
+        let report = store.ingest(&events, None).unwrap();
+        assert_eq!((report.stored, report.unsupported), (1, 1));
+    }
+}
+
+#[test]
+fn filters_too_deep_or_too_long_are_errors_that_point_at_the_place() {
+    let deep = format!("{}tag:a{}", "(".repeat(15_000), ")".repeat(15_000));
+    let e = Filter::parse(&deep).unwrap_err();
+    assert!(e.to_string().contains("nest"), "{e}");
+    assert_eq!(e.column, 16, "the first `(` past the limit");
+    let long = vec!["tag:a"; 1_000].join(" ");
+    let e = Filter::parse(&long).unwrap_err();
+    assert!(e.to_string().contains("at most 100 terms"), "{e}");
+    assert_eq!(e.column, 600, "the 101st term");
+    // At the limits, the store can still run what the parser accepts.
+    let store = Store::open_in_memory().unwrap();
+    let widest = vec!["tag:a"; 100].join(" OR ");
+    store.count_members(&Filter::parse(&widest).unwrap()).unwrap();
+    let deepest = format!("{}tag:a{}", "(-tag:b ".repeat(16), ")".repeat(16));
+    store.count_members(&Filter::parse(&deepest).unwrap()).unwrap();
+}
+
+/// An empty config file in `dir`: the CLI tests read no real configuration.
+fn empty_config(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, "").unwrap();
+    path
+}
+
+#[test]
+fn segment_save_of_a_bad_filter_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = vec!["tag:a"; 1_000].join(" ");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(empty_config(dir.path()))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["segment", "save", "wide", "--filter", &long])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at most 100 terms"), "{}", &stderr[..stderr.len().min(400)]);
+    let store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+    assert!(store.segments().unwrap().is_empty(), "nothing saved");
+}
+
+#[test]
+fn time_zones_with_multibyte_characters_are_refused_not_a_panic() {
+    for bad in ["+€1", "-€1", "UTC+€€", "+1€", "+€:00", "+0€", "GMT-ü1", "+12345", "+", "-:"] {
+        assert_eq!(Zone::parse(bad), None, "{bad}");
+    }
+    assert!(Zone::parse("+0530").is_some() && Zone::parse("UTC+3").is_some() && Zone::parse("-03:00").is_some());
+    let e = Config::parse("[campaigns]\ndefault_time_zone = \"+€1\"\n", Path::new("c.toml")).unwrap_err();
+    assert!(e.to_string().contains("line 2"), "{e}");
+}
+
+#[test]
+fn two_processes_opening_a_new_store_at_once_both_succeed() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchboard.db");
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()).map_err(|e| e.to_string()))
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let version: i64 =
+            Store::open(&path).unwrap().conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, 4);
+        // No staging file is left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with(".switchboard-new-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+#[test]
+fn an_empty_store_file_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    std::fs::write(&path, b"").unwrap();
+    let e = Store::open(&path).err().unwrap();
+    assert!(matches!(e, StoreError::Empty { .. }), "{e}");
+    assert!(e.to_string().contains("empty (0 bytes)"), "{e}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
+}
+
+const TOKEN: &str = "5512345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+#[test]
+fn config_errors_never_print_a_secret() {
+    let cases = [
+        format!("[channels.telegram]\ntokn = \"{TOKEN}\"\n"),
+        format!("[channels.telegram]\ntoken = \"{TOKEN}\n"),
+        format!("[channels.telegram]\ntoken = \"{TOKEN}\"\ntoken = \"{TOKEN}\"\n"),
+        "[channels.telegram]\ntoken = 5512345678\n".to_string(),
+        format!("[channels.telegram]\ntoken = \"\"\"{TOKEN}\nsecond-line\"\"\"\n"),
+        format!("[channels.whatsapp]\ntoken = \"{TOKEN}\"\napp_secret = 77123456789\n"),
+        format!("[webhook]\nsecret = \"{TOKEN}\"\n"),
+    ];
+    for text in &cases {
+        let e = Config::parse(text, Path::new("/etc/switchboard/config.toml")).unwrap_err().to_string();
+        assert!(!e.contains("AAHdqTcv") && !e.contains("5512345678") && !e.contains("77123456789"), "{text}\n→ {e}");
+        assert!(e.contains("/etc/switchboard/config.toml") && e.contains("line "), "{e}");
+    }
+    // The key is named.
+    let e = Config::parse(&cases[0], Path::new("c.toml")).unwrap_err().to_string();
+    assert!(e.contains("channels.telegram.tokn"), "{e}");
+    let e = Config::parse(&cases[4], Path::new("c.toml")).unwrap_err().to_string();
+    assert!(e.contains("control character") && e.contains("channels.telegram.token"), "{e}");
+}
+
+#[test]
+fn an_empty_environment_variable_is_no_secret() {
+    // SAFETY: set before any thread of this test reads the environment; the name is
+    // this test's own.
+    unsafe { std::env::set_var("SWITCHBOARD_TEST_EMPTY_TOKEN", "") };
+    let e = Config::parse("[channels.telegram]\ntoken = \"env:SWITCHBOARD_TEST_EMPTY_TOKEN\"\n", Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("set but empty") && e.contains("line 2"), "{e}");
+}
+
+#[test]
+fn platform_times_outside_a_sane_window_take_the_arrival_time() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = now_ms();
+    // Milliseconds read as seconds (year 58,000), zero, negative, far future.
+    let bad = [now * 1000, 0, -5_000, i64::MAX, now + 3 * 86_400_000];
+    for (i, at) in bad.iter().enumerate() {
+        store.ingest(&[inbound(7, "Olga", i as i64 + 1, "привет", *at)], None).unwrap();
+    }
+    let times: Vec<(i64, Option<String>)> = {
+        let mut stmt = store
+            .conn()
+            .prepare(
+                "SELECT m.sent_at, e.detail FROM messages m \
+                 LEFT JOIN message_events e ON e.message_id = m.id AND e.kind = 'platform_time' ORDER BY m.id",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    for ((at, kept), original) in times.iter().zip(bad) {
+        assert!((now..now + 60_000).contains(at), "{original} stored as {at}");
+        assert!(kept.as_deref().is_some_and(|k| k.contains(&original.to_string())), "{kept:?}");
+    }
+    // An agent answers, then a believable message marks the conversation waiting again.
+    let conversation = store.find_conversation(ChannelKind::Telegram, "7").unwrap().unwrap();
+    store.enqueue(conversation, "Здравствуйте", "ann", 10).unwrap();
+    store.ingest(&[inbound(7, "Olga", 99, "ещё вопрос", now_ms() + 1_000)], None).unwrap();
+    let unanswered: i64 = store
+        .conn()
+        .query_row("SELECT unanswered FROM conversations WHERE id = ?1", [conversation.0], |r| r.get(0))
+        .unwrap();
+    assert_eq!(unanswered, 1);
+    // A time within the window is kept exactly.
+    let real = 1_773_134_113_000;
+    store.ingest(&[inbound(8, "Ivan", 1, "hi", real)], None).unwrap();
+    let kept: i64 = store
+        .conn()
+        .query_row(
+            "SELECT m.sent_at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.external_chat_id = '8'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, real);
+}
+
+fn telegram_channel() -> Channel {
+    // Nothing listens on port 9: sends fail and are retried, which is all this needs.
+    let config =
+        TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new("1:x"), "http://127.0.0.1:9") };
+    Channel::Telegram(TelegramChannel::new(&config).unwrap())
+}
+
+fn whatsapp_channel() -> Channel {
+    let config = WhatsAppConfig {
+        token: Secret::new("t"),
+        phone_number_id: "1".into(),
+        app_secret: Secret::new("s"),
+        verify_token: Secret::new("v"),
+        api_url: "http://127.0.0.1:9".into(),
+        api_version: "v25.0".into(),
+        rate_limits: true,
+        templates: vec![],
+    };
+    Channel::WhatsApp(WhatsAppChannel::new(&config).unwrap())
+}
+
+fn status_of(db: &Path, id: i64) -> String {
+    Store::open(db).unwrap().conn().query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+}
+
+/// On a single-threaded runtime no engine task runs before the test awaits, so this
+/// sees exactly what `Engine::start` itself did.
+#[tokio::test(flavor = "current_thread")]
+async fn interrupted_sends_are_recovered_once_before_any_sender_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let mut store = Store::open(&db).unwrap();
+    let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "7".into() };
+    let out = Outgoing::text("left mid-send by a crash");
+    let (_, crashed) = store.enqueue_to_chat(&target, &out, "ann").unwrap();
+    let (_, on_the_wire) = store.enqueue_to_chat(&target, &Outgoing::text("on the wire"), "ann").unwrap();
+    store.conn().execute("UPDATE messages SET status = 'sending' WHERE id = ?1", [crashed.0]).unwrap();
+
+    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let webhook =
+        switchboard::config::WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
+    let engine = Engine::start(lock, &db, vec![telegram_channel(), whatsapp_channel()], &webhook).unwrap();
+    assert_ne!(status_of(&db, crashed.0), "sending", "recovered by start itself");
+
+    // A sender now has a message on the wire; the other channel's sender starting must
+    // not put it back in the queue.
+    store.conn().execute("UPDATE messages SET status = 'sending' WHERE id = ?1", [on_the_wire.0]).unwrap();
+    store.conn().execute("DELETE FROM outbox WHERE message_id = ?1", [crashed.0]).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(status_of(&db, on_the_wire.0), "sending", "nobody re-queued a message in flight");
+    drop(engine);
+}
+
+#[test]
+fn csv_line_numbers_are_the_physical_lines_for_crlf_and_multiline_fields() {
+    let text = "name,phone,channel,external_id\r\n\
+                Anna,+7916,telegram,1\r\n\
+                \"Multi\r\nline\r\nname\",+7917,telegram,2\r\n\
+                Bad,+7918,fax,3\r\n\
+                ,+7919,telegram,4\r\n";
+    let (good, bad) = switchboard::import::parse(text.as_bytes(), Path::new("c.csv")).unwrap();
+    assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(bad.iter().map(|r| r.line).collect::<Vec<_>>(), vec![6, 7], "{bad:?}");
+    let unix = text.replace("\r\n", "\n");
+    let (_, bad) = switchboard::import::parse(unix.as_bytes(), Path::new("c.csv")).unwrap();
+    assert_eq!(bad.iter().map(|r| r.line).collect::<Vec<_>>(), vec![6, 7]);
+}
+
+#[test]
+fn exported_csv_cells_cannot_be_formulas() {
+    use switchboard::export::spreadsheet_safe;
+    for risky in ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "=1"] {
+        assert!(spreadsheet_safe(risky).starts_with('\''), "{risky:?}");
+    }
+    for plain in ["hello", "-12", "+3.5", "Привет", "", "a=b"] {
+        assert_eq!(spreadsheet_safe(plain), plain);
+    }
+    // Through the real export: a customer's name and text that arrived by webhook.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+    store.ingest(&[inbound(7, "=cmd|'/c calc'!A1", 1, "@SUM(1+1)*cmd", now_ms())], None).unwrap();
+    drop(store);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(empty_config(dir.path()))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["export", "messages", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(!cell.starts_with(['=', '+', '@', '\t', '\r']), "{cell:?} in\n{csv}");
+        }
+    }
+    assert!(csv.contains("'@SUM(1+1)*cmd"), "{csv}");
+}
