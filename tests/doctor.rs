@@ -28,7 +28,7 @@ async fn doctor_checks_every_channel_and_registers_viber() {
     // The engine answers Viber's probe when set_webhook registers the URL.
     let dir = tempfile::tempdir().unwrap();
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
-    let webhook = WebhookConfig { listen: loopback, max_body_bytes: 1 << 20 };
+    let webhook = WebhookConfig { listen: loopback, max_body_bytes: 1 << 20, ..Default::default() };
     let channels = vec![Channel::Viber(ViberChannel::new(&viber).unwrap())];
     let engine = Engine::start(lock, &dir.path().join("switchboard.db"), channels, &webhook).unwrap();
     let public = format!("http://{}", engine.webhook_addr().unwrap());

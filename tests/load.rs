@@ -46,7 +46,8 @@ async fn ten_thousand_signed_webhooks_are_all_stored_once() {
         templates: vec![],
     };
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
-    let webhook = WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
+    let webhook =
+        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
     let channels = vec![Channel::WhatsApp(WhatsAppChannel::new(&config).unwrap())];
     let engine = Engine::start(lock, &db, channels, &webhook).unwrap();
     let url = Arc::new(format!("http://{}/webhook/whatsapp", engine.webhook_addr().unwrap()));

@@ -50,7 +50,8 @@ fn viber(url: &str) -> ViberConfig {
 
 fn engine(dir: &Path, channels: Vec<Channel>) -> Engine {
     let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
-    let webhook = WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
+    let webhook =
+        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
     Engine::start(lock, &dir.join("switchboard.db"), channels, &webhook).unwrap()
 }
 

@@ -27,7 +27,8 @@ fn engine(dir: &Path, api_url: &str) -> Engine {
         ..TelegramConfig::new(Secret::new(TOKEN), api_url)
     };
     let channel = Channel::Telegram(TelegramChannel::new(&config).unwrap());
-    let webhook = WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 64 * 1024 };
+    let webhook =
+        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 64 * 1024, ..Default::default() };
     Engine::start(lock, &dir.join("switchboard.db"), vec![channel], &webhook).unwrap()
 }
 

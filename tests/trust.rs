@@ -257,8 +257,11 @@ async fn interrupted_sends_are_recovered_once_before_any_sender_starts() {
     store.conn().execute("UPDATE messages SET status = 'sending' WHERE id = ?1", [crashed.0]).unwrap();
 
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
-    let webhook =
-        switchboard::config::WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
+    let webhook = switchboard::config::WebhookConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 1 << 20,
+        ..Default::default()
+    };
     let engine = Engine::start(lock, &db, vec![telegram_channel(), whatsapp_channel()], &webhook).unwrap();
     assert_ne!(status_of(&db, crashed.0), "sending", "recovered by start itself");
 
@@ -317,4 +320,131 @@ fn exported_csv_cells_cannot_be_formulas() {
         }
     }
     assert!(csv.contains("'@SUM(1+1)*cmd"), "{csv}");
+}
+
+const HOOK_SECRET: &str = "s3cret_Token-1";
+
+fn telegram_webhook_engine(dir: &Path, max_connections: usize) -> Engine {
+    use switchboard::config::TelegramMode;
+    let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
+    let config = TelegramConfig {
+        mode: TelegramMode::Webhook,
+        secret_token: Some(Secret::new(HOOK_SECRET)),
+        ..TelegramConfig::new(Secret::new("1:x"), "http://127.0.0.1:9")
+    };
+    let channel = Channel::Telegram(TelegramChannel::new(&config).unwrap());
+    let webhook = switchboard::config::WebhookConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 64 * 1024 * 1024,
+        max_connections,
+    };
+    Engine::start(lock, &dir.join("switchboard.db"), vec![channel], &webhook).unwrap()
+}
+
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = vec![0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await.expect("an answer").unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_telegram_secret_is_refused_before_the_body_is_read() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = telegram_webhook_engine(dir.path(), 64);
+    let addr = engine.webhook_addr().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // 20 MB announced, 1 KB sent: the answer must come from the headers alone.
+    let head = format!(
+        "POST /webhook/telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         X-Telegram-Bot-Api-Secret-Token: wrong\r\nContent-Length: {}\r\n\r\n",
+        20 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[b' '; 1024]).await.unwrap();
+    let answer = read_answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+/// `switchboard serve` in webhook mode, with its limit of open files set to `nofile` as a
+/// small server's might be, and the address it listens on.
+#[cfg(unix)]
+fn serve_with_few_files(dir: &Path, nofile: u64) -> (std::process::Child, std::net::SocketAddr) {
+    use std::os::unix::process::CommandExt;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[channels.telegram]\ntoken = \"1:x\"\napi_url = \"http://127.0.0.1:9\"\nmode = \"webhook\"\n\
+             secret_token = \"{HOOK_SECRET}\"\n[webhook]\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.arg("--config").arg(&config).arg("--data-dir").arg(dir).arg("serve");
+    command.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: nofile, rlim_max: nofile };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, addr)
+}
+
+/// 300 stalled sockets against a server allowed 256 open files: a real webhook is
+/// still answered at once.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_connections_cannot_starve_a_real_webhook() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let (mut serve, addr) = serve_with_few_files(dir.path(), 256);
+    // Some send half their headers, some all headers and half a body, then stall.
+    let mut stalled = Vec::new();
+    for i in 0..300 {
+        let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { continue };
+        let part: &[u8] = if i % 2 == 0 {
+            b"POST /webhook/telegram HTTP/1.1\r\nHost: x\r\n"
+        } else {
+            b"POST /webhook/telegram HTTP/1.1\r\nHost: x\r\nX-Telegram-Bot-Api-Secret-Token: s3cret_Token-1\r\nContent-Length: 1000\r\n\r\n{\"update_id\":"
+        };
+        let _ = s.write_all(part).await;
+        stalled.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let update = json!({"update_id": 1, "message": {
+        "message_id": 1, "date": now_ms() / 1000, "text": "Где мой заказ?",
+        "chat": {"id": 42, "type": "private", "first_name": "Ann"},
+        "from": {"id": 42, "is_bot": false, "first_name": "Ann"}}});
+    let answer = reqwest::Client::new()
+        .post(format!("http://{addr}/webhook/telegram"))
+        .header("X-Telegram-Bot-Api-Secret-Token", HOOK_SECRET)
+        .header("content-type", "application/json")
+        .body(update.to_string())
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let answer = answer.expect("a real webhook is served while stalled clients hold connections");
+    assert_eq!(answer.status(), 200);
+    let stored: i64 =
+        Store::open(&db).unwrap().conn().query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, 1);
+    drop(stalled);
 }

@@ -17,11 +17,18 @@ pub struct WebhookConfig {
     pub listen: std::net::SocketAddr,
     /// Larger bodies are refused with 413.
     pub max_body_bytes: usize,
+    /// Connections open at once; past it, a newcomer replaces the oldest idle or stalled
+    /// one. The default stays below this process's limit of open files.
+    pub max_connections: usize,
 }
 
 impl Default for WebhookConfig {
     fn default() -> Self {
-        WebhookConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8787)), max_body_bytes: 1024 * 1024 }
+        WebhookConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8787)),
+            max_body_bytes: 1024 * 1024,
+            max_connections: crate::sync::default_max_connections(),
+        }
     }
 }
 

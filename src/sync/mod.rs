@@ -2,12 +2,14 @@
 //! outbox sender, all writing to the store through their own connections. One engine per
 //! store, guarded by `EngineLock`; it runs inside a console or headless (`serve`).
 
+mod http_server;
 mod lock;
 mod outbox;
 mod poller;
 mod ratelimit;
 mod webhook;
 
+pub use http_server::default_max_connections;
 pub use lock::EngineLock;
 pub use ratelimit::Pacer;
 
@@ -172,7 +174,12 @@ impl Engine {
                 Channel::Telegram(tg) if tg.uses_webhook() => {
                     let store = receiving_store()?;
                     tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
-                    hooks.telegram = Some(webhook::TelegramHook { channel: tg, store, status: status.clone() });
+                    hooks.telegram = Some(webhook::TelegramHook {
+                        channel: tg,
+                        store,
+                        status: status.clone(),
+                        max_body: webhook.max_body_bytes,
+                    });
                 }
                 Channel::Telegram(tg) => {
                     let store = receiving_store()?;
@@ -192,7 +199,7 @@ impl Engine {
         }
         let mut webhook_addr = None;
         if !hooks.is_empty() {
-            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, hooks)
+            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, webhook.max_connections, hooks)
                 .map_err(|source| EngineError::Listen { addr: webhook.listen, source })?;
             webhook_addr = Some(addr);
             tasks.push(task);

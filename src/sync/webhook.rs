@@ -27,6 +27,8 @@ pub struct TelegramHook {
     pub channel: TelegramChannel,
     pub store: SharedStore,
     pub status: StatusBoard,
+    /// The body limit, applied once the secret has been checked.
+    pub max_body: usize,
 }
 
 /// What the WhatsApp routes need.
@@ -58,7 +60,12 @@ impl Hooks {
 }
 
 /// Binds `listen` now (so a taken port is an error at start) and serves the routes.
-pub fn serve(listen: SocketAddr, max_body: usize, hooks: Hooks) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+pub fn serve(
+    listen: SocketAddr,
+    max_body: usize,
+    max_connections: usize,
+    hooks: Hooks,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = std::net::TcpListener::bind(listen)?;
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -75,11 +82,7 @@ pub fn serve(listen: SocketAddr, max_body: usize, hooks: Hooks) -> std::io::Resu
             router.route("/webhook/whatsapp", get(whatsapp_handshake).post(whatsapp_route).with_state(Arc::new(hook)));
     }
     let router = router.layer(DefaultBodyLimit::max(max_body));
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "the webhook server stopped");
-        }
-    });
+    let task = tokio::spawn(super::http_server::run(listener, router, max_connections));
     tracing::info!(%addr, "webhook server listening");
     Ok((addr, task))
 }
@@ -92,15 +95,23 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 async fn telegram_route(
     State(hook): State<Arc<TelegramHook>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> (StatusCode, &'static str) {
     let kind = ChannelKind::Telegram;
     let expected = hook.channel.webhook_secret().map(|s| s.expose().as_bytes().to_vec()).unwrap_or_default();
     let given = headers.get("x-telegram-bot-api-secret-token").map(|v| v.as_bytes()).unwrap_or_default();
     if expected.is_empty() || !same_secret(given, &expected) {
+        // Answered from the headers alone: not one byte of the body is read.
         tracing::warn!(channel = %kind, "webhook call without the right secret token: refused");
         return (StatusCode::UNAUTHORIZED, "wrong or missing secret token\n");
     }
+    let body = match axum::body::to_bytes(body, hook.max_body).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::warn!(channel = %kind, error = %e, "webhook body not read: refused");
+            return (StatusCode::PAYLOAD_TOO_LARGE, "the body is too large or was cut off\n");
+        }
+    };
     let update: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
