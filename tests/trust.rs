@@ -448,3 +448,115 @@ async fn stalled_connections_cannot_starve_a_real_webhook() {
     assert_eq!(stored, 1);
     drop(stalled);
 }
+
+fn message_status(store: &Store, id: i64) -> String {
+    store.conn().query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+}
+
+fn receipt(status: switchboard::model::DeliveryStatus, id: &str) -> InboundEvent {
+    InboundEvent::Receipt(switchboard::model::Receipt {
+        channel: ChannelKind::WhatsApp,
+        chat_id: "79161234567".into(),
+        message_external_id: Some(id.into()),
+        status,
+        error_code: None,
+        error: (status == switchboard::model::DeliveryStatus::Failed).then(|| "late failure".into()),
+        at: now_ms(),
+    })
+}
+
+#[test]
+fn a_receipt_that_beats_the_send_answer_is_applied_when_the_id_is_recorded() {
+    use switchboard::model::DeliveryStatus::{Delivered, Read};
+    let mut store = Store::open_in_memory().unwrap();
+    let target = SendTarget { channel: ChannelKind::WhatsApp, chat_id: "79161234567".into() };
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("Ваш заказ готов"), "ann").unwrap();
+    store.mark_sending(id).unwrap();
+    // Meta's `delivered` arrives while our send is still waiting for its answer.
+    store.ingest(&[receipt(Delivered, "wamid.FAST")], None).unwrap();
+    assert_eq!(message_status(&store, id.0), "sending");
+    store.mark_sent(id, Some("wamid.FAST"), now_ms()).unwrap();
+    assert_eq!(message_status(&store, id.0), "delivered");
+    let held: i64 = store.conn().query_row("SELECT count(*) FROM held_receipts", [], |r| r.get(0)).unwrap();
+    assert_eq!(held, 0, "applied, not kept");
+    // And the usual order still works.
+    store.ingest(&[receipt(Read, "wamid.FAST")], None).unwrap();
+    assert_eq!(message_status(&store, id.0), "read");
+}
+
+#[test]
+fn a_failure_after_read_is_recorded_but_read_stays() {
+    use switchboard::model::DeliveryStatus::{Failed, Read};
+    let mut store = Store::open_in_memory().unwrap();
+    let target = SendTarget { channel: ChannelKind::WhatsApp, chat_id: "79161234567".into() };
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "ann").unwrap();
+    store.mark_sent(id, Some("wamid.R"), now_ms()).unwrap();
+    store.ingest(&[receipt(Read, "wamid.R")], None).unwrap();
+    store.ingest(&[receipt(Failed, "wamid.R")], None).unwrap();
+    assert_eq!(message_status(&store, id.0), "read");
+    let failures: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM message_events WHERE message_id = ?1 AND kind = 'receipt' AND status = 'failed'",
+            [id.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failures, 1, "the failure is kept as an event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_viber_conversation_started_gets_one_welcome() {
+    use switchboard::channels::ViberChannel;
+    use switchboard::config::ViberConfig;
+    let token = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let config = ViberConfig {
+        token: Secret::new(token),
+        api_url: "http://127.0.0.1:9".into(),
+        sender_name: "Shop".into(),
+        welcome: Some("Здравствуйте!".into()),
+        rate_limits: true,
+    };
+    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let webhook = switchboard::config::WebhookConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 1 << 20,
+        ..Default::default()
+    };
+    let channel = Channel::Viber(ViberChannel::new(&config).unwrap());
+    let engine = Engine::start(lock, &db, vec![channel], &webhook).unwrap();
+    let url = format!("http://{}/webhook/viber", engine.webhook_addr().unwrap());
+    let body =
+        json!({"event": "conversation_started", "timestamp": now_ms(), "message_token": 5_093_384_756_123_456_789u64,
+        "type": "open", "user": {"id": "01234567890A=", "name": "Ольга", "language": "ru"}, "subscribed": false})
+        .to_string();
+    let signature = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        let answer = reqwest::Client::new()
+            .post(&url)
+            .header("X-Viber-Content-Signature", &signature)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answers.push(answer.text().await.unwrap());
+    }
+    assert!(answers[0].contains("Здравствуйте"), "{}", answers[0]);
+    assert!(answers[1..].iter().all(|a| !a.contains("Здравствуйте")), "{answers:?}");
+    let welcomes: i64 = Store::open(&db)
+        .unwrap()
+        .conn()
+        .query_row("SELECT count(*) FROM messages WHERE author = 'welcome'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(welcomes, 1);
+    drop(engine);
+}

@@ -198,7 +198,8 @@ fn agent_on(
             external_id: (!failed).then(|| message_id(c, channel, n)),
             buttons,
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// The last hour of a few conversations shows what customers do besides writing.

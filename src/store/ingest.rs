@@ -64,7 +64,7 @@ impl Store {
                 }
                 InboundEvent::Receipt(r) => {
                     let r = &Receipt { at: believable_time(r.at, now).unwrap_or(now), ..r.clone() };
-                    if super::receipts::apply_receipt(&tx, r)? {
+                    if super::receipts::apply_receipt(&tx, r, now)? {
                         report.receipts += 1;
                     } else {
                         report.duplicates += 1;
@@ -304,15 +304,20 @@ pub struct OutboundRecord<'a> {
 }
 
 impl Store {
-    /// Records an outbound message that needs no sending.
-    pub fn record_outbound(&mut self, conversation: ConversationId, m: &OutboundRecord<'_>) -> Result<()> {
+    /// Records an outbound message that needs no sending; false when one with the same
+    /// external id is already there.
+    pub fn record_outbound(&mut self, conversation: ConversationId, m: &OutboundRecord<'_>) -> Result<bool> {
         let tx = self.write()?;
-        tx.execute(
+        let inserted = tx.execute(
             "INSERT INTO messages(conversation_id, direction, kind, body, buttons, sent_at, status, error, author, \
                external_id, created_at) \
-             VALUES (?1, 'out', 'text', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)",
+             VALUES (?1, 'out', 'text', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4) \
+             ON CONFLICT(conversation_id, external_id) DO NOTHING",
             params![conversation, m.text, m.buttons, m.sent_at, m.status.as_str(), m.error, m.author, m.external_id],
         )?;
+        if inserted == 0 {
+            return Ok(false);
+        }
         tx.execute(
             "UPDATE conversations SET last_outbound_at = max(coalesce(last_outbound_at, 0), ?2), \
                last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
@@ -322,7 +327,7 @@ impl Store {
             params![conversation, m.sent_at, preview(m.text)],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// The highest numeric message id seen on `channel`, so a fresh emulator can number

@@ -58,6 +58,9 @@ pub struct SendTarget {
     pub chat_id: String,
 }
 
+/// The external id of a conversation's one welcome message.
+pub const WELCOME_ID: &str = "welcome";
+
 impl Store {
     /// Writes an outbound text message and its outbox row; it shows at once as queued.
     pub fn enqueue(
@@ -157,6 +160,15 @@ impl Store {
             // A platform id already taken in this chat (never expected) is not worth
             // failing a delivered message over: the message simply keeps no id.
             tx.execute("UPDATE OR IGNORE messages SET external_id = ?2 WHERE id = ?1", params![id, ext])?;
+            // Receipts that beat this answer have waited for the id.
+            let channel: String = tx.query_row(
+                "SELECT c.channel FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if let Ok(channel) = channel.parse() {
+                super::receipts::release_held(&tx, channel, ext, at)?;
+            }
         }
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(
@@ -237,16 +249,18 @@ impl Store {
     }
 
     /// Records the welcome message a platform delivered in its webhook answer (Viber's
-    /// `conversation_started`), once per opening of the chat.
-    pub fn record_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str) -> Result<()> {
-        let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(()) };
+    /// `conversation_started`), once per conversation however often the platform delivers
+    /// the opening again: false when it was already there.
+    pub fn record_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str) -> Result<bool> {
+        let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(false) };
         let record = super::OutboundRecord {
             text,
             sent_at: now_ms(),
             status: crate::model::DeliveryStatus::Sent,
             error: None,
             author: "welcome",
-            external_id: None,
+            // One welcome per conversation: a redelivered "opened the chat" finds it there.
+            external_id: Some(WELCOME_ID.into()),
             buttons: None,
         };
         self.record_outbound(conversation, &record)

@@ -1,19 +1,33 @@
 //! Receipts move our messages forward (sent → delivered → read, or failed with the
 //! platform's reason) and never backwards, whatever order they arrive in. Every receipt
 //! lands in message_events once, so reports can count them.
+//!
+//! Read is final: a `failed` that arrives after `read` is recorded as an event but does
+//! not turn a message the customer has read into a failed one. The customer saw it;
+//! marking it failed would invite an agent to send it again.
+//!
+//! A receipt naming a message id we do not know yet is held (`held_receipts`) and applied
+//! when a send records that id: WhatsApp's `delivered` can beat the send's own answer.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Result;
-use crate::model::{DeliveryStatus, MessageId, Receipt};
+use crate::model::{ChannelKind, DeliveryStatus, MessageId, Millis, Receipt};
 
-/// Applies one receipt; false when it changed nothing (unknown message, duplicate).
-pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt) -> Result<bool> {
+/// How long a receipt for an unknown message id is kept waiting for it.
+const HOLD_FOR: Millis = 24 * 3_600_000;
+
+/// Applies one receipt; false when it changed nothing (a duplicate, or a message not
+/// known yet, whose receipt is held).
+pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> Result<bool> {
     let conversation: Option<i64> = tx
         .prepare_cached("SELECT id FROM conversations WHERE channel = ?1 AND external_chat_id = ?2")?
         .query_row(params![r.channel.as_str(), r.chat_id], |row| row.get(0))
         .optional()?;
-    let Some(conversation) = conversation else { return Ok(false) };
+    let Some(conversation) = conversation else {
+        hold(tx, r, now)?;
+        return Ok(false);
+    };
     let targets: Vec<(MessageId, String)> = match &r.message_external_id {
         Some(ext) => tx
             .prepare_cached(
@@ -30,6 +44,10 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt) -> Result<bool> {
             .query_map(params![conversation, r.at], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?,
     };
+    if targets.is_empty() {
+        hold(tx, r, now)?;
+        return Ok(false);
+    }
     let mut changed = false;
     for (id, old) in targets {
         let seen: bool = tx
@@ -46,11 +64,54 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt) -> Result<bool> {
         .execute(params![id, r.status.as_str(), r.error, r.at])?;
         changed = true;
         let old: DeliveryStatus = old.parse().unwrap_or(DeliveryStatus::Queued);
-        if r.status > old {
+        let read_is_final = old == DeliveryStatus::Read && r.status == DeliveryStatus::Failed;
+        if r.status > old && !read_is_final {
             advance(tx, id, r.status, r.error.as_deref())?;
         }
     }
     Ok(changed)
+}
+
+/// Keeps a receipt for a message id not recorded yet (only receipts that name one).
+fn hold(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> Result<()> {
+    let Some(ext) = &r.message_external_id else { return Ok(()) };
+    tx.prepare_cached("DELETE FROM held_receipts WHERE held_at < ?1")?.execute([now - HOLD_FOR])?;
+    tx.prepare_cached(
+        "INSERT INTO held_receipts(channel, chat_id, external_id, status, error_code, error, at, held_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(channel, external_id, status) DO NOTHING",
+    )?
+    .execute(params![r.channel.as_str(), r.chat_id, ext, r.status.as_str(), r.error_code, r.error, r.at, now])?;
+    Ok(())
+}
+
+/// Applies the receipts held for `external_id` on `channel`, now that a message has it.
+pub(super) fn release_held(tx: &Transaction<'_>, channel: ChannelKind, external_id: &str, now: Millis) -> Result<()> {
+    let held: Vec<Receipt> = tx
+        .prepare_cached(
+            "SELECT chat_id, status, error_code, error, at FROM held_receipts WHERE channel = ?1 AND external_id = ?2",
+        )?
+        .query_map(params![channel.as_str(), external_id], |row| {
+            Ok(Receipt {
+                channel,
+                chat_id: row.get(0)?,
+                message_external_id: Some(external_id.to_string()),
+                status: row.get::<_, String>(1)?.parse().unwrap_or(DeliveryStatus::Sent),
+                error_code: row.get(2)?,
+                error: row.get(3)?,
+                at: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    tx.prepare_cached("DELETE FROM held_receipts WHERE channel = ?1 AND external_id = ?2")?
+        .execute(params![channel.as_str(), external_id])?;
+    // In the order the platform sent them; `apply_receipt` never moves backwards anyway.
+    for r in held {
+        apply_receipt(tx, &r, now)?;
+    }
+    Ok(())
 }
 
 fn advance(tx: &Transaction<'_>, id: MessageId, status: DeliveryStatus, error: Option<&str>) -> Result<()> {

@@ -231,11 +231,16 @@ async fn viber_route(
     // A customer who opens the chat may get one welcome message, in this very answer.
     match (started_by, hook.channel.welcome(), hook.channel.welcome_text().map(str::to_string)) {
         (Some(user), Some(welcome), Some(text)) => {
-            let recorded = hook.store.run(move |s| s.record_welcome(kind, &user, &text)).await;
-            if let Err(e) = recorded {
-                tracing::error!(channel = %kind, error = %e, "cannot record the welcome message");
+            // Recorded first and sent only when new: a redelivered opening, or a customer
+            // opening the chat again, gets no second welcome.
+            match hook.store.run(move |s| s.record_welcome(kind, &user, &text)).await {
+                Ok(true) => (StatusCode::OK, axum::Json(welcome)).into_response(),
+                Ok(false) => answer.into_response(),
+                Err(e) => {
+                    tracing::error!(channel = %kind, error = %e, "cannot record the welcome message");
+                    answer.into_response()
+                }
             }
-            (StatusCode::OK, axum::Json(welcome)).into_response()
         }
         _ => answer.into_response(),
     }
