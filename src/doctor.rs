@@ -32,7 +32,15 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
                 Err(e) => say(
                     ChannelKind::Telegram,
                     false,
-                    format!("the token does not work: {}", crate::channels::telegram::classify(&e)),
+                    format!(
+                        "the token does not work: {}{}",
+                        crate::channels::telegram::classify(&e),
+                        match tg.mode {
+                            TelegramMode::Polling => String::new(),
+                            TelegramMode::Webhook =>
+                                format!("; once it does, Telegram must reach {}", url_for("telegram")),
+                        }
+                    ),
                 ),
                 Ok(bot) if tg.mode == TelegramMode::Polling => {
                     say(ChannelKind::Telegram, true, format!("@{bot}, long polling: no public URL needed"))
@@ -67,7 +75,11 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
                         url_for("whatsapp")
                     ),
                 ),
-                Err(e) => say(ChannelKind::WhatsApp, false, format!("the token or phone number id does not work: {e}")),
+                Err(e) => say(
+                    ChannelKind::WhatsApp,
+                    false,
+                    format!("the token or phone number id does not work: {e}; Meta must reach {}", url_for("whatsapp")),
+                ),
             },
         }
     }
@@ -75,7 +87,11 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
         match ViberChannel::new(vb) {
             Err(e) => say(ChannelKind::Viber, false, e),
             Ok(channel) => match channel.check().await {
-                Err(e) => say(ChannelKind::Viber, false, format!("the token does not work: {e}")),
+                Err(e) => say(
+                    ChannelKind::Viber,
+                    false,
+                    format!("the token does not work: {e}; once it does, Viber must reach {}", url_for("viber")),
+                ),
                 Ok(name) => {
                     let url = url_for("viber");
                     let registered = match (register, &base) {
@@ -92,4 +108,52 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
         }
     }
     checks
+}
+
+/// Below this much free space the store is reported as (nearly) full: a burst of
+/// webhooks with media captions fills a few megabytes in seconds.
+const LOW_SPACE: u64 = 16 * 1024 * 1024;
+
+/// The store's health: whether it opens, how much room its disk has, and how large its
+/// write-ahead log is. `(ok, text)`.
+pub fn store_check(store_file: &std::path::Path) -> (bool, String) {
+    let dir = store_file.parent().unwrap_or(std::path::Path::new("."));
+    let opened = crate::store::Store::open(store_file);
+    let mut wal = store_file.as_os_str().to_owned();
+    wal.push("-wal");
+    let log = std::fs::metadata(std::path::Path::new(&wal)).map(|m| m.len()).unwrap_or(0);
+    let free = free_space(dir);
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
+    let place = store_file.display();
+    match (opened, free) {
+        (Err(crate::store::StoreError::DiskFull(_)), _) => {
+            (false, format!("{place}: disk full; free space on that disk and the engine recovers by itself"))
+        }
+        (Err(e), _) => (false, e.to_string()),
+        (Ok(_), Some(free)) if free < LOW_SPACE => (
+            false,
+            format!(
+                "{place}: disk full or nearly ({} free, log {}): updates will be refused until space is freed",
+                mb(free),
+                mb(log)
+            ),
+        ),
+        (Ok(_), Some(free)) => (true, format!("{place}: {} free, log {}", mb(free), mb(log))),
+        (Ok(_), None) => (true, format!("{place}: opens (free space unknown), log {}", mb(log))),
+    }
+}
+
+/// Bytes free for this user on the disk that holds `dir`.
+#[cfg(unix)]
+fn free_space(dir: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into the zeroed struct we pass; the path is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_space(_: &std::path::Path) -> Option<u64> {
+    None
 }

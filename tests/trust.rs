@@ -560,3 +560,104 @@ async fn a_redelivered_viber_conversation_started_gets_one_welcome() {
     assert_eq!(welcomes, 1);
     drop(engine);
 }
+
+/// A small tmpfs for the disk-full test, unmounted on drop. None where this user may
+/// not mount (the test then says so and passes: CI runs as root).
+struct SmallDisk {
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let path = dir.path().join("disk");
+        std::fs::create_dir(&path).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { path, _dir: dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.path).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_updates_then_heals_when_space_is_freed_and_loses_nothing() {
+    let Some(disk) = SmallDisk::mount("4M") else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root)");
+        return;
+    };
+    let filler = disk.path.join("filler");
+    std::fs::write(&filler, vec![0u8; 1 << 20]).unwrap();
+    let data = disk.path.join("data");
+    std::fs::create_dir(&data).unwrap();
+    let db = data.join("switchboard.db");
+    let engine = telegram_webhook_engine(&data, 64);
+    let mut status = engine.status();
+    let url = format!("http://{}/webhook/telegram", engine.webhook_addr().unwrap());
+    let client = reqwest::Client::new();
+    let post = |id: i64| {
+        let update = json!({"update_id": id, "message": {
+            "message_id": id, "date": now_ms() / 1000, "text": "я".repeat(10_000),
+            "chat": {"id": 42, "type": "private", "first_name": "Ann"},
+            "from": {"id": 42, "is_bot": false, "first_name": "Ann"}}});
+        client
+            .post(&url)
+            .header("X-Telegram-Bot-Api-Secret-Token", HOOK_SECRET)
+            .header("content-type", "application/json")
+            .body(update.to_string())
+            .send()
+    };
+    let mut accepted = 0;
+    let mut id = 1;
+    loop {
+        let answer = post(id).await.unwrap().status();
+        if answer != 200 {
+            assert_eq!(answer, 500, "a full disk is a passing failure: the platform delivers again");
+            break;
+        }
+        accepted += 1;
+        id += 1;
+        assert!(id < 2_000, "the disk never filled");
+    }
+    let state = status.borrow_and_update().get(&ChannelKind::Telegram).unwrap().state.clone();
+    assert_eq!(state, switchboard::sync::ChannelState::DiskFull);
+    // Space is freed: the very next deliveries are stored, the refused one included.
+    std::fs::remove_file(&filler).unwrap();
+    for _ in 0..20 {
+        assert_eq!(post(id).await.unwrap().status(), 200, "update {id} after space was freed");
+        accepted += 1;
+        id += 1;
+    }
+    let state = status.borrow_and_update().get(&ChannelKind::Telegram).unwrap().state.clone();
+    assert!(matches!(state, switchboard::sync::ChannelState::Ok(_)), "{state:?}");
+    drop(engine);
+    let store = Store::open(&db).unwrap();
+    let stored: i64 = store.conn().query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, accepted, "every update answered 200 is stored, and nothing else");
+    drop(store);
+    let log = std::fs::metadata(data.join("switchboard.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(log, 0, "a clean stop leaves no log behind");
+    // And a restart on the same disk takes large messages again.
+    let engine = telegram_webhook_engine(&data, 64);
+    let url = format!("http://{}/webhook/telegram", engine.webhook_addr().unwrap());
+    let update = json!({"update_id": id, "message": {"message_id": id, "date": now_ms() / 1000, "text": "я".repeat(10_000),
+        "chat": {"id": 42, "type": "private", "first_name": "Ann"}, "from": {"id": 42, "is_bot": false, "first_name": "Ann"}}});
+    let answer = client
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", HOOK_SECRET)
+        .body(update.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    drop(engine);
+}

@@ -262,12 +262,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             {
                 bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
             }
+            let (store_ok, store_text) = crate::doctor::store_check(&paths.store_file());
+            println!("{:<9} {:<4} {}", "store", if store_ok { "ok" } else { "FAIL" }, store_text);
             let checks = crate::doctor::run(&config, public_url.as_deref(), set_webhook).await;
             for c in &checks {
                 println!("{:<9} {:<4} {}", c.channel.as_str(), if c.ok { "ok" } else { "FAIL" }, c.text);
             }
             if checks.iter().any(|c| !c.ok) {
                 bail!("some channels do not work");
+            }
+            if !store_ok {
+                bail!("the store needs attention");
             }
             Ok(())
         }

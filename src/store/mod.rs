@@ -151,6 +151,15 @@ impl Store {
         Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
+    /// After a full disk: moves the write-ahead log into the database and truncates it,
+    /// which frees its space. True when that completed; false when readers still need
+    /// the log or the disk has no room for the database to take its pages yet.
+    pub fn reclaim_log(&self) -> Result<bool> {
+        let (busy, frames, done): (i64, i64, i64) =
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(busy == 0 && frames == done)
+    }
+
     /// The connection, for the batch tools (export) that stream their own queries.
     pub fn conn(&self) -> &Connection {
         &self.conn

@@ -2,6 +2,7 @@
 //! outbox sender, all writing to the store through their own connections. One engine per
 //! store, guarded by `EngineLock`; it runs inside a console or headless (`serve`).
 
+mod checkpoint;
 mod http_server;
 mod lock;
 mod outbox;
@@ -35,6 +36,9 @@ pub enum ChannelState {
     Retrying(String),
     /// Unusable until the configuration is fixed (a rejected token).
     Down(String),
+    /// The disk is full: updates are refused (and redelivered by the platform) until
+    /// space is freed, then it heals by itself.
+    DiskFull,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,17 +51,21 @@ pub type StatusMap = BTreeMap<ChannelKind, ChannelStatus>;
 
 /// Where the engine's tasks report how each channel is doing.
 #[derive(Clone)]
-pub struct StatusBoard(Arc<watch::Sender<StatusMap>>);
+pub struct StatusBoard {
+    map: Arc<watch::Sender<StatusMap>>,
+    /// Set when a write found the disk full; cleared once the log has been reclaimed.
+    disk_full: Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl StatusBoard {
     fn new(kinds: impl IntoIterator<Item = ChannelKind>) -> StatusBoard {
         let map =
             kinds.into_iter().map(|k| (k, ChannelStatus { state: ChannelState::Starting, last_error: None })).collect();
-        StatusBoard(Arc::new(watch::channel(map).0))
+        StatusBoard { map: Arc::new(watch::channel(map).0), disk_full: Default::default() }
     }
 
     pub fn set(&self, kind: ChannelKind, state: ChannelState) {
-        self.0.send_if_modified(|map| {
+        self.map.send_if_modified(|map| {
             let entry = map.entry(kind).or_insert(ChannelStatus { state: ChannelState::Starting, last_error: None });
             let changed = entry.state != state;
             if let ChannelState::Retrying(e) | ChannelState::Down(e) = &state {
@@ -70,7 +78,7 @@ impl StatusBoard {
 
     /// A send went through: a channel marked down (a rejected token) works again.
     pub fn recovered(&self, kind: ChannelKind) {
-        self.0.send_if_modified(|map| match map.get_mut(&kind) {
+        self.map.send_if_modified(|map| match map.get_mut(&kind) {
             Some(entry) if matches!(entry.state, ChannelState::Down(_)) => {
                 entry.state = ChannelState::Ok("sending".into());
                 true
@@ -80,7 +88,7 @@ impl StatusBoard {
     }
 
     pub fn error(&self, kind: ChannelKind, message: String) {
-        self.0.send_modify(|map| {
+        self.map.send_modify(|map| {
             if let Some(entry) = map.get_mut(&kind) {
                 entry.last_error = Some((now_ms(), message));
             }
@@ -88,8 +96,50 @@ impl StatusBoard {
     }
 
     pub fn subscribe(&self) -> watch::Receiver<StatusMap> {
-        self.0.subscribe()
+        self.map.subscribe()
     }
+}
+
+/// Stores inbound events for `kind`, minding a full disk: after one, the log is
+/// reclaimed before anything else is written, so freed space goes to the database rather
+/// than to a log that grows into it. An error means nothing was stored (the caller does
+/// not acknowledge, and the platform delivers again).
+pub(crate) async fn store_events(
+    store: &SharedStore,
+    status: &StatusBoard,
+    kind: ChannelKind,
+    events: Vec<crate::model::InboundEvent>,
+    cursor: Option<(&'static str, &'static str, String)>,
+) -> Result<crate::store::IngestReport, StoreError> {
+    use std::sync::atomic::Ordering;
+    let disk_full = status.disk_full.clone();
+    let result = store
+        .run(move |s| {
+            if disk_full.load(Ordering::SeqCst) {
+                match s.reclaim_log() {
+                    Ok(true) => disk_full.store(false, Ordering::SeqCst),
+                    Ok(false) => {}
+                    Err(StoreError::DiskFull(e)) => return Err(StoreError::DiskFull(e)),
+                    Err(e) => tracing::debug!(error = %e, "cannot reclaim the log yet"),
+                }
+            }
+            let result = s.ingest(&events, cursor);
+            if let Err(StoreError::DiskFull(_)) = &result {
+                disk_full.store(true, Ordering::SeqCst);
+                // Frees the log's space at once if the database has room for its pages.
+                if let Ok(true) = s.reclaim_log() {
+                    disk_full.store(false, Ordering::SeqCst);
+                }
+            }
+            result
+        })
+        .await;
+    match &result {
+        Err(StoreError::DiskFull(_)) => status.set(kind, ChannelState::DiskFull),
+        Err(e) => status.error(kind, format!("cannot store an update: {e}")),
+        Ok(_) => {}
+    }
+    result
 }
 
 /// Before storing a batch: logs what the adapter could not handle (raw, as JSON, so
@@ -126,6 +176,7 @@ pub struct Engine {
     status: StatusBoard,
     wake: Arc<Notify>,
     webhook_addr: Option<std::net::SocketAddr>,
+    store_path: std::path::PathBuf,
 }
 
 impl Engine {
@@ -197,6 +248,7 @@ impl Engine {
                 }
             }
         }
+        tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
         let mut webhook_addr = None;
         if !hooks.is_empty() {
             let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, webhook.max_connections, hooks)
@@ -205,7 +257,7 @@ impl Engine {
             tasks.push(task);
         }
         tracing::info!(pid = std::process::id(), "engine started");
-        Ok(Engine { _lock: lock, tasks, status, wake, webhook_addr })
+        Ok(Engine { _lock: lock, tasks, status, wake, webhook_addr, store_path: store_path.to_path_buf() })
     }
 
     /// Where the webhook server listens, when it runs.
@@ -247,6 +299,16 @@ impl Drop for Engine {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
+        }
+        // A clean stop leaves no log behind: the next start, perhaps on a fuller disk,
+        // begins with everything in the database file.
+        match rusqlite::Connection::open(&self.store_path).and_then(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(2))?;
+            checkpoint::checkpoint(&c, "TRUNCATE")
+        }) {
+            Ok((0, _, _)) => tracing::info!("engine stopped; the store's log is checkpointed"),
+            Ok(_) => tracing::info!("engine stopped; the store's log is left for the next start"),
+            Err(e) => tracing::warn!(error = %e, "engine stopped; cannot checkpoint the store's log"),
         }
     }
 }

@@ -76,7 +76,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         telegram::refine_times(&mut events, crate::model::now_ms());
         let clicks = super::note_events(kind, &events);
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
-        match store.run(move |s| s.ingest(&events, cursor)).await {
+        match super::store_events(&store, &status, kind, events, cursor).await {
             Ok(report) => {
                 tracing::debug!(?report, next, "updates stored");
                 offset = Some(next);
@@ -90,7 +90,9 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
             Err(e) => {
                 // Not acknowledged: Telegram hands the same updates back next time.
                 tracing::error!(error = %e, "cannot store updates");
-                status.set(kind, ChannelState::Retrying(format!("cannot store updates: {e}")));
+                if !matches!(e, crate::store::StoreError::DiskFull(_)) {
+                    status.set(kind, ChannelState::Retrying(format!("cannot store updates: {e}")));
+                }
                 tokio::time::sleep(backoff.next()).await;
             }
         }

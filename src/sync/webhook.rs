@@ -181,14 +181,13 @@ async fn store(
     events: Vec<InboundEvent>,
 ) -> ((StatusCode, &'static str), Vec<String>) {
     let presses = super::note_events(kind, &events);
-    let answer = match store.run(move |s| s.ingest(&events, None)).await {
+    let answer = match super::store_events(store, status, kind, events, None).await {
         Ok(_) => {
             status.set(kind, ChannelState::Ok("webhook".into()));
             (StatusCode::OK, "ok\n")
         }
         Err(e) => {
             tracing::error!(channel = %kind, error = %e, "cannot store a webhook update");
-            status.error(kind, format!("cannot store an update: {e}"));
             (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n")
         }
     };

@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
                     ChannelState::Ok(how) => ("●", how.clone(), styles.bar_ok),
                     ChannelState::Retrying(_) => ("▲", "retrying".to_string(), styles.bar_warn),
                     ChannelState::Down(_) => ("✗", "down".to_string(), styles.bar_error),
+                    ChannelState::DiskFull => ("✗", "disk full".to_string(), styles.bar_error),
                 };
                 left.push(Span::styled(format!("{} {mark} {text} ", kind.badge()), style));
             }
