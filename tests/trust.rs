@@ -661,3 +661,26 @@ async fn a_full_disk_refuses_updates_then_heals_when_space_is_freed_and_loses_no
     assert_eq!(answer.status(), 200);
     drop(engine);
 }
+
+#[test]
+fn send_to_a_chat_id_the_channel_cannot_have_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = empty_config(dir.path());
+    for (channel, chat) in
+        [("telegram", "not-a-number"), ("telegram", "0"), ("whatsapp", "+7 916 123"), ("viber", "a b")]
+    {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["send", "--channel", channel, "--chat", chat, "--text", "hi"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{channel} {chat}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--chat"), "{out:?}");
+    }
+    let store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+    assert_eq!(store.count("messages").unwrap(), 0, "nothing queued");
+    assert_eq!(store.count("conversations").unwrap(), 0, "no conversation left behind");
+}

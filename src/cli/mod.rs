@@ -405,6 +405,7 @@ fn template_message(
 }
 
 fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {
+    channel.check_chat_id(&chat).map_err(|e| anyhow::anyhow!("--chat: {e}"))?;
     let mut store = open_store(paths)?;
     let (_, message) = store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &out, "script")?;
     println!("{message}");

@@ -97,6 +97,31 @@ impl ChannelKind {
         }
     }
 
+    /// Whether `chat` can name a chat on this channel, checked before anything is queued
+    /// so a typo fails at once instead of at the platform later.
+    pub fn check_chat_id(self, chat: &str) -> Result<(), String> {
+        let ok = match self {
+            // Private chats and groups: a 64-bit integer, negative for groups.
+            ChannelKind::Telegram => chat.parse::<i64>().is_ok_and(|id| id != 0),
+            // A wa_id: the number's digits in international form, without the `+`.
+            ChannelKind::WhatsApp => (6..=15).contains(&chat.len()) && chat.bytes().all(|b| b.is_ascii_digit()),
+            // An opaque id (base64-like, `=` padded).
+            ChannelKind::Viber => {
+                (1..=64).contains(&chat.len()) && !chat.chars().any(|c| c.is_whitespace() || c.is_control())
+            }
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self {
+            ChannelKind::Telegram => format!("`{chat}` is not a Telegram chat id (a whole number such as 123456789)"),
+            ChannelKind::WhatsApp => {
+                format!("`{chat}` is not a WhatsApp id (the number's 6 to 15 digits, no `+`: 79161234567)")
+            }
+            ChannelKind::Viber => format!("`{chat}` is not a Viber user id"),
+        })
+    }
+
     /// The two-letter badge shown in the conversation list.
     pub fn badge(self) -> &'static str {
         match self {
