@@ -19,3 +19,13 @@ CREATE TABLE held_receipts (
     UNIQUE (channel, external_id, status)
 );
 CREATE INDEX held_receipts_by_time ON held_receipts(held_at);
+
+-- Drafts live in the store, per conversation and agent, so they survive quitting, a
+-- crash, and moving to another terminal.
+CREATE TABLE drafts (
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    agent           TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, agent)
+) WITHOUT ROWID;

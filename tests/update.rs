@@ -190,8 +190,63 @@ fn q_types_in_the_composer_but_quits_from_the_list() {
     assert_eq!(s.composer_text(), "q");
     update(&mut s, key(KeyCode::Esc));
     assert_eq!(s.focus, Focus::List);
+    // The "q" is an unsent draft: the first q keeps it and asks, the second quits.
+    let drafts = vec![(ConversationId(1), "q".to_string())];
+    let first = update(&mut s, chr('q'));
+    assert_eq!(first, vec![Effect::SaveDrafts { agent: s.agent.clone(), drafts }]);
+    assert!(!s.quit);
+    assert!(s.notice.as_ref().unwrap().text.contains("1 unsent draft is kept"), "{:?}", s.notice);
     assert_eq!(update(&mut s, chr('q')), vec![Effect::Quit]);
     assert!(s.quit);
+}
+
+#[test]
+fn another_key_between_the_two_quits_asks_again() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    update(&mut s, chr('x'));
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, chr('q'));
+    update(&mut s, chr('j'));
+    assert!(!update(&mut s, chr('q')).contains(&Effect::Quit), "asked again");
+    assert_eq!(update(&mut s, chr('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn drafts_are_saved_on_the_tick_after_typing_and_removed_once_sent() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    for c in "Добрый день".chars() {
+        update(&mut s, chr(c));
+    }
+    let effects = update(&mut s, Action::Tick(NOW + 1_000));
+    let agent = s.agent.clone();
+    assert_eq!(
+        effects,
+        vec![Effect::SaveDrafts {
+            agent: agent.clone(), drafts: vec![(ConversationId(1), "Добрый день".into())]
+        }]
+    );
+    assert!(update(&mut s, Action::Tick(NOW + 2_000)).is_empty(), "unchanged: nothing written");
+    update(&mut s, key(KeyCode::Enter));
+    let effects = update(&mut s, Action::Tick(NOW + 3_000));
+    assert_eq!(effects, vec![Effect::SaveDrafts { agent, drafts: vec![(ConversationId(1), String::new())] }]);
+}
+
+#[test]
+fn stored_drafts_come_back_at_start() {
+    let mut s = loaded(3, 1);
+    update(
+        &mut s,
+        Action::DraftsLoaded(vec![
+            (ConversationId(1), "для открытого".into()),
+            (ConversationId(2), "для второго".into()),
+        ]),
+    );
+    assert_eq!(s.composer_text(), "для открытого");
+    update(&mut s, chr('j'));
+    assert_eq!(s.composer_text(), "для второго");
+    assert!(update(&mut s, Action::Tick(NOW + 1_000)).is_empty(), "what the store has is not written again");
 }
 
 #[test]

@@ -56,6 +56,8 @@ pub enum Action {
     /// What a panel's effect did, for the status bar.
     Done(Result<String, String>),
     Engine(EngineView),
+    /// This agent's drafts as the store keeps them, read at start.
+    DraftsLoaded(Vec<(ConversationId, String)>),
     /// A runtime error to show in the status bar.
     Error(String),
 }
@@ -147,6 +149,15 @@ pub enum Effect {
         edit: ContactEdit,
     },
     SetStatus(ConversationId, ConversationStatus),
+    /// Keeps these drafts of this agent in the store (an empty text removes one).
+    SaveDrafts {
+        agent: String,
+        drafts: Vec<(ConversationId, String)>,
+    },
+    /// Reads this agent's stored drafts (at start).
+    LoadDrafts {
+        agent: String,
+    },
     Suspend,
     Quit,
 }

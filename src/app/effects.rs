@@ -17,6 +17,23 @@ pub(super) fn perform(
 ) {
     let (store, tx) = (store.clone(), tx.clone());
     match effect {
+        Effect::SaveDrafts { agent, drafts } => {
+            tokio::spawn(async move {
+                let saved = store.run(move |s| s.save_drafts(&agent, &drafts, crate::model::now_ms())).await;
+                if let Err(e) = saved {
+                    let _ = tx.send(Action::Error(format!("cannot keep the draft: {e}")));
+                }
+            });
+        }
+        Effect::LoadDrafts { agent } => {
+            tokio::spawn(async move {
+                let action = match store.run(move |s| s.drafts(&agent)).await {
+                    Ok(drafts) => Action::DraftsLoaded(drafts),
+                    Err(e) => Action::Error(format!("cannot read the drafts: {e}")),
+                };
+                let _ = tx.send(action);
+            });
+        }
         Effect::LoadList { generation, filter, after, limit } => {
             tokio::spawn(async move {
                 let action = match store.run(move |s| s.conversations_page(filter, after, limit)).await {

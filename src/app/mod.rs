@@ -91,12 +91,13 @@ where
 
     let mut effects = list::refresh(&mut state);
     effects.push(update::load_campaigns(&state));
+    effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
     // Draw only after something happened: idle checks and ignored events draw nothing.
     let mut dirty = true;
     loop {
         for effect in effects.drain(..) {
             match effect {
-                Effect::Quit => return Ok(()),
+                Effect::Quit => return keep_drafts(&store, &state).await,
                 Effect::Suspend => {
                     suspend(tui)?;
                     dirty = true;
@@ -115,7 +116,7 @@ where
                     None => continue,
                 },
                 Some(Err(e)) => Action::Error(format!("terminal input: {e}")),
-                None => return Ok(()),
+                None => return keep_drafts(&store, &state).await,
             },
             Some(action) = rx.recv() => action,
             _ = refresh.tick() => {
@@ -134,7 +135,7 @@ where
                 engine = try_start_engine(&console, &tx)?;
                 Action::Engine(engine_view(&console, engine.as_ref()))
             }
-            _ = signals.recv() => return Ok(()),
+            _ = signals.recv() => return keep_drafts(&store, &state).await,
         };
         effects = update(&mut state, action);
         dirty = true;
@@ -143,6 +144,17 @@ where
             effects.extend(update(&mut state, action));
         }
     }
+}
+
+/// On the way out: every draft is written and waited for, whatever was saved before.
+async fn keep_drafts(store: &SharedStore, state: &AppState) -> anyhow::Result<()> {
+    let drafts = state.current_drafts();
+    if drafts.is_empty() {
+        return Ok(());
+    }
+    let agent = state.agent.clone();
+    store.run(move |s| s.save_drafts(&agent, &drafts, now_ms())).await.context("keeping the drafts")?;
+    Ok(())
 }
 
 fn to_action(event: Event) -> Option<Action> {

@@ -125,6 +125,11 @@ pub struct AppState {
     /// Unsent drafts of the conversations not in view: a draft never follows the
     /// agent to another customer.
     pub drafts: std::collections::HashMap<ConversationId, TextArea<'static>>,
+    /// The text the store holds as each draft, as far as this console knows: a draft is
+    /// written only when it differs.
+    pub saved_drafts: std::collections::HashMap<ConversationId, String>,
+    /// Quit was pressed once while drafts are unsent: the next press quits.
+    pub quit_armed: bool,
     pub help: bool,
     pub engine: EngineView,
     pub notice: Option<Notice>,
@@ -163,6 +168,8 @@ impl AppState {
             list: ListView::default(),
             open: None,
             drafts: Default::default(),
+            saved_drafts: Default::default(),
+            quit_armed: false,
             help: false,
             engine: EngineView::NoChannels,
             notice: None,
@@ -237,6 +244,36 @@ impl AppState {
 
     pub fn composer_text(&self) -> String {
         self.composer.lines().join("\n")
+    }
+
+    /// Every draft as it reads now: the open conversation's composer and the stashed ones.
+    pub fn current_drafts(&self) -> Vec<(ConversationId, String)> {
+        let mut all: Vec<(ConversationId, String)> =
+            self.drafts.iter().map(|(id, area)| (*id, area.lines().join("\n"))).collect();
+        if let Some(open) = self.open_id()
+            && self.template.is_none()
+        {
+            all.push((open, self.composer_text()));
+        }
+        all
+    }
+
+    /// The drafts that differ from what the store holds, marked as saved: what to write.
+    pub fn unsaved_drafts(&mut self) -> Vec<(ConversationId, String)> {
+        let changed: Vec<(ConversationId, String)> = self
+            .current_drafts()
+            .into_iter()
+            .filter(|(id, text)| self.saved_drafts.get(id).map(String::as_str).unwrap_or("") != text.as_str())
+            .collect();
+        for (id, text) in &changed {
+            self.saved_drafts.insert(*id, text.clone());
+        }
+        changed
+    }
+
+    /// How many conversations have an unsent draft.
+    pub fn draft_count(&self) -> usize {
+        self.current_drafts().iter().filter(|(_, text)| !text.trim().is_empty()).count()
     }
 
     pub fn open_id(&self) -> Option<ConversationId> {

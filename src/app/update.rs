@@ -36,6 +36,24 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             if s.notice.as_ref().is_some_and(|n| now - n.at > NOTICE_MS) {
                 s.notice = None;
             }
+            // Drafts reach the store within a second of typing: a crash loses at most that.
+            save_drafts(s)
+        }
+        Action::DraftsLoaded(drafts) => {
+            for (conversation, text) in drafts {
+                s.saved_drafts.insert(conversation, text.clone());
+                if s.open_id() == Some(conversation) {
+                    if s.composer.is_empty() && s.template.is_none() {
+                        s.composer.insert_str(&text);
+                    }
+                } else {
+                    s.drafts.entry(conversation).or_insert_with(|| {
+                        let mut area = ratatui_textarea::TextArea::default();
+                        area.insert_str(&text);
+                        area
+                    });
+                }
+            }
             Vec::new()
         }
         Action::StoreChanged => {
@@ -208,6 +226,9 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         };
     }
+    if command != Some(Command::Quit) && global != Some(Command::Quit) {
+        s.quit_armed = false;
+    }
     let Some(command) = command else {
         if s.focus == Focus::Composer {
             s.composer.input(key);
@@ -217,9 +238,30 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     run_command(s, command)
 }
 
+/// Quits, asking first when drafts are unsent. They are kept in the store either way;
+/// the question is so nobody leaves one behind by accident.
 fn quit(s: &mut AppState) -> Vec<Effect> {
+    let drafts = s.draft_count();
+    if drafts > 0 && !s.quit_armed {
+        s.quit_armed = true;
+        let again = s.key_hint(crate::keymap::Context::Global, Command::Quit);
+        let what = if drafts == 1 { "1 unsent draft is".to_string() } else { format!("{drafts} unsent drafts are") };
+        notify(s, format!("{what} kept for next time: {again} again quits"), false);
+        return save_drafts(s);
+    }
     s.quit = true;
-    vec![Effect::Quit]
+    let mut effects = save_drafts(s);
+    effects.push(Effect::Quit);
+    effects
+}
+
+/// Writes the drafts that changed since they were last saved.
+pub fn save_drafts(s: &mut AppState) -> Vec<Effect> {
+    let drafts = s.unsaved_drafts();
+    if drafts.is_empty() {
+        return Vec::new();
+    }
+    vec![Effect::SaveDrafts { agent: s.agent.clone(), drafts }]
 }
 
 pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {

@@ -7,6 +7,7 @@ mod contact_card;
 mod contacts;
 mod conversations;
 mod customer_actions;
+mod drafts;
 mod ingest;
 mod keywords;
 mod messages;
