@@ -115,7 +115,8 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         welcome: Some("Здравствуйте! Напишите, чем помочь. Hi! Tell us how we can help.".into()),
         rate_limits: true,
     });
-    let console = console(&paths, config)?;
+    // The simulated platforms live in this process, so the engine does too.
+    let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config)? };
     let result = app::run(console).await;
     drop((telegram, whatsapp, viber));
     result

@@ -189,6 +189,8 @@ async fn the_console_sends_what_the_agent_types() {
     let console = Console {
         store_path: db.clone(),
         lock_path: dir.path().join("engine.lock"),
+        consoles_path: dir.path().join("consoles.lock"),
+        engine: app::EngineMode::InProcess,
         channels: vec![Channel::Telegram(TelegramChannel::new(&telegram(&emu.url())).unwrap())],
         config,
         styles: Styles::load("dark", false).unwrap(),

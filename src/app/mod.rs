@@ -39,16 +39,76 @@ use crate::theme::Styles;
 pub struct Console {
     pub store_path: PathBuf,
     pub lock_path: PathBuf,
+    /// Where consoles show they are attached (see `sync::ConsolePresence`).
+    pub consoles_path: PathBuf,
     pub config: Config,
     pub styles: Styles,
     pub keymap: Keymap,
-    /// The configured channels, for the engine this console runs if it can.
+    /// The configured channels, for the engine.
     pub channels: Vec<Channel>,
+    pub engine: EngineMode,
 }
 
-/// How often a client console tries to take over the engine of a store whose engine
-/// went away.
-const TAKEOVER_EVERY: Duration = Duration::from_secs(5);
+/// Where the engine runs when no process runs it yet.
+#[derive(Debug, Clone)]
+pub enum EngineMode {
+    /// In this console's process (the demo, whose simulated platforms live here too,
+    /// and the tests).
+    InProcess,
+    /// In a process of its own, started with this command (`serve --for-consoles`),
+    /// which stops a few seconds after the last console leaves. The engine then goes on
+    /// while a console is suspended or quits, and no console's exit stops anyone's sync.
+    OwnProcess(SpawnEngine),
+}
+
+/// How to start `switchboard serve --for-consoles` for this store.
+#[derive(Debug, Clone)]
+pub struct SpawnEngine {
+    pub exe: PathBuf,
+    pub config: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_dir: PathBuf,
+}
+
+impl SpawnEngine {
+    /// Starts the engine in its own session (so the terminal's Ctrl-C, Ctrl-Z and hang-up
+    /// never reach it), with nothing on the console's screen: it logs to files.
+    fn spawn(&self) -> std::io::Result<()> {
+        let mut command = std::process::Command::new(&self.exe);
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["serve", "--for-consoles", "--log-dir"])
+            .arg(&self.log_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setsid is async-signal-safe and only detaches the child.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::setsid();
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command.spawn()?;
+        tracing::info!(pid = child.id(), "started the engine for the consoles");
+        // Reaped when it ends, so it never lingers as a zombie while this console runs.
+        std::thread::spawn(move || child.wait());
+        Ok(())
+    }
+}
+
+/// How often the console checks that an engine runs, and starts or takes over one: a
+/// probe of a lock and a read of a line, cheap enough to keep the status bar current.
+const ENGINE_CHECK_EVERY: Duration = Duration::from_millis(250);
+/// How long a started engine has to take the lock before the console tries again.
+const SPAWN_PATIENCE: Duration = Duration::from_secs(5);
 
 pub async fn run(console: Console) -> anyhow::Result<()> {
     terminal::install_panic_hook();
@@ -73,7 +133,12 @@ where
 {
     let store = SharedStore::new(Store::open(&console.store_path).context("opening the store")?);
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
-    let mut engine = try_start_engine(&console, &tx)?;
+    let _presence = crate::sync::ConsolePresence::attach(&console.consoles_path).context("attaching to the store")?;
+    let mut engine = match console.engine {
+        EngineMode::InProcess => try_start_engine(&console, &tx)?,
+        EngineMode::OwnProcess(_) => None,
+    };
+    let mut last_spawn: Option<tokio::time::Instant> = None;
 
     let size = tui.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let tz = chrono::Local::now().offset().fix();
@@ -85,7 +150,7 @@ where
     let mut refresh = tokio::time::interval(Duration::from_millis(console.config.engine.refresh_ms.max(50)));
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut clock = tokio::time::interval(Duration::from_secs(1));
-    let mut takeover = tokio::time::interval(TAKEOVER_EVERY);
+    let mut engine_check = tokio::time::interval(ENGINE_CHECK_EVERY);
     let mut data_version = store.run(|s| s.data_version()).await.unwrap_or(0);
     let mut signals = Signals::new()?;
 
@@ -131,9 +196,25 @@ where
                 Some(message) => Action::Error(message),
                 None => Action::Tick(now_ms()),
             },
-            _ = takeover.tick(), if engine.is_none() && !console.channels.is_empty() => {
-                engine = try_start_engine(&console, &tx)?;
-                Action::Engine(engine_view(&console, engine.as_ref()))
+            _ = engine_check.tick(), if engine.is_none() && !console.channels.is_empty() => {
+                if crate::sync::engine_elsewhere(&console.lock_path).is_none() {
+                    match &console.engine {
+                        EngineMode::InProcess => engine = try_start_engine(&console, &tx)?,
+                        EngineMode::OwnProcess(spawn) => {
+                            if last_spawn.is_none_or(|at| at.elapsed() >= SPAWN_PATIENCE) {
+                                last_spawn = Some(tokio::time::Instant::now());
+                                if let Err(e) = spawn.spawn() {
+                                    tracing::error!(error = %e, "cannot start the engine");
+                                }
+                            }
+                        }
+                    }
+                }
+                let view = engine_view(&console, engine.as_ref());
+                if view == state.engine {
+                    continue;
+                }
+                Action::Engine(view)
             }
             _ = signals.recv() => return keep_drafts(&store, &state).await,
         };
@@ -192,13 +273,16 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
     Ok(Some(engine))
 }
 
+/// What the status bar says of the engine: always what is true now, never a pid that
+/// is gone.
 fn engine_view(console: &Console, engine: Option<&Engine>) -> EngineView {
-    match engine {
-        Some(e) => EngineView::InProcess(e.status().borrow().clone()),
-        None if console.channels.is_empty() && EngineLock::holder(&console.lock_path).is_none() => {
-            EngineView::NoChannels
-        }
-        None => EngineView::Client { pid: EngineLock::holder(&console.lock_path) },
+    if let Some(e) = engine {
+        return EngineView::InProcess(e.status().borrow().clone());
+    }
+    match crate::sync::engine_elsewhere(&console.lock_path) {
+        Some((pid, channels)) => EngineView::Client { pid, channels },
+        None if console.channels.is_empty() => EngineView::NoChannels,
+        None => EngineView::NoEngine,
     }
 }
 

@@ -99,8 +99,11 @@ impl ConversationView {
 pub enum EngineView {
     /// This console runs it; per-channel status.
     InProcess(StatusMap),
-    /// Another process does; this console reads and enqueues.
-    Client { pid: Option<u32> },
+    /// Another process does (the engine started for the consoles, `serve`, or another
+    /// console); this console reads and enqueues. Per-channel status as it publishes it.
+    Client { pid: u32, channels: StatusMap },
+    /// Channels are configured but no engine runs: replies wait in the outbox.
+    NoEngine,
     /// Nothing to run: no channel is configured.
     NoChannels,
 }

@@ -151,7 +151,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Engine(view) => {
-            if let EngineView::InProcess(map) = &view {
+            if let EngineView::InProcess(map) | EngineView::Client { channels: map, .. } = &view {
                 for (kind, status) in map {
                     if let Some((at, e)) = &status.last_error
                         && s.notice.as_ref().is_none_or(|n| n.at < *at)

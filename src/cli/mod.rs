@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use chrono::Offset;
 use clap::{Parser, Subcommand};
 
-use crate::app::{self, Console};
+use crate::app::{self, Console, EngineMode, SpawnEngine};
 use crate::channels::{Channel, TelegramChannel, ViberChannel, WhatsAppChannel};
 use crate::config::{Config, Paths};
 use crate::export::{ExportKind, Format};
@@ -46,7 +46,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the sync engine without a console (for a server, systemd or tmux).
-    Serve,
+    Serve {
+        /// Stop once no console has been attached to the store for a few seconds: how
+        /// the console starts the engine it needs (not for a server).
+        #[arg(long, hide = true)]
+        for_consoles: bool,
+        /// Where to log (the console passes its own log directory).
+        #[arg(long, hide = true, value_name = "DIR")]
+        log_dir: Option<PathBuf>,
+    },
     /// The same as --demo.
     Demo,
     /// Write messages, contacts or conversations to stdout.
@@ -176,7 +184,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let console = console(&paths, config)?;
             app::run(console).await
         }
-        Some(Command::Serve) => serve(&paths, config).await,
+        Some(Command::Serve { for_consoles, log_dir }) => {
+            let paths = Paths { log_dir: log_dir.unwrap_or(paths.log_dir), ..paths };
+            serve(&paths, config, for_consoles).await
+        }
         Some(Command::Export { what, format }) => {
             let store = open_store(&paths)?;
             let stdout = std::io::stdout();
@@ -318,35 +329,78 @@ pub(crate) fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> 
     let keymap = Keymap::new(&config.keys).map_err(|e| anyhow::anyhow!("in {}: {e}", paths.config_file.display()))?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let styles = Styles::load(&config.ui.theme, no_color).map_err(anyhow::Error::msg)?;
+    // The engine runs in a process of its own, started for the consoles; where this
+    // binary cannot be found again, in this one.
+    let engine = match std::env::current_exe() {
+        Ok(exe) => EngineMode::OwnProcess(SpawnEngine {
+            exe,
+            config: paths.config_file.clone(),
+            data_dir: paths.data_dir.clone(),
+            log_dir: paths.log_dir.clone(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot find this program again: the engine runs in the console");
+            EngineMode::InProcess
+        }
+    };
     Ok(Console {
         store_path: paths.store_file(),
         lock_path: paths.lock_file(),
+        consoles_path: paths.consoles_file(),
         channels: channels(&config)?,
         config,
         styles,
         keymap,
+        engine,
     })
 }
 
-async fn serve(paths: &Paths, config: Config) -> anyhow::Result<()> {
+async fn serve(paths: &Paths, config: Config, for_consoles: bool) -> anyhow::Result<()> {
     open_store(paths)?;
     crate::logging::init(&paths.log_dir, &config.log.level)?;
     let channels = channels(&config)?;
     if channels.is_empty() {
         bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
     }
-    let Some(lock) = EngineLock::try_acquire(&paths.lock_file())? else {
+    let Some(lock) = EngineLock::acquire_patiently(&paths.lock_file())? else {
         let pid = EngineLock::holder(&paths.lock_file()).map(|p| format!(" (pid {p})")).unwrap_or_default();
         bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
     };
     let stop = config.consent.stop_policy();
     let _engine = Engine::start_with_stop(lock, &paths.store_file(), channels, &config.webhook, &stop)?;
-    eprintln!(
-        "switchboard: serving {} (logs in {}); Ctrl-C stops.",
-        paths.store_file().display(),
-        paths.log_dir.display()
-    );
-    wait_for_stop().await
+    if for_consoles {
+        tracing::info!("engine started for the consoles; it stops a few seconds after the last one");
+        let consoles = paths.consoles_file();
+        tokio::select! {
+            r = wait_for_stop() => r,
+            _ = last_console_gone(&consoles) => {
+                tracing::info!("no console attached: the engine stops");
+                Ok(())
+            }
+        }
+    } else {
+        eprintln!(
+            "switchboard: serving {} (logs in {}); Ctrl-C stops.",
+            paths.store_file().display(),
+            paths.log_dir.display()
+        );
+        wait_for_stop().await
+    }
+}
+
+/// Returns once no console has been attached for `CONSOLES_GRACE` (a console that is
+/// restarting, or just starting, has that long to attach).
+async fn last_console_gone(consoles: &std::path::Path) {
+    const CONSOLES_GRACE: Duration = Duration::from_secs(5);
+    let mut alone_since: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if crate::sync::ConsolePresence::any(consoles) {
+            alone_since = None;
+        } else if alone_since.get_or_insert_with(tokio::time::Instant::now).elapsed() >= CONSOLES_GRACE {
+            return;
+        }
+    }
 }
 
 async fn wait_for_stop() -> anyhow::Result<()> {

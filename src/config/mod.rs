@@ -391,6 +391,11 @@ impl Paths {
     pub fn lock_file(&self) -> PathBuf {
         self.data_dir.join("engine.lock")
     }
+
+    /// Where each running console holds a shared lock.
+    pub fn consoles_file(&self) -> PathBuf {
+        self.data_dir.join("consoles.lock")
+    }
 }
 
 #[cfg(test)]

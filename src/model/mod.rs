@@ -78,7 +78,7 @@ pub fn believable_time(at: Millis, now: Millis) -> Option<Millis> {
 }
 
 /// A messenger we talk through. Stored as its lower-case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     Telegram,

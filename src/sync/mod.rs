@@ -11,7 +11,7 @@ mod ratelimit;
 mod webhook;
 
 pub use http_server::default_max_connections;
-pub use lock::EngineLock;
+pub use lock::{ConsolePresence, EngineLock};
 pub use ratelimit::Pacer;
 
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ use crate::model::{ChannelKind, Millis, now_ms};
 use crate::store::{SharedStore, StopPolicy, Store, StoreError};
 
 /// How a channel is doing, as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChannelState {
     Starting,
     /// Working; the text says how (`polling`).
@@ -41,7 +41,7 @@ pub enum ChannelState {
     DiskFull,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelStatus {
     pub state: ChannelState,
     pub last_error: Option<(Millis, String)>,
@@ -171,7 +171,7 @@ fn truncate_raw(raw: &str) -> String {
 
 /// A running engine. Dropping it stops its tasks and releases the lock.
 pub struct Engine {
-    _lock: EngineLock,
+    _lock: Arc<EngineLock>,
     tasks: Vec<JoinHandle<()>>,
     status: StatusBoard,
     wake: Arc<Notify>,
@@ -249,6 +249,8 @@ impl Engine {
             }
         }
         tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
+        let lock = Arc::new(lock);
+        tasks.push(tokio::spawn(publish_status(lock.clone(), status.subscribe())));
         let mut webhook_addr = None;
         if !hooks.is_empty() {
             let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, webhook.max_connections, hooks)
@@ -283,6 +285,25 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("cannot listen for webhooks on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// Keeps the lock file's status line current, for consoles in other processes.
+async fn publish_status(lock: Arc<EngineLock>, mut status: watch::Receiver<StatusMap>) {
+    loop {
+        let line = serde_json::to_string(&*status.borrow_and_update()).unwrap_or_default();
+        if let Err(e) = lock.publish(&line) {
+            tracing::debug!(error = %e, "cannot publish the engine's status");
+        }
+        if status.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What an engine in another process last published, if one runs: its pid and status.
+pub fn engine_elsewhere(lock_path: &Path) -> Option<(u32, StatusMap)> {
+    let (pid, line) = EngineLock::published(lock_path)?;
+    Some((pid, serde_json::from_str(&line).unwrap_or_default()))
 }
 
 /// Webhook mode: tell Telegram where to call, when a public URL is configured.

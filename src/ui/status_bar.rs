@@ -17,24 +17,30 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return;
     }
     let mut left: Vec<Span<'_>> = vec![Span::styled(" ", styles.bar)];
-    match &state.engine {
-        EngineView::InProcess(map) => {
-            for (kind, status) in map {
-                let (mark, text, style) = match &status.state {
-                    ChannelState::Starting => ("◌", "starting".to_string(), styles.bar_warn),
-                    ChannelState::Ok(how) => ("●", how.clone(), styles.bar_ok),
-                    ChannelState::Retrying(_) => ("▲", "retrying".to_string(), styles.bar_warn),
-                    ChannelState::Down(_) => ("✗", "down".to_string(), styles.bar_error),
-                    ChannelState::DiskFull => ("✗", "disk full".to_string(), styles.bar_error),
-                };
-                left.push(Span::styled(format!("{} {mark} {text} ", kind.badge()), style));
-            }
+    let channels = match &state.engine {
+        EngineView::InProcess(map) => Some(map),
+        EngineView::Client { pid, channels } => {
+            left.push(Span::styled(format!("◆ engine pid {pid} "), styles.bar_ok));
+            Some(channels)
         }
-        EngineView::Client { pid } => {
-            let who = pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "another process".into());
-            left.push(Span::styled(format!("◆ client of the engine in {who} "), styles.bar_ok));
+        EngineView::NoEngine => {
+            left.push(Span::styled("✗ no engine: replies wait (starting one) ", styles.bar_error));
+            None
         }
-        EngineView::NoChannels => left.push(Span::styled("no channels configured ", styles.bar_warn)),
+        EngineView::NoChannels => {
+            left.push(Span::styled("no channels configured ", styles.bar_warn));
+            None
+        }
+    };
+    for (kind, status) in channels.into_iter().flatten() {
+        let (mark, text, style) = match &status.state {
+            ChannelState::Starting => ("◌", "starting".to_string(), styles.bar_warn),
+            ChannelState::Ok(how) => ("●", how.clone(), styles.bar_ok),
+            ChannelState::Retrying(_) => ("▲", "retrying".to_string(), styles.bar_warn),
+            ChannelState::Down(_) => ("✗", "down".to_string(), styles.bar_error),
+            ChannelState::DiskFull => ("✗", "disk full".to_string(), styles.bar_error),
+        };
+        left.push(Span::styled(format!("{} {mark} {text} ", kind.badge()), style));
     }
     // Campaigns under way: a glance at their progress wherever the agent is.
     for c in state.campaigns.iter().take(2) {
