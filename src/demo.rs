@@ -119,5 +119,13 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config)? };
     let result = app::run(console).await;
     drop((telegram, whatsapp, viber));
+    if !keep_data {
+        // Printed after the console has given the terminal back.
+        eprintln!(
+            "switchboard: the demo's workspace, its store and its logs ({}), is removed now; \
+             `--demo --data-dir DIR` keeps one",
+            data_dir.display()
+        );
+    }
     result
 }

@@ -14,8 +14,11 @@ use crate::text::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportKind {
+    /// Every message, both ways, with its status, edits, media and buttons.
     Messages,
+    /// Every contact with their identities.
     Contacts,
+    /// Every conversation with its status and counters.
     Conversations,
     /// The consent ledger: every opt-in and opt-out, oldest first.
     Consent,

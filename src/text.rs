@@ -113,6 +113,13 @@ fn runs<S: Copy + PartialEq>(line: &[(char, S)]) -> Vec<(String, S)> {
     out
 }
 
+/// Text as searches and filters compare it: lower case in every script (SQLite's own
+/// `lower()` folds ASCII only), and `ё` as `е`, which Russian writers use
+/// interchangeably. The store registers it as the SQL function `fold`.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase().replace('ё', "е")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

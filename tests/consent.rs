@@ -45,7 +45,7 @@ fn stop_opts_out_once_and_is_confirmed_once() {
 #[test]
 fn the_words_and_the_confirmation_are_configurable() {
     let mut store = Store::open_in_memory().unwrap();
-    store.set_stop_policy(StopPolicy { keywords: vec!["HALT".into()], confirmation: None });
+    store.set_stop_policy(StopPolicy { keywords: vec!["HALT".into()], confirmations: Default::default() });
     store.ingest(&[inbound(7, "Ann", 1, "STOP", T0)], None).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM consent_events"), 0);
     store.ingest(&[inbound(7, "Ann", 2, "halt", T0 + 1)], None).unwrap();
@@ -112,7 +112,10 @@ async fn a_stop_through_the_engine_is_confirmed_to_the_customer() {
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
     let config = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new("1:t"), emu.url()) };
     let channel = Channel::Telegram(TelegramChannel::new(&config).unwrap());
-    let stop = StopPolicy { keywords: vec!["СТОП".into()], confirmation: Some("Вы отписаны.".into()) };
+    let stop = StopPolicy {
+        keywords: vec!["СТОП".into()],
+        confirmations: [("default".to_string(), "Вы отписаны.".to_string())].into_iter().collect(),
+    };
     let _engine = Engine::start_with_stop(lock, &db, vec![channel], &Default::default(), &stop).unwrap();
     let chat = demo_customers(1)[0].id;
     emu.customer_says(chat, "стоп");

@@ -684,3 +684,80 @@ fn send_to_a_chat_id_the_channel_cannot_have_is_refused_at_once() {
     assert_eq!(store.count("messages").unwrap(), 0, "nothing queued");
     assert_eq!(store.count("conversations").unwrap(), 0, "no conversation left behind");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_takes_the_umask_like_any_file_so_a_group_can_share_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    Store::open(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    // SAFETY: umask is read by setting it and putting it back at once.
+    let umask = unsafe {
+        let m = libc::umask(0o022);
+        libc::umask(m);
+        m
+    } as u32;
+    assert_eq!(mode, 0o666 & !umask, "{mode:o}");
+}
+
+#[test]
+fn filters_fold_case_in_every_script_and_yo() {
+    use switchboard::import::ContactRow;
+    let mut store = Store::open_in_memory().unwrap();
+    let row = |line, name: &str, city: &str, tag: &str| ContactRow {
+        line,
+        name: name.into(),
+        phone: None,
+        identity: None,
+        tags: vec![tag.into()],
+        consent: None,
+        consent_source: None,
+        consent_at: None,
+        locale: None,
+        attributes: [("city".to_string(), city.to_string())].into_iter().collect(),
+    };
+    store
+        .import_contacts(&[
+            row(2, "Артём", "Казань", "опт"),
+            row(3, "Ann", "London", "VIP"),
+            row(4, "Пётр", "Орёл", "ОПТ"),
+        ])
+        .unwrap();
+    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap()).unwrap();
+    assert_eq!(count("tag:ОПТ"), 2);
+    assert_eq!(count("tag:опт"), 2);
+    assert_eq!(count("attr:city=казань"), 1);
+    assert_eq!(count("attr:city=ОРЕЛ"), 1, "ё = е");
+    assert_eq!(count("tag:vip"), 1);
+}
+
+/// Runs the CLI with `config_text` as its config; returns stderr when it failed.
+fn cli_error(config_text: &str, args: &[&str]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(args)
+        .output()
+        .unwrap();
+    (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn every_command_checks_the_whole_config_and_names_file_line_and_key() {
+    let theme = cli_error("[ui]\nagent_name = \"ann\"\ntheme = \"solarized-nope\"\n", &["export", "contacts"]).unwrap();
+    assert!(theme.contains("config.toml") && theme.contains("line 3") && theme.contains("ui.theme"), "{theme}");
+    let keys = cli_error("[keys.list]\nopen = \"ctrl-nonsense\"\n", &["segment", "list"]).unwrap();
+    assert!(keys.contains("config.toml") && keys.contains("line 2") && keys.contains("keys.list.open"), "{keys}");
+    let context = cli_error("[keys.sidebar]\nopen = \"o\"\n", &["segment", "list"]).unwrap();
+    assert!(context.contains("line 1") && context.contains("keys.sidebar"), "{context}");
+    let brake = cli_error("[campaigns]\nbrake_share = 5\n", &["segment", "list"]).unwrap();
+    assert!(brake.contains("line 2") && brake.contains("campaigns.brake_share"), "{brake}");
+    assert!(cli_error("[campaigns]\nbrake_share = 0.1\n", &["segment", "list"]).is_none());
+}

@@ -57,7 +57,7 @@ pub enum Command {
     },
     /// The same as --demo.
     Demo,
-    /// Write messages, contacts or conversations to stdout.
+    /// Write messages, contacts, conversations or the consent ledger to stdout.
     Export {
         what: ExportKind,
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -179,6 +179,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return crate::demo::run(&paths, cli.data_dir.is_some()).await;
     }
     let config = Config::load(&paths.config_file, paths.config_required)?;
+    // Every command checks the whole config, the console's look and keys included, so a
+    // mistake shows in `doctor`, `send` or `serve` and not only when the console starts.
+    look(&paths, &config)?;
     match cli.command {
         None | Some(Command::Demo) => {
             let console = console(&paths, config)?;
@@ -323,12 +326,30 @@ fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     Ok(channels)
 }
 
+/// The keymap and the theme the config asks for; an error names the file, the line and
+/// the key.
+pub(crate) fn look(paths: &Paths, config: &Config) -> anyhow::Result<(Keymap, Styles)> {
+    let text = std::fs::read_to_string(&paths.config_file).unwrap_or_default();
+    let file = paths.config_file.display();
+    let at = |table: &str, key: &str| {
+        crate::config::line_of(&text, table, key).map(|l| format!("line {l}, ")).unwrap_or_default()
+    };
+    let keymap = Keymap::new(&config.keys).map_err(|e| {
+        // The message begins with the key it is about: `keys.list.open: …`.
+        let key = e.split(':').next().unwrap_or("");
+        let (table, name) = key.rsplit_once('.').unwrap_or(("keys", key));
+        anyhow::anyhow!("in {file}: {}{e}", at(table, name))
+    })?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let styles = Styles::load(&config.ui.theme, no_color)
+        .map_err(|e| anyhow::anyhow!("in {file}: {}key `ui.theme`: {e}", at("ui", "theme")))?;
+    Ok((keymap, styles))
+}
+
 pub(crate) fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> {
     open_store(paths)?;
     crate::logging::init(&paths.log_dir, &config.log.level)?;
-    let keymap = Keymap::new(&config.keys).map_err(|e| anyhow::anyhow!("in {}: {e}", paths.config_file.display()))?;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let styles = Styles::load(&config.ui.theme, no_color).map_err(anyhow::Error::msg)?;
+    let (keymap, styles) = look(paths, &config)?;
     // The engine runs in a process of its own, started for the consoles; where this
     // binary cannot be found again, in this one.
     let engine = match std::env::current_exe() {

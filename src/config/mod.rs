@@ -98,23 +98,35 @@ impl Default for EngineConfig {
 pub struct ConsentConfig {
     /// A message that is only one of these (any case) opts the customer out of marketing.
     pub stop_keywords: Vec<String>,
-    /// The one reply a STOP gets; empty for none.
-    pub stop_confirmation: String,
+    /// The one reply a STOP gets, by the customer's language: a table such as
+    /// `{ default = "…", ru = "…" }`, or one text for everyone; empty for none.
+    pub stop_confirmation: StopConfirmation,
+}
+
+/// One confirmation for every customer, or one per language.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum StopConfirmation {
+    One(String),
+    ByLanguage(BTreeMap<String, String>),
 }
 
 impl Default for ConsentConfig {
     fn default() -> Self {
-        let policy = crate::store::StopPolicy::default();
-        ConsentConfig { stop_keywords: policy.keywords, stop_confirmation: policy.confirmation.unwrap_or_default() }
+        ConsentConfig {
+            stop_keywords: crate::store::StopPolicy::default().keywords,
+            stop_confirmation: StopConfirmation::ByLanguage(crate::store::default_confirmations()),
+        }
     }
 }
 
 impl ConsentConfig {
     pub fn stop_policy(&self) -> crate::store::StopPolicy {
-        crate::store::StopPolicy {
-            keywords: self.stop_keywords.clone(),
-            confirmation: (!self.stop_confirmation.trim().is_empty()).then(|| self.stop_confirmation.clone()),
-        }
+        let confirmations = match &self.stop_confirmation {
+            StopConfirmation::One(text) => [("default".to_string(), text.clone())].into_iter().collect(),
+            StopConfirmation::ByLanguage(by) => by.clone(),
+        };
+        crate::store::StopPolicy { keywords: self.stop_keywords.clone(), confirmations }
     }
 }
 
@@ -237,6 +249,16 @@ impl Config {
                 });
             }
         }
+        let share = config.campaigns.brake_share;
+        if !(0.0..=1.0).contains(&share) {
+            let line = line_of(text, "campaigns", "brake_share").map(|l| format!("line {l}, ")).unwrap_or_default();
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: format!(
+                    "{line}key `campaigns.brake_share`: {share} is not a share between 0 and 1 (0.05 pauses at 5%)"
+                ),
+            });
+        }
         if let Some(vb) = &config.channels.viber
             && (vb.sender_name.is_empty() || vb.sender_name.chars().count() > 28)
         {
@@ -292,6 +314,28 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     } else {
         format!("{place} (`{snippet}`): {message}")
     }
+}
+
+/// The line (1-based) where `key` is set in `[table]`, for errors found after parsing.
+pub fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if let Some(header) = l.strip_prefix('[') {
+            current = header.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string();
+            if current == format!("{table}.{key}") {
+                return Some(i + 1);
+            }
+            continue;
+        }
+        let Some((k, _)) = l.split_once('=') else { continue };
+        let k = k.trim().trim_matches('"');
+        let dotted = if current.is_empty() { k.to_string() } else { format!("{current}.{k}") };
+        if dotted == format!("{table}.{key}") || (current == table && k == key) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// Whether a key (or a line) names something secret.

@@ -275,8 +275,8 @@ pub(super) fn keyword_opt_out(
     let blocked: bool = tx
         .prepare_cached("SELECT blocked_at IS NOT NULL FROM conversations WHERE id = ?1")?
         .query_row([conversation], |r| r.get(0))?;
-    if let (Some(text), false) = (&stop.confirmation, blocked) {
-        let out = crate::model::Outgoing::text(text.clone());
+    if let (Some(text), false) = (stop.confirmation(&m.text, m.from.locale.as_deref()), blocked) {
+        let out = crate::model::Outgoing::text(text);
         super::outbox::enqueue_in(tx, conversation, &out, "switchboard", super::PRIORITY_REPLY, now, None)?;
     }
     Ok(())

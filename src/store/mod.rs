@@ -22,7 +22,7 @@ pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, S
 pub use contacts::ImportReport;
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};
-pub use keywords::StopPolicy;
+pub use keywords::{StopPolicy, default_confirmations};
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use search::{SearchHit, fts_expression};
@@ -129,6 +129,14 @@ impl Store {
         // checkpointing a tenth as often made inserts into a 1,000,000-message store
         // about a quarter faster (BENCHMARKS.md), for a larger WAL between checkpoints.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_err)?;
+        // `fold(text)`: case folding in every script, for filters and search.
+        conn.create_scalar_function(
+            "fold",
+            1,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| crate::text::fold(&s))),
+        )
+        .map_err(open_err)?;
         let mut store = Store { conn, stop: StopPolicy::default() };
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
@@ -192,20 +200,42 @@ impl Store {
 fn create(path: &Path) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let io_err = |source: std::io::Error| StoreError::Create { path: path.into(), source };
-    let staging =
-        tempfile::Builder::new().prefix(".switchboard-new-").suffix(".db").tempfile_in(dir).map_err(io_err)?;
+    // Created as SQLite would create it (0666 less the umask), not privately as a
+    // temporary file is: agents on other accounts may share this store.
+    let staging = Staging(dir.join(format!(".switchboard-new-{}-{}.db", std::process::id(), unique())));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&staging.0).map_err(io_err)?;
     {
-        let conn = Connection::open(staging.path()).map_err(|source| StoreError::Open { path: path.into(), source })?;
+        let conn = Connection::open(&staging.0).map_err(|source| StoreError::Open { path: path.into(), source })?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|source| StoreError::Open { path: path.into(), source })?;
         Store::configure(conn, path)?;
         // Dropped here: the last connection checkpoints the WAL into the file.
     }
-    match std::fs::hard_link(staging.path(), path) {
+    match std::fs::hard_link(&staging.0, path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(io_err(e)),
     }
+}
+
+/// A store being built; removed when dropped (linked into place first, or abandoned).
+struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        for suffix in ["-wal", "-shm"] {
+            let mut side = self.0.as_os_str().to_owned();
+            side.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(side));
+        }
+    }
+}
+
+/// A number no other store being built in this process has.
+fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Whether a write-ahead log beside `path` holds pages: then a 0-byte main file is a

@@ -250,7 +250,9 @@ impl Engine {
         }
         tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
         let lock = Arc::new(lock);
-        tasks.push(tokio::spawn(publish_status(lock.clone(), status.subscribe())));
+        // Weak: the engine alone keeps the lock, so dropping it releases the lock at once
+        // (an aborted task drops what it holds only when the runtime next gets to it).
+        tasks.push(tokio::spawn(publish_status(Arc::downgrade(&lock), status.subscribe())));
         let mut webhook_addr = None;
         if !hooks.is_empty() {
             let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, webhook.max_connections, hooks)
@@ -288,10 +290,15 @@ pub enum EngineError {
 }
 
 /// Keeps the lock file's status line current, for consoles in other processes.
-async fn publish_status(lock: Arc<EngineLock>, mut status: watch::Receiver<StatusMap>) {
+async fn publish_status(lock: std::sync::Weak<EngineLock>, mut status: watch::Receiver<StatusMap>) {
     loop {
         let line = serde_json::to_string(&*status.borrow_and_update()).unwrap_or_default();
-        if let Err(e) = lock.publish(&line) {
+        // Held only while writing, never across the wait below.
+        let published = match lock.upgrade() {
+            Some(lock) => lock.publish(&line),
+            None => return,
+        };
+        if let Err(e) = published {
             tracing::debug!(error = %e, "cannot publish the engine's status");
         }
         if status.changed().await.is_err() {
