@@ -22,12 +22,12 @@ fn main() {
     let t = Instant::now();
     let (good, bad) = switchboard::import::parse(csv.as_bytes(), std::path::Path::new("bench.csv")).expect("csv");
     assert!(bad.is_empty(), "{:?}", &bad[..bad.len().min(3)]);
-    let report = store.import_contacts(&good).expect("the import");
+    let report = store.import_contacts(&good, switchboard::model::now_ms()).expect("the import");
     let first = t.elapsed();
     assert_eq!(report.created, rows);
     let t = Instant::now();
     let (good, _) = switchboard::import::parse(csv.as_bytes(), std::path::Path::new("bench.csv")).expect("csv");
-    let again = store.import_contacts(&good).expect("the second import");
+    let again = store.import_contacts(&good, switchboard::model::now_ms()).expect("the second import");
     let second = t.elapsed();
     assert_eq!(again.unchanged, rows);
     drop(store);

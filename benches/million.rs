@@ -385,7 +385,7 @@ fn ingest(path: &Path, spread: usize) {
         .collect();
     let t = Instant::now();
     for batch in events.chunks(BATCH) {
-        store.ingest(batch, None).expect("ingest");
+        store.ingest(batch, None, switchboard::model::now_ms()).expect("ingest");
     }
     let ours = N as f64 / t.elapsed().as_secs_f64();
     let mut conn = Connection::open(path).expect("a connection");
@@ -451,7 +451,7 @@ fn outbox() {
             for i in 0..N {
                 let target =
                     SendTarget { channel: ChannelKind::Telegram, chat_id: customers[i % customers.len()].id.to_string() };
-                store.enqueue_to_chat(&target, &out, "bench").expect("enqueue");
+                store.enqueue_to_chat(&target, &out, "bench", switchboard::model::now_ms()).expect("enqueue");
             }
         }
         let config = TelegramConfig { rate_limits: false, ..TelegramConfig::new(Secret::new(TOKEN), emu.url()) };

@@ -38,12 +38,22 @@ fn customer(
 ) -> switchboard::model::ContactId {
     let (c, p) = chat(channel, id, name);
     let m = InboundMessage::text(c, p, format!("m-{id}-{at}"), "Здравствуйте!".into(), at);
-    store.ingest(&[InboundEvent::Message(m)], None).unwrap();
+    store.ingest(&[InboundEvent::Message(m)], None, switchboard::model::now_ms()).unwrap();
     store.contact_by_identity(channel, id).unwrap().unwrap()
 }
 
 fn opt_in(store: &mut Store, contact: switchboard::model::ContactId, channel: ChannelKind) {
-    store.record_agent_consent(contact, channel, "marketing", true, "signed the form at the till", "test").unwrap();
+    store
+        .record_agent_consent(
+            contact,
+            channel,
+            "marketing",
+            true,
+            "signed the form at the till",
+            "test",
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
 }
 
 /// An offset (`+HH:00`) where the local hour is `hour` now.
@@ -73,12 +83,28 @@ fn every_exclusion_reason_is_planned_and_reported() {
 
     let opted_out = customer(&mut store, tg, "3", "Liam Carter", now - HOUR);
     opt_in(&mut store, opted_out, tg);
-    store.record_agent_consent(opted_out, tg, "marketing", false, "asked on the phone", "test").unwrap();
+    store
+        .record_agent_consent(
+            opted_out,
+            tg,
+            "marketing",
+            false,
+            "asked on the phone",
+            "test",
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
 
     let blocked = customer(&mut store, tg, "4", "Ольга", now - HOUR);
     opt_in(&mut store, blocked, tg);
     let (c, p) = chat(tg, "4", "Ольга");
-    store.ingest(&[InboundEvent::Membership(Membership { chat: c, from: p, blocked: true, at: now })], None).unwrap();
+    store
+        .ingest(
+            &[InboundEvent::Membership(Membership { chat: c, from: p, blocked: true, at: now })],
+            None,
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
 
     let closed = customer(&mut store, ChannelKind::WhatsApp, "79001112233", "Сергей", now - 30 * HOUR);
     opt_in(&mut store, closed, ChannelKind::WhatsApp);
@@ -101,12 +127,19 @@ fn every_exclusion_reason_is_planned_and_reported() {
     let policy = CampaignPolicy { frequency_cap: 1, ..CampaignPolicy::default() };
     let earlier = Filter::parse("attr:city=Leeds").unwrap();
     store
-        .launch_campaign("earlier", None, "attr:city=Leeds", &message(&["Hi {{first_name}}"], &earlier), &policy)
+        .launch_campaign(
+            "earlier",
+            None,
+            "attr:city=Leeds",
+            &message(&["Hi {{first_name}}"], &earlier),
+            &policy,
+            switchboard::model::now_ms(),
+        )
         .unwrap();
 
     let everyone = Filter::parse("").unwrap();
     let msg = message(&["Привет, {{first_name}}! Скидка в {{attr.city}}"], &everyone);
-    let plan = store.plan_campaign(&everyone, &msg, &policy).unwrap();
+    let plan = store.plan_campaign(&everyone, &msg, &policy, switchboard::model::now_ms()).unwrap();
     let reason_of = |contact| plan.excluded.iter().find(|e| e.contact == contact).map(|e| e.reason);
     assert_eq!(plan.included.len(), 1, "{plan:#?}");
     assert_eq!(plan.included[0].contact, ok);
@@ -144,7 +177,7 @@ fn every_exclusion_reason_is_planned_and_reported() {
         TemplateConfig { name: "offer".into(), language: "ru".into(), body: "Здравствуйте, {{1}}!".into() };
     let wa = WhatsAppTemplate::new(&[template], "offer", &["{{first_name|клиент}}".into()]).unwrap();
     let with_template = Message { whatsapp_template: Some(wa), ..msg };
-    let plan = store.plan_campaign(&everyone, &with_template, &policy).unwrap();
+    let plan = store.plan_campaign(&everyone, &with_template, &policy, switchboard::model::now_ms()).unwrap();
     let sergey = plan.included.iter().find(|i| i.contact == closed).expect("the template reaches a closed window");
     assert_eq!(sergey.text, "Здравствуйте, Сергей!");
     assert_eq!(sergey.outgoing.kind, "template");
@@ -170,7 +203,7 @@ fn filter_terms_select_the_right_contacts() {
     for (contact, locale) in [(a, "ru-RU"), (b, "en"), (c, "ru_RU")] {
         store.conn().execute("UPDATE contacts SET locale = ?2 WHERE id = ?1", (contact.0, locale)).unwrap();
     }
-    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap()).unwrap();
+    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap(), switchboard::model::now_ms()).unwrap();
     assert_eq!(count(""), 3);
     assert_eq!(count("channel:telegram"), 1);
     assert_eq!(count("channel:telegram OR channel:viber"), 2);
@@ -196,7 +229,7 @@ fn filter_terms_select_the_right_contacts() {
     assert_eq!(count("tag:\"x'); DELETE FROM contacts; --\""), 0);
     assert_eq!(count("tag:\"big spender\""), 1, "a tag with a space, trimmed, found by quoting it");
     assert_eq!(count(""), 3, "nothing was deleted");
-    let sample = store.sample_members(&Filter::parse("stage:lead").unwrap(), 10).unwrap();
+    let sample = store.sample_members(&Filter::parse("stage:lead").unwrap(), 10, switchboard::model::now_ms()).unwrap();
     let names: Vec<&str> = sample.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Анна", "Карина"]);
     assert_eq!(sample[1].channels, "viber");
@@ -216,30 +249,48 @@ fn pause_resume_cancel_and_replies_go_first() {
     assert!(store.conversation(waiting).unwrap().unanswered);
     let all = Filter::parse("").unwrap();
     let policy = CampaignPolicy::permissive();
-    let launched = store.launch_campaign("sale", None, "", &message(&["Скидка!"], &all), &policy).unwrap();
+    let launched = store
+        .launch_campaign("sale", None, "", &message(&["Скидка!"], &all), &policy, switchboard::model::now_ms())
+        .unwrap();
     assert_eq!(launched.plan.totals.included, 3);
     assert!(store.conversation(waiting).unwrap().unanswered, "a campaign message does not answer the customer");
-    assert!(store.launch_campaign("sale", None, "", &message(&["again"], &all), &policy).is_err(), "names are unique");
+    assert!(
+        store
+            .launch_campaign("sale", None, "", &message(&["again"], &all), &policy, switchboard::model::now_ms())
+            .is_err(),
+        "names are unique"
+    );
 
     // An agent's reply queued after the campaign still goes first.
-    let reply = store.enqueue(waiting, "Отвечаю на ваш вопрос", "agent", switchboard::store::PRIORITY_REPLY).unwrap();
+    let reply = store
+        .enqueue(
+            waiting,
+            "Отвечаю на ваш вопрос",
+            "agent",
+            switchboard::store::PRIORITY_REPLY,
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
     let due = store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap();
     assert_eq!(due.len(), 4);
     assert_eq!(due[0].message_id, reply);
     assert!(due[1..].iter().all(|d| d.campaign == Some(launched.id)));
 
-    let paused = store.set_campaign_state("sale", "paused", Some("by hand")).unwrap();
+    let paused = store.set_campaign_state("sale", "paused", Some("by hand"), switchboard::model::now_ms()).unwrap();
     assert_eq!((paused.state.as_str(), paused.queued), ("paused", 3));
     let due = store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap();
     assert_eq!(due.iter().map(|d| d.message_id).collect::<Vec<_>>(), [reply], "a paused campaign sends nothing");
     assert!(store.outbox_next_due(ChannelKind::Telegram).unwrap().is_some(), "the reply is still due");
-    store.set_campaign_state("sale", "running", None).unwrap();
+    store.set_campaign_state("sale", "running", None, switchboard::model::now_ms()).unwrap();
     assert_eq!(store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap().len(), 4);
 
-    let cancelled = store.set_campaign_state("sale", "cancelled", None).unwrap();
+    let cancelled = store.set_campaign_state("sale", "cancelled", None, switchboard::model::now_ms()).unwrap();
     assert_eq!((cancelled.state.as_str(), cancelled.queued, cancelled.skipped), ("cancelled", 0, 3));
     assert_eq!(store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap().len(), 1);
-    assert!(store.set_campaign_state("sale", "running", None).is_err(), "a cancelled campaign stays cancelled");
+    assert!(
+        store.set_campaign_state("sale", "running", None, switchboard::model::now_ms()).is_err(),
+        "a cancelled campaign stays cancelled"
+    );
     assert_eq!(PRIORITY_CAMPAIGN, 0);
 }
 
@@ -254,8 +305,8 @@ fn the_ab_split_is_stable_and_follows_the_share() {
     let texts = vec!["A {{first_name}}".to_string(), "B {{first_name}}".to_string()];
     let msg = Message::new(&texts, 25, vec![], None, "split", vec![]).unwrap();
     let policy = CampaignPolicy::permissive();
-    let first = store.plan_campaign(&all, &msg, &policy).unwrap();
-    let second = store.plan_campaign(&all, &msg, &policy).unwrap();
+    let first = store.plan_campaign(&all, &msg, &policy, switchboard::model::now_ms()).unwrap();
+    let second = store.plan_campaign(&all, &msg, &policy, switchboard::model::now_ms()).unwrap();
     assert_eq!(first.included, second.included, "the same members get the same variant");
     let a = first.totals.by_variant["A"];
     assert!((70..=130).contains(&a), "about a quarter of 400 get A: {a}");
@@ -282,7 +333,7 @@ fn seed_customers(store: &mut Store, n: usize) -> Vec<switchboard::sandbox::Cust
         .enumerate()
         .map(|(i, c)| inbound(c.id, &c.full_name(), 1, "Здравствуйте", now_ms() - HOUR + i as i64))
         .collect();
-    store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     for c in &customers {
         let contact = store.contact_by_identity(ChannelKind::Telegram, &c.id.to_string()).unwrap().unwrap();
         opt_in(store, contact, ChannelKind::Telegram);
@@ -300,12 +351,20 @@ async fn consent_withdrawn_after_the_launch_wins() {
     let mut store = Store::open(&db).unwrap();
     let customers = seed_customers(&mut store, 5);
     let all = Filter::parse("").unwrap();
-    let launched =
-        store.launch_campaign("news", None, "", &message(&["Новости"], &all), &CampaignPolicy::permissive()).unwrap();
+    let launched = store
+        .launch_campaign(
+            "news",
+            None,
+            "",
+            &message(&["Новости"], &all),
+            &CampaignPolicy::permissive(),
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
     assert_eq!(launched.plan.totals.included, 5, "everyone is in the plan");
     // One customer opts out between the preview and the send: by STOP, on the platform.
     let stop = inbound(customers[2].id, "x", 2, "STOP", now_ms());
-    store.ingest(&[stop], None).unwrap();
+    store.ingest(&[stop], None, switchboard::model::now_ms()).unwrap();
 
     let _engine = start_engine(dir.path(), &emu.url());
     let done = eventually(WAIT, || {
@@ -338,7 +397,9 @@ async fn the_safety_brake_pauses_a_campaign_that_goes_wrong() {
     }
     let all = Filter::parse("").unwrap();
     let policy = CampaignPolicy { brake_share: 0.05, brake_min_sent: 20, ..CampaignPolicy::permissive() };
-    store.launch_campaign("risky", None, "", &message(&["Акция!"], &all), &policy).unwrap();
+    store
+        .launch_campaign("risky", None, "", &message(&["Акция!"], &all), &policy, switchboard::model::now_ms())
+        .unwrap();
     let _engine = start_engine(dir.path(), &emu.url());
     let paused = eventually(WAIT, || {
         let s = Store::open(&db).unwrap().campaign_status("risky").unwrap();
@@ -441,7 +502,17 @@ fn the_cli_previews_as_json_and_points_at_a_bad_term() {
         let mut store = Store::open(&dir.path().join("switchboard.db")).unwrap();
         seed_customers(&mut store, 3);
         let c = store.contact_by_identity(ChannelKind::Telegram, &demo_customers(3)[1].id.to_string()).unwrap();
-        store.record_agent_consent(c.unwrap(), ChannelKind::Telegram, "marketing", false, "asked", "t").unwrap();
+        store
+            .record_agent_consent(
+                c.unwrap(),
+                ChannelKind::Telegram,
+                "marketing",
+                false,
+                "asked",
+                "t",
+                switchboard::model::now_ms(),
+            )
+            .unwrap();
     }
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -477,15 +548,27 @@ fn after_a_crash_a_campaign_message_is_not_sent_again_but_a_reply_is() {
         opt_in(&mut store, c, ChannelKind::Telegram);
     }
     let all = Filter::parse("").unwrap();
-    store.launch_campaign("once", None, "", &message(&["Скидка"], &all), &CampaignPolicy::permissive()).unwrap();
+    store
+        .launch_campaign(
+            "once",
+            None,
+            "",
+            &message(&["Скидка"], &all),
+            &CampaignPolicy::permissive(),
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
     let conversation = store.find_conversation(ChannelKind::Telegram, "0").unwrap().unwrap();
-    let reply = store.enqueue(conversation, "Ответ", "agent", switchboard::store::PRIORITY_REPLY).unwrap();
+    let reply = store
+        .enqueue(conversation, "Ответ", "agent", switchboard::store::PRIORITY_REPLY, switchboard::model::now_ms())
+        .unwrap();
     let due = store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap();
     let campaign_message = due.iter().find(|d| d.campaign.is_some()).unwrap().message_id;
     // Both were on the wire when the process died.
-    store.mark_sending(campaign_message).unwrap();
-    store.mark_sending(reply).unwrap();
-    assert_eq!(store.recover_interrupted().unwrap(), 1, "only the reply goes back to the queue");
+    store.mark_sending(campaign_message, switchboard::model::now_ms()).unwrap();
+    store.mark_sending(reply, switchboard::model::now_ms()).unwrap();
+    let recovered = switchboard::sync::recovery::recover(&mut store, switchboard::model::now_ms()).unwrap();
+    assert_eq!(recovered.requeued, 1, "only the reply goes back to the queue");
     let due: Vec<_> =
         store.outbox_due(ChannelKind::Telegram, now_ms(), 10).unwrap().iter().map(|d| d.message_id).collect();
     assert!(due.contains(&reply) && !due.contains(&campaign_message), "{due:?}");

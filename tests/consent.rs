@@ -20,12 +20,14 @@ fn count(store: &Store, sql: &str) -> i64 {
 #[test]
 fn stop_opts_out_once_and_is_confirmed_once() {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(7, "Анна", 1, "Здравствуйте", T0)], None).unwrap();
-    store.ingest(&[inbound(7, "Анна", 2, "please stop sending me this", T0 + 1)], None).unwrap();
+    store.ingest(&[inbound(7, "Анна", 1, "Здравствуйте", T0)], None, switchboard::model::now_ms()).unwrap();
+    store
+        .ingest(&[inbound(7, "Анна", 2, "please stop sending me this", T0 + 1)], None, switchboard::model::now_ms())
+        .unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM consent_events"), 0, "not the whole message");
     let stop = [inbound(7, "Анна", 3, " СТОП! ", T0 + 2)];
-    store.ingest(&stop, None).unwrap();
-    store.ingest(&stop, None).unwrap();
+    store.ingest(&stop, None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&stop, None, switchboard::model::now_ms()).unwrap();
     let (action, purpose, source, evidence): (String, String, String, String) = store
         .conn()
         .query_row("SELECT action, purpose, source, evidence FROM consent_events", [], |r| {
@@ -46,9 +48,9 @@ fn stop_opts_out_once_and_is_confirmed_once() {
 fn the_words_and_the_confirmation_are_configurable() {
     let mut store = Store::open_in_memory().unwrap();
     store.set_stop_policy(StopPolicy { keywords: vec!["HALT".into()], confirmations: Default::default() });
-    store.ingest(&[inbound(7, "Ann", 1, "STOP", T0)], None).unwrap();
+    store.ingest(&[inbound(7, "Ann", 1, "STOP", T0)], None, switchboard::model::now_ms()).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM consent_events"), 0);
-    store.ingest(&[inbound(7, "Ann", 2, "halt", T0 + 1)], None).unwrap();
+    store.ingest(&[inbound(7, "Ann", 2, "halt", T0 + 1)], None, switchboard::model::now_ms()).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM consent_events"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 0, "no confirmation configured");
 }
@@ -56,7 +58,7 @@ fn the_words_and_the_confirmation_are_configurable() {
 #[test]
 fn a_customer_who_blocked_us_gets_no_confirmation() {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(7, "Ann", 1, "hi", T0)], None).unwrap();
+    store.ingest(&[inbound(7, "Ann", 1, "hi", T0)], None, switchboard::model::now_ms()).unwrap();
     let chat = switchboard::model::ChatRef {
         channel: ChannelKind::Telegram,
         external_chat_id: "7".into(),
@@ -64,8 +66,14 @@ fn a_customer_who_blocked_us_gets_no_confirmation() {
         title: "Ann".into(),
     };
     let from = Peer { external_id: "7".into(), display_name: "Ann".into(), username: None, locale: None };
-    store.ingest(&[InboundEvent::Membership(Membership { chat, from, blocked: true, at: T0 + 1 })], None).unwrap();
-    store.ingest(&[inbound(7, "Ann", 2, "stop", T0 + 2)], None).unwrap();
+    store
+        .ingest(
+            &[InboundEvent::Membership(Membership { chat, from, blocked: true, at: T0 + 1 })],
+            None,
+            switchboard::model::now_ms(),
+        )
+        .unwrap();
+    store.ingest(&[inbound(7, "Ann", 2, "stop", T0 + 2)], None, switchboard::model::now_ms()).unwrap();
     assert_eq!(count(&store, "SELECT count(*) FROM consent_events WHERE source = 'keyword'"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 0);
 }
@@ -73,8 +81,8 @@ fn a_customer_who_blocked_us_gets_no_confirmation() {
 #[test]
 fn the_consent_export_is_the_full_audit_trail() {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(7, "Анна \x1b[2J", 1, "hi", T0)], None).unwrap();
-    store.ingest(&[inbound(7, "Анна", 2, "STOP", T0 + 1000)], None).unwrap();
+    store.ingest(&[inbound(7, "Анна \x1b[2J", 1, "hi", T0)], None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&[inbound(7, "Анна", 2, "STOP", T0 + 1000)], None, switchboard::model::now_ms()).unwrap();
     let mut out = Vec::new();
     assert_eq!(export(&store, ExportKind::Consent, Format::Jsonl, &mut out).unwrap(), 1);
     let line: serde_json::Value = serde_json::from_slice(&out[..out.len() - 1]).unwrap();

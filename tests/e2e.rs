@@ -69,7 +69,7 @@ async fn a_customer_writes_the_agent_answers_the_customer_replies() {
     // A second connection enqueues, as another console on the same store would.
     let mut client = Store::open(&db).unwrap();
     let conversation = client.find_conversation(ChannelKind::Telegram, &chat.to_string()).unwrap().unwrap();
-    client.enqueue(conversation, "Добрый день! 👋", "maria", 10).unwrap();
+    client.enqueue(conversation, "Добрый день! 👋", "maria", 10, switchboard::model::now_ms()).unwrap();
 
     let sent = emu.wait_for_sent(1, WAIT).await;
     assert_eq!((sent[0].chat_id, sent[0].text.as_str()), (chat, "Добрый день! 👋"));
@@ -98,6 +98,7 @@ async fn flood_control_delays_and_a_block_fails_with_its_reason() {
             &SendTarget { channel: ChannelKind::Telegram, chat_id: customers[0].id.to_string() },
             &Outgoing::text("one"),
             "a",
+            switchboard::model::now_ms(),
         )
         .unwrap();
     emu.block(customers[2].id);
@@ -106,6 +107,7 @@ async fn flood_control_delays_and_a_block_fails_with_its_reason() {
             &SendTarget { channel: ChannelKind::Telegram, chat_id: customers[2].id.to_string() },
             &Outgoing::text("two"),
             "a",
+            switchboard::model::now_ms(),
         )
         .unwrap();
     let (_, unknown) = store
@@ -113,6 +115,7 @@ async fn flood_control_delays_and_a_block_fails_with_its_reason() {
             &SendTarget { channel: ChannelKind::Telegram, chat_id: "42".into() },
             &Outgoing::text("three"),
             "a",
+            switchboard::model::now_ms(),
         )
         .unwrap();
     let _engine = start_engine(dir.path(), &emu.url());
@@ -265,7 +268,17 @@ async fn a_killed_engine_sends_each_queued_message_exactly_once_after_restart() 
     let mut ids = Vec::new();
     for (i, c) in customers.iter().enumerate() {
         let target = SendTarget { channel: ChannelKind::Telegram, chat_id: c.id.to_string() };
-        ids.push(store.enqueue_to_chat(&target, &Outgoing::text(format!("notice {i}")), "script").unwrap().1);
+        ids.push(
+            store
+                .enqueue_to_chat(
+                    &target,
+                    &Outgoing::text(format!("notice {i}")),
+                    "script",
+                    switchboard::model::now_ms(),
+                )
+                .unwrap()
+                .1,
+        );
     }
     let mut engine = serve(&config, &data);
     // Every message has been tried against the paused server at least once.

@@ -22,7 +22,7 @@ fn every_column_lands_and_a_reimport_changes_nothing() {
     let (rows, bad) = parse(GOOD.as_bytes(), Path::new("contacts.csv")).unwrap();
     assert!(bad.is_empty(), "{bad:?}");
     let mut store = Store::open_in_memory().unwrap();
-    let first = store.import_contacts(&rows).unwrap();
+    let first = store.import_contacts(&rows, switchboard::model::now_ms()).unwrap();
     assert_eq!((first.created, first.updated, first.consent_events), (4, 0, 2));
     assert_eq!(count(&store, "SELECT count(*) FROM identities"), 3);
     assert_eq!(count(&store, "SELECT count(*) FROM contact_tags"), 4);
@@ -58,7 +58,7 @@ fn every_column_lands_and_a_reimport_changes_nothing() {
         .map(|sql| count(store, sql))
     };
     let before = snapshot(&store);
-    let again = store.import_contacts(&rows).unwrap();
+    let again = store.import_contacts(&rows, switchboard::model::now_ms()).unwrap();
     assert_eq!((again.created, again.updated, again.unchanged, again.consent_events), (0, 0, 4, 0));
     assert_eq!(snapshot(&store), before, "the same file changes nothing");
 }

@@ -70,10 +70,20 @@ fn store() -> Store {
             "Здравствуйте".into(),
             now_ms() - 3_600_000,
         ));
-        store.ingest(&[event], None).unwrap();
+        store.ingest(&[event], None, switchboard::model::now_ms()).unwrap();
         let contact = store.contact_by_identity(ChannelKind::Telegram, &i.to_string()).unwrap().unwrap();
         if i < 2 {
-            store.record_agent_consent(contact, ChannelKind::Telegram, "marketing", true, "form", "t").unwrap();
+            store
+                .record_agent_consent(
+                    contact,
+                    ChannelKind::Telegram,
+                    "marketing",
+                    true,
+                    "form",
+                    "t",
+                    switchboard::model::now_ms(),
+                )
+                .unwrap();
         }
     }
     store
@@ -85,15 +95,30 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
         let action = match effect {
             Effect::LoadSegment { generation, filter } => {
                 let f = Filter::parse(&filter).unwrap();
-                let result = Ok((store.count_members(&f).unwrap(), store.sample_members(&f, 10).unwrap()));
+                let result = Ok((
+                    store.count_members(&f, switchboard::model::now_ms()).unwrap(),
+                    store.sample_members(&f, 10, switchboard::model::now_ms()).unwrap(),
+                ));
                 Action::SegmentLoaded { generation, result }
             }
             Effect::PlanCampaign { generation, filter, message, policy } => {
                 let f = Filter::parse(&filter).unwrap();
-                Action::Planned { generation, result: Ok(store.plan_campaign(&f, &message, &policy).unwrap()) }
+                Action::Planned {
+                    generation,
+                    result: Ok(store.plan_campaign(&f, &message, &policy, switchboard::model::now_ms()).unwrap()),
+                }
             }
             Effect::LaunchCampaign { name, segment, filter, message, policy } => {
-                let l = store.launch_campaign(&name, segment.as_deref(), &filter, &message, &policy).unwrap();
+                let l = store
+                    .launch_campaign(
+                        &name,
+                        segment.as_deref(),
+                        &filter,
+                        &message,
+                        &policy,
+                        switchboard::model::now_ms(),
+                    )
+                    .unwrap();
                 Action::Launched(Ok(format!("campaign `{name}` launched: {} queued", l.plan.totals.included)))
             }
             Effect::LoadCampaigns { results_of, .. } => Action::CampaignsLoaded {

@@ -138,8 +138,8 @@ fn mutated(channel: &'static str) -> impl Strategy<Value = Value> {
 /// export exactly.
 fn store_and_export(events: &[InboundEvent]) {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(events, None).expect("decoded events always store");
-    store.ingest(events, None).expect("and store again, as a redelivery");
+    store.ingest(events, None, switchboard::model::now_ms()).expect("decoded events always store");
+    store.ingest(events, None, switchboard::model::now_ms()).expect("and store again, as a redelivery");
     let mut out = Vec::new();
     let n = export(&store, ExportKind::Messages, Format::Jsonl, &mut out).unwrap();
     assert_eq!(n as i64, store.count("messages").unwrap());
@@ -223,7 +223,7 @@ proptest! {
     fn the_filter_parser_errors_or_gives_sql_the_store_runs(input in filter_text()) {
         if let Ok(filter) = Filter::parse(&input) {
             let store = Store::open_in_memory().unwrap();
-            store.count_members(&filter).expect("a parsed filter always runs");
+            store.count_members(&filter, switchboard::model::now_ms()).expect("a parsed filter always runs");
         }
     }
 
@@ -231,7 +231,7 @@ proptest! {
     fn the_filter_parser_takes_any_string(input in any::<String>()) {
         if let Ok(filter) = Filter::parse(&input) {
             let store = Store::open_in_memory().unwrap();
-            store.count_members(&filter).expect("a parsed filter always runs");
+            store.count_members(&filter, switchboard::model::now_ms()).expect("a parsed filter always runs");
         }
     }
 
@@ -261,7 +261,7 @@ proptest! {
     fn csv_imports_error_or_store(text in csv_text()) {
         if let Ok((good, _bad)) = switchboard::import::parse(text.as_bytes(), Path::new("prop.csv")) {
             let mut store = Store::open_in_memory().unwrap();
-            store.import_contacts(&good).expect("checked rows always import");
+            store.import_contacts(&good, switchboard::model::now_ms()).expect("checked rows always import");
             let mut out = Vec::new();
             export(&store, ExportKind::Contacts, Format::Csv, &mut out).unwrap();
         }

@@ -82,7 +82,9 @@ async fn whatsapp_round_trip_with_receipts() {
 
     let mut store = Store::open(&db).unwrap();
     let conversation = store.find_conversation(ChannelKind::WhatsApp, &anna).unwrap().unwrap();
-    let id = store.enqueue(conversation, "Здравствуйте! Сейчас проверю.", "maria", 10).unwrap();
+    let id = store
+        .enqueue(conversation, "Здравствуйте! Сейчас проверю.", "maria", 10, switchboard::model::now_ms())
+        .unwrap();
     let read = eventually(WAIT, || (store.message(id).unwrap().status == DeliveryStatus::Read).then_some(())).await;
     assert!(read.is_some(), "sent, delivered and read came back as signed webhooks");
     let sent = emu.sent();
@@ -120,13 +122,16 @@ async fn whatsapp_window_closed_and_marketing_opt_out() {
     emu.opt_out(&anna);
     let mut store = Store::open(&db).unwrap();
     let target = SendTarget { channel: ChannelKind::WhatsApp, chat_id: anna.clone() };
-    let late = store.enqueue_to_chat(&target, &Outgoing::text("Are you still there?"), "maria").unwrap().1;
+    let late = store
+        .enqueue_to_chat(&target, &Outgoing::text("Are you still there?"), "maria", switchboard::model::now_ms())
+        .unwrap()
+        .1;
     let template = Outgoing {
         kind: "template".into(),
         attachment: Some(r#"{"name":"spring_sale","language":"en_US","params":[]}"#.into()),
         ..Outgoing::text("Spring sale: 20% off")
     };
-    let promo = store.enqueue_to_chat(&target, &template, "campaign").unwrap().1;
+    let promo = store.enqueue_to_chat(&target, &template, "campaign", switchboard::model::now_ms()).unwrap().1;
     let both = eventually(WAIT, || {
         let (a, b) = (store.message(late).unwrap(), store.message(promo).unwrap());
         (a.status == DeliveryStatus::Failed && b.status == DeliveryStatus::Failed).then_some((a, b))
@@ -209,7 +214,7 @@ async fn viber_round_trip_welcome_and_unsubscribe() {
     .expect("stored");
     let mut store = Store::open(&db).unwrap();
     let conversation = store.find_conversation(ChannelKind::Viber, &irina).unwrap().unwrap();
-    let id = store.enqueue(conversation, "Да, доставляем.", "maria", 10).unwrap();
+    let id = store.enqueue(conversation, "Да, доставляем.", "maria", 10, switchboard::model::now_ms()).unwrap();
     let read = eventually(WAIT, || (store.message(id).unwrap().status == DeliveryStatus::Read).then_some(())).await;
     assert!(read.is_some(), "delivered, then seen");
     let call = emu.calls().into_iter().find(|c| c.method == "send_message").unwrap();
@@ -226,7 +231,7 @@ async fn viber_round_trip_welcome_and_unsubscribe() {
 
     emu.customer_unsubscribes(&irina);
     eventually(WAIT, || store.conversation(conversation).unwrap().blocked_at.map(|_| ())).await.expect("unsubscribed");
-    let after = store.enqueue(conversation, "Ещё вопрос?", "maria", 10).unwrap();
+    let after = store.enqueue(conversation, "Ещё вопрос?", "maria", 10, switchboard::model::now_ms()).unwrap();
     let failed = eventually(WAIT, || {
         let m = store.message(after).unwrap();
         (m.status == DeliveryStatus::Failed).then_some(m)
@@ -251,7 +256,8 @@ async fn viber_holds_the_hundred_and_first_unanswered_message() {
     emu.subscribe_quietly(&irina);
     let mut store = Store::open(&db).unwrap();
     let target = SendTarget { channel: ChannelKind::Viber, chat_id: irina.clone() };
-    let (conversation, first) = store.enqueue_to_chat(&target, &Outgoing::text("0"), "campaign").unwrap();
+    let (conversation, first) =
+        store.enqueue_to_chat(&target, &Outgoing::text("0"), "campaign", switchboard::model::now_ms()).unwrap();
     store.mark_sent(first, Some("1"), 0).unwrap();
     let now = switchboard::model::now_ms();
     for i in 1..100 {
@@ -266,7 +272,7 @@ async fn viber_holds_the_hundred_and_first_unanswered_message() {
         };
         store.record_outbound(conversation, &record).unwrap();
     }
-    let held = store.enqueue(conversation, "the 101st", "campaign", 0).unwrap();
+    let held = store.enqueue(conversation, "the 101st", "campaign", 0, switchboard::model::now_ms()).unwrap();
     let _engine = engine(dir.path(), vec![Channel::Viber(ViberChannel::new(&viber(&emu.url())).unwrap())]);
     let waiting = eventually(WAIT, || {
         let m = store.message(held).unwrap();

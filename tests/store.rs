@@ -13,8 +13,11 @@ const T0: i64 = 1_700_000_000_000;
 fn the_same_update_twice_is_stored_once() {
     let mut store = Store::open_in_memory().unwrap();
     let event = inbound(111, "Анна", 42, "Добрый день! 👋", T0);
-    let first = store.ingest(std::slice::from_ref(&event), Some(("telegram", "offset", "8".into()))).unwrap();
-    let second = store.ingest(&[event], Some(("telegram", "offset", "8".into()))).unwrap();
+    let first = store
+        .ingest(std::slice::from_ref(&event), Some(("telegram", "offset", "8".into())), switchboard::model::now_ms())
+        .unwrap();
+    let second =
+        store.ingest(&[event], Some(("telegram", "offset", "8".into())), switchboard::model::now_ms()).unwrap();
     assert_eq!((first.stored, first.duplicates), (1, 0));
     assert_eq!((second.stored, second.duplicates), (0, 1));
     assert_eq!(store.count("messages").unwrap(), 1);
@@ -30,11 +33,13 @@ fn the_same_update_twice_is_stored_once() {
 #[test]
 fn a_failed_ingest_keeps_neither_messages_nor_cursor() {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(1, "A", 1, "hi", T0)], Some(("telegram", "offset", "2".into()))).unwrap();
+    store
+        .ingest(&[inbound(1, "A", 1, "hi", T0)], Some(("telegram", "offset", "2".into())), switchboard::model::now_ms())
+        .unwrap();
     // Break the schema under the next ingest so it fails half-way.
     store.conn().execute_batch("CREATE TRIGGER boom BEFORE INSERT ON messages WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;").unwrap();
     let events = vec![inbound(1, "A", 2, "fine", T0 + 1), inbound(1, "A", 3, "boom", T0 + 2)];
-    assert!(store.ingest(&events, Some(("telegram", "offset", "4".into()))).is_err());
+    assert!(store.ingest(&events, Some(("telegram", "offset", "4".into())), switchboard::model::now_ms()).is_err());
     assert_eq!(store.count("messages").unwrap(), 1);
     assert_eq!(store.sync_value("telegram", "offset").unwrap().as_deref(), Some("2"));
 }
@@ -43,12 +48,18 @@ fn a_failed_ingest_keeps_neither_messages_nor_cursor() {
 fn the_list_pages_by_key_unanswered_first_then_newest() {
     let mut store = Store::open_in_memory().unwrap();
     for user in 0..25i64 {
-        store.ingest(&[inbound(100 + user, &format!("user {user}"), 1, "hello", T0 + user * 1000)], None).unwrap();
+        store
+            .ingest(
+                &[inbound(100 + user, &format!("user {user}"), 1, "hello", T0 + user * 1000)],
+                None,
+                switchboard::model::now_ms(),
+            )
+            .unwrap();
     }
     // Answer every third conversation: they drop below the unanswered ones.
     for user in (0..25i64).step_by(3) {
         let id = store.find_conversation(ChannelKind::Telegram, &(100 + user).to_string()).unwrap().unwrap();
-        store.enqueue(id, "reply", "agent", 10).unwrap();
+        store.enqueue(id, "reply", "agent", 10, switchboard::model::now_ms()).unwrap();
     }
     let mut seen = Vec::new();
     let mut after = None;
@@ -78,7 +89,7 @@ fn the_list_pages_by_key_unanswered_first_then_newest() {
 fn message_windows_walk_a_long_history() {
     let mut store = Store::open_in_memory().unwrap();
     let events: Vec<InboundEvent> = (0..500).map(|i| inbound(7, "Long", i, &format!("m{i}"), T0 + i * 1000)).collect();
-    store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     let conv = store.find_conversation(ChannelKind::Telegram, "7").unwrap().unwrap();
     let newest = store.messages_before(conv, None, 100).unwrap();
     assert_eq!(newest.first().unwrap().body, "m400");
@@ -95,17 +106,18 @@ fn message_windows_walk_a_long_history() {
 fn outbox_states_from_queued_to_sent_retry_and_failed() {
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "555".into() };
-    let (conv, a) = store.enqueue_to_chat(&target, &Outgoing::text("first"), "script").unwrap();
-    let b = store.enqueue(conv, "second", "agent", 10).unwrap();
-    let c = store.enqueue(conv, "third", "agent", 10).unwrap();
+    let (conv, a) =
+        store.enqueue_to_chat(&target, &Outgoing::text("first"), "script", switchboard::model::now_ms()).unwrap();
+    let b = store.enqueue(conv, "second", "agent", 10, switchboard::model::now_ms()).unwrap();
+    let c = store.enqueue(conv, "third", "agent", 10, switchboard::model::now_ms()).unwrap();
     assert_eq!(store.message(a).unwrap().status, DeliveryStatus::Queued);
     let due = store.outbox_due(ChannelKind::Telegram, i64::MAX, 10).unwrap();
     assert_eq!(due.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(), ["first", "second", "third"]);
 
-    store.mark_sending(a).unwrap();
+    store.mark_sending(a, switchboard::model::now_ms()).unwrap();
     store.mark_sent(a, Some("900"), T0).unwrap();
-    store.retry_later(b, i64::MAX - 1, "network: timed out").unwrap();
-    store.fail(c, "the customer blocked the bot").unwrap();
+    store.retry_later(b, i64::MAX - 1, "network: timed out", switchboard::model::now_ms()).unwrap();
+    store.fail(c, "the customer blocked the bot", switchboard::model::now_ms()).unwrap();
 
     assert_eq!(store.message(a).unwrap().status, DeliveryStatus::Sent);
     let retried = store.message(b).unwrap();
@@ -123,9 +135,9 @@ fn outbox_states_from_queued_to_sent_retry_and_failed() {
 fn a_send_interrupted_by_a_crash_is_queued_again() {
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "1".into() };
-    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "agent").unwrap();
-    store.mark_sending(id).unwrap();
-    assert_eq!(store.recover_interrupted().unwrap(), 1);
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "agent", switchboard::model::now_ms()).unwrap();
+    store.mark_sending(id, switchboard::model::now_ms()).unwrap();
+    assert_eq!(switchboard::sync::recovery::recover(&mut store, switchboard::model::now_ms()).unwrap().requeued, 1);
     assert_eq!(store.message(id).unwrap().status, DeliveryStatus::Queued);
     assert_eq!(store.outbox_due(ChannelKind::Telegram, i64::MAX, 10).unwrap().len(), 1);
 }
@@ -133,11 +145,11 @@ fn a_send_interrupted_by_a_crash_is_queued_again() {
 #[test]
 fn a_new_message_reopens_a_resolved_conversation() {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(9, "Bob", 1, "hi", T0)], None).unwrap();
+    store.ingest(&[inbound(9, "Bob", 1, "hi", T0)], None, switchboard::model::now_ms()).unwrap();
     let conv = store.find_conversation(ChannelKind::Telegram, "9").unwrap().unwrap();
     store.set_status(conv, ConversationStatus::Resolved).unwrap();
     store.mark_read(conv).unwrap();
-    store.ingest(&[inbound(9, "Bob", 2, "one more thing", T0 + 1)], None).unwrap();
+    store.ingest(&[inbound(9, "Bob", 2, "one more thing", T0 + 1)], None, switchboard::model::now_ms()).unwrap();
     let row = store.conversation(conv).unwrap();
     assert_eq!((row.status, row.unread, row.unanswered), (ConversationStatus::Open, 1, true));
 }
@@ -185,7 +197,7 @@ fn every_table_of_the_data_model_exists() {
     }
     // The full-text index follows the messages.
     let mut store = store;
-    store.ingest(&[inbound(1, "A", 1, "доставка завтра", T0)], None).unwrap();
+    store.ingest(&[inbound(1, "A", 1, "доставка завтра", T0)], None, switchboard::model::now_ms()).unwrap();
     let hits: i64 = store
         .conn()
         .query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'доставка'", [], |r| r.get(0))

@@ -27,8 +27,8 @@ fn events(name: &str) -> Vec<InboundEvent> {
 /// Ingests a fixture twice, as a redelivery would, and returns the store.
 fn ingest(store: &mut Store, name: &str) {
     let events = events(name);
-    store.ingest(&events, None).unwrap();
-    let again = store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    let again = store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     assert_eq!((again.stored, again.edits, again.clicks), (0, 0, 0), "{name} delivered twice changed the store");
 }
 
@@ -140,15 +140,15 @@ fn a_button_press_is_a_click_on_the_message_that_carried_it() {
         ]],
         ..Outgoing::text("Как вам доставка?")
     };
-    let ours = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    let ours = store.enqueue_message(conversation, &out, "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(ours, Some("500"), 1).unwrap();
 
     let mut events = events("callback_query");
     switchboard::channels::telegram::refine_times(&mut events, 1_763_719_999_000);
     let InboundEvent::Click(click) = &events[0] else { panic!("{events:?}") };
     assert_eq!((click.query_id.as_str(), click.data.as_deref()), ("4382bfdwdsb323b2d9", Some("rate:good")));
-    store.ingest(&events, None).unwrap();
-    store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     let (kind, body): (String, String) = store
         .conn()
         .query_row("SELECT kind, body FROM messages WHERE external_id = 'cb:4382bfdwdsb323b2d9'", [], |r| {
@@ -257,7 +257,7 @@ fn updates_we_do_not_handle_are_counted_not_fatal() {
         let InboundEvent::Unsupported { raw, .. } = &events[0] else { panic!("{name}: {events:?}") };
         let kept: serde_json::Value = serde_json::from_str(raw).unwrap();
         assert_eq!(kept, fixture(name), "the update is kept exactly as it came");
-        store.ingest(&events, None).unwrap();
+        store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     }
     assert_eq!(store.sync_value("telegram", "unsupported").unwrap().as_deref(), Some("2"));
 }
@@ -287,11 +287,11 @@ fn the_export_shows_kinds_edits_clicks_and_failures() {
         buttons: vec![vec![Button::parse("👍 Отлично=rate:good").unwrap()]],
         ..Outgoing::text("Как вам доставка?")
     };
-    let ours = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    let ours = store.enqueue_message(conversation, &out, "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(ours, Some("500"), 1).unwrap();
     ingest(&mut store, "callback_query");
-    let failed = store.enqueue(conversation, "ещё", "maria", 10).unwrap();
-    store.fail(failed, "the customer blocked the bot").unwrap();
+    let failed = store.enqueue(conversation, "ещё", "maria", 10, switchboard::model::now_ms()).unwrap();
+    store.fail(failed, "the customer blocked the bot", switchboard::model::now_ms()).unwrap();
 
     let mut out = Vec::new();
     switchboard::export::export(&store, ExportKind::Messages, Format::Jsonl, &mut out).unwrap();

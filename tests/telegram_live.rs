@@ -52,7 +52,11 @@ async fn buttons_go_out_in_telegrams_shape_and_a_press_comes_back_as_a_click() {
         ]],
         ..Outgoing::text("Как вам доставка?")
     };
-    let id = Store::open(&db).unwrap().enqueue_to_chat(&target(chat), &out, "maria").unwrap().1;
+    let id = Store::open(&db)
+        .unwrap()
+        .enqueue_to_chat(&target(chat), &out, "maria", switchboard::model::now_ms())
+        .unwrap()
+        .1;
     let _engine = engine(dir.path(), &emu.url());
 
     let sent = emu.wait_for_sent(1, WAIT).await;
@@ -104,8 +108,8 @@ async fn a_photo_by_url_and_a_document_from_disk() {
         attachment: Some(file.to_string_lossy().into_owned()),
         ..Outgoing::text("Счёт")
     };
-    store.enqueue_to_chat(&target(chat), &photo, "maria").unwrap();
-    store.enqueue_to_chat(&target(chat), &document, "maria").unwrap();
+    store.enqueue_to_chat(&target(chat), &photo, "maria", switchboard::model::now_ms()).unwrap();
+    store.enqueue_to_chat(&target(chat), &document, "maria", switchboard::model::now_ms()).unwrap();
     let _engine = engine(dir.path(), &emu.url());
     let sent = emu.wait_for_sent(2, WAIT).await;
     assert_eq!(sent.len(), 2, "{sent:?}");
@@ -166,8 +170,10 @@ async fn a_block_seen_on_send_fails_the_message_and_records_the_opt_out_once() {
     eventually(WAIT, || (query_i64(&db, "SELECT count(*) FROM messages") == 1).then_some(())).await.unwrap();
     emu.block_quietly(chat);
     let mut store = Store::open(&db).unwrap();
-    let a = store.enqueue_to_chat(&target(chat), &Outgoing::text("one"), "maria").unwrap().1;
-    let b = store.enqueue_to_chat(&target(chat), &Outgoing::text("two"), "maria").unwrap().1;
+    let a =
+        store.enqueue_to_chat(&target(chat), &Outgoing::text("one"), "maria", switchboard::model::now_ms()).unwrap().1;
+    let b =
+        store.enqueue_to_chat(&target(chat), &Outgoing::text("two"), "maria", switchboard::model::now_ms()).unwrap().1;
     let failed = eventually(WAIT, || {
         let (ma, mb) = (store.message(a).unwrap(), store.message(b).unwrap());
         (ma.status == DeliveryStatus::Failed && mb.status == DeliveryStatus::Failed).then_some(ma)
@@ -194,7 +200,14 @@ async fn two_hundred_messages_to_twenty_chats_stay_within_the_limits() {
     let mut store = Store::open(&db).unwrap();
     for round in 0..10 {
         for c in &customers {
-            store.enqueue_to_chat(&target(c.id), &Outgoing::text(format!("notice {round}")), "script").unwrap();
+            store
+                .enqueue_to_chat(
+                    &target(c.id),
+                    &Outgoing::text(format!("notice {round}")),
+                    "script",
+                    switchboard::model::now_ms(),
+                )
+                .unwrap();
         }
     }
     let _engine = engine(dir.path(), &emu.url());
@@ -224,7 +237,14 @@ async fn a_429_delays_only_its_chat() {
     let mut store = Store::open(&db).unwrap();
     for round in 0..3 {
         for c in &customers {
-            store.enqueue_to_chat(&target(c.id), &Outgoing::text(format!("n{round}")), "script").unwrap();
+            store
+                .enqueue_to_chat(
+                    &target(c.id),
+                    &Outgoing::text(format!("n{round}")),
+                    "script",
+                    switchboard::model::now_ms(),
+                )
+                .unwrap();
         }
     }
     let _engine = engine(dir.path(), &emu.url());

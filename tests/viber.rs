@@ -22,8 +22,8 @@ fn events(name: &str) -> Vec<InboundEvent> {
 
 fn ingest(store: &mut Store, name: &str) {
     let events = events(name);
-    store.ingest(&events, None).unwrap();
-    let again = store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    let again = store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     assert_eq!((again.stored, again.clicks, again.receipts), (0, 0, 0), "{name} twice changed the store");
 }
 
@@ -99,12 +99,12 @@ fn a_keyboard_reply_is_a_press_on_the_message_that_carried_it() {
         ]],
         ..Outgoing::text("Как вам доставка?")
     };
-    let ours = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    let ours = store.enqueue_message(conversation, &out, "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(ours, Some("5741311803571721087"), 1).unwrap();
     let fixture = raw("keyboard_reply").replace("sb:TRACKED", &format!("sb:{}", ours.0));
     let events = decode(&serde_json::from_str(&fixture).unwrap()).unwrap();
-    store.ingest(&events, None).unwrap();
-    store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     let body: String = one(&store, "SELECT body FROM messages WHERE kind = 'click'");
     assert_eq!(body, "pressed “👍 Отлично”");
     let clicks: i64 =
@@ -114,7 +114,7 @@ fn a_keyboard_reply_is_a_press_on_the_message_that_carried_it() {
     let typed = fixture
         .replace("\"rate:good\"", "\"а можно позвонить?\"")
         .replace("5741311803571721094", "5741311803571721095");
-    store.ingest(&decode(&serde_json::from_str(&typed).unwrap()).unwrap(), None).unwrap();
+    store.ingest(&decode(&serde_json::from_str(&typed).unwrap()).unwrap(), None, switchboard::model::now_ms()).unwrap();
     let text: i64 = one(&store, "SELECT count(*) FROM messages WHERE body = 'а можно позвонить?' AND kind = 'text'");
     assert_eq!(text, 1);
 }
@@ -144,9 +144,9 @@ fn receipts_delivered_seen_and_failed() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, "message_text");
     let conversation = store.find_conversation(ChannelKind::Viber, IRINA).unwrap().unwrap();
-    let a = store.enqueue(conversation, "first", "maria", 10).unwrap();
+    let a = store.enqueue(conversation, "first", "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(a, Some("5741311803571721087"), 1_773_134_100_500).unwrap();
-    let b = store.enqueue(conversation, "second", "maria", 10).unwrap();
+    let b = store.enqueue(conversation, "second", "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(b, Some("5741311803571721099"), 1_773_134_100_600).unwrap();
     // Our messages went out "now"; the seen receipt must be later than them to cover them.
     store.conn().execute("UPDATE messages SET sent_at = 1773134100500 WHERE direction = 'out'", []).unwrap();

@@ -23,8 +23,8 @@ fn events(name: &str) -> Vec<InboundEvent> {
 
 fn ingest(store: &mut Store, name: &str) {
     let events = events(name);
-    store.ingest(&events, None).unwrap();
-    let again = store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    let again = store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     assert_eq!(
         (again.stored, again.edits, again.clicks, again.receipts),
         (0, 0, 0, 0),
@@ -60,7 +60,7 @@ fn with_our_message() -> Store {
         buttons: vec![vec![Button::parse("👍 Отлично=rate:good").unwrap()]],
         ..Outgoing::text("Как вам доставка?")
     };
-    let id = store.enqueue_message(conversation, &out, "maria", 10).unwrap();
+    let id = store.enqueue_message(conversation, &out, "maria", 10, switchboard::model::now_ms()).unwrap();
     store.mark_sent(id, Some(OURS), 1).unwrap();
     store
 }
@@ -180,7 +180,7 @@ fn late_failures_say_why_and_an_opt_out_is_recorded() {
     ingest(&mut store, "text");
     let conversation = store.find_conversation(ChannelKind::WhatsApp, ANNA).unwrap().unwrap();
     for (wamid, text) in [("wamid.FAILED000000001", "late hello"), ("wamid.FAILED000000002", "promo")] {
-        let id = store.enqueue(conversation, text, "maria", 10).unwrap();
+        let id = store.enqueue(conversation, text, "maria", 10, switchboard::model::now_ms()).unwrap();
         store.mark_sent(id, Some(wamid), 1).unwrap();
     }
     ingest(&mut store, "status_failed_window");
@@ -198,7 +198,7 @@ fn other_fields_are_kept_raw_and_counted() {
     let mut store = Store::open_in_memory().unwrap();
     let events = events("template_status_update");
     assert!(matches!(&events[0], InboundEvent::Unsupported { what, .. } if what == "message_template_status_update"));
-    store.ingest(&events, None).unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
     assert_eq!(store.sync_value("whatsapp", "unsupported").unwrap().as_deref(), Some("1"));
     assert!(decode(&json!({"object": "page"})).is_err());
 }

@@ -70,8 +70,11 @@ pub(super) fn perform(
         Effect::Enqueue { conversation, text, author } => {
             let wake = engine.map(Engine::waker);
             tokio::spawn(async move {
-                let result =
-                    store.run(move |s| s.enqueue(conversation, &text, &author, crate::store::PRIORITY_REPLY)).await;
+                let result = store
+                    .run(move |s| {
+                        s.enqueue(conversation, &text, &author, crate::store::PRIORITY_REPLY, crate::model::now_ms())
+                    })
+                    .await;
                 if let Some(wake) = wake {
                     wake.notify_waiters();
                 }
@@ -83,7 +86,15 @@ pub(super) fn perform(
             let wake = engine.map(Engine::waker);
             tokio::spawn(async move {
                 let result = store
-                    .run(move |s| s.enqueue_message(conversation, &outgoing, &author, crate::store::PRIORITY_REPLY))
+                    .run(move |s| {
+                        s.enqueue_message(
+                            conversation,
+                            &outgoing,
+                            &author,
+                            crate::store::PRIORITY_REPLY,
+                            crate::model::now_ms(),
+                        )
+                    })
                     .await;
                 if let Some(wake) = wake {
                     wake.notify_waiters();
@@ -113,8 +124,9 @@ pub(super) fn perform(
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        let count = s.count_members(&filter).map_err(|e| e.to_string())?;
-                        let sample = s.sample_members(&filter, SAMPLE).map_err(|e| e.to_string())?;
+                        let count = s.count_members(&filter, crate::model::now_ms()).map_err(|e| e.to_string())?;
+                        let sample =
+                            s.sample_members(&filter, SAMPLE, crate::model::now_ms()).map_err(|e| e.to_string())?;
                         Ok((count, sample))
                     })
                     .await;
@@ -132,7 +144,10 @@ pub(super) fn perform(
         Effect::SaveSegment { name, filter } => {
             tokio::spawn(async move {
                 let result = store
-                    .run(move |s| s.save_segment(&name, &filter).map(|_| format!("segment `{name}` saved")))
+                    .run(move |s| {
+                        s.save_segment(&name, &filter, crate::model::now_ms())
+                            .map(|_| format!("segment `{name}` saved"))
+                    })
                     .await
                     .map_err(|e| e.to_string());
                 let _ = tx.send(Action::Done(result));
@@ -146,7 +161,7 @@ pub(super) fn perform(
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        s.plan_campaign(&filter, &message, &policy).map_err(|e| e.to_string())
+                        s.plan_campaign(&filter, &message, &policy, crate::model::now_ms()).map_err(|e| e.to_string())
                     })
                     .await;
                 let _ = tx.send(Action::Planned { generation, result });
@@ -157,7 +172,14 @@ pub(super) fn perform(
             tokio::spawn(async move {
                 let result = store
                     .run(move |s| {
-                        let launched = s.launch_campaign(&name, segment.as_deref(), &filter, &message, &policy)?;
+                        let launched = s.launch_campaign(
+                            &name,
+                            segment.as_deref(),
+                            &filter,
+                            &message,
+                            &policy,
+                            crate::model::now_ms(),
+                        )?;
                         Ok::<_, crate::store::StoreError>(format!(
                             "campaign `{name}` launched: {} messages queued, {} excluded",
                             launched.plan.totals.included, launched.plan.totals.excluded
@@ -203,7 +225,7 @@ pub(super) fn perform(
                 let reason = (to == "paused").then_some("paused by hand");
                 let result = store
                     .run(move |s| {
-                        s.set_campaign_state(&name, &to, reason)
+                        s.set_campaign_state(&name, &to, reason, crate::model::now_ms())
                             .map(|c| format!("campaign `{}` is {}", c.name, c.state))
                     })
                     .await
@@ -265,7 +287,7 @@ fn edit_contact(
             format!("time zone: {}", if zone.is_empty() { "the default" } else { &zone })
         }
         ContactEdit::Consent { channel, opt_in, note, by } => {
-            s.record_agent_consent(contact, channel, "marketing", opt_in, &note, &by)?;
+            s.record_agent_consent(contact, channel, "marketing", opt_in, &note, &by, crate::model::now_ms())?;
             format!("marketing {} on {} recorded", if opt_in { "opt-in" } else { "opt-out" }, channel.display_name())
         }
     })

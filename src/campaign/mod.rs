@@ -3,6 +3,7 @@
 //! keeps segments and campaigns; the outbox sender sends their messages.
 
 pub mod filter;
+pub mod guard;
 pub mod plan;
 pub mod policy;
 pub mod results;

@@ -121,13 +121,13 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
         SegmentCommand::Save { name, filter } => {
             let parsed = parse_filter(&filter)?;
             // Counted before saving: a filter the store cannot run is never saved.
-            let members = store.count_members(&parsed)?;
-            store.save_segment(&name, &filter)?;
+            let members = store.count_members(&parsed, crate::model::now_ms())?;
+            store.save_segment(&name, &filter, crate::model::now_ms())?;
             writeln!(out, "segment `{name}` saved: {members} members")?;
         }
         SegmentCommand::List => {
             for s in store.segments()? {
-                let count = Filter::parse(&s.filter).map(|f| store.count_members(&f));
+                let count = Filter::parse(&s.filter).map(|f| store.count_members(&f, crate::model::now_ms()));
                 let count = match count {
                     Ok(n) => n?.to_string(),
                     Err(e) => format!("bad filter: {e}"),
@@ -142,8 +142,8 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
                 (None, None) => bail!("give a segment name or --filter"),
             };
             let filter = parse_filter(&text)?;
-            writeln!(out, "{} members", store.count_members(&filter)?)?;
-            for r in store.sample_members(&filter, limit)? {
+            writeln!(out, "{} members", store.count_members(&filter, crate::model::now_ms())?)?;
+            for r in store.sample_members(&filter, limit, crate::model::now_ms())? {
                 writeln!(out, "  {:<28} {:<10} {}", sanitize(&r.name, false), sanitize(&r.stage, false), r.channels)?;
             }
         }
@@ -157,7 +157,7 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
         CampaignCommand::Preview { message, name, format, limit } => {
             let store = open_store(paths)?;
             let (_, filter, msg) = build(&store, config, &message, name.as_deref().unwrap_or("preview"))?;
-            let plan = store.plan_campaign(&filter, &msg, &config.campaigns)?;
+            let plan = store.plan_campaign(&filter, &msg, &config.campaigns, crate::model::now_ms())?;
             match format {
                 PreviewFormat::Json => {
                     serde_json::to_writer(&mut *out, &plan)?;
@@ -169,8 +169,14 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
         CampaignCommand::Launch { name, message } => {
             let mut store = open_store(paths)?;
             let (filter_text, _, msg) = build(&store, config, &message, &name)?;
-            let launched =
-                store.launch_campaign(&name, message.segment.as_deref(), &filter_text, &msg, &config.campaigns)?;
+            let launched = store.launch_campaign(
+                &name,
+                message.segment.as_deref(),
+                &filter_text,
+                &msg,
+                &config.campaigns,
+                crate::model::now_ms(),
+            )?;
             print_plan(out, &launched.plan, 0)?;
             writeln!(out, "campaign `{name}` launched: {} messages queued", launched.plan.totals.included)?;
             if crate::sync::EngineLock::try_acquire(&paths.lock_file())?.is_some() {
@@ -180,15 +186,20 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
             }
         }
         CampaignCommand::Pause { name } => {
-            let s = open_store(paths)?.set_campaign_state(&name, "paused", Some("paused by hand"))?;
+            let s = open_store(paths)?.set_campaign_state(
+                &name,
+                "paused",
+                Some("paused by hand"),
+                crate::model::now_ms(),
+            )?;
             print_status(out, &s)?;
         }
         CampaignCommand::Resume { name } => {
-            let s = open_store(paths)?.set_campaign_state(&name, "running", None)?;
+            let s = open_store(paths)?.set_campaign_state(&name, "running", None, crate::model::now_ms())?;
             print_status(out, &s)?;
         }
         CampaignCommand::Cancel { name } => {
-            let s = open_store(paths)?.set_campaign_state(&name, "cancelled", None)?;
+            let s = open_store(paths)?.set_campaign_state(&name, "cancelled", None, crate::model::now_ms())?;
             print_status(out, &s)?;
         }
         CampaignCommand::Status { name } => {

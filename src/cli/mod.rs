@@ -218,7 +218,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 bail!("{} bad rows: nothing was imported (fix them, or pass --skip-invalid)", bad.len());
             }
             let mut store = open_store(&paths)?;
-            let r = store.import_contacts(&rows)?;
+            let r = store.import_contacts(&rows, crate::model::now_ms())?;
             println!(
                 "{} rows: {} new contacts, {} updated, {} unchanged, {} consent events; {} bad rows skipped",
                 rows.len(),
@@ -482,7 +482,8 @@ fn template_message(
 fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {
     channel.check_chat_id(&chat).map_err(|e| anyhow::anyhow!("--chat: {e}"))?;
     let mut store = open_store(paths)?;
-    let (_, message) = store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &out, "script")?;
+    let (_, message) =
+        store.enqueue_to_chat(&SendTarget { channel, chat_id: chat }, &out, "script", crate::model::now_ms())?;
     println!("{message}");
     // Probe the lock: if we can take it, no engine is running to deliver the message.
     if EngineLock::try_acquire(&paths.lock_file())?.is_some() {

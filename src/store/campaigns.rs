@@ -1,7 +1,8 @@
 //! Campaigns in the store: a launch writes the campaign, one recipient row per member
 //! (with the message, or the reason there is none) and the outbox rows in one
-//! transaction; the sender re-checks consent before each message, and the brake and the
-//! finish are decided here from what the messages became.
+//! transaction. The consent re-check, the brake and the finish are decided in
+//! `campaign::guard` from the facts read here, and written back through the primitives
+//! here.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -11,7 +12,7 @@ use super::{Result, Store, StoreError};
 use crate::campaign::filter::Filter;
 use crate::campaign::plan::{self, Message, Plan};
 use crate::campaign::policy::CampaignPolicy;
-use crate::model::{CampaignId, ChannelKind, MessageId, Millis, now_ms};
+use crate::model::{CampaignId, ChannelKind, MessageId, Millis};
 
 /// A campaign's state and counts, for the gauge and `campaign status`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +55,25 @@ impl CampaignStatus {
     }
 }
 
+/// The consent facts behind one campaign message (see `campaign::guard`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientConsent {
+    /// `opt_in` or `opt_out`, or None when nothing is on record.
+    pub latest_marketing: Option<String>,
+    pub blocked: bool,
+}
+
+/// What a running campaign's messages became, and its brake (see `campaign::guard`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewFacts {
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub opted_out: i64,
+    pub brake_share: f64,
+    pub brake_min_sent: i64,
+}
+
 /// A launched campaign.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launched {
@@ -63,8 +83,13 @@ pub struct Launched {
 
 impl Store {
     /// Plans `message` for the members of `filter` as of now.
-    pub fn plan_campaign(&self, filter: &Filter, message: &Message, policy: &CampaignPolicy) -> Result<Plan> {
-        let now = now_ms();
+    pub fn plan_campaign(
+        &self,
+        filter: &Filter,
+        message: &Message,
+        policy: &CampaignPolicy,
+        now: Millis,
+    ) -> Result<Plan> {
         let members = members(&self.conn, filter, now, now - policy.frequency_period)?;
         Ok(plan::plan(&members, message, policy, now))
     }
@@ -78,6 +103,7 @@ impl Store {
         filter_text: &str,
         message: &Message,
         policy: &CampaignPolicy,
+        now: Millis,
     ) -> Result<Launched> {
         let filter = Filter::parse(filter_text).map_err(|e| StoreError::NotFound(format!("the filter: {e}")))?;
         let tx = self.write()?;
@@ -88,7 +114,6 @@ impl Store {
                 "a campaign named `{name}` exists already ({state}); see `campaign status {name}` or pick another name"
             )));
         }
-        let now = now_ms();
         let segment_id: Option<i64> = match segment {
             Some(s) => tx.query_row("SELECT id FROM segments WHERE name = ?1", [s], |r| r.get(0)).optional()?,
             None => None,
@@ -129,7 +154,13 @@ impl Store {
 
     /// Pauses, resumes or cancels a campaign by name. Cancelling takes the messages not
     /// yet sent out of the outbox; a message already on the wire finishes.
-    pub fn set_campaign_state(&mut self, name: &str, to: &str, reason: Option<&str>) -> Result<CampaignStatus> {
+    pub fn set_campaign_state(
+        &mut self,
+        name: &str,
+        to: &str,
+        reason: Option<&str>,
+        now: Millis,
+    ) -> Result<CampaignStatus> {
         let tx = self.write()?;
         let (id, state): (CampaignId, String) = tx
             .query_row("SELECT id, state FROM campaigns WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -142,7 +173,6 @@ impl Store {
         if !allowed {
             return Err(StoreError::NotFound(format!("campaign `{name}` is {state}; it cannot become {to}")));
         }
-        let now = now_ms();
         tx.execute(
             "UPDATE campaigns SET state = ?2, pause_reason = ?3, finished_at = CASE WHEN ?2 = 'cancelled' THEN ?4 END \
              WHERE id = ?1",
@@ -173,14 +203,13 @@ impl Store {
         self.campaign_status(name)
     }
 
-    /// The sender's last look before a campaign message goes: the customer must still
-    /// have marketing consent on that channel and not have blocked us. When not, the
-    /// message is dropped with the reason and false comes back.
-    pub fn campaign_message_may_go(&mut self, message: MessageId) -> Result<bool> {
+    /// What the consent re-check before a campaign message needs: the recipient's
+    /// latest marketing consent event on that channel and whether the conversation is
+    /// blocked. None when the message is not a campaign's.
+    pub fn recipient_consent(&self, message: MessageId) -> Result<Option<RecipientConsent>> {
         // A read, not a write transaction: most messages may go, and the sender already
-        // takes the write lock twice per message. A consent given back in the instant
-        // between this read and the skip below only keeps one promotion from going.
-        let verdict: Option<(Option<String>, bool)> = self
+        // takes the write lock twice per message.
+        Ok(self
             .conn
             .prepare_cached(
                 "SELECT (SELECT e.action FROM consent_events e WHERE e.contact_id = r.contact_id AND e.channel = r.channel \
@@ -188,37 +217,33 @@ impl Store {
                  FROM campaign_recipients r JOIN messages m ON m.id = r.message_id \
                  JOIN conversations cv ON cv.id = m.conversation_id WHERE r.message_id = ?1",
             )?
-            .query_row([message], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let reason = match verdict {
-            None => return Ok(true),
-            Some((_, true)) => "blocked",
-            Some((Some(a), false)) if a == "opt_in" => return Ok(true),
-            Some((Some(_), false)) => "opted_out",
-            Some((None, false)) => "no_consent",
-        };
-        let text = format!("not sent: consent changed after the launch ({reason})");
+            .query_row([message], |r| Ok(RecipientConsent { latest_marketing: r.get(0)?, blocked: r.get(1)? }))
+            .optional()?)
+    }
+
+    /// A campaign message that will not go: failed with `detail`, out of the outbox, and
+    /// its recipient skipped for `reason`.
+    pub fn skip_campaign_message(&mut self, message: MessageId, reason: &str, detail: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
-        tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![message, text])?;
+        tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![message, detail])?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [message])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'status', 'failed', ?2, ?3)",
-            params![message, text, now_ms()],
+            params![message, detail, now],
         )?;
         tx.execute(
             "UPDATE campaign_recipients SET state = 'skipped', reason = ?2 WHERE message_id = ?1",
             params![message, reason],
         )?;
         tx.commit()?;
-        Ok(false)
+        Ok(())
     }
 
-    /// After some of a campaign's messages were dealt with: finishes it when nothing is
-    /// left, or pulls the brake when too many went wrong. Returns the pause reason when
-    /// the brake was pulled just now.
-    pub fn review_campaign(&mut self, id: CampaignId) -> Result<Option<String>> {
-        let tx = self.write()?;
-        let Some((state, launched_at, share, min_sent)): Option<(String, Millis, f64, i64)> = tx
+    /// What the brake and the finish are decided from: a running campaign's rules and
+    /// what its messages became. None when it is not running.
+    pub fn review_facts(&self, id: CampaignId) -> Result<Option<ReviewFacts>> {
+        let Some((state, launched_at, brake_share, brake_min_sent)): Option<(String, Millis, f64, i64)> = self
+            .conn
             .query_row(
                 "SELECT state, coalesce(launched_at, 0), brake_share, brake_min_sent FROM campaigns WHERE id = ?1",
                 [id],
@@ -231,14 +256,10 @@ impl Store {
         if state != "running" {
             return Ok(None);
         }
-        let c = counts(&tx, id)?;
-        if c.queued == 0 {
-            tx.execute("UPDATE campaigns SET state = 'done', finished_at = ?2 WHERE id = ?1", params![id, now_ms()])?;
-            tx.commit()?;
-            return Ok(None);
-        }
-        let attempted = c.sent + c.failed;
-        let opted_out: i64 = tx.query_row(
+        let c = counts(&self.conn, id)?;
+        // Opt-outs since the launch, where the message itself did not fail (a block
+        // found by a failed send is one bad outcome, not two).
+        let opted_out: i64 = self.conn.query_row(
             "SELECT count(DISTINCT e.contact_id) FROM consent_events e \
              JOIN campaign_recipients r ON r.contact_id = e.contact_id AND r.channel = e.channel \
              JOIN messages m ON m.id = r.message_id \
@@ -247,21 +268,32 @@ impl Store {
             params![id, launched_at],
             |r| r.get(0),
         )?;
-        // A block found by a failed send is one bad outcome, not two: opt-outs count
-        // only where the message itself did not fail.
-        let bad = c.failed + opted_out;
-        if attempted < min_sent.max(1) || (bad as f64) <= share * attempted as f64 {
-            return Ok(None);
-        }
-        let reason = format!(
-            "the safety brake: {bad} of {attempted} messages sent so far ({:.0}%) failed, were blocked or opted out; \
-             the limit is {:.0}%",
-            100.0 * bad as f64 / attempted as f64,
-            100.0 * share
-        );
-        tx.execute("UPDATE campaigns SET state = 'paused', pause_reason = ?2 WHERE id = ?1", params![id, reason])?;
-        tx.commit()?;
-        Ok(Some(reason))
+        Ok(Some(ReviewFacts {
+            queued: c.queued,
+            sent: c.sent,
+            failed: c.failed,
+            opted_out,
+            brake_share,
+            brake_min_sent,
+        }))
+    }
+
+    /// A running campaign with nothing left to send is done.
+    pub fn finish_campaign(&mut self, id: CampaignId, now: Millis) -> Result<()> {
+        self.conn.execute(
+            "UPDATE campaigns SET state = 'done', finished_at = ?2 WHERE id = ?1 AND state = 'running'",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Pauses a running campaign, saying why; false when it was not running.
+    pub fn pause_campaign(&mut self, id: CampaignId, reason: &str) -> Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE campaigns SET state = 'paused', pause_reason = ?2 WHERE id = ?1 AND state = 'running'",
+            params![id, reason],
+        )?;
+        Ok(changed > 0)
     }
 
     /// Campaigns that still have work: running or paused, newest first.

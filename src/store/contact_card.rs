@@ -6,7 +6,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError, text_enum};
-use crate::model::{ChannelKind, ContactId, ConversationId, Millis, now_ms};
+use crate::model::{ChannelKind, ContactId, ConversationId, Millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -227,6 +227,8 @@ impl Store {
 
     /// Consent an agent records by hand: the note says how the customer gave or withdrew
     /// it, and is required.
+    // Each argument is one column of the ledger's row; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn record_agent_consent(
         &mut self,
         id: ContactId,
@@ -235,6 +237,7 @@ impl Store {
         opt_in: bool,
         note: &str,
         agent: &str,
+        now: Millis,
     ) -> Result<()> {
         if note.trim().is_empty() {
             return Err(StoreError::NotFound(
@@ -247,15 +250,7 @@ impl Store {
         self.conn.execute(
             "INSERT INTO consent_events(contact_id, channel, purpose, action, source, evidence, recorded_by, at) \
              VALUES (?1, ?2, ?3, ?4, 'agent', ?5, ?6, ?7)",
-            params![
-                id,
-                channel.as_str(),
-                purpose,
-                if opt_in { "opt_in" } else { "opt_out" },
-                note.trim(),
-                agent,
-                now_ms()
-            ],
+            params![id, channel.as_str(), purpose, if opt_in { "opt_in" } else { "opt_out" }, note.trim(), agent, now],
         )?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Result, Store};
 use crate::import::ContactRow;
-use crate::model::{ContactId, now_ms};
+use crate::model::{ContactId, Millis};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -19,9 +19,8 @@ pub struct ImportReport {
 
 impl Store {
     /// Stores every row, or none if any fails.
-    pub fn import_contacts(&mut self, rows: &[ContactRow]) -> Result<ImportReport> {
+    pub fn import_contacts(&mut self, rows: &[ContactRow], now: Millis) -> Result<ImportReport> {
         let tx = self.write()?;
-        let now = now_ms();
         let mut report = ImportReport::default();
         for row in rows {
             let attributes = serde_json::to_string(&row.attributes).unwrap_or_else(|_| "{}".into());

@@ -8,7 +8,7 @@ use super::customer_actions as actions;
 use super::{Result, Store};
 use crate::model::{
     ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage, Membership,
-    MessageId, Millis, Peer, Receipt, believable_time, now_ms,
+    MessageId, Millis, Peer, Receipt, believable_time,
 };
 
 /// What one ingest did.
@@ -27,11 +27,11 @@ pub type Cursor<'a> = (&'a str, &'a str, String);
 
 impl Store {
     /// Stores `events` and advances `cursor` atomically.
-    pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>) -> Result<IngestReport> {
+    /// `now` is the arrival time: a platform time that cannot be believed is replaced by it.
+    pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>, now: Millis) -> Result<IngestReport> {
         let stop = self.stop.clone();
         let tx = self.write()?;
         let mut report = IngestReport::default();
-        let now = now_ms();
         for event in events {
             match event {
                 InboundEvent::Message(m) => {

@@ -17,7 +17,7 @@ mod receipts;
 mod search;
 mod segments;
 
-pub use campaigns::{CampaignStatus, Launched};
+pub use campaigns::{CampaignStatus, Launched, RecipientConsent, ReviewFacts};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::ImportReport;
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
-use crate::model::{CampaignId, ChannelKind, ConversationId, MessageId, Millis, Outgoing, now_ms};
+use crate::model::{CampaignId, ChannelKind, ConversationId, MessageId, Millis, Outgoing};
 
 /// Replies to customers go before campaign messages.
 pub const PRIORITY_REPLY: i64 = 10;
@@ -69,8 +69,9 @@ impl Store {
         text: &str,
         author: &str,
         priority: i64,
+        now: Millis,
     ) -> Result<MessageId> {
-        self.enqueue_message(conversation, &Outgoing::text(text), author, priority)
+        self.enqueue_message(conversation, &Outgoing::text(text), author, priority, now)
     }
 
     /// Writes an outbound message (text, attachment, buttons) and its outbox row in one
@@ -81,9 +82,10 @@ impl Store {
         out: &Outgoing,
         author: &str,
         priority: i64,
+        now: Millis,
     ) -> Result<MessageId> {
         let tx = self.write()?;
-        let id = enqueue_in(&tx, conversation, out, author, priority, now_ms(), None)?;
+        let id = enqueue_in(&tx, conversation, out, author, priority, now, None)?;
         tx.commit()?;
         Ok(id)
     }
@@ -95,16 +97,17 @@ impl Store {
         target: &SendTarget,
         out: &Outgoing,
         author: &str,
+        now: Millis,
     ) -> Result<(ConversationId, MessageId)> {
         // One statement: the engine may create the same conversation at the same moment
         // (a webhook from this customer), so a look-then-insert could collide.
         let conversation: ConversationId = self.conn.query_row(
             "INSERT INTO conversations(channel, external_chat_id, title, created_at) VALUES (?1, ?2, ?2, ?3) \
              ON CONFLICT(channel, external_chat_id) DO UPDATE SET title = title RETURNING id",
-            params![target.channel.as_str(), target.chat_id, now_ms()],
+            params![target.channel.as_str(), target.chat_id, now],
             |r| r.get(0),
         )?;
-        let message = self.enqueue_message(conversation, out, author, PRIORITY_REPLY)?;
+        let message = self.enqueue_message(conversation, out, author, PRIORITY_REPLY, now)?;
         Ok((conversation, message))
     }
 
@@ -148,8 +151,8 @@ impl Store {
     }
 
     /// The sender is about to call the platform.
-    pub fn mark_sending(&mut self, id: MessageId) -> Result<()> {
-        self.set_message_status(id, "sending")
+    pub fn mark_sending(&mut self, id: MessageId, now: Millis) -> Result<()> {
+        self.set_message_status(id, "sending", now)
     }
 
     /// The platform accepted the message.
@@ -180,7 +183,7 @@ impl Store {
     }
 
     /// A passing failure: try again at `at`. The reason shows on the message meanwhile.
-    pub fn retry_later(&mut self, id: MessageId, at: Millis, reason: &str) -> Result<()> {
+    pub fn retry_later(&mut self, id: MessageId, at: Millis, reason: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE message_id = ?1",
@@ -189,20 +192,20 @@ impl Store {
         tx.execute("UPDATE messages SET status = 'queued', error = ?2 WHERE id = ?1", params![id, reason])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'retry', 'queued', ?2, ?3)",
-            params![id, reason, now_ms()],
+            params![id, reason, now],
         )?;
         tx.commit()?;
         Ok(())
     }
 
     /// A permanent failure: the message shows it with its reason and leaves the outbox.
-    pub fn fail(&mut self, id: MessageId, reason: &str) -> Result<()> {
+    pub fn fail(&mut self, id: MessageId, reason: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
         tx.execute("UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1", params![id, reason])?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'status', 'failed', ?2, ?3)",
-            params![id, reason, now_ms()],
+            params![id, reason, now],
         )?;
         tx.commit()?;
         Ok(())
@@ -251,11 +254,11 @@ impl Store {
     /// Records the welcome message a platform delivered in its webhook answer (Viber's
     /// `conversation_started`), once per conversation however often the platform delivers
     /// the opening again: false when it was already there.
-    pub fn record_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str) -> Result<bool> {
+    pub fn record_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str, now: Millis) -> Result<bool> {
         let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(false) };
         let record = super::OutboundRecord {
             text,
-            sent_at: now_ms(),
+            sent_at: now,
             status: crate::model::DeliveryStatus::Sent,
             error: None,
             author: "welcome",
@@ -278,58 +281,35 @@ impl Store {
         )?)
     }
 
-    /// After a crash, messages caught mid-request go back to the queue. The platform may
-    /// or may not have received that one request, so the event says so.
-    ///
-    /// A campaign message is the exception: it goes at most once. A promotion that
-    /// arrives twice is the spam customers report, so one caught mid-request is not sent
-    /// again; it is skipped, and says the platform may or may not have it.
-    pub fn recover_interrupted(&mut self) -> Result<usize> {
-        let tx = self.write()?;
-        let now = now_ms();
-        const UNKNOWN: &str =
-            "interrupted while sending; the platform may have it, and a campaign message is not sent twice";
-        tx.execute(
-            "INSERT INTO message_events(message_id, kind, status, detail, at) \
-             SELECT m.id, 'status', 'failed', ?2, ?1 FROM messages m JOIN outbox o ON o.message_id = m.id \
-             WHERE m.status = 'sending' AND m.campaign_id IS NOT NULL",
-            params![now, UNKNOWN],
+    /// Messages caught mid-request by a crash (`sending`, still in the outbox), with
+    /// whether each is a campaign's. What becomes of them is `sync::recovery`'s rule.
+    pub fn interrupted_sends(&self) -> Result<Vec<(MessageId, bool)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id, m.campaign_id IS NOT NULL FROM messages m JOIN outbox o ON o.message_id = m.id \
+             WHERE m.status = 'sending' ORDER BY m.id",
         )?;
-        tx.execute(
-            "UPDATE campaign_recipients SET state = 'skipped', reason = 'interrupted' WHERE message_id IN \
-             (SELECT m.id FROM messages m JOIN outbox o ON o.message_id = m.id \
-              WHERE m.status = 'sending' AND m.campaign_id IS NOT NULL)",
-            [],
-        )?;
-        tx.execute(
-            "UPDATE messages SET status = 'failed', error = ?1 WHERE status = 'sending' AND campaign_id IS NOT NULL \
-             AND id IN (SELECT message_id FROM outbox)",
-            [UNKNOWN],
-        )?;
-        tx.execute(
-            "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE status = 'failed' AND error = ?1)",
-            [UNKNOWN],
-        )?;
-        tx.execute(
-            "INSERT INTO message_events(message_id, kind, status, detail, at) \
-             SELECT m.id, 'retry', 'queued', 'interrupted while sending; sent again', ?1 \
-             FROM messages m JOIN outbox o ON o.message_id = m.id WHERE m.status = 'sending'",
-            [now],
-        )?;
-        let n = tx.execute(
-            "UPDATE messages SET status = 'queued' WHERE status = 'sending' AND id IN (SELECT message_id FROM outbox)",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(n)
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn set_message_status(&mut self, id: MessageId, status: &str) -> Result<()> {
+    /// Puts a message back in the queue, saying why in its events.
+    pub fn requeue(&mut self, id: MessageId, why: &str, now: Millis) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'retry', 'queued', ?2, ?3)",
+            params![id, why, now],
+        )?;
+        tx.execute("UPDATE messages SET status = 'queued' WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn set_message_status(&mut self, id: MessageId, status: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
         tx.execute("UPDATE messages SET status = ?2, error = NULL WHERE id = ?1", params![id, status])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', ?2, ?3)",
-            params![id, status, now_ms()],
+            params![id, status, now],
         )?;
         tx.commit()?;
         Ok(())

@@ -83,7 +83,7 @@ mod tests {
             };
             let from = Peer { external_id: "1".into(), display_name: "Анна".into(), username: None, locale: None };
             let m = InboundMessage::text(chat, from, i.to_string(), text.to_string(), 1_000 + i as i64);
-            store.ingest(&[InboundEvent::Message(m)], None).unwrap();
+            store.ingest(&[InboundEvent::Message(m)], None, 1_800_000_000_000).unwrap();
         }
         let bodies = |hits: Vec<SearchHit>| hits.into_iter().map(|h| h.body).collect::<Vec<_>>();
         assert_eq!(bodies(store.search("доставка", None, 10).unwrap()), ["Доставка завтра", "Где моя ДОСТАВКА?"]);

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use super::{Result, Store, StoreError, text_enum};
 use crate::campaign::filter::Filter;
 use crate::campaign::plan::{Member, Reach};
-use crate::model::{ContactId, Millis, now_ms};
+use crate::model::{ContactId, Millis};
 
 /// A saved segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +30,12 @@ pub struct SampleRow {
 
 impl Store {
     /// Saves (or replaces) a named segment; the filter must parse.
-    pub fn save_segment(&mut self, name: &str, filter: &str) -> Result<()> {
+    pub fn save_segment(&mut self, name: &str, filter: &str, now: Millis) -> Result<()> {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::NotFound("a segment needs a name".into()));
         }
         Filter::parse(filter).map_err(|e| StoreError::NotFound(format!("the filter does not parse: {e}")))?;
-        let now = now_ms();
         self.conn.execute(
             "INSERT INTO segments(name, filter, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) \
              ON CONFLICT(name) DO UPDATE SET filter = excluded.filter, updated_at = excluded.updated_at",
@@ -61,8 +60,8 @@ impl Store {
     }
 
     /// How many contacts the filter selects.
-    pub fn count_members(&self, filter: &Filter) -> Result<usize> {
-        let (sql, params) = filter.to_sql(now_ms());
+    pub fn count_members(&self, filter: &Filter, now: Millis) -> Result<usize> {
+        let (sql, params) = filter.to_sql(now);
         let n: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM contacts c WHERE {sql}"),
             params_from_iter(params.iter()),
@@ -72,8 +71,8 @@ impl Store {
     }
 
     /// The first `limit` members by name.
-    pub fn sample_members(&self, filter: &Filter, limit: usize) -> Result<Vec<SampleRow>> {
-        let (sql, mut params) = filter.to_sql(now_ms());
+    pub fn sample_members(&self, filter: &Filter, limit: usize, now: Millis) -> Result<Vec<SampleRow>> {
+        let (sql, mut params) = filter.to_sql(now);
         params.push(rusqlite::types::Value::Integer(limit as i64));
         let mut stmt = self.conn.prepare(&format!(
             "SELECT c.id, c.display_name, c.stage, \
@@ -94,8 +93,8 @@ impl Store {
 
     /// Every member with what planning needs; campaign messages are counted from
     /// `frequency_since`.
-    pub fn members(&self, filter: &Filter, frequency_since: Millis) -> Result<Vec<Member>> {
-        members(&self.conn, filter, now_ms(), frequency_since)
+    pub fn members(&self, filter: &Filter, frequency_since: Millis, now: Millis) -> Result<Vec<Member>> {
+        members(&self.conn, filter, now, frequency_since)
     }
 }
 

@@ -8,6 +8,7 @@ mod lock;
 mod outbox;
 mod poller;
 mod ratelimit;
+pub mod recovery;
 mod webhook;
 
 pub use http_server::default_max_connections;
@@ -123,7 +124,7 @@ pub(crate) async fn store_events(
                     Err(e) => tracing::debug!(error = %e, "cannot reclaim the log yet"),
                 }
             }
-            let result = s.ingest(&events, cursor);
+            let result = s.ingest(&events, cursor, crate::model::now_ms());
             if let Err(StoreError::DiskFull(_)) = &result {
                 disk_full.store(true, Ordering::SeqCst);
                 // Frees the log's space at once if the database has room for its pages.
@@ -209,9 +210,11 @@ impl Engine {
         // Recovery runs once, here, under the engine lock and before any sender starts.
         // Run by each sender as it started, it re-queued the messages another channel's
         // sender, started a moment earlier, already had on the wire: sent twice.
-        match Store::open(store_path)?.recover_interrupted() {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(n, "messages interrupted mid-send by a crash were recovered"),
+        match recovery::recover(&mut Store::open(store_path)?, now_ms()) {
+            Ok(r) if r == recovery::Recovered::default() => {}
+            Ok(r) => {
+                tracing::warn!(requeued = r.requeued, skipped = r.skipped, "sends interrupted by a crash recovered")
+            }
             Err(e) => tracing::error!(error = %e, "cannot recover interrupted sends"),
         }
         let status = StatusBoard::new(channels.iter().map(Channel::kind));

@@ -48,7 +48,7 @@ async fn review_campaigns(
     for campaign in due {
         to_review.remove(&campaign);
         reviewed.insert(campaign, now);
-        match store.run(move |s| s.review_campaign(campaign)).await {
+        match store.run(move |s| crate::campaign::guard::review(s, campaign, crate::model::now_ms())).await {
             Ok(Some(reason)) => {
                 tracing::warn!(channel = %kind, campaign = %campaign, %reason, "campaign paused");
                 status.error(kind, format!("a campaign paused itself: {reason}"));
@@ -95,14 +95,14 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                 let id = item.message_id;
                 let reason =
                     format!("{} allows {cap} messages an hour to a customer who does not answer", kind.display_name());
-                let _ = store.run(move |s| s.retry_later(id, wait_until, &reason)).await;
+                let _ = store.run(move |s| s.retry_later(id, wait_until, &reason, crate::model::now_ms())).await;
                 continue;
             }
             let Ok(permit) = permits.clone().try_acquire_owned() else { break };
             let id = item.message_id;
             if let Some(campaign) = item.campaign {
                 // An opt-out or a block since the launch wins over the plan.
-                match store.run(move |s| s.campaign_message_may_go(id)).await {
+                match store.run(move |s| crate::campaign::guard::may_go(s, id, crate::model::now_ms())).await {
                     Ok(true) => {}
                     Ok(false) => {
                         to_review.insert(campaign);
@@ -114,7 +114,7 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                     }
                 }
             }
-            if let Err(e) = store.run(move |s| s.mark_sending(id)).await {
+            if let Err(e) = store.run(move |s| s.mark_sending(id, crate::model::now_ms())).await {
                 status.error(kind, format!("cannot update the outbox: {e}"));
                 continue;
             }
@@ -162,13 +162,13 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
         }
         Err(SendError::Permanent(reason)) => {
             tracing::info!(channel = %kind, message = %id, %reason, "send failed for good");
-            store.run(move |s| s.fail(id, &reason)).await
+            store.run(move |s| s.fail(id, &reason, crate::model::now_ms())).await
         }
         Err(SendError::MarketingOptOut(reason)) => {
             let conversation = item.conversation_id;
             store
                 .run(move |s| {
-                    s.fail(id, &reason)?;
+                    s.fail(id, &reason, crate::model::now_ms())?;
                     s.record_marketing_opt_out(conversation, &format!("a send failed: {reason}"), now_ms())
                 })
                 .await
@@ -178,7 +178,7 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
             let conversation = item.conversation_id;
             store
                 .run(move |s| {
-                    s.fail(id, &reason)?;
+                    s.fail(id, &reason, crate::model::now_ms())?;
                     s.record_unreachable(conversation, &format!("a send failed: {reason}"), now_ms())
                 })
                 .await
@@ -187,7 +187,7 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
             let attempts = item.attempts + 1;
             if attempts >= MAX_ATTEMPTS {
                 let reason = format!("gave up after {attempts} tries: {reason}");
-                store.run(move |s| s.fail(id, &reason)).await
+                store.run(move |s| s.fail(id, &reason, crate::model::now_ms())).await
             } else {
                 let wait = after.unwrap_or_else(|| backoff(attempts));
                 if let Some(after) = after {
@@ -195,13 +195,13 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
                 }
                 status.error(kind, format!("retrying a send: {reason}"));
                 let at = now_ms() + wait.as_millis() as i64;
-                store.run(move |s| s.retry_later(id, at, &reason)).await
+                store.run(move |s| s.retry_later(id, at, &reason, crate::model::now_ms())).await
             }
         }
         Err(SendError::ChannelDown(reason)) => {
             status.set(kind, ChannelState::Down(reason.clone()));
             let at = now_ms() + 30_000;
-            store.run(move |s| s.retry_later(id, at, &reason)).await
+            store.run(move |s| s.retry_later(id, at, &reason, crate::model::now_ms())).await
         }
     };
     if let Err(e) = recorded {

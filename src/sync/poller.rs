@@ -59,7 +59,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
             if !updates.is_empty() && unconfirmable.as_deref() != Some(batch.as_str()) {
                 let events = vec![odd_update(&batch)];
                 super::note_events(kind, &events);
-                if let Err(e) = store.run(move |s| s.ingest(&events, None)).await {
+                if let Err(e) = store.run(move |s| s.ingest(&events, None, crate::model::now_ms())).await {
                     tracing::error!(error = %e, "cannot store an update");
                 }
                 unconfirmable = Some(batch);

@@ -232,7 +232,7 @@ async fn viber_route(
         (Some(user), Some(welcome), Some(text)) => {
             // Recorded first and sent only when new: a redelivered opening, or a customer
             // opening the chat again, gets no second welcome.
-            match hook.store.run(move |s| s.record_welcome(kind, &user, &text)).await {
+            match hook.store.run(move |s| s.record_welcome(kind, &user, &text, crate::model::now_ms())).await {
                 Ok(true) => (StatusCode::OK, axum::Json(welcome)).into_response(),
                 Ok(false) => answer.into_response(),
                 Err(e) => {
