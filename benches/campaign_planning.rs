@@ -33,7 +33,9 @@ fn main() {
     let mut totals = None;
     for _ in 0..RUNS {
         let t = Instant::now();
-        let plan = store.plan_campaign(&filter, &message, &policy, switchboard::model::now_ms()).expect("a plan");
+        let plan =
+            switchboard::campaign::launch::plan(&store, &filter, &message, &policy, switchboard::model::now_ms())
+                .expect("a plan");
         plan_times.push(t.elapsed());
         totals = Some(plan.totals.clone());
         std::hint::black_box(&plan);
@@ -69,8 +71,16 @@ fn launch(path: &std::path::Path, message: &Message, policy: &CampaignPolicy) {
     std::fs::copy(path, &copy).expect("a copy");
     let mut store = Store::open(&copy).expect("the store");
     let t = Instant::now();
-    let launched =
-        store.launch_campaign("bench", None, FILTER, message, policy, switchboard::model::now_ms()).expect("a launch");
+    let launched = switchboard::campaign::launch::launch(
+        &mut store,
+        "bench",
+        None,
+        FILTER,
+        message,
+        policy,
+        switchboard::model::now_ms(),
+    )
+    .expect("a launch");
     let ours = t.elapsed();
     drop(store);
     let _ = std::fs::remove_file(copy.with_extension("db-wal"));

@@ -4,29 +4,13 @@
 //! any other column becomes an attribute. A bad row is reported with its line number and
 //! reason.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate};
 
 use crate::model::{ChannelKind, Millis};
-
-/// One good row, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactRow {
-    /// The line of the file it came from (the header is line 1).
-    pub line: usize,
-    pub name: String,
-    pub phone: Option<String>,
-    pub identity: Option<(ChannelKind, String)>,
-    pub tags: Vec<String>,
-    /// Marketing consent: `Some(true)` opted in, `Some(false)` opted out.
-    pub consent: Option<bool>,
-    pub consent_source: Option<String>,
-    pub consent_at: Option<Millis>,
-    pub locale: Option<String>,
-    pub attributes: BTreeMap<String, String>,
-}
+pub use crate::store::ContactRow;
 
 /// A row that cannot be imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

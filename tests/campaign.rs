@@ -126,20 +126,21 @@ fn every_exclusion_reason_is_planned_and_reported() {
     store.set_time_zone(capped, &offset_where_it_is(14)).unwrap();
     let policy = CampaignPolicy { frequency_cap: 1, ..CampaignPolicy::default() };
     let earlier = Filter::parse("attr:city=Leeds").unwrap();
-    store
-        .launch_campaign(
-            "earlier",
-            None,
-            "attr:city=Leeds",
-            &message(&["Hi {{first_name}}"], &earlier),
-            &policy,
-            switchboard::model::now_ms(),
-        )
-        .unwrap();
+    switchboard::campaign::launch::launch(
+        &mut store,
+        "earlier",
+        None,
+        "attr:city=Leeds",
+        &message(&["Hi {{first_name}}"], &earlier),
+        &policy,
+        switchboard::model::now_ms(),
+    )
+    .unwrap();
 
     let everyone = Filter::parse("").unwrap();
     let msg = message(&["Привет, {{first_name}}! Скидка в {{attr.city}}"], &everyone);
-    let plan = store.plan_campaign(&everyone, &msg, &policy, switchboard::model::now_ms()).unwrap();
+    let plan =
+        switchboard::campaign::launch::plan(&store, &everyone, &msg, &policy, switchboard::model::now_ms()).unwrap();
     let reason_of = |contact| plan.excluded.iter().find(|e| e.contact == contact).map(|e| e.reason);
     assert_eq!(plan.included.len(), 1, "{plan:#?}");
     assert_eq!(plan.included[0].contact, ok);
@@ -177,7 +178,9 @@ fn every_exclusion_reason_is_planned_and_reported() {
         TemplateConfig { name: "offer".into(), language: "ru".into(), body: "Здравствуйте, {{1}}!".into() };
     let wa = WhatsAppTemplate::new(&[template], "offer", &["{{first_name|клиент}}".into()]).unwrap();
     let with_template = Message { whatsapp_template: Some(wa), ..msg };
-    let plan = store.plan_campaign(&everyone, &with_template, &policy, switchboard::model::now_ms()).unwrap();
+    let plan =
+        switchboard::campaign::launch::plan(&store, &everyone, &with_template, &policy, switchboard::model::now_ms())
+            .unwrap();
     let sergey = plan.included.iter().find(|i| i.contact == closed).expect("the template reaches a closed window");
     assert_eq!(sergey.text, "Здравствуйте, Сергей!");
     assert_eq!(sergey.outgoing.kind, "template");
@@ -203,7 +206,8 @@ fn filter_terms_select_the_right_contacts() {
     for (contact, locale) in [(a, "ru-RU"), (b, "en"), (c, "ru_RU")] {
         store.conn().execute("UPDATE contacts SET locale = ?2 WHERE id = ?1", (contact.0, locale)).unwrap();
     }
-    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap(), switchboard::model::now_ms()).unwrap();
+    let count =
+        |f: &str| store.count_members(&Filter::parse(f).unwrap().condition(switchboard::model::now_ms())).unwrap();
     assert_eq!(count(""), 3);
     assert_eq!(count("channel:telegram"), 1);
     assert_eq!(count("channel:telegram OR channel:viber"), 2);
@@ -229,7 +233,9 @@ fn filter_terms_select_the_right_contacts() {
     assert_eq!(count("tag:\"x'); DELETE FROM contacts; --\""), 0);
     assert_eq!(count("tag:\"big spender\""), 1, "a tag with a space, trimmed, found by quoting it");
     assert_eq!(count(""), 3, "nothing was deleted");
-    let sample = store.sample_members(&Filter::parse("stage:lead").unwrap(), 10, switchboard::model::now_ms()).unwrap();
+    let sample = store
+        .sample_members(&Filter::parse("stage:lead").unwrap().condition(switchboard::model::now_ms()), 10)
+        .unwrap();
     let names: Vec<&str> = sample.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Анна", "Карина"]);
     assert_eq!(sample[1].channels, "viber");
@@ -249,15 +255,29 @@ fn pause_resume_cancel_and_replies_go_first() {
     assert!(store.conversation(waiting).unwrap().unanswered);
     let all = Filter::parse("").unwrap();
     let policy = CampaignPolicy::permissive();
-    let launched = store
-        .launch_campaign("sale", None, "", &message(&["Скидка!"], &all), &policy, switchboard::model::now_ms())
-        .unwrap();
+    let launched = switchboard::campaign::launch::launch(
+        &mut store,
+        "sale",
+        None,
+        "",
+        &message(&["Скидка!"], &all),
+        &policy,
+        switchboard::model::now_ms(),
+    )
+    .unwrap();
     assert_eq!(launched.plan.totals.included, 3);
     assert!(store.conversation(waiting).unwrap().unanswered, "a campaign message does not answer the customer");
     assert!(
-        store
-            .launch_campaign("sale", None, "", &message(&["again"], &all), &policy, switchboard::model::now_ms())
-            .is_err(),
+        switchboard::campaign::launch::launch(
+            &mut store,
+            "sale",
+            None,
+            "",
+            &message(&["again"], &all),
+            &policy,
+            switchboard::model::now_ms()
+        )
+        .is_err(),
         "names are unique"
     );
 
@@ -305,8 +325,9 @@ fn the_ab_split_is_stable_and_follows_the_share() {
     let texts = vec!["A {{first_name}}".to_string(), "B {{first_name}}".to_string()];
     let msg = Message::new(&texts, 25, vec![], None, "split", vec![]).unwrap();
     let policy = CampaignPolicy::permissive();
-    let first = store.plan_campaign(&all, &msg, &policy, switchboard::model::now_ms()).unwrap();
-    let second = store.plan_campaign(&all, &msg, &policy, switchboard::model::now_ms()).unwrap();
+    let first = switchboard::campaign::launch::plan(&store, &all, &msg, &policy, switchboard::model::now_ms()).unwrap();
+    let second =
+        switchboard::campaign::launch::plan(&store, &all, &msg, &policy, switchboard::model::now_ms()).unwrap();
     assert_eq!(first.included, second.included, "the same members get the same variant");
     let a = first.totals.by_variant["A"];
     assert!((70..=130).contains(&a), "about a quarter of 400 get A: {a}");
@@ -351,16 +372,16 @@ async fn consent_withdrawn_after_the_launch_wins() {
     let mut store = Store::open(&db).unwrap();
     let customers = seed_customers(&mut store, 5);
     let all = Filter::parse("").unwrap();
-    let launched = store
-        .launch_campaign(
-            "news",
-            None,
-            "",
-            &message(&["Новости"], &all),
-            &CampaignPolicy::permissive(),
-            switchboard::model::now_ms(),
-        )
-        .unwrap();
+    let launched = switchboard::campaign::launch::launch(
+        &mut store,
+        "news",
+        None,
+        "",
+        &message(&["Новости"], &all),
+        &CampaignPolicy::permissive(),
+        switchboard::model::now_ms(),
+    )
+    .unwrap();
     assert_eq!(launched.plan.totals.included, 5, "everyone is in the plan");
     // One customer opts out between the preview and the send: by STOP, on the platform.
     let stop = inbound(customers[2].id, "x", 2, "STOP", now_ms());
@@ -378,7 +399,7 @@ async fn consent_withdrawn_after_the_launch_wins() {
     let news: Vec<i64> = sent.iter().filter(|m| m.text == "Новости").map(|m| m.chat_id).collect();
     assert_eq!(news.len(), 4);
     assert!(!news.contains(&customers[2].id), "the customer who said STOP got no campaign message");
-    let results = Store::open(&db).unwrap().campaign_results("news").unwrap();
+    let results = switchboard::campaign::results::of(&Store::open(&db).unwrap(), "news").unwrap();
     assert_eq!((results.total.recipients, results.total.sent, results.total.failed), (5, 4, 0));
 }
 
@@ -397,9 +418,16 @@ async fn the_safety_brake_pauses_a_campaign_that_goes_wrong() {
     }
     let all = Filter::parse("").unwrap();
     let policy = CampaignPolicy { brake_share: 0.05, brake_min_sent: 20, ..CampaignPolicy::permissive() };
-    store
-        .launch_campaign("risky", None, "", &message(&["Акция!"], &all), &policy, switchboard::model::now_ms())
-        .unwrap();
+    switchboard::campaign::launch::launch(
+        &mut store,
+        "risky",
+        None,
+        "",
+        &message(&["Акция!"], &all),
+        &policy,
+        switchboard::model::now_ms(),
+    )
+    .unwrap();
     let _engine = start_engine(dir.path(), &emu.url());
     let paused = eventually(WAIT, || {
         let s = Store::open(&db).unwrap().campaign_status("risky").unwrap();
@@ -548,16 +576,16 @@ fn after_a_crash_a_campaign_message_is_not_sent_again_but_a_reply_is() {
         opt_in(&mut store, c, ChannelKind::Telegram);
     }
     let all = Filter::parse("").unwrap();
-    store
-        .launch_campaign(
-            "once",
-            None,
-            "",
-            &message(&["Скидка"], &all),
-            &CampaignPolicy::permissive(),
-            switchboard::model::now_ms(),
-        )
-        .unwrap();
+    switchboard::campaign::launch::launch(
+        &mut store,
+        "once",
+        None,
+        "",
+        &message(&["Скидка"], &all),
+        &CampaignPolicy::permissive(),
+        switchboard::model::now_ms(),
+    )
+    .unwrap();
     let conversation = store.find_conversation(ChannelKind::Telegram, "0").unwrap().unwrap();
     let reply = store
         .enqueue(conversation, "Ответ", "agent", switchboard::store::PRIORITY_REPLY, switchboard::model::now_ms())

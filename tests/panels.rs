@@ -96,8 +96,8 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
             Effect::LoadSegment { generation, filter } => {
                 let f = Filter::parse(&filter).unwrap();
                 let result = Ok((
-                    store.count_members(&f, switchboard::model::now_ms()).unwrap(),
-                    store.sample_members(&f, 10, switchboard::model::now_ms()).unwrap(),
+                    store.count_members(&f.condition(switchboard::model::now_ms())).unwrap(),
+                    store.sample_members(&f.condition(switchboard::model::now_ms()), 10).unwrap(),
                 ));
                 Action::SegmentLoaded { generation, result }
             }
@@ -105,25 +105,32 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 let f = Filter::parse(&filter).unwrap();
                 Action::Planned {
                     generation,
-                    result: Ok(store.plan_campaign(&f, &message, &policy, switchboard::model::now_ms()).unwrap()),
-                }
-            }
-            Effect::LaunchCampaign { name, segment, filter, message, policy } => {
-                let l = store
-                    .launch_campaign(
-                        &name,
-                        segment.as_deref(),
-                        &filter,
+                    result: Ok(switchboard::campaign::launch::plan(
+                        store,
+                        &f,
                         &message,
                         &policy,
                         switchboard::model::now_ms(),
                     )
-                    .unwrap();
+                    .unwrap()),
+                }
+            }
+            Effect::LaunchCampaign { name, segment, filter, message, policy } => {
+                let l = switchboard::campaign::launch::launch(
+                    store,
+                    &name,
+                    segment.as_deref(),
+                    &filter,
+                    &message,
+                    &policy,
+                    switchboard::model::now_ms(),
+                )
+                .unwrap();
                 Action::Launched(Ok(format!("campaign `{name}` launched: {} queued", l.plan.totals.included)))
             }
             Effect::LoadCampaigns { results_of, .. } => Action::CampaignsLoaded {
                 campaigns: store.campaign_names().unwrap().iter().map(|n| store.campaign_status(n).unwrap()).collect(),
-                results: results_of.map(|n| store.campaign_results(&n).unwrap()),
+                results: results_of.map(|n| switchboard::campaign::results::of(store, &n).unwrap()),
             },
             _ => continue,
         };

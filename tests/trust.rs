@@ -56,9 +56,9 @@ fn filters_too_deep_or_too_long_are_errors_that_point_at_the_place() {
     // At the limits, the store can still run what the parser accepts.
     let store = Store::open_in_memory().unwrap();
     let widest = vec!["tag:a"; 100].join(" OR ");
-    store.count_members(&Filter::parse(&widest).unwrap(), switchboard::model::now_ms()).unwrap();
+    store.count_members(&Filter::parse(&widest).unwrap().condition(switchboard::model::now_ms())).unwrap();
     let deepest = format!("{}tag:a{}", "(-tag:b ".repeat(16), ")".repeat(16));
-    store.count_members(&Filter::parse(&deepest).unwrap(), switchboard::model::now_ms()).unwrap();
+    store.count_members(&Filter::parse(&deepest).unwrap().condition(switchboard::model::now_ms())).unwrap();
 }
 
 /// An empty config file in `dir`: the CLI tests read no real configuration.
@@ -731,7 +731,8 @@ fn filters_fold_case_in_every_script_and_yo() {
             switchboard::model::now_ms(),
         )
         .unwrap();
-    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap(), switchboard::model::now_ms()).unwrap();
+    let count =
+        |f: &str| store.count_members(&Filter::parse(f).unwrap().condition(switchboard::model::now_ms())).unwrap();
     assert_eq!(count("tag:ОПТ"), 2);
     assert_eq!(count("tag:опт"), 2);
     assert_eq!(count("attr:city=казань"), 1);

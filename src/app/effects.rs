@@ -124,9 +124,11 @@ pub(super) fn perform(
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        let count = s.count_members(&filter, crate::model::now_ms()).map_err(|e| e.to_string())?;
-                        let sample =
-                            s.sample_members(&filter, SAMPLE, crate::model::now_ms()).map_err(|e| e.to_string())?;
+                        let count =
+                            s.count_members(&filter.condition(crate::model::now_ms())).map_err(|e| e.to_string())?;
+                        let sample = s
+                            .sample_members(&filter.condition(crate::model::now_ms()), SAMPLE)
+                            .map_err(|e| e.to_string())?;
                         Ok((count, sample))
                     })
                     .await;
@@ -161,7 +163,8 @@ pub(super) fn perform(
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        s.plan_campaign(&filter, &message, &policy, crate::model::now_ms()).map_err(|e| e.to_string())
+                        crate::campaign::launch::plan(s, &filter, &message, &policy, crate::model::now_ms())
+                            .map_err(|e| e.to_string())
                     })
                     .await;
                 let _ = tx.send(Action::Planned { generation, result });
@@ -172,7 +175,8 @@ pub(super) fn perform(
             tokio::spawn(async move {
                 let result = store
                     .run(move |s| {
-                        let launched = s.launch_campaign(
+                        let launched = crate::campaign::launch::launch(
+                            s,
                             &name,
                             segment.as_deref(),
                             &filter,
@@ -206,7 +210,7 @@ pub(super) fn perform(
                             }
                         }
                         let results = match results_of {
-                            Some(name) => Some(s.campaign_results(&name)?),
+                            Some(name) => Some(crate::campaign::results::of(s, &name)?),
                             None => None,
                         };
                         Ok::<_, crate::store::StoreError>((campaigns, results))

@@ -4,12 +4,14 @@
 
 pub mod filter;
 pub mod guard;
+pub mod launch;
 pub mod plan;
 pub mod policy;
 pub mod results;
 pub mod template;
 
 pub use filter::{Filter, FilterError};
+pub use launch::Launched;
 pub use plan::{Excluded, Included, Message, Plan, Reason, Variant, WhatsAppTemplate};
 pub use policy::CampaignPolicy;
 pub use template::Template;

@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Offset, TimeZone, Timelike};
+use chrono::{TimeZone, Timelike};
 use serde::Serialize;
 
 use super::policy::CampaignPolicy;
 use super::template::{Fields, Template};
-use crate::config::TemplateConfig;
+use crate::model::TemplateConfig;
+pub use crate::model::Zone;
 use crate::model::{Button, ChannelKind, ContactId, ConversationId, Millis, Outgoing};
+pub use crate::store::{Member, Reach};
 
 /// How long after a customer's last message WhatsApp allows free-form messages.
 pub const WHATSAPP_WINDOW: Millis = 24 * 3_600_000;
@@ -61,32 +63,6 @@ impl Reason {
         Reason::MissingVariable,
         Reason::QuietHours,
     ];
-}
-
-/// One way to reach a contact, with what the store knows about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reach {
-    pub channel: ChannelKind,
-    pub chat_id: String,
-    pub conversation: Option<ConversationId>,
-    pub blocked: bool,
-    pub last_inbound_at: Option<Millis>,
-    /// The latest marketing consent action on this channel: `opt_in`, `opt_out` or none.
-    pub marketing: Option<String>,
-}
-
-/// A segment member as the store sees them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub contact: ContactId,
-    pub name: String,
-    pub phone: Option<String>,
-    pub stage: String,
-    pub attributes: serde_json::Map<String, serde_json::Value>,
-    pub time_zone: Option<String>,
-    pub reaches: Vec<Reach>,
-    /// Campaign messages they got within the frequency period.
-    pub recent_campaign_messages: u32,
 }
 
 /// One version of the message.
@@ -326,45 +302,6 @@ pub fn local_minutes(zone: &Zone, now: Millis) -> u32 {
         Zone::Fixed(offset) => utc.with_timezone(offset).time(),
     };
     t.hour() * 60 + t.minute()
-}
-
-/// A time zone: an IANA name, or a fixed offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Zone {
-    Named(chrono_tz::Tz),
-    Fixed(chrono::FixedOffset),
-}
-
-impl Zone {
-    /// `Europe/Moscow`, `UTC`, `+03:00`, `UTC+3`, `-0530`.
-    pub fn parse(s: &str) -> Option<Zone> {
-        let s = s.trim();
-        if let Ok(tz) = s.parse::<chrono_tz::Tz>() {
-            return Some(Zone::Named(tz));
-        }
-        let offset = s.strip_prefix("UTC").or_else(|| s.strip_prefix("GMT")).unwrap_or(s);
-        let (sign, rest) =
-            if let Some(rest) = offset.strip_prefix('+') { (1, rest) } else { (-1, offset.strip_prefix('-')?) };
-        // Digits only (and one colon), checked before any slicing by position: a
-        // multi-byte character must never reach a byte index.
-        let digits = |t: &str| -> Option<i32> {
-            (!t.is_empty() && t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())?
-        };
-        let (h, m) = match rest.split_once(':') {
-            Some((h, m)) => (digits(h)?, digits(m)?),
-            None if rest.len() == 4 && rest.is_ascii() => (digits(&rest[..2])?, digits(&rest[2..])?),
-            None => (digits(rest)?, 0),
-        };
-        if h > 14 || m > 59 {
-            return None;
-        }
-        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
-    }
-
-    /// This machine's offset now.
-    pub fn local() -> Zone {
-        Zone::Fixed(chrono::Local::now().offset().fix())
-    }
 }
 
 impl Message {

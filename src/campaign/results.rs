@@ -2,20 +2,13 @@
 //! replied within the window, opted out, failed), and whether the difference between two
 //! variants is more than noise (a two-proportion z-test at 95%).
 
+pub use crate::store::VariantResults;
 use serde::Serialize;
 
-/// The outcome counts of one variant.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct VariantResults {
-    pub variant: String,
-    pub recipients: i64,
-    pub sent: i64,
-    pub delivered: i64,
-    pub read: i64,
-    pub clicked: i64,
-    pub replied: i64,
-    pub opted_out: i64,
-    pub failed: i64,
+/// What each variant of campaign `name` achieved, compared.
+pub fn of(store: &crate::store::Store, name: &str) -> crate::store::Result<CampaignResults> {
+    let (variants, window) = store.variant_counts(name)?;
+    Ok(CampaignResults::new(name.into(), variants, window / 3_600_000))
 }
 
 impl VariantResults {

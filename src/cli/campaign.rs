@@ -121,13 +121,13 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
         SegmentCommand::Save { name, filter } => {
             let parsed = parse_filter(&filter)?;
             // Counted before saving: a filter the store cannot run is never saved.
-            let members = store.count_members(&parsed, crate::model::now_ms())?;
+            let members = store.count_members(&parsed.condition(crate::model::now_ms()))?;
             store.save_segment(&name, &filter, crate::model::now_ms())?;
             writeln!(out, "segment `{name}` saved: {members} members")?;
         }
         SegmentCommand::List => {
             for s in store.segments()? {
-                let count = Filter::parse(&s.filter).map(|f| store.count_members(&f, crate::model::now_ms()));
+                let count = Filter::parse(&s.filter).map(|f| store.count_members(&f.condition(crate::model::now_ms())));
                 let count = match count {
                     Ok(n) => n?.to_string(),
                     Err(e) => format!("bad filter: {e}"),
@@ -142,8 +142,8 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
                 (None, None) => bail!("give a segment name or --filter"),
             };
             let filter = parse_filter(&text)?;
-            writeln!(out, "{} members", store.count_members(&filter, crate::model::now_ms())?)?;
-            for r in store.sample_members(&filter, limit, crate::model::now_ms())? {
+            writeln!(out, "{} members", store.count_members(&filter.condition(crate::model::now_ms()))?)?;
+            for r in store.sample_members(&filter.condition(crate::model::now_ms()), limit)? {
                 writeln!(out, "  {:<28} {:<10} {}", sanitize(&r.name, false), sanitize(&r.stage, false), r.channels)?;
             }
         }
@@ -157,7 +157,7 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
         CampaignCommand::Preview { message, name, format, limit } => {
             let store = open_store(paths)?;
             let (_, filter, msg) = build(&store, config, &message, name.as_deref().unwrap_or("preview"))?;
-            let plan = store.plan_campaign(&filter, &msg, &config.campaigns, crate::model::now_ms())?;
+            let plan = crate::campaign::launch::plan(&store, &filter, &msg, &config.campaigns, crate::model::now_ms())?;
             match format {
                 PreviewFormat::Json => {
                     serde_json::to_writer(&mut *out, &plan)?;
@@ -169,7 +169,8 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
         CampaignCommand::Launch { name, message } => {
             let mut store = open_store(paths)?;
             let (filter_text, _, msg) = build(&store, config, &message, &name)?;
-            let launched = store.launch_campaign(
+            let launched = crate::campaign::launch::launch(
+                &mut store,
                 &name,
                 message.segment.as_deref(),
                 &filter_text,
@@ -213,7 +214,7 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
             }
         }
         CampaignCommand::Results { name, format } => {
-            let r = open_store(paths)?.campaign_results(&name)?;
+            let r = crate::campaign::results::of(&open_store(paths)?, &name)?;
             match format {
                 PreviewFormat::Json => {
                     serde_json::to_writer(&mut *out, &r)?;
@@ -315,8 +316,10 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
 }
 
 fn print_status(out: &mut impl Write, s: &CampaignStatus) -> anyhow::Result<()> {
-    let eta =
-        s.eta_seconds(now_ms()).map(|e| format!(" · about {} left", crate::ui::time::duration(e))).unwrap_or_default();
+    let eta = s
+        .eta_seconds(now_ms(), crate::campaign::plan::sustained_rate(crate::model::ChannelKind::Telegram))
+        .map(|e| format!(" · about {} left", crate::ui::time::duration(e)))
+        .unwrap_or_default();
     writeln!(
         out,
         "{}: {} · {} of {} sent · {} failed · {} skipped · {} queued · {} excluded{eta}",

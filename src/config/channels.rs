@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+pub use crate::model::TemplateConfig;
+
 use super::{
     Secret, default_optin_prefixes, default_poll_timeout, default_telegram_url, default_viber_url,
     default_whatsapp_url, default_whatsapp_version, optional_secret, secret, yes,
@@ -85,45 +87,6 @@ pub struct WhatsAppConfig {
     /// closed.
     #[serde(default)]
     pub templates: Vec<TemplateConfig>,
-}
-
-/// An approved WhatsApp template as the business registered it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TemplateConfig {
-    pub name: String,
-    /// The language code it was approved in (`en_US`, `ru`).
-    pub language: String,
-    /// Its body, with `{{1}}`, `{{2}}` … where the parameters go.
-    pub body: String,
-}
-
-impl TemplateConfig {
-    /// How many parameters the body takes.
-    pub fn parameters(&self) -> usize {
-        (1..=20).take_while(|n| self.body.contains(&format!("{{{{{n}}}}}"))).count()
-    }
-
-    /// The template message with these parameters: its text for the history, and the
-    /// template's name, language and parameters for the platform.
-    pub fn outgoing(&self, params: Vec<String>) -> crate::model::Outgoing {
-        let text = self.render(&params);
-        let spec = serde_json::json!({"name": self.name, "language": self.language, "params": params});
-        crate::model::Outgoing {
-            kind: "template".into(),
-            attachment: Some(spec.to_string()),
-            ..crate::model::Outgoing::text(text)
-        }
-    }
-
-    /// The body with its parameters filled in.
-    pub fn render(&self, params: &[String]) -> String {
-        let mut text = self.body.clone();
-        for (i, p) in params.iter().enumerate() {
-            text = text.replace(&format!("{{{{{}}}}}", i + 1), p);
-        }
-        text
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -114,19 +114,19 @@ pub enum StopConfirmation {
 impl Default for ConsentConfig {
     fn default() -> Self {
         ConsentConfig {
-            stop_keywords: crate::store::StopPolicy::default().keywords,
-            stop_confirmation: StopConfirmation::ByLanguage(crate::store::default_confirmations()),
+            stop_keywords: crate::model::StopPolicy::default().keywords,
+            stop_confirmation: StopConfirmation::ByLanguage(crate::model::default_confirmations()),
         }
     }
 }
 
 impl ConsentConfig {
-    pub fn stop_policy(&self) -> crate::store::StopPolicy {
+    pub fn stop_policy(&self) -> crate::model::StopPolicy {
         let confirmations = match &self.stop_confirmation {
             StopConfirmation::One(text) => [("default".to_string(), text.clone())].into_iter().collect(),
             StopConfirmation::ByLanguage(by) => by.clone(),
         };
-        crate::store::StopPolicy { keywords: self.stop_keywords.clone(), confirmations }
+        crate::model::StopPolicy { keywords: self.stop_keywords.clone(), confirmations }
     }
 }
 

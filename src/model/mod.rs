@@ -6,9 +6,15 @@ use std::str::FromStr;
 
 mod inbound;
 mod outgoing;
+mod stop;
+mod template;
+mod zone;
 
 pub use inbound::*;
 pub use outgoing::*;
+pub use stop::{StopPolicy, default_confirmations};
+pub use template::TemplateConfig;
+pub use zone::Zone;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {

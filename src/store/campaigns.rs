@@ -7,12 +7,9 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::outbox::{PRIORITY_CAMPAIGN, enqueue_in};
-use super::segments::members;
+use super::segments::{Condition, Member, members};
 use super::{Result, Store, StoreError};
-use crate::campaign::filter::Filter;
-use crate::campaign::plan::{self, Message, Plan};
-use crate::campaign::policy::CampaignPolicy;
-use crate::model::{CampaignId, ChannelKind, MessageId, Millis};
+use crate::model::{CampaignId, ChannelKind, ContactId, ConversationId, MessageId, Millis, Outgoing};
 
 /// A campaign's state and counts, for the gauge and `campaign status`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -39,20 +36,30 @@ impl CampaignStatus {
         self.sent + self.failed + self.skipped
     }
 
-    /// Seconds until the rest are sent, at the pace so far (or the platforms' limits
-    /// until there is a pace).
-    pub fn eta_seconds(&self, now: Millis) -> Option<f64> {
+    /// Seconds until the rest are sent, at the pace so far (or `limit_rate`, the
+    /// platforms' limit, until there is a pace).
+    pub fn eta_seconds(&self, now: Millis, limit_rate: f64) -> Option<f64> {
         if self.state != "running" || self.queued == 0 {
             return None;
         }
         let elapsed = (now - self.launched_at?) as f64 / 1000.0;
-        let rate = if self.done() >= 10 && elapsed > 1.0 {
-            self.done() as f64 / elapsed
-        } else {
-            plan::sustained_rate(ChannelKind::Telegram)
-        };
+        let rate = if self.done() >= 10 && elapsed > 1.0 { self.done() as f64 / elapsed } else { limit_rate };
         Some(self.queued as f64 / rate)
     }
+}
+
+/// The outcome counts of one variant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VariantResults {
+    pub variant: String,
+    pub recipients: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub read: i64,
+    pub clicked: i64,
+    pub replied: i64,
+    pub opted_out: i64,
+    pub failed: i64,
 }
 
 /// The consent facts behind one campaign message (see `campaign::guard`).
@@ -74,82 +81,93 @@ pub struct ReviewFacts {
     pub brake_min_sent: i64,
 }
 
-/// A launched campaign.
+/// A campaign as a launch writes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Launched {
-    pub id: CampaignId,
-    pub plan: Plan,
+pub struct NewCampaign<'a> {
+    pub name: &'a str,
+    /// The saved segment it was launched from, if any.
+    pub segment: Option<&'a str>,
+    /// The filter's text, as typed.
+    pub filter: &'a str,
+    /// The first variant's text, and every variant as JSON.
+    pub template: &'a str,
+    pub variants: String,
+    pub brake_share: f64,
+    pub brake_min_sent: u32,
+    pub reply_window: Millis,
+}
+
+/// One member's row in a launch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecipient {
+    pub contact: ContactId,
+    pub channel: Option<ChannelKind>,
+    pub chat_id: String,
+    /// Their conversation on that channel, if they have one yet.
+    pub conversation: Option<ConversationId>,
+    pub fate: Fate,
+}
+
+/// What a launch does for one member.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fate {
+    /// This variant's message goes to them.
+    Send { variant: String, outgoing: Outgoing },
+    /// Left out, for the reason with this code.
+    Excluded { reason: &'static str, detail: Option<String> },
 }
 
 impl Store {
-    /// Plans `message` for the members of `filter` as of now.
-    pub fn plan_campaign(
-        &self,
-        filter: &Filter,
-        message: &Message,
-        policy: &CampaignPolicy,
-        now: Millis,
-    ) -> Result<Plan> {
-        let members = members(&self.conn, filter, now, now - policy.frequency_period)?;
-        Ok(plan::plan(&members, message, policy, now))
-    }
-
-    /// Plans and launches in one transaction: the campaign, every recipient and every
-    /// outbox row, or nothing. A campaign name is used once.
-    pub fn launch_campaign(
+    /// Launches in one transaction: the campaign, then `plan` decides over its members
+    /// as they are inside that transaction, and every recipient row and outbox row it
+    /// returns is written; all or nothing. A campaign name is used once. Returns the new
+    /// campaign's id and what `plan` returned beside the rows.
+    pub fn launch<P>(
         &mut self,
-        name: &str,
-        segment: Option<&str>,
-        filter_text: &str,
-        message: &Message,
-        policy: &CampaignPolicy,
+        new: &NewCampaign<'_>,
+        members_of: &Condition,
+        frequency_since: Millis,
         now: Millis,
-    ) -> Result<Launched> {
-        let filter = Filter::parse(filter_text).map_err(|e| StoreError::NotFound(format!("the filter: {e}")))?;
+        plan: impl FnOnce(&[Member]) -> (Vec<NewRecipient>, P),
+    ) -> Result<(CampaignId, P)> {
         let tx = self.write()?;
         let existing: Option<String> =
-            tx.query_row("SELECT state FROM campaigns WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+            tx.query_row("SELECT state FROM campaigns WHERE name = ?1", [new.name], |r| r.get(0)).optional()?;
         if let Some(state) = existing {
+            let name = new.name;
             return Err(StoreError::NotFound(format!(
                 "a campaign named `{name}` exists already ({state}); see `campaign status {name}` or pick another name"
             )));
         }
-        let segment_id: Option<i64> = match segment {
+        let segment_id: Option<i64> = match new.segment {
             Some(s) => tx.query_row("SELECT id FROM segments WHERE name = ?1", [s], |r| r.get(0)).optional()?,
             None => None,
         };
-        let variants = serde_json::json!(
-            message
-                .variants
-                .iter()
-                .map(|v| serde_json::json!({"name": v.name, "text": v.text.source(), "share": v.share, "buttons": v.buttons}))
-                .collect::<Vec<_>>()
-        );
         tx.execute(
             "INSERT INTO campaigns(name, segment_id, filter, template, variants, state, created_at, launched_at, \
                brake_share, brake_min_sent, reply_window) \
              VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?6, ?7, ?8, ?9)",
             params![
-                name,
+                new.name,
                 segment_id,
-                filter_text,
-                message.variants[0].text.source(),
-                variants.to_string(),
+                new.filter,
+                new.template,
+                new.variants,
                 now,
-                policy.brake_share,
-                policy.brake_min_sent,
-                policy.reply_window
+                new.brake_share,
+                new.brake_min_sent,
+                new.reply_window
             ],
         )?;
         let id = CampaignId(tx.last_insert_rowid());
-        let members = members(&tx, &filter, now, now - policy.frequency_period)?;
-        let plan = plan::plan(&members, message, policy, now);
-        write_recipients(&tx, id, name, &plan, now)?;
-        if plan.included.is_empty() {
+        let members = members(&tx, members_of, frequency_since)?;
+        let (rows, planned) = plan(&members);
+        write_recipients(&tx, id, new.name, &rows, now)?;
+        if !rows.iter().any(|r| matches!(r.fate, Fate::Send { .. })) {
             tx.execute("UPDATE campaigns SET state = 'done', finished_at = ?2 WHERE id = ?1", params![id, now])?;
         }
         tx.commit()?;
-        Ok(Launched { id, plan })
+        Ok((id, planned))
     }
 
     /// Pauses, resumes or cancels a campaign by name. Cancelling takes the messages not
@@ -397,49 +415,61 @@ fn counts(conn: &rusqlite::Connection, id: CampaignId) -> Result<Counts> {
     Ok(c)
 }
 
-/// The recipient rows and, for those included, their conversation and queued message.
-fn write_recipients(tx: &Transaction<'_>, id: CampaignId, name: &str, plan: &Plan, now: Millis) -> Result<()> {
+/// The recipient rows and, for those who get a message, their conversation and queued
+/// message.
+fn write_recipients(
+    tx: &Transaction<'_>,
+    id: CampaignId,
+    name: &str,
+    rows: &[NewRecipient],
+    now: Millis,
+) -> Result<()> {
     let author = format!("campaign:{name}");
-    for i in &plan.included {
-        let conversation = match i.conversation {
-            Some(c) => c,
-            // A contact who never wrote (an import): their first conversation starts here.
-            None => tx
-                .prepare_cached(
-                    "INSERT INTO conversations(channel, external_chat_id, contact_id, title, created_at) \
-                     SELECT ?1, ?2, id, display_name, ?4 FROM contacts WHERE id = ?3 \
-                     ON CONFLICT(channel, external_chat_id) DO UPDATE SET contact_id = coalesce(contact_id, excluded.contact_id) \
-                     RETURNING id",
+    for r in rows {
+        match &r.fate {
+            Fate::Send { variant, outgoing } => {
+                let channel = r.channel.map(ChannelKind::as_str).unwrap_or("");
+                let conversation = match r.conversation {
+                    Some(c) => c,
+                    // A contact who never wrote (an import): their first conversation starts here.
+                    None => tx
+                        .prepare_cached(
+                            "INSERT INTO conversations(channel, external_chat_id, contact_id, title, created_at) \
+                             SELECT ?1, ?2, id, display_name, ?4 FROM contacts WHERE id = ?3 \
+                             ON CONFLICT(channel, external_chat_id) DO UPDATE SET contact_id = coalesce(contact_id, excluded.contact_id) \
+                             RETURNING id",
+                        )?
+                        .query_row(params![channel, r.chat_id, r.contact, now], |row| row.get(0))?,
+                };
+                let message = enqueue_in(tx, conversation, outgoing, &author, PRIORITY_CAMPAIGN, now, Some(id))?;
+                tx.prepare_cached(
+                    "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state, message_id) \
+                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
                 )?
-                .query_row(params![i.channel.as_str(), i.chat_id, i.contact, now], |r| r.get(0))?,
-        };
-        let message = enqueue_in(tx, conversation, &i.outgoing, &author, PRIORITY_CAMPAIGN, now, Some(id))?;
-        tx.prepare_cached(
-            "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state, message_id) \
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
-        )?
-        .execute(params![id, i.contact, i.channel.as_str(), i.variant, message])?;
-    }
-    for e in &plan.excluded {
-        tx.prepare_cached(
-            "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, state, reason, detail) \
-             VALUES (?1, ?2, ?3, 'excluded', ?4, ?5)",
-        )?
-        .execute(params![
-            id,
-            e.contact,
-            e.channel.map(|c| c.as_str()).unwrap_or(""),
-            e.reason.code(),
-            e.detail
-        ])?;
+                .execute(params![id, r.contact, channel, variant, message])?;
+            }
+            Fate::Excluded { reason, detail } => {
+                tx.prepare_cached(
+                    "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, state, reason, detail) \
+                     VALUES (?1, ?2, ?3, 'excluded', ?4, ?5)",
+                )?
+                .execute(params![
+                    id,
+                    r.contact,
+                    r.channel.map(ChannelKind::as_str).unwrap_or(""),
+                    reason,
+                    detail
+                ])?;
+            }
+        }
     }
     Ok(())
 }
 
 impl Store {
     /// What each variant's messages became.
-    pub fn campaign_results(&self, name: &str) -> Result<crate::campaign::results::CampaignResults> {
-        use crate::campaign::results::{CampaignResults, VariantResults};
+    /// And the campaign's reply window: what `campaign::results` compares.
+    pub fn variant_counts(&self, name: &str) -> Result<(Vec<VariantResults>, Millis)> {
         let (id, window): (CampaignId, Millis) = self
             .conn
             .query_row("SELECT id, reply_window FROM campaigns WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -475,6 +505,6 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(CampaignResults::new(name.into(), variants, window / 3_600_000))
+        Ok((variants, window))
     }
 }

@@ -218,7 +218,7 @@ impl Store {
     /// Sets the contact's time zone (an IANA name or an offset), for quiet hours.
     pub fn set_time_zone(&mut self, id: ContactId, zone: &str) -> Result<()> {
         let zone = zone.trim();
-        if !zone.is_empty() && crate::campaign::plan::Zone::parse(zone).is_none() {
+        if !zone.is_empty() && crate::model::Zone::parse(zone).is_none() {
             return Err(StoreError::NotFound(format!("`{zone}` is not a time zone such as Europe/Moscow or +03:00")));
         }
         self.conn.execute("UPDATE contacts SET time_zone = nullif(?2, '') WHERE id = ?1", params![id, zone])?;

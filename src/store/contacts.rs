@@ -5,8 +5,26 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Result, Store};
-use crate::import::ContactRow;
-use crate::model::{ContactId, Millis};
+use std::collections::BTreeMap;
+
+use crate::model::{ChannelKind, ContactId, Millis};
+
+/// One contact to import: a row of a checked file (see `import`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    /// The line of the file it came from (the header is line 1).
+    pub line: usize,
+    pub name: String,
+    pub phone: Option<String>,
+    pub identity: Option<(ChannelKind, String)>,
+    pub tags: Vec<String>,
+    /// Marketing consent: `Some(true)` opted in, `Some(false)` opted out.
+    pub consent: Option<bool>,
+    pub consent_source: Option<String>,
+    pub consent_at: Option<Millis>,
+    pub locale: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -9,7 +9,6 @@ mod conversations;
 mod customer_actions;
 mod drafts;
 mod ingest;
-mod keywords;
 mod messages;
 mod migrations;
 mod outbox;
@@ -17,16 +16,16 @@ mod receipts;
 mod search;
 mod segments;
 
-pub use campaigns::{CampaignStatus, Launched, RecipientConsent, ReviewFacts};
+pub use crate::model::{StopPolicy, default_confirmations};
+pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts, VariantResults};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
-pub use contacts::ImportReport;
+pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
 pub use ingest::{IngestReport, OutboundRecord};
-pub use keywords::{StopPolicy, default_confirmations};
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use search::{SearchHit, fts_expression};
-pub use segments::{SampleRow, Segment};
+pub use segments::{Condition, Member, Reach, SampleRow, Segment};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

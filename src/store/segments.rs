@@ -6,9 +6,41 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{Result, Store, StoreError, text_enum};
-use crate::campaign::filter::Filter;
-use crate::campaign::plan::{Member, Reach};
-use crate::model::{ContactId, Millis};
+use crate::model::{ChannelKind, ContactId, ConversationId, Millis};
+
+/// A condition over contacts `c`: SQL with its values bound, never pasted in. What a
+/// segment filter compiles to (`campaign::Filter::condition`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub sql: String,
+    pub params: Vec<rusqlite::types::Value>,
+}
+
+/// One way to reach a contact, with what the store knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub channel: ChannelKind,
+    pub chat_id: String,
+    pub conversation: Option<ConversationId>,
+    pub blocked: bool,
+    pub last_inbound_at: Option<Millis>,
+    /// The latest marketing consent action on this channel: `opt_in`, `opt_out` or none.
+    pub marketing: Option<String>,
+}
+
+/// A segment member as the store sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub contact: ContactId,
+    pub name: String,
+    pub phone: Option<String>,
+    pub stage: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub time_zone: Option<String>,
+    pub reaches: Vec<Reach>,
+    /// Campaign messages they got within the frequency period.
+    pub recent_campaign_messages: u32,
+}
 
 /// A saved segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +61,13 @@ pub struct SampleRow {
 }
 
 impl Store {
-    /// Saves (or replaces) a named segment; the filter must parse.
+    /// Saves (or replaces) a named segment. Its filter is checked by the caller
+    /// (`campaign::Filter::parse`, and a count of its members): the store keeps text.
     pub fn save_segment(&mut self, name: &str, filter: &str, now: Millis) -> Result<()> {
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::NotFound("a segment needs a name".into()));
         }
-        Filter::parse(filter).map_err(|e| StoreError::NotFound(format!("the filter does not parse: {e}")))?;
         self.conn.execute(
             "INSERT INTO segments(name, filter, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) \
              ON CONFLICT(name) DO UPDATE SET filter = excluded.filter, updated_at = excluded.updated_at",
@@ -60,8 +92,8 @@ impl Store {
     }
 
     /// How many contacts the filter selects.
-    pub fn count_members(&self, filter: &Filter, now: Millis) -> Result<usize> {
-        let (sql, params) = filter.to_sql(now);
+    pub fn count_members(&self, condition: &Condition) -> Result<usize> {
+        let Condition { sql, params } = condition;
         let n: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM contacts c WHERE {sql}"),
             params_from_iter(params.iter()),
@@ -71,8 +103,9 @@ impl Store {
     }
 
     /// The first `limit` members by name.
-    pub fn sample_members(&self, filter: &Filter, limit: usize, now: Millis) -> Result<Vec<SampleRow>> {
-        let (sql, mut params) = filter.to_sql(now);
+    pub fn sample_members(&self, condition: &Condition, limit: usize) -> Result<Vec<SampleRow>> {
+        let Condition { sql, params } = condition;
+        let mut params = params.clone();
         params.push(rusqlite::types::Value::Integer(limit as i64));
         let mut stmt = self.conn.prepare(&format!(
             "SELECT c.id, c.display_name, c.stage, \
@@ -93,16 +126,16 @@ impl Store {
 
     /// Every member with what planning needs; campaign messages are counted from
     /// `frequency_since`.
-    pub fn members(&self, filter: &Filter, frequency_since: Millis, now: Millis) -> Result<Vec<Member>> {
-        members(&self.conn, filter, now, frequency_since)
+    pub fn members(&self, condition: &Condition, frequency_since: Millis) -> Result<Vec<Member>> {
+        members(&self.conn, condition, frequency_since)
     }
 }
 
-/// The members of `filter` at `now`, read on `conn` (a launch reads inside its own
+/// The contacts that meet `condition`, read on `conn` (a launch reads inside its own
 /// transaction, so what it plans is what it writes).
-pub(super) fn members(conn: &Connection, filter: &Filter, now: Millis, frequency_since: Millis) -> Result<Vec<Member>> {
+pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since: Millis) -> Result<Vec<Member>> {
     let recent = recent_campaign_messages(conn, frequency_since)?;
-    let (sql, params) = filter.to_sql(now);
+    let Condition { sql, params } = condition;
     let mut stmt = conn.prepare(&format!(
         "SELECT c.id, c.display_name, c.phone, c.stage, c.attributes, c.time_zone, \
            i.channel, i.external_id, cv.id, cv.blocked_at IS NOT NULL, cv.last_inbound_at, \

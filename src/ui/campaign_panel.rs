@@ -223,7 +223,10 @@ pub fn gauge_line<'a>(c: &CampaignStatus, now: i64, styles: &Styles, width: usiz
     let total = c.recipients.max(1);
     let filled = ((c.done() * 12) / total) as usize;
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(12 - filled.min(12)));
-    let eta = c.eta_seconds(now).map(|e| format!(" · about {} left", crate::ui::time::duration(e))).unwrap_or_default();
+    let eta = c
+        .eta_seconds(now, crate::campaign::plan::sustained_rate(crate::model::ChannelKind::Telegram))
+        .map(|e| format!(" · about {} left", crate::ui::time::duration(e)))
+        .unwrap_or_default();
     let state_style = match c.state.as_str() {
         "running" => styles.status_sent,
         "paused" | "cancelled" => styles.status_failed,
