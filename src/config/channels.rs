@@ -29,9 +29,25 @@ impl Default for WebhookConfig {
         WebhookConfig {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8787)),
             max_body_bytes: 1024 * 1024,
-            max_connections: crate::sync::default_max_connections(),
+            max_connections: default_max_connections(),
         }
     }
+}
+
+/// The webhook server's default cap on open connections: below this process's limit of
+/// open files, so the server never runs out of descriptors (the store, the log and
+/// outgoing requests need some too).
+fn default_max_connections() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes into the struct we pass and touches nothing else.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            let soft = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+            return soft.saturating_sub(64).clamp(16, 1024);
+        }
+    }
+    1024
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

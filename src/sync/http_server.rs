@@ -43,21 +43,6 @@ struct Connections {
     open: BTreeMap<u64, Open>,
 }
 
-/// The cap for this process: below its limit of open files, so the server itself never
-/// runs out of descriptors (the store, the log and outgoing requests need some too).
-pub fn default_max_connections() -> usize {
-    #[cfg(unix)]
-    {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: getrlimit writes into the struct we pass and touches nothing else.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-            let soft = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
-            return soft.saturating_sub(64).clamp(16, 1024);
-        }
-    }
-    1024
-}
-
 /// Serves `router` on `listener` until the task is aborted.
 pub async fn run(listener: TcpListener, router: Router, max_connections: usize) {
     let connections = Arc::new(Mutex::new(Connections::default()));

@@ -11,7 +11,6 @@ mod ratelimit;
 pub mod recovery;
 mod webhook;
 
-pub use http_server::default_max_connections;
 pub use lock::{ConsolePresence, EngineLock};
 pub use ratelimit::Pacer;
 
