@@ -768,3 +768,16 @@ fn every_command_checks_the_whole_config_and_names_file_line_and_key() {
     assert!(brake.contains("line 2") && brake.contains("campaigns.brake_share"), "{brake}");
     assert!(cli_error("[campaigns]\nbrake_share = 0.1\n", &["segment", "list"]).is_none());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_damaged_outbox_row_fails_with_its_reason_and_is_never_sent() {
+    let mut store = Store::open_in_memory().unwrap();
+    let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "7".into() };
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "ann", now_ms()).unwrap();
+    store.conn().execute("UPDATE messages SET buttons = '{\"not\": \"rows\"}' WHERE id = ?1", [id.0]).unwrap();
+    let due = store.outbox_due(ChannelKind::Telegram, now_ms() + 1, 10).unwrap();
+    let reason = due[0].unreadable.clone().expect("flagged, not parsed again by the adapter");
+    assert!(reason.contains("buttons"), "{reason}");
+    let sent = telegram_channel().send(&due[0]).await;
+    assert!(matches!(sent, Err(switchboard::channels::SendError::Permanent(r)) if r == reason));
+}

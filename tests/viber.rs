@@ -194,8 +194,10 @@ fn bodies_have_the_documented_shapes_and_errors_their_meaning() {
         vb.body(&item).unwrap(),
         json!({"receiver": IRINA, "min_api_version": 1, "sender": {"name": "Switchboard Shop"}, "type": "text", "text": "Как вам доставка?"})
     );
-    item.buttons =
-        Some(r#"[[{"text":"👍","callback_data":"rate:good"},{"text":"Shop","url":"https://shop.example"}]]"#.into());
+    item.buttons = serde_json::from_str(
+        r#"[[{"text":"👍","callback_data":"rate:good"},{"text":"Shop","url":"https://shop.example"}]]"#,
+    )
+    .unwrap();
     let body = vb.body(&item).unwrap();
     assert_eq!(body["tracking_data"], "sb:42");
     assert_eq!(

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use switchboard::channels::whatsapp_decode::decode;
 use switchboard::channels::{SendError, WhatsAppChannel, whatsapp};
 use switchboard::config::{Secret, TemplateConfig, WhatsAppConfig};
-use switchboard::model::{Button, ChannelKind, InboundEvent, Outgoing};
+use switchboard::model::{Button, ChannelKind, Content, InboundEvent, Outgoing};
 use switchboard::store::{OutboxItem, Store};
 
 const ANNA: &str = "79161234567";
@@ -233,41 +233,42 @@ fn the_signature_covers_the_raw_bytes_exactly() {
     assert_eq!(wa.handshake(Some("subscribe"), Some("nope"), Some("1158201444")), None);
 }
 
-fn item(kind: &str, body: &str) -> OutboxItem {
-    OutboxItem { kind: kind.into(), ..OutboxItem::text(ChannelKind::WhatsApp, ANNA, body) }
+fn item(content: Content, body: &str) -> OutboxItem {
+    OutboxItem { content, ..OutboxItem::text(ChannelKind::WhatsApp, ANNA, body) }
 }
 
 #[test]
 fn bodies_have_the_documented_shapes() {
     let wa = channel();
     assert_eq!(
-        wa.body(&item("text", "Привет")).unwrap(),
+        wa.body(&item(Content::Text, "Привет")).unwrap(),
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": ANNA, "type": "text",
                "text": {"body": "Привет", "preview_url": false}})
     );
-    let mut buttons = item("text", "Как вам доставка?");
-    buttons.buttons = Some(r#"[[{"text":"👍 Отлично","callback_data":"rate:good"},{"text":"Stop promotions please","callback_data":"optout"}]]"#.into());
+    let mut buttons = item(Content::Text, "Как вам доставка?");
+    buttons.buttons = vec![vec![
+        Button::parse("👍 Отлично=rate:good").unwrap(),
+        Button::parse("Stop promotions please=optout").unwrap(),
+    ]];
     assert_eq!(
         wa.body(&buttons).unwrap()["interactive"],
         json!({"type": "button", "body": {"text": "Как вам доставка?"}, "action": {"buttons": [
             {"type": "reply", "reply": {"id": "rate:good", "title": "👍 Отлично"}},
             {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions plea"}}]}})
     );
-    let mut photo = item("photo", "Ваша посылка");
-    photo.attachment = Some("https://shop.example/box.jpg".into());
+    let photo = item(Content::Photo { source: "https://shop.example/box.jpg".into() }, "Ваша посылка");
     assert_eq!(
         wa.body(&photo).unwrap()["image"],
         json!({"link": "https://shop.example/box.jpg", "caption": "Ваша посылка"})
     );
-    let mut template = item("template", "Hi Ann, order 5512 is ready");
-    template.attachment = Some(r#"{"name":"order_update","language":"en_US","params":["Ann","5512"]}"#.into());
+    let call = r#"{"name":"order_update","language":"en_US","params":["Ann","5512"]}"#;
+    let template = item(Content::from_stored("template", Some(call)).unwrap(), "Hi Ann, order 5512 is ready");
     assert_eq!(
         wa.body(&template).unwrap()["template"],
         json!({"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [
             {"type": "text", "text": "Ann"}, {"type": "text", "text": "5512"}]}]})
     );
-    let mut local = item("photo", "");
-    local.attachment = Some("/tmp/box.jpg".into());
+    let local = item(Content::Photo { source: "/tmp/box.jpg".into() }, "");
     assert!(matches!(wa.body(&local), Err(SendError::Permanent(_))));
 }
 

@@ -88,6 +88,9 @@ impl Channel {
     }
 
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
+        if let Some(reason) = &item.unreadable {
+            return Err(SendError::Permanent(reason.clone()));
+        }
         match self {
             Channel::Telegram(tg) => tg.send(item).await,
             Channel::WhatsApp(wa) => wa.send(item).await,

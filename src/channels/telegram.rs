@@ -13,7 +13,7 @@ use teloxide::{ApiError, Bot, RequestError};
 pub use super::telegram_decode::{DecodeOptions, decode, decode_raw};
 use super::{RateProfile, SendError, Sent};
 use crate::config::{Secret, TelegramConfig, TelegramMode};
-use crate::model::{Button, InboundEvent, Millis, now_ms};
+use crate::model::{Button, Content, InboundEvent, Millis, now_ms};
 use crate::store::OutboxItem;
 
 /// Telegram refuses longer texts ("1-4096 characters after entity parsing").
@@ -169,39 +169,35 @@ impl TelegramChannel {
             .parse()
             .map_err(|_| SendError::Permanent(format!("`{}` is not a Telegram chat id", item.chat_id)))?;
         let chat = ChatId(chat);
-        let markup = match &item.buttons {
-            Some(json) => Some(keyboard(json)?),
-            None => None,
-        };
+        let markup = if item.buttons.is_empty() { None } else { Some(keyboard(&item.buttons)?) };
         let text = item.body.as_str();
-        let result = match (item.kind.as_str(), &item.attachment) {
-            ("photo" | "document", Some(source)) => {
+        let result = match &item.content {
+            Content::Photo { source } => {
                 check_length(text, MAX_CAPTION_CHARS, "caption")?;
-                let file = input_file(source)?;
-                if item.kind == "photo" {
-                    let mut request = self.bot.send_photo(chat, file);
-                    if !text.is_empty() {
-                        request = request.caption(text);
-                    }
-                    if let Some(markup) = markup {
-                        request = request.reply_markup(markup);
-                    }
-                    request.await
-                } else {
-                    let mut request = self.bot.send_document(chat, file);
-                    if !text.is_empty() {
-                        request = request.caption(text);
-                    }
-                    if let Some(markup) = markup {
-                        request = request.reply_markup(markup);
-                    }
-                    request.await
+                let mut request = self.bot.send_photo(chat, input_file(source)?);
+                if !text.is_empty() {
+                    request = request.caption(text);
                 }
+                if let Some(markup) = markup {
+                    request = request.reply_markup(markup);
+                }
+                request.await
             }
-            ("photo" | "document", None) => {
-                return Err(SendError::Permanent(format!("the {} to send is missing", item.kind)));
+            Content::Document { source } => {
+                check_length(text, MAX_CAPTION_CHARS, "caption")?;
+                let mut request = self.bot.send_document(chat, input_file(source)?);
+                if !text.is_empty() {
+                    request = request.caption(text);
+                }
+                if let Some(markup) = markup {
+                    request = request.reply_markup(markup);
+                }
+                request.await
             }
-            _ => {
+            Content::Template(_) => {
+                return Err(SendError::Permanent("templates are WhatsApp's; Telegram takes text".into()));
+            }
+            Content::Text => {
                 check_length(text, MAX_TEXT_CHARS, "message")?;
                 let mut request = self.bot.send_message(chat, text);
                 if let Some(markup) = markup {
@@ -247,9 +243,7 @@ fn input_file(source: &str) -> Result<InputFile, SendError> {
 }
 
 /// Our stored rows of buttons as Telegram's inline keyboard.
-fn keyboard(json: &str) -> Result<InlineKeyboardMarkup, SendError> {
-    let rows: Vec<Vec<Button>> =
-        serde_json::from_str(json).map_err(|e| SendError::Permanent(format!("the buttons are not readable: {e}")))?;
+fn keyboard(rows: &[Vec<Button>]) -> Result<InlineKeyboardMarkup, SendError> {
     let mut keyboard = Vec::with_capacity(rows.len());
     for row in rows {
         let mut buttons = Vec::with_capacity(row.len());
@@ -258,9 +252,9 @@ fn keyboard(json: &str) -> Result<InlineKeyboardMarkup, SendError> {
                 (Some(url), _) => {
                     let url = reqwest::Url::parse(url)
                         .map_err(|e| SendError::Permanent(format!("button `{}`: {e}", b.text)))?;
-                    InlineKeyboardButton::url(b.text, url)
+                    InlineKeyboardButton::url(b.text.clone(), url)
                 }
-                (None, Some(data)) => InlineKeyboardButton::callback(b.text, data.clone()),
+                (None, Some(data)) => InlineKeyboardButton::callback(b.text.clone(), data.clone()),
                 (None, None) => return Err(SendError::Permanent(format!("button `{}` has no link or data", b.text))),
             });
         }

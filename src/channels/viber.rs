@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::viber_decode::token;
 use super::{RateProfile, SendError, Sent, signature};
 use crate::config::{Secret, ViberConfig};
-use crate::model::{Button, now_ms};
+use crate::model::{Content, now_ms};
 use crate::store::OutboxItem;
 
 #[derive(Clone)]
@@ -75,9 +75,8 @@ impl ViberChannel {
         let mut body = json!({
             "receiver": item.chat_id, "min_api_version": 1, "sender": {"name": self.sender_name},
         });
-        match item.kind.as_str() {
-            "photo" => {
-                let media = item.attachment.as_deref().unwrap_or_default();
+        match &item.content {
+            Content::Photo { source: media } => {
                 if !media.starts_with("https://") && !media.starts_with("http://") {
                     return Err(SendError::Permanent("Viber takes pictures by https URL".into()));
                 }
@@ -85,8 +84,7 @@ impl ViberChannel {
                 body["media"] = json!(media);
                 body["text"] = json!(item.body);
             }
-            "document" => {
-                let media = item.attachment.as_deref().unwrap_or_default();
+            Content::Document { source: media } => {
                 if !media.starts_with("https://") && !media.starts_with("http://") {
                     return Err(SendError::Permanent("Viber takes files by https URL".into()));
                 }
@@ -97,16 +95,17 @@ impl ViberChannel {
                 // Viber wants the size; it is not known for a remote file.
                 body["size"] = json!(0);
             }
-            _ => {
+            Content::Template(_) => {
+                return Err(SendError::Permanent("templates are WhatsApp's; Viber takes text".into()));
+            }
+            Content::Text => {
                 body["type"] = json!("text");
                 body["text"] = json!(item.body);
             }
         }
-        if let Some(json) = &item.buttons {
-            let rows: Vec<Vec<Button>> = serde_json::from_str(json)
-                .map_err(|e| SendError::Permanent(format!("the buttons are not readable: {e}")))?;
+        if !item.buttons.is_empty() {
             let mut buttons = Vec::new();
-            for row in &rows {
+            for row in &item.buttons {
                 let columns = (6 / row.len().max(1)).max(1);
                 for b in row {
                     buttons.push(match (&b.url, &b.callback_data) {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{RateProfile, SendError, Sent, signature};
 use crate::config::{Secret, TemplateConfig, WhatsAppConfig};
-use crate::model::{Button, now_ms};
+use crate::model::{Button, Content, now_ms};
 use crate::store::OutboxItem;
 
 /// Interactive reply buttons: at most three, titles of at most 20 characters.
@@ -93,35 +93,24 @@ impl WhatsAppChannel {
     /// The request body for one queued message.
     pub fn body(&self, item: &OutboxItem) -> Result<Value, SendError> {
         let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.chat_id});
-        let buttons: Vec<Vec<Button>> = match &item.buttons {
-            Some(json) => serde_json::from_str(json)
-                .map_err(|e| SendError::Permanent(format!("the buttons are not readable: {e}")))?,
-            None => Vec::new(),
-        };
-        match item.kind.as_str() {
-            "template" => {
-                let t: Value = item
-                    .attachment
-                    .as_deref()
-                    .and_then(|a| serde_json::from_str(a).ok())
-                    .ok_or_else(|| SendError::Permanent("the template to send is missing".into()))?;
-                let params: Vec<Value> =
-                    t["params"].as_array().into_iter().flatten().map(|p| json!({"type": "text", "text": p})).collect();
-                let mut template = json!({"name": t["name"], "language": {"code": t["language"]}});
+        let buttons = &item.buttons;
+        match &item.content {
+            Content::Template(call) => {
+                let params: Vec<Value> = call.params.iter().map(|p| json!({"type": "text", "text": p})).collect();
+                let mut template = json!({"name": call.name, "language": {"code": call.language}});
                 if !params.is_empty() {
                     template["components"] = json!([{"type": "body", "parameters": params}]);
                 }
                 body["type"] = json!("template");
                 body["template"] = template;
             }
-            "photo" | "document" => {
-                let link = item.attachment.as_deref().unwrap_or_default();
+            Content::Photo { source: link } | Content::Document { source: link } => {
                 if !link.starts_with("https://") && !link.starts_with("http://") {
                     return Err(SendError::Permanent(
                         "WhatsApp takes attachments by https URL here; upload the file somewhere it can fetch".into(),
                     ));
                 }
-                let kind = if item.kind == "photo" { "image" } else { "document" };
+                let kind = if matches!(item.content, Content::Photo { .. }) { "image" } else { "document" };
                 let mut media = json!({"link": link});
                 if !item.body.is_empty() {
                     media["caption"] = json!(item.body);
@@ -134,7 +123,7 @@ impl WhatsAppChannel {
                 body["type"] = json!(kind);
                 body[kind] = media;
             }
-            _ if !buttons.is_empty() => {
+            Content::Text if !buttons.is_empty() => {
                 let flat: Vec<&Button> = buttons.iter().flatten().collect();
                 if flat.len() > MAX_BUTTONS || flat.iter().any(|b| b.url.is_some()) {
                     return Err(SendError::Permanent(format!(
@@ -152,7 +141,7 @@ impl WhatsAppChannel {
                 body["interactive"] =
                     json!({"type": "button", "body": {"text": item.body}, "action": {"buttons": replies}});
             }
-            _ => {
+            Content::Text => {
                 body["type"] = json!("text");
                 body["text"] = json!({"body": item.body, "preview_url": false});
             }

@@ -40,6 +40,47 @@ impl Button {
     }
 }
 
+/// What an outbound message carries besides its text, typed once from the stored row:
+/// the adapters match on this and never parse a kind or a JSON string again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Text,
+    /// A photo: an http(s) URL the platform fetches, or a local path to upload.
+    Photo {
+        source: String,
+    },
+    /// A document, likewise.
+    Document {
+        source: String,
+    },
+    /// An approved WhatsApp template and its parameters.
+    Template(TemplateCall),
+}
+
+/// A template to send: its name, the language it was approved in, its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateCall {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+impl Content {
+    /// From a stored message's kind and attachment (for a template, its call as JSON).
+    pub fn from_stored(kind: &str, attachment: Option<&str>) -> Result<Content, String> {
+        match (kind, attachment) {
+            ("photo", Some(source)) => Ok(Content::Photo { source: source.into() }),
+            ("document", Some(source)) => Ok(Content::Document { source: source.into() }),
+            ("template", Some(call)) => serde_json::from_str(call)
+                .map(Content::Template)
+                .map_err(|e| format!("the template to send is not readable: {e}")),
+            ("photo" | "document" | "template", None) => Err(format!("the {kind} to send is missing")),
+            _ => Ok(Content::Text),
+        }
+    }
+}
+
 /// What an agent or a script sends: text, optionally an attachment and buttons.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outgoing {

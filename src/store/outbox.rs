@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
-use crate::model::{CampaignId, ChannelKind, ConversationId, MessageId, Millis, Outgoing};
+use crate::model::{Button, CampaignId, ChannelKind, Content, ConversationId, MessageId, Millis, Outgoing};
 
 /// Replies to customers go before campaign messages.
 pub const PRIORITY_REPLY: i64 = 10;
@@ -19,14 +19,14 @@ pub struct OutboxItem {
     pub channel: ChannelKind,
     pub chat_id: String,
     pub is_group: bool,
-    /// `text`, `photo` or `document`.
-    pub kind: String,
     /// The text, or the caption of an attachment.
     pub body: String,
-    /// The attachment's URL or local path.
-    pub attachment: Option<String>,
-    /// Rows of buttons, as JSON.
-    pub buttons: Option<String>,
+    pub content: Content,
+    /// Rows of buttons under it.
+    pub buttons: Vec<Vec<Button>>,
+    /// Set when the stored row cannot be read back into a message (a damaged button or
+    /// template column): the sender fails it with this reason instead of sending.
+    pub unreadable: Option<String>,
     pub attempts: i64,
     /// The campaign it belongs to: consent is checked again just before it goes.
     pub campaign: Option<CampaignId>,
@@ -41,10 +41,10 @@ impl OutboxItem {
             channel,
             chat_id: chat_id.into(),
             is_group: false,
-            kind: "text".into(),
             body: text.into(),
-            attachment: None,
-            buttons: None,
+            content: Content::Text,
+            buttons: Vec::new(),
+            unreadable: None,
             attempts: 0,
             campaign: None,
         }
@@ -122,16 +122,24 @@ impl Store {
              ORDER BY o.priority DESC, o.next_attempt_at, o.message_id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![channel.as_str(), now, limit as i64], |r| {
+            let (kind, attachment, buttons): (String, Option<String>, Option<String>) =
+                (r.get(4)?, r.get(6)?, r.get(7)?);
+            let content = Content::from_stored(&kind, attachment.as_deref());
+            let buttons: std::result::Result<Vec<Vec<Button>>, String> = match buttons {
+                Some(json) => serde_json::from_str(&json).map_err(|e| format!("the buttons are not readable: {e}")),
+                None => Ok(Vec::new()),
+            };
+            let unreadable = content.as_ref().err().or(buttons.as_ref().err()).cloned();
             Ok(OutboxItem {
                 message_id: r.get(0)?,
                 conversation_id: r.get(1)?,
                 channel,
                 chat_id: r.get(2)?,
                 is_group: r.get(3)?,
-                kind: r.get(4)?,
                 body: r.get(5)?,
-                attachment: r.get(6)?,
-                buttons: r.get(7)?,
+                content: content.unwrap_or(Content::Text),
+                buttons: buttons.unwrap_or_default(),
+                unreadable,
                 attempts: r.get(8)?,
                 campaign: r.get(9)?,
             })
