@@ -673,9 +673,13 @@ async fn a_full_disk_refuses_updates_then_heals_when_space_is_freed_and_loses_no
 fn send_to_a_chat_id_the_channel_cannot_have_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = empty_config(dir.path());
-    for (channel, chat) in
-        [("telegram", "not-a-number"), ("telegram", "0"), ("whatsapp", "+7 916 123"), ("viber", "a b")]
-    {
+    for (channel, chat) in [
+        ("telegram", "not-a-number"),
+        ("telegram", "0"),
+        ("whatsapp", "+7 916 123"),
+        ("whatsapp", ""),
+        ("viber", "a b"),
+    ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("--config")
             .arg(&config)

@@ -109,10 +109,9 @@ impl ChannelKind {
         let ok = match self {
             // Private chats and groups: a 64-bit integer, negative for groups.
             ChannelKind::Telegram => chat.parse::<i64>().is_ok_and(|id| id != 0),
-            // A wa_id: the number's digits in international form, without the `+`.
-            ChannelKind::WhatsApp => (6..=15).contains(&chat.len()) && chat.bytes().all(|b| b.is_ascii_digit()),
-            // An opaque id (base64-like, `=` padded).
-            ChannelKind::Viber => {
+            // A wa_id (the number's digits), an E.164 number, or a group's opaque id;
+            // Viber's ids are opaque too (base64-like, `=` padded).
+            ChannelKind::WhatsApp | ChannelKind::Viber => {
                 (1..=64).contains(&chat.len()) && !chat.chars().any(|c| c.is_whitespace() || c.is_control())
             }
         };
@@ -121,9 +120,7 @@ impl ChannelKind {
         }
         Err(match self {
             ChannelKind::Telegram => format!("`{chat}` is not a Telegram chat id (a whole number such as 123456789)"),
-            ChannelKind::WhatsApp => {
-                format!("`{chat}` is not a WhatsApp id (the number's 6 to 15 digits, no `+`: 79161234567)")
-            }
+            ChannelKind::WhatsApp => format!("`{chat}` is not a WhatsApp id (a number such as 79161234567)"),
             ChannelKind::Viber => format!("`{chat}` is not a Viber user id"),
         })
     }
