@@ -229,8 +229,20 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
 
 fn parse_filter(text: &str) -> anyhow::Result<Filter> {
     Filter::parse(text).map_err(|e| {
-        let caret = format!("{}^", " ".repeat(e.column));
-        anyhow::anyhow!("the filter does not parse: {}\n  {text}\n  {caret}", e.message)
+        // A window of the filter around the place, so a pasted wall of text stays one
+        // readable line with the caret under the term.
+        const SIDE: usize = 60;
+        let chars: Vec<char> = crate::text::sanitize(text, false).chars().collect();
+        let start = e.column.saturating_sub(SIDE);
+        let end = (e.column + SIDE).min(chars.len());
+        let (before, after) = (if start > 0 { "…" } else { "" }, if end < chars.len() { "…" } else { "" });
+        let shown: String = chars[start.min(chars.len())..end].iter().collect();
+        let caret = format!("{}^", " ".repeat(e.column - start + before.chars().count()));
+        anyhow::anyhow!(
+            "the filter does not parse: {} (column {})\n  {before}{shown}{after}\n  {caret}",
+            e.message,
+            e.column
+        )
     })
 }
 
