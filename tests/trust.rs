@@ -840,3 +840,19 @@ async fn an_update_id_no_offset_can_name_is_kept_once_and_never_makes_the_poller
     let counted = Store::open(&db).unwrap().sync_value("telegram", "unsupported").unwrap();
     assert_eq!(counted.as_deref(), Some("1"), "kept raw and counted once");
 }
+
+#[test]
+fn a_send_to_a_chat_that_does_not_exist_leaves_no_conversation_in_the_list() {
+    use switchboard::store::ConversationFilter;
+    let mut store = Store::open_in_memory().unwrap();
+    let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "999999".into() };
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hello?"), "script", now_ms()).unwrap();
+    let listed = |s: &Store| s.conversations_page(ConversationFilter::default(), None, 50).unwrap().len();
+    assert_eq!(listed(&store), 1, "queued: it shows, waiting to go");
+    store.fail(id, "Bad Request: chat not found", now_ms()).unwrap();
+    assert_eq!(listed(&store), 0, "failed, and nobody there: no phantom");
+    assert_eq!(store.count("messages").unwrap(), 1, "the failed message is still on record");
+    // A customer who does write makes it a real conversation.
+    store.ingest(&[inbound(999_999, "Nina", 1, "hi", now_ms())], None, now_ms()).unwrap();
+    assert_eq!(listed(&store), 1);
+}

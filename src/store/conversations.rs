@@ -70,6 +70,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
 
 impl Store {
     /// A page of the list in attention order, starting after `after` (or at the top).
+    /// A conversation nobody ever wrote in and whose every message
+    /// failed (a send to a chat that does not exist, say) is left out: there is nobody
+    /// there. Its messages stay in the store and the export.
     pub fn conversations_page(
         &self,
         filter: ConversationFilter,
@@ -80,6 +83,8 @@ impl Store {
             "SELECT {COLUMNS} FROM conversations \
              WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
                AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
+               AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
+                 WHERE m.conversation_id = conversations.id AND m.status <> 'failed')) \
              ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT ?6"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

@@ -128,14 +128,7 @@ impl Store {
         // checkpointing a tenth as often made inserts into a 1,000,000-message store
         // about a quarter faster (BENCHMARKS.md), for a larger WAL between checkpoints.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_err)?;
-        // `fold(text)`: case folding in every script, for filters and search.
-        conn.create_scalar_function(
-            "fold",
-            1,
-            rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-            |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| crate::text::fold(&s))),
-        )
-        .map_err(open_err)?;
+        add_functions(&conn).map_err(open_err)?;
         let mut store = Store { conn, stop: StopPolicy::default() };
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
@@ -192,6 +185,16 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no table named {table}")))?;
         Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
     }
+}
+
+/// The SQL functions the store's queries use, on `conn`: `fold(text)`, case folding in
+/// every script (see `text::fold`). Public for tools that run the same SQL on a
+/// connection of their own (the benchmarks' baselines).
+pub fn add_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function("fold", 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        Ok(ctx.get::<Option<String>>(0)?.map(|s| crate::text::fold(&s)))
+    })
 }
 
 /// Builds a new store under a temporary name in the same directory, then links it to
