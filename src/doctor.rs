@@ -33,8 +33,12 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
                     ChannelKind::Telegram,
                     false,
                     format!(
-                        "the token does not work: {}{}",
-                        crate::channels::telegram::classify(&e),
+                        "{}{}",
+                        match e {
+                            crate::channels::SendError::ChannelDown(_) =>
+                                "the token does not work: Telegram rejected it".to_string(),
+                            other => format!("the server at {} is not answering as the Bot API: {other}", tg.api_url),
+                        },
                         match tg.mode {
                             TelegramMode::Polling => String::new(),
                             TelegramMode::Webhook =>

@@ -304,3 +304,32 @@ async fn a_poller_killed_mid_batch_stores_every_update_exactly_once() {
     assert_eq!(query_i64(&db, "SELECT count(DISTINCT body) FROM messages"), total as i64);
     assert_eq!(emu.pending_updates(), 0, "every update was confirmed");
 }
+
+/// A Bot API server older than 8.0, or an emulator, answers getMe with `id` and
+/// `username` only: polling starts all the same, and asks for reactions and member
+/// changes explicitly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minimal_get_me_starts_polling_with_explicit_allowed_updates() {
+    let (url, seen) = common::fake_bot_api(r#"{"id":777,"username":"old_server_bot"}"#, "[]").await;
+    let dir = tempfile::tempdir().unwrap();
+    let lock = switchboard::sync::EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let config = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), &url) };
+    let channel = Channel::Telegram(TelegramChannel::new(&config).unwrap());
+    let engine =
+        switchboard::sync::Engine::start(lock, &dir.path().join("switchboard.db"), vec![channel], &Default::default())
+            .unwrap();
+    let mut status = engine.status();
+    let polled = common::eventually(Duration::from_secs(10), || {
+        seen.lock().unwrap().iter().find(|r| r.to_lowercase().starts_with("getupdates")).cloned()
+    })
+    .await
+    .expect("polling started");
+    let body: serde_json::Value = serde_json::from_str(polled.split_once(' ').unwrap().1).unwrap();
+    let allowed: Vec<&str> = body["allowed_updates"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    for kind in ["message", "edited_message", "callback_query", "my_chat_member", "chat_member", "message_reaction"] {
+        assert!(allowed.contains(&kind), "{kind} in {allowed:?}");
+    }
+    let state = status.borrow_and_update().get(&ChannelKind::Telegram).unwrap().state.clone();
+    assert_eq!(state, switchboard::sync::ChannelState::Ok("@old_server_bot".into()));
+    drop(engine);
+}

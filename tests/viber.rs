@@ -88,6 +88,23 @@ fn every_kind_of_message_reads_at_a_glance() {
 }
 
 #[test]
+fn coordinates_given_as_strings_are_read_and_missing_ones_are_not_made_up() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "message_location_strings");
+    let body: String = one(&store, "SELECT body FROM messages WHERE kind = 'location'");
+    assert_eq!(body, "[location 55.79613, 49.10641]");
+    let mut none = serde_json::from_str::<serde_json::Value>(&raw("message_location_strings")).unwrap();
+    none["message"]["location"] = serde_json::json!({"lat": "north", "lon": null});
+    none["message_token"] = serde_json::json!(5741311803571721099u64);
+    store.ingest(&decode(&none).unwrap(), None, switchboard::model::now_ms()).unwrap();
+    let bodies: Vec<String> = {
+        let mut stmt = store.conn().prepare("SELECT body FROM messages WHERE kind = 'location' ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(bodies[1], "[location]");
+}
+
+#[test]
 fn a_keyboard_reply_is_a_press_on_the_message_that_carried_it() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, "message_text");
@@ -161,6 +178,26 @@ fn receipts_delivered_seen_and_failed() {
     ingest(&mut store, "seen");
     assert_eq!(store.message(a).unwrap().status.as_str(), "read", "seen covers every earlier message");
     assert_eq!(store.message(b).unwrap().status.as_str(), "failed", "a failure stays a failure");
+}
+
+#[test]
+fn seen_naming_our_message_reads_it_and_the_earlier_ones_whatever_our_clock_says() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "message_text");
+    let conversation = store.find_conversation(ChannelKind::Viber, IRINA).unwrap().unwrap();
+    let now = switchboard::model::now_ms();
+    let earlier = store.enqueue(conversation, "first", "maria", 10, now).unwrap();
+    store.mark_sent(earlier, Some("5741311803571721001"), now).unwrap();
+    let named = store.enqueue(conversation, "second", "maria", 10, now).unwrap();
+    store.mark_sent(named, Some("5741311803571721087"), now).unwrap();
+    let later = store.enqueue(conversation, "third", "maria", 10, now).unwrap();
+    store.mark_sent(later, Some("5741311803571721100"), now).unwrap();
+    // Our clock is far ahead of Viber's: the receipt's time (1773134111000) is before
+    // any of our messages went.
+    ingest(&mut store, "seen");
+    assert_eq!(store.message(named).unwrap().status.as_str(), "read", "the message it names");
+    assert_eq!(store.message(earlier).unwrap().status.as_str(), "read", "and every earlier one");
+    assert_eq!(store.message(later).unwrap().status.as_str(), "sent", "not a later one");
 }
 
 #[test]

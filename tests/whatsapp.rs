@@ -143,6 +143,34 @@ fn reply_buttons_and_list_rows_are_clicks_on_our_message() {
 }
 
 #[test]
+fn a_press_is_a_customer_message_it_opens_the_window_and_waits_for_an_answer() {
+    let mut store = with_our_message();
+    let conversation = store.find_conversation(ChannelKind::WhatsApp, ANNA).unwrap().unwrap();
+    // We answered Anna's text before she pressed (the fixture's press is dated
+    // 1773134109 s), so nothing waited and her window had closed.
+    store
+        .conn()
+        .execute(
+            "UPDATE conversations SET last_inbound_at = 0, unanswered = 0, last_message_at = 1773134000000 \
+             WHERE id = ?1",
+            [conversation.0],
+        )
+        .unwrap();
+    ingest(&mut store, "button_reply");
+    let state = rows(
+        &store,
+        &format!("SELECT last_inbound_at, unanswered, last_preview FROM conversations WHERE id = {}", conversation.0),
+    );
+    // The press's own time (its timestamp, 1773134109 s).
+    assert_eq!(state[0], vec![json!(1_773_134_109_000i64), json!(1), json!("pressed “👍 Отлично”")]);
+    // A template's quick reply counts the same way.
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "template_stop");
+    let state = rows(&store, "SELECT last_inbound_at IS NOT NULL, unanswered FROM conversations");
+    assert_eq!(state[0], vec![json!(1), json!(1)]);
+}
+
+#[test]
 fn stop_promotions_and_user_preferences_reach_the_ledger() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, "template_stop");
@@ -284,4 +312,16 @@ fn error_codes_decide_retry_failure_or_opt_out() {
     assert!(matches!(whatsapp::classify(1, "x", 503), SendError::Retry { .. }));
     let t = TemplateConfig { name: "n".into(), language: "ru".into(), body: "{{1}}".into() };
     assert_eq!(t.parameters(), 1);
+}
+
+#[test]
+fn an_audio_file_is_audio_and_a_voice_note_is_voice() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "audio_file");
+    ingest(&mut store, "voice_note");
+    let kinds = rows(&store, "SELECT kind, body, media FROM messages ORDER BY external_id");
+    assert_eq!(kinds[0][0], "audio");
+    assert_eq!(kinds[0][1], "[audio audio/mpeg]");
+    assert!(kinds[0][2].as_str().unwrap().contains("1187654321098765"), "the media id is kept");
+    assert_eq!(kinds[1][0], "voice");
 }

@@ -78,6 +78,23 @@ pub enum Channel {
     Viber(ViberChannel),
 }
 
+/// A number as platforms write one: a JSON number, or a string of one (Viber's SDKs send
+/// coordinates as strings). None for anything else, or a value that is not finite.
+pub(crate) fn number(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).filter(|f: &f64| f.is_finite())
+}
+
+/// A location as a line of text: coordinates to 5 decimals (about a metre), or a plain
+/// `[location]` when the platform sent none that can be read (never a made-up 0, 0).
+pub(crate) fn location_line(lat: Option<f64>, lon: Option<f64>, place: &str) -> String {
+    match (lat, lon, place.is_empty()) {
+        (Some(lat), Some(lon), true) => format!("[location {lat:.5}, {lon:.5}]"),
+        (Some(lat), Some(lon), false) => format!("[location {lat:.5}, {lon:.5}: {place}]"),
+        (_, _, true) => "[location]".into(),
+        (_, _, false) => format!("[location: {place}]"),
+    }
+}
+
 impl Channel {
     pub fn kind(&self) -> ChannelKind {
         match self {

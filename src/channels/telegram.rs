@@ -117,28 +117,66 @@ impl TelegramChannel {
     }
 
     /// Asks Telegram who the bot is: proves the URL and the token work, at once rather
-    /// than after the first long poll. Returns the bot's username.
-    pub async fn check(&self) -> Result<String, RequestError> {
-        let me = self.bot.get_me().await?;
-        Ok(me.username.clone().unwrap_or_else(|| me.first_name.clone()))
+    /// than after the first long poll. Returns the bot's username. Read as raw JSON and
+    /// only for `id` and `username`: a Bot API server older than 8.0, or an emulator,
+    /// leaves out fields teloxide's `Me` requires, and that must not stop polling.
+    pub async fn check(&self) -> Result<String, SendError> {
+        let me = self.call("getMe", &json!({})).await?;
+        let username = me["username"].as_str().map(str::to_string);
+        match (me["id"].as_i64(), username) {
+            (_, Some(name)) => Ok(name),
+            (Some(id), None) => Ok(me["first_name"].as_str().map(str::to_string).unwrap_or_else(|| id.to_string())),
+            (None, None) => Err(SendError::Retry {
+                after: None,
+                reason: "getMe answered without the bot's id: this server does not speak the Bot API".into(),
+            }),
+        }
     }
+
+    /// The update types asked for. Set explicitly: by default Telegram leaves out
+    /// `message_reaction` and `chat_member`, and a missing parameter keeps whatever an
+    /// earlier client set. Types the decoder does not handle yet are kept raw and counted.
+    pub const ALLOWED_UPDATES: &'static [&'static str] = &[
+        "message",
+        "edited_message",
+        "callback_query",
+        "my_chat_member",
+        "chat_member",
+        "message_reaction",
+        "message_reaction_count",
+        "chat_join_request",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "poll_answer",
+    ];
 
     /// One long poll, answered as raw JSON updates so that nothing teloxide's types cannot
     /// read is lost. `offset` is the first update id not yet stored; asking from it
     /// confirms everything before it to Telegram.
     pub async fn get_updates(&self, offset: Option<i64>) -> Result<Vec<Value>, SendError> {
-        let mut body = json!({ "timeout": self.poll_timeout_secs, "limit": 100 });
+        let mut body =
+            json!({ "timeout": self.poll_timeout_secs, "limit": 100, "allowed_updates": Self::ALLOWED_UPDATES });
         if let Some(offset) = offset {
             body["offset"] = json!(offset);
         }
-        let url = format!("{}/bot{}/getUpdates", self.api_url.trim_end_matches('/'), self.token.expose());
+        match self.call("getUpdates", &body).await? {
+            Value::Array(updates) => Ok(updates),
+            _ => Err(SendError::Retry { after: None, reason: "getUpdates answered without a list".into() }),
+        }
+    }
+
+    /// One Bot API method, its `result` as raw JSON. The URL holds the token: it never
+    /// goes into an error.
+    async fn call(&self, method: &str, body: &Value) -> Result<Value, SendError> {
+        let url = format!("{}/bot{}/{method}", self.api_url.trim_end_matches('/'), self.token.expose());
         let response = self
             .http
             .post(url)
-            .json(&body)
+            .json(body)
             .send()
             .await
-            // The URL holds the token: it never goes into an error.
             .map_err(|e| SendError::Retry { after: None, reason: format!("network: {}", e.without_url()) })?;
         let status = response.status();
         let envelope: Value = response.json().await.map_err(|e| SendError::Retry {
@@ -146,10 +184,10 @@ impl TelegramChannel {
             reason: format!("Telegram answered {status} with something that is not the Bot API: {}", e.without_url()),
         })?;
         if envelope["ok"] == json!(true) {
-            return match envelope.get("result") {
-                Some(Value::Array(updates)) => Ok(updates.clone()),
-                _ => Err(SendError::Retry { after: None, reason: "getUpdates answered without a list".into() }),
-            };
+            return envelope.get("result").cloned().ok_or_else(|| SendError::Retry {
+                after: None,
+                reason: format!("{method} answered `ok` without a result: this server does not speak the Bot API"),
+            });
         }
         let code = envelope["error_code"].as_u64().unwrap_or(u64::from(status.as_u16()));
         let description = envelope["description"].as_str().unwrap_or("no description").to_string();

@@ -44,16 +44,18 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
         }
         "delivered" | "seen" | "failed" => {
             let user = body["user_id"].as_str().ok_or("no user_id")?;
-            let (status, message) = match event {
-                "delivered" => (DeliveryStatus::Delivered, token),
-                // Sent once for a batch of unread messages: every earlier one is read.
-                "seen" => (DeliveryStatus::Read, None),
-                _ => (DeliveryStatus::Failed, token),
+            let status = match event {
+                "delivered" => DeliveryStatus::Delivered,
+                // Sent once for a batch of unread messages: the one named is read, and
+                // every earlier one with it.
+                "seen" => DeliveryStatus::Read,
+                _ => DeliveryStatus::Failed,
             };
             vec![InboundEvent::Receipt(Receipt {
                 channel: ChannelKind::Viber,
                 chat_id: user.into(),
-                message_external_id: message,
+                covers_earlier: event == "seen",
+                message_external_id: token,
                 status,
                 error_code: None,
                 error: (event == "failed").then(|| body["desc"].as_str().unwrap_or("the message failed").to_string()),
@@ -137,8 +139,7 @@ fn message(m: &Value, peer: Peer, token: String, at: i64) -> InboundMessage {
         }
         "location" => {
             let l = &m["location"];
-            let (lat, lon) = (l["lat"].as_f64().unwrap_or(0.0), l["lon"].as_f64().unwrap_or(0.0));
-            ("location", format!("[location {lat:.5}, {lon:.5}]"))
+            ("location", super::location_line(super::number(&l["lat"]), super::number(&l["lon"]), ""))
         }
         "url" => ("link", format!("[link {}]", m["media"].as_str().unwrap_or(""))),
         _ => ("unsupported", format!("[a kind of message switchboard does not show yet: {kind}]")),

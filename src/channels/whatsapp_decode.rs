@@ -114,7 +114,9 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
             let media = &m[kind];
             let ours = match kind {
                 "image" => "photo",
-                "audio" | "voice" => "voice",
+                // A voice note is sent as `audio` with `voice: true`; without the flag it
+                // is an audio file the customer shared (a song, a recording).
+                "audio" if media["voice"].as_bool() == Some(true) => "voice",
                 other => other,
             };
             let detail = [media["filename"].as_str(), media["mime_type"].as_str()]
@@ -129,14 +131,9 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
         }
         "location" => {
             let l = &m["location"];
-            let (lat, lon) = (l["latitude"].as_f64().unwrap_or(0.0), l["longitude"].as_f64().unwrap_or(0.0));
             let place =
                 [l["name"].as_str(), l["address"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(", ");
-            let line = if place.is_empty() {
-                format!("[location {lat:.5}, {lon:.5}]")
-            } else {
-                format!("[location {lat:.5}, {lon:.5}: {place}]")
-            };
+            let line = super::location_line(super::number(&l["latitude"]), super::number(&l["longitude"]), &place);
             vec![InboundEvent::Message(text_message("location", line, Some(l.clone())))]
         }
         "contacts" => {
@@ -259,6 +256,7 @@ fn status(s: &Value) -> Vec<InboundEvent> {
         channel: ChannelKind::WhatsApp,
         chat_id: recipient.into(),
         message_external_id: Some(id.into()),
+        covers_earlier: false,
         status,
         error_code: code,
         error: code.map(|c| failure_reason(c, error["title"].as_str().unwrap_or(""))),

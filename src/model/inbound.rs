@@ -136,6 +136,10 @@ pub struct Receipt {
     pub chat_id: String,
     /// Our message's platform id; None means every earlier message in the chat.
     pub message_external_id: Option<String>,
+    /// The receipt also covers every earlier message of ours in the chat (Viber's `seen`
+    /// names the newest message read). Earlier means earlier in the store, not by a
+    /// clock: ours and the platform's may disagree.
+    pub covers_earlier: bool,
     /// `Sent`, `Delivered`, `Read` or `Failed`.
     pub status: DeliveryStatus,
     /// For a failure: the platform's code, if any, and a readable reason.

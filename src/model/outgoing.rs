@@ -138,6 +138,15 @@ impl ChannelKind {
         }
     }
 
+    /// Whether a button press is a message from the customer, as far as the platform
+    /// is concerned. On WhatsApp a reply button, a list row or a template quick reply is
+    /// an inbound message: it opens the 24-hour window, and the customer expects an
+    /// answer. A Telegram callback press is not a message (and Viber's keyboard presses
+    /// arrive as ordinary messages anyway).
+    pub fn press_is_a_message(self) -> bool {
+        matches!(self, ChannelKind::WhatsApp)
+    }
+
     /// The name people know.
     pub fn display_name(self) -> &'static str {
         match self {

@@ -47,10 +47,26 @@ pub(super) fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Resu
         tx.prepare_cached("INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'click', ?2, ?3)")?
             .execute(params![id, c.data, c.at])?;
     }
-    tx.prepare_cached(
-        "UPDATE conversations SET last_message_at = max(last_message_at, ?2), unread = unread + 1 WHERE id = ?1",
-    )?
-    .execute(params![conversation, c.at])?;
+    if c.chat.channel.press_is_a_message() {
+        // The customer spoke: the window opens, the conversation waits for an answer and
+        // reopens, as for any message of theirs.
+        tx.prepare_cached(
+            "UPDATE conversations SET \
+               last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
+               unanswered = CASE WHEN ?2 >= last_message_at THEN 1 ELSE unanswered END, \
+               last_message_at = max(last_message_at, ?2), \
+               last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
+               unread = unread + 1, \
+               status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
+             WHERE id = ?1",
+        )?
+        .execute(params![conversation, c.at, notice.body])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE conversations SET last_message_at = max(last_message_at, ?2), unread = unread + 1 WHERE id = ?1",
+        )?
+        .execute(params![conversation, c.at])?;
+    }
     Ok(true)
 }
 

@@ -28,24 +28,40 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> R
         hold(tx, r, now)?;
         return Ok(false);
     };
-    let targets: Vec<(MessageId, String)> = match &r.message_external_id {
+    let named: Option<(MessageId, String)> = match &r.message_external_id {
         Some(ext) => tx
             .prepare_cached(
                 "SELECT id, status FROM messages WHERE conversation_id = ?1 AND external_id = ?2 AND direction = 'out'",
             )?
-            .query_map(params![conversation, ext], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?,
-        // "Seen" covers every earlier message of ours that was not read yet.
-        None => tx
-            .prepare_cached(
-                "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' \
-                   AND sent_at <= ?2 AND status IN ('sent', 'delivered')",
-            )?
-            .query_map(params![conversation, r.at], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?,
+            .query_row(params![conversation, ext], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?,
+        None => None,
     };
-    if targets.is_empty() {
+    let mut targets: Vec<(MessageId, String)> = named.iter().cloned().collect();
+    if r.covers_earlier || r.message_external_id.is_none() {
+        targets.extend(match &named {
+            // Earlier than the one named, in the store's order: clocks may disagree.
+            Some((id, _)) => tx
+                .prepare_cached(
+                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' \
+                       AND id < ?2 AND status IN ('sent', 'delivered')",
+                )?
+                .query_map(params![conversation, id], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            // Nothing named, or a message not known yet: every one sent by then.
+            None => tx
+                .prepare_cached(
+                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' \
+                       AND sent_at <= ?2 AND status IN ('sent', 'delivered')",
+                )?
+                .query_map(params![conversation, r.at], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        });
+    }
+    if named.is_none() && r.message_external_id.is_some() {
         hold(tx, r, now)?;
+    }
+    if targets.is_empty() {
         return Ok(false);
     }
     let mut changed = false;
@@ -95,6 +111,7 @@ pub(super) fn release_held(tx: &Transaction<'_>, channel: ChannelKind, external_
                 channel,
                 chat_id: row.get(0)?,
                 message_external_id: Some(external_id.to_string()),
+                covers_earlier: false,
                 status: row.get::<_, String>(1)?.parse().unwrap_or(DeliveryStatus::Sent),
                 error_code: row.get(2)?,
                 error: row.get(3)?,

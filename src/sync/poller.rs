@@ -25,7 +25,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 break ChannelState::Ok(format!("@{bot}"));
             }
             Err(e) => {
-                let (state, wait) = failure_state(telegram::classify(&e), &mut backoff);
+                let (state, wait) = failure_state(e, &mut backoff);
                 tracing::warn!(channel = %kind, ?state, "getMe failed");
                 status.set(kind, state);
                 tokio::time::sleep(wait).await;

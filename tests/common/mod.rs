@@ -46,3 +46,59 @@ pub fn serve(config: &std::path::Path, data: &std::path::Path) -> std::process::
         .spawn()
         .expect("the switchboard binary runs")
 }
+
+/// A Bot API stand-in on loopback that answers every getUpdates at once with `updates`
+/// (a JSON `result`) and getMe with `me`, and records each request as `method body`.
+/// Hand-written HTTP/1.1 with `connection: close`: small enough to answer anything.
+pub async fn fake_bot_api(
+    me: &'static str,
+    updates: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                let body_start = loop {
+                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..body_start]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                while request.len() < body_start + length {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let method = head.split_whitespace().nth(1).unwrap_or("").rsplit('/').next().unwrap_or("").to_string();
+                let body = String::from_utf8_lossy(&request[body_start..]).to_string();
+                log.lock().unwrap().push(format!("{method} {body}"));
+                let result = if method.eq_ignore_ascii_case("getupdates") { updates } else { me };
+                let answer = format!("{{\"ok\":true,\"result\":{result}}}");
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
+}
