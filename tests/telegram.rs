@@ -317,3 +317,48 @@ fn the_export_shows_kinds_edits_clicks_and_failures() {
     let failure = by("status", "failed");
     assert_eq!(failure["error"], "the customer blocked the bot");
 }
+
+#[test]
+fn service_messages_are_notices_that_never_mark_a_conversation_waiting() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "group");
+    // An agent answers the group's question.
+    let conversation = store.find_conversation(ChannelKind::Telegram, "-1001234567890").unwrap().unwrap();
+    store.enqueue(conversation, "From 10 boxes", "maria", 10, 1_763_719_610_000).unwrap();
+    ingest(&mut store, "group_member_joined");
+    ingest(&mut store, "group_pinned");
+    let notices: Vec<(String, String)> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT kind, body FROM messages WHERE external_id IN ('78', '79') ORDER BY external_id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(
+        notices,
+        vec![
+            ("system".to_string(), "Мария joined the group".to_string()),
+            ("system".to_string(), "Bob Stone pinned “@shop_bot what is the minimum order?”".to_string())
+        ]
+    );
+    assert!(!store.conversation(conversation).unwrap().unanswered, "nobody is waiting for an answer to a notice");
+}
+
+#[test]
+fn audio_and_venues_read_as_lines_and_keep_what_fetches_them() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "audio");
+    ingest(&mut store, "venue");
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = store.conn().prepare("SELECT kind, body, media FROM messages ORDER BY external_id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("audio", "[audio Земфира – Искала, 3:05]\nВот эта песня из рекламы?")
+    );
+    assert!(rows[0].2.contains("CQACAgIAAxkBAAIBWmZ1aUdio"), "the file id is kept");
+    assert_eq!(rows[1].0, "venue");
+    assert_eq!(rows[1].1, "[venue 55.79855, 49.10632: Казанский Кремль, Кремлёвская ул., Казань]");
+    assert!(rows[1].2.contains("4bbc5b0c1261d13a5a9f1d41"));
+}

@@ -4,6 +4,8 @@
 pub mod signature;
 pub mod telegram;
 mod telegram_decode;
+mod telegram_kinds;
+mod telegram_service;
 pub mod viber;
 pub mod viber_decode;
 pub mod whatsapp;

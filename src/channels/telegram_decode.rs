@@ -17,11 +17,31 @@ pub struct DecodeOptions {
 /// Turns one update, as the Bot API sent it, into the events it carries. What teloxide's
 /// types cannot read (a kind newer than them) is kept raw.
 pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
+    // A service message (a member joined, a pin, a title…) is a notice, read from the raw
+    // fields whatever teloxide's types know of them.
+    if let Some(notice) = raw.get("message").and_then(super::telegram_service::decode) {
+        return vec![InboundEvent::Message(notice)];
+    }
     // teloxide's Update reads correctly only from text: from a Value it silently yields
     // an empty UpdateKind::Error.
     match serde_json::from_str::<Update>(&raw.to_string()) {
         Ok(update) if !matches!(update.kind, UpdateKind::Error(_)) => {
             let mut events = decode(&update, options);
+            // What teloxide's types leave unshown is read from the raw message.
+            let raw_message = raw.get("message").or_else(|| raw.get("edited_message"));
+            for event in &mut events {
+                let (InboundEvent::Message(m) | InboundEvent::Edited { message: m, .. }) = event else { continue };
+                if m.kind != "unsupported" {
+                    continue;
+                }
+                if let Some((kind, line, kept)) = raw_message.and_then(super::telegram_kinds::describe) {
+                    let caption =
+                        raw_message.and_then(|r| r["caption"].as_str()).map(|c| format!("\n{c}")).unwrap_or_default();
+                    m.kind = kind.into();
+                    m.text = format!("{line}{caption}");
+                    m.media = Some(kept.to_string());
+                }
+            }
             // Kept as it came, not as teloxide would write it back.
             for event in &mut events {
                 if let InboundEvent::Unsupported { raw: kept, .. } = event {
