@@ -68,6 +68,10 @@ pub fn decode(update: &Update, options: &DecodeOptions) -> Vec<InboundEvent> {
             let edited_at = msg.edit_date().map(|d| d.timestamp_millis()).unwrap_or(message.sent_at);
             InboundEvent::Edited { message, edited_at }
         }),
+        // A press with no message to attach it to is still answered.
+        UpdateKind::CallbackQuery(q) if q.message.is_none() => {
+            return vec![InboundEvent::AnswerOnly { query_id: q.id.0.clone() }, unsupported(update)];
+        }
         UpdateKind::CallbackQuery(q) => decode_click(q),
         UpdateKind::MyChatMember(m) => decode_membership(m),
         _ => None,

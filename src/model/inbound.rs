@@ -120,6 +120,11 @@ pub enum InboundEvent {
     Receipt(Receipt),
     /// A consent change the platform reports (WhatsApp marketing stop / resume).
     Consent(ConsentChange),
+    /// A button press with nothing to attach it to (a press on an inline-mode message):
+    /// nothing is stored, but the press is answered so the customer's spinner stops.
+    AnswerOnly {
+        query_id: String,
+    },
     /// An update this adapter does not handle: counted, and kept raw in the log.
     Unsupported {
         channel: ChannelKind,

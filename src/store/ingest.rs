@@ -88,6 +88,7 @@ impl Store {
                         )?;
                     }
                 }
+                InboundEvent::AnswerOnly { .. } => {}
                 InboundEvent::Unsupported { channel, .. } => {
                     report.unsupported += 1;
                     // Counted where `doctor` and tests can see it.

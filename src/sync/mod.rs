@@ -145,7 +145,7 @@ pub(crate) async fn store_events(
 /// Before storing a batch: logs what the adapter could not handle (raw, as JSON, so
 /// control characters stay escaped; cut to a sane length), and returns the ids of the
 /// button presses to answer once the batch is stored.
-pub(crate) fn note_events(kind: ChannelKind, events: &[crate::model::InboundEvent]) -> Vec<String> {
+pub fn note_events(kind: ChannelKind, events: &[crate::model::InboundEvent]) -> Vec<String> {
     use crate::model::InboundEvent;
     let mut presses = Vec::new();
     for event in events {
@@ -154,6 +154,7 @@ pub(crate) fn note_events(kind: ChannelKind, events: &[crate::model::InboundEven
                 tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
             }
             InboundEvent::Click(c) => presses.push(c.query_id.clone()),
+            InboundEvent::AnswerOnly { query_id } => presses.push(query_id.clone()),
             _ => {}
         }
     }
