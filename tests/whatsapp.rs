@@ -315,6 +315,30 @@ fn error_codes_decide_retry_failure_or_opt_out() {
 }
 
 #[test]
+fn a_customer_from_an_ad_keeps_the_ad_and_the_contact_records_its_source() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "ad_referral");
+    let row = rows(&store, "SELECT kind, body, media FROM messages");
+    assert_eq!(row[0][0], "text");
+    assert_eq!(
+        row[0][1],
+        "Здравствуйте! Хочу узнать про скидку\n[from an ad “Скидка 20% на доставку” https://fb.me/3cr4Wqqkk]"
+    );
+    let media = row[0][2].as_str().unwrap();
+    assert!(media.contains("ARAkLkA8rmlFeiCktEJQ") && media.contains("120212345678900123"), "{media}");
+    let source = rows(&store, "SELECT source FROM contacts");
+    assert_eq!(source[0][0], "ad:120212345678900123");
+}
+
+#[test]
+fn a_marketing_signup_is_an_opt_in_in_the_ledger() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "user_preferences_signup");
+    let ledger = rows(&store, "SELECT action, purpose, source, at FROM consent_events");
+    assert_eq!(ledger, vec![vec![json!("opt_in"), json!("marketing"), json!("platform"), json!(1_773_134_130_000i64)]]);
+}
+
+#[test]
 fn an_audio_file_is_audio_and_a_voice_note_is_voice() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, "audio_file");

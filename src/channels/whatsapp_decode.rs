@@ -90,11 +90,34 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
     let from = peer(from, value);
     let at = millis(&m["timestamp"]);
     let kind = m["type"].as_str().unwrap_or("unknown");
+    // A customer who came from a click-to-WhatsApp ad: the ad is kept with the message
+    // (headline, source URL, ctwa_clid) and becomes the contact's source.
+    let referral = m.get("referral").filter(|r| r.is_object());
     let text_message = |kind: &str, text: String, media: Option<Value>| {
+        let (text, media) = match referral {
+            Some(r) => {
+                let headline = r["headline"].as_str().map(|h| format!(" “{h}”")).unwrap_or_default();
+                let url = r["source_url"].as_str().map(|u| format!(" {u}")).unwrap_or_default();
+                let media = match media {
+                    Some(Value::Object(mut o)) => {
+                        o.insert("referral".into(), r.clone());
+                        Value::Object(o)
+                    }
+                    _ => json!({ "referral": r }),
+                };
+                (format!("{text}\n[from an ad{headline}{url}]"), Some(media))
+            }
+            None => (text, media),
+        };
         let mut msg = InboundMessage::text(chat(&from), from.clone(), id.into(), text, at);
         msg.kind = kind.into();
         msg.media = media.map(|v| v.to_string());
         msg.reply_to = m["context"]["id"].as_str().map(str::to_string);
+        msg.start_payload = referral.map(|r| {
+            let source = r["source_type"].as_str().unwrap_or("ad");
+            let id = r["source_id"].as_str().or(r["source_url"].as_str()).unwrap_or("");
+            format!("{source}:{id}")
+        });
         msg
     };
     let click = |data: &str, label: &str| Click {
@@ -282,7 +305,8 @@ fn preference(p: &Value) -> Option<InboundEvent> {
     let wa_id = p["wa_id"].as_str()?;
     let opt_in = match p["value"].as_str()? {
         "stop" => false,
-        "resume" => true,
+        // `signup`: the customer asked for marketing messages (Meta's opt-in flow).
+        "resume" | "signup" => true,
         _ => return Some(unsupported("user_preferences", p)),
     };
     let from = Peer { external_id: wa_id.into(), display_name: format!("+{wa_id}"), username: None, locale: None };
