@@ -331,6 +331,20 @@ fn a_customer_from_an_ad_keeps_the_ad_and_the_contact_records_its_source() {
 }
 
 #[test]
+fn a_message_whatsapp_could_not_pass_on_is_shown_with_its_reason() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "unknown_with_error");
+    let row = rows(&store, "SELECT kind, body FROM messages");
+    assert_eq!(
+        row[0],
+        vec![
+            json!("unsupported"),
+            json!("[a kind of message WhatsApp does not pass to businesses: Unsupported message type (131051)]")
+        ]
+    );
+}
+
+#[test]
 fn a_marketing_signup_is_an_opt_in_in_the_ledger() {
     let mut store = Store::open_in_memory().unwrap();
     ingest(&mut store, "user_preferences_signup");

@@ -22,6 +22,9 @@ pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
     if let Some(notice) = raw.get("message").and_then(super::telegram_service::decode) {
         return vec![InboundEvent::Message(notice)];
     }
+    if let Some(reaction) = raw.get("message_reaction").and_then(reaction) {
+        return vec![InboundEvent::Message(reaction)];
+    }
     // teloxide's Update reads correctly only from text: from a Value it silently yields
     // an empty UpdateKind::Error.
     match serde_json::from_str::<Update>(&raw.to_string()) {
@@ -58,6 +61,46 @@ pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
             vec![InboundEvent::Unsupported { channel: ChannelKind::Telegram, what, raw: raw.to_string() }]
         }
     }
+}
+
+/// A customer's reaction to a message (`message_reaction`, asked for in
+/// `allowed_updates`), stored as WhatsApp's are: a `reaction` row that replies to the
+/// message, which does not wait for an answer. Anonymous reactions (a channel's) have no
+/// customer and are left out.
+fn reaction(r: &Value) -> Option<InboundMessage> {
+    let user = r.get("user")?;
+    let user_id = user["id"].as_i64()?;
+    let chat = &r["chat"];
+    let chat_id = chat["id"].as_i64()?;
+    let message_id = r["message_id"].as_i64()?;
+    let name = [user["first_name"].as_str(), user["last_name"].as_str()].into_iter().flatten().collect::<Vec<_>>();
+    let from = Peer {
+        external_id: user_id.to_string(),
+        display_name: if name.is_empty() { user_id.to_string() } else { name.join(" ") },
+        username: user["username"].as_str().map(str::to_string),
+        locale: user["language_code"].as_str().map(str::to_string),
+    };
+    let is_group = matches!(chat["type"].as_str(), Some("group" | "supergroup"));
+    let title = match chat["title"].as_str() {
+        Some(t) if is_group => t.to_string(),
+        _ => from.display_name.clone(),
+    };
+    let emoji: Vec<&str> = r["new_reaction"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| x["emoji"].as_str().unwrap_or(if x["type"] == "paid" { "⭐" } else { "a custom emoji" }))
+        .collect();
+    let line = if emoji.is_empty() { "removed a reaction".to_string() } else { format!("reacted {}", emoji.join(" ")) };
+    let date = r["date"].as_i64().unwrap_or(0);
+    let chat = ChatRef { channel: ChannelKind::Telegram, external_chat_id: chat_id.to_string(), is_group, title };
+    // One row per change: the same reaction changed twice is two rows.
+    let id = format!("reaction:{message_id}:{user_id}:{date}");
+    let mut m = InboundMessage::text(chat, from, id, line, date.saturating_mul(1000));
+    m.kind = "reaction".into();
+    m.reply_to = Some(message_id.to_string());
+    m.media = Some(json!({ "old_reaction": r["old_reaction"], "new_reaction": r["new_reaction"] }).to_string());
+    Some(m)
 }
 
 /// Turns one update into the events it carries.

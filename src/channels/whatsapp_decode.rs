@@ -238,11 +238,18 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
             let body = m["system"]["body"].as_str().unwrap_or("changed their WhatsApp account");
             vec![InboundEvent::Message(text_message("system", body.into(), None))]
         }
-        "unsupported" => vec![InboundEvent::Message(text_message(
-            "unsupported",
-            "[a kind of message WhatsApp does not pass to businesses]".into(),
-            None,
-        ))],
+        // `unknown` is the older name; either may say why in `errors`.
+        "unsupported" | "unknown" => {
+            let e = &m["errors"][0];
+            let why = match (e["title"].as_str(), e["code"].as_i64()) {
+                (Some(title), Some(code)) => format!(": {title} ({code})"),
+                (Some(title), None) => format!(": {title}"),
+                (None, Some(code)) => format!(": error {code}"),
+                (None, None) => String::new(),
+            };
+            let line = format!("[a kind of message WhatsApp does not pass to businesses{why}]");
+            vec![InboundEvent::Message(text_message("unsupported", line, m.get("errors").cloned()))]
+        }
         _ => vec![unsupported(kind, m)],
     }
 }
