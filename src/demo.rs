@@ -116,7 +116,8 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         rate_limits: true,
     });
     // The simulated platforms live in this process, so the engine does too.
-    let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config)? };
+    let look = crate::cli::look(&paths, &config)?;
+    let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config, look)? };
     let result = app::run(console).await;
     drop((telegram, whatsapp, viber));
     if !keep_data {

@@ -116,9 +116,8 @@ async fn the_console_starts_its_engine_replaces_a_killed_one_and_the_engine_leav
     assert!(shown.contains("kept for next time"), "quit asked first:\n{shown}");
     // The draft is in the store.
     let store = Store::open(&db).unwrap();
-    assert_eq!(store.draft_count("maria").unwrap(), 1);
     let conversation = store.find_conversation(ChannelKind::Telegram, &chat.to_string()).unwrap().unwrap();
-    assert_eq!(store.draft(conversation, "maria").unwrap().as_deref(), Some("Сейчас проверю"));
+    assert_eq!(store.drafts("maria").unwrap(), vec![(conversation, "Сейчас проверю".to_string())]);
     drop(store);
     // With no console left, the engine stops by itself.
     let gone =

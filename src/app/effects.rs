@@ -124,11 +124,9 @@ pub(super) fn perform(
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        let count =
-                            s.count_members(&filter.condition(crate::model::now_ms())).map_err(|e| e.to_string())?;
-                        let sample = s
-                            .sample_members(&filter.condition(crate::model::now_ms()), SAMPLE)
-                            .map_err(|e| e.to_string())?;
+                        let condition = filter.condition(crate::model::now_ms());
+                        let count = s.count_members(&condition).map_err(|e| e.to_string())?;
+                        let sample = s.sample_members(&condition, SAMPLE).map_err(|e| e.to_string())?;
                         Ok((count, sample))
                     })
                     .await;

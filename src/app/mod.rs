@@ -197,7 +197,8 @@ where
                 None => Action::Tick(now_ms()),
             },
             _ = engine_check.tick(), if engine.is_none() && !console.channels.is_empty() => {
-                if crate::sync::engine_elsewhere(&console.lock_path).is_none() {
+                let mut view = engine_view(&console, None);
+                if view == EngineView::NoEngine {
                     match &console.engine {
                         EngineMode::InProcess => engine = try_start_engine(&console, &tx)?,
                         EngineMode::OwnProcess(spawn) => {
@@ -209,8 +210,11 @@ where
                             }
                         }
                     }
+                    // Only an engine started here, in this process, shows at once.
+                    if engine.is_some() {
+                        view = engine_view(&console, engine.as_ref());
+                    }
                 }
-                let view = engine_view(&console, engine.as_ref());
                 if view == state.engine {
                     continue;
                 }

@@ -249,10 +249,9 @@ fn quit(s: &mut AppState) -> Vec<Effect> {
         notify(s, format!("{what} kept for next time: {again} again quits"), false);
         return save_drafts(s);
     }
+    // The runtime writes every draft on the way out (`keep_drafts`), and waits for it.
     s.quit = true;
-    let mut effects = save_drafts(s);
-    effects.push(Effect::Quit);
-    effects
+    vec![Effect::Quit]
 }
 
 /// Writes the drafts that changed since they were last saved.

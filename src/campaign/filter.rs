@@ -120,14 +120,14 @@ impl Filter {
         }
     }
 
-    /// One SQL condition on `c` (the contacts table) and its parameters, in order.
-    /// `now` anchors the relative times.
     /// The filter as the store runs it, for `now` (`inbound<30d` counts back from it).
     pub fn condition(&self, now: Millis) -> crate::store::Condition {
         let (sql, params) = self.to_sql(now);
         crate::store::Condition { sql, params }
     }
 
+    /// One SQL condition on `c` (the contacts table) and its parameters, in order.
+    /// `now` anchors the relative times.
     pub fn to_sql(&self, now: Millis) -> (String, Vec<Value>) {
         let mut params = Vec::new();
         let sql = self.sql(now, &mut params);

@@ -14,6 +14,12 @@ pub use crate::model::Zone;
 use crate::model::{Button, ChannelKind, ContactId, ConversationId, Millis, Outgoing};
 pub use crate::store::{Member, Reach};
 
+/// Seconds until a running campaign's rest is sent: at its pace so far, or at the
+/// platforms' limit until it has one.
+pub fn eta_seconds(status: &crate::store::CampaignStatus, now: Millis) -> Option<f64> {
+    status.eta_seconds(now, sustained_rate(ChannelKind::Telegram))
+}
+
 /// How long after a customer's last message WhatsApp allows free-form messages.
 pub const WHATSAPP_WINDOW: Millis = 24 * 3_600_000;
 

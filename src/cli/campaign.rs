@@ -142,8 +142,9 @@ pub fn segment(paths: &Paths, command: SegmentCommand) -> anyhow::Result<()> {
                 (None, None) => bail!("give a segment name or --filter"),
             };
             let filter = parse_filter(&text)?;
-            writeln!(out, "{} members", store.count_members(&filter.condition(crate::model::now_ms()))?)?;
-            for r in store.sample_members(&filter.condition(crate::model::now_ms()), limit)? {
+            let condition = filter.condition(crate::model::now_ms());
+            writeln!(out, "{} members", store.count_members(&condition)?)?;
+            for r in store.sample_members(&condition, limit)? {
                 writeln!(out, "  {:<28} {:<10} {}", sanitize(&r.name, false), sanitize(&r.stage, false), r.channels)?;
             }
         }
@@ -328,8 +329,7 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
 }
 
 fn print_status(out: &mut impl Write, s: &CampaignStatus) -> anyhow::Result<()> {
-    let eta = s
-        .eta_seconds(now_ms(), crate::campaign::plan::sustained_rate(crate::model::ChannelKind::Telegram))
+    let eta = crate::campaign::plan::eta_seconds(s, now_ms())
         .map(|e| format!(" · about {} left", crate::ui::time::duration(e)))
         .unwrap_or_default();
     writeln!(

@@ -181,10 +181,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&paths.config_file, paths.config_required)?;
     // Every command checks the whole config, the console's look and keys included, so a
     // mistake shows in `doctor`, `send` or `serve` and not only when the console starts.
-    look(&paths, &config)?;
+    let look = look(&paths, &config)?;
     match cli.command {
         None | Some(Command::Demo) => {
-            let console = console(&paths, config)?;
+            let console = console(&paths, config, look)?;
             app::run(console).await
         }
         Some(Command::Serve { for_consoles, log_dir }) => {
@@ -346,10 +346,10 @@ pub(crate) fn look(paths: &Paths, config: &Config) -> anyhow::Result<(Keymap, St
     Ok((keymap, styles))
 }
 
-pub(crate) fn console(paths: &Paths, config: Config) -> anyhow::Result<Console> {
+/// The console for `config`, with the keymap and theme `look` made of it.
+pub(crate) fn console(paths: &Paths, config: Config, (keymap, styles): (Keymap, Styles)) -> anyhow::Result<Console> {
     open_store(paths)?;
     crate::logging::init(&paths.log_dir, &config.log.level)?;
-    let (keymap, styles) = look(paths, &config)?;
     // The engine runs in a process of its own, started for the consoles; where this
     // binary cannot be found again, in this one.
     let engine = match std::env::current_exe() {

@@ -94,11 +94,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
             message_id += 1;
             if customer_speaks {
                 let text = if turn == 0 { customers::opener(c, &mut rng) } else { customers::reply(c, &mut rng) };
-                store.ingest(
-                    &[InboundEvent::Message(message_on(c, channel, message_id, &text, t))],
-                    None,
-                    crate::model::now_ms(),
-                )?;
+                store.ingest(&[InboundEvent::Message(message_on(c, channel, message_id, &text, t))], None, now)?;
             } else {
                 let failed = i == 4 && turn == 1;
                 agent_on(store, c, channel, message_id, customers::agent_line(c, &mut rng), t, failed, None)?;
@@ -114,7 +110,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
                     blocked: true,
                     at: now - 25 * MINUTE,
                 };
-                store.ingest(&[InboundEvent::Membership(gone)], None, crate::model::now_ms())?;
+                store.ingest(&[InboundEvent::Membership(gone)], None, now)?;
                 seeded.unsubscribed.push(external_id(c, channel));
             }
             _ => {}
@@ -161,7 +157,7 @@ fn marketing(store: &mut Store, customers: &[Customer], now: Millis, seeded: &Se
         let gone = seeded.blocked.contains(&c.id) || seeded.unsubscribed.contains(&external_id(c, channel));
         if let Some(yes) = consent.filter(|_| !gone) {
             let note = if yes { "ticked “send me offers” at checkout" } else { "asked by phone not to get offers" };
-            store.record_agent_consent(contact, channel, "marketing", yes, note, "demo", crate::model::now_ms())?;
+            store.record_agent_consent(contact, channel, "marketing", yes, note, "demo", now)?;
         }
     }
     Ok(())
@@ -238,12 +234,12 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
                 label: None,
                 at: now - 80 * MINUTE,
             };
-            store.ingest(&[InboundEvent::Click(press)], None, crate::model::now_ms())?;
+            store.ingest(&[InboundEvent::Click(press)], None, now)?;
         }
         1 => {
             // One customer pastes terminal output: it must show as text, not act on the screen.
             let text = "Copied from the app: \x1b[31mERROR 502\x1b[0m \x1b]0;pwned\x07 what does it mean?";
-            store.ingest(&[inbound(c, next(), text, now - 30 * MINUTE)], None, crate::model::now_ms())?;
+            store.ingest(&[inbound(c, next(), text, now - 30 * MINUTE)], None, now)?;
         }
         2 => {
             // A photo with a caption, then where to bring the parcel.
@@ -254,29 +250,17 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
             let mut location = message(c, next(), "[location 55.79630, 49.10640]", now - 65 * MINUTE);
             location.kind = "location".into();
             location.media = Some(r#"{"latitude":55.7963,"longitude":49.1064}"#.into());
-            store.ingest(
-                &[InboundEvent::Message(photo), InboundEvent::Message(location)],
-                None,
-                crate::model::now_ms(),
-            )?;
+            store.ingest(&[InboundEvent::Message(photo), InboundEvent::Message(location)], None, now)?;
         }
         3 => {
             // A message corrected after sending, and a reply that quotes it.
             let typo = next();
-            store.ingest(
-                &[inbound(c, typo, "Order 5521 never arrived", now - 50 * MINUTE)],
-                None,
-                crate::model::now_ms(),
-            )?;
+            store.ingest(&[inbound(c, typo, "Order 5521 never arrived", now - 50 * MINUTE)], None, now)?;
             let fixed = message(c, typo, "Order 5512 never arrived", now - 50 * MINUTE);
-            store.ingest(
-                &[InboundEvent::Edited { message: fixed, edited_at: now - 48 * MINUTE }],
-                None,
-                crate::model::now_ms(),
-            )?;
+            store.ingest(&[InboundEvent::Edited { message: fixed, edited_at: now - 48 * MINUTE }], None, now)?;
             let mut reply = message(c, next(), "It was the blue one, size M", now - 40 * MINUTE);
             reply.reply_to = Some(typo.to_string());
-            store.ingest(&[InboundEvent::Message(reply)], None, crate::model::now_ms())?;
+            store.ingest(&[InboundEvent::Message(reply)], None, now)?;
         }
         4 => {
             // A link the customer forwarded, with its label.
@@ -284,12 +268,12 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
             let mut m = message(c, next(), text, now - 35 * MINUTE);
             m.entities =
                 Some(r#"[{"type":"text_link","offset":33,"length":4,"url":"https://competitor.example/sale"}]"#.into());
-            store.ingest(&[InboundEvent::Message(m)], None, crate::model::now_ms())?;
+            store.ingest(&[InboundEvent::Message(m)], None, now)?;
         }
         5 => {
             // Someone who blocked the bot.
             let blocked = Membership { chat: chat(c), from: peer(c), blocked: true, at: now - 20 * MINUTE };
-            store.ingest(&[InboundEvent::Membership(blocked)], None, crate::model::now_ms())?;
+            store.ingest(&[InboundEvent::Membership(blocked)], None, now)?;
             seeded.blocked.push(c.id);
         }
         _ => {}

@@ -1,7 +1,7 @@
 //! Drafts: what an agent has typed and not sent, per conversation, kept in the store so
 //! it survives quitting, a crash, and opening the console elsewhere.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Result, Store};
 use crate::model::{ConversationId, Millis};
@@ -27,24 +27,10 @@ impl Store {
         Ok(())
     }
 
-    /// `agent`'s draft in `conversation`, if any.
-    pub fn draft(&self, conversation: ConversationId, agent: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT body FROM drafts WHERE conversation_id = ?1 AND agent = ?2")?
-            .query_row(params![conversation, agent], |r| r.get(0))
-            .optional()?)
-    }
-
     /// Every draft of `agent`.
     pub fn drafts(&self, agent: &str) -> Result<Vec<(ConversationId, String)>> {
         let mut stmt = self.conn.prepare("SELECT conversation_id, body FROM drafts WHERE agent = ?1")?;
         let rows = stmt.query_map([agent], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// How many drafts `agent` has waiting.
-    pub fn draft_count(&self, agent: &str) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM drafts WHERE agent = ?1", [agent], |r| r.get(0))?)
     }
 }

@@ -172,14 +172,7 @@ impl Store {
             // failing a delivered message over: the message simply keeps no id.
             tx.execute("UPDATE OR IGNORE messages SET external_id = ?2 WHERE id = ?1", params![id, ext])?;
             // Receipts that beat this answer have waited for the id.
-            let channel: String = tx.query_row(
-                "SELECT c.channel FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
-            if let Ok(channel) = channel.parse() {
-                super::receipts::release_held(&tx, channel, ext, at)?;
-            }
+            super::receipts::release_held(&tx, id, ext, at)?;
         }
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(

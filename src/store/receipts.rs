@@ -12,7 +12,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::Result;
-use crate::model::{ChannelKind, DeliveryStatus, MessageId, Millis, Receipt};
+use crate::model::{DeliveryStatus, MessageId, Millis, Receipt};
 
 /// How long a receipt for an unknown message id is kept waiting for it.
 const HOLD_FOR: Millis = 24 * 3_600_000;
@@ -100,22 +100,25 @@ fn hold(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> Result<()> {
     Ok(())
 }
 
-/// Applies the receipts held for `external_id` on `channel`, now that a message has it.
-pub(super) fn release_held(tx: &Transaction<'_>, channel: ChannelKind, external_id: &str, now: Millis) -> Result<()> {
+/// Applies the receipts held for `external_id`, now that our message `message` has it:
+/// one indexed look-up on the send path, which finds nothing nearly always.
+pub(super) fn release_held(tx: &Transaction<'_>, message: MessageId, external_id: &str, now: Millis) -> Result<()> {
     let held: Vec<Receipt> = tx
         .prepare_cached(
-            "SELECT chat_id, status, error_code, error, at FROM held_receipts WHERE channel = ?1 AND external_id = ?2",
+            "SELECT h.channel, h.chat_id, h.status, h.error_code, h.error, h.at FROM held_receipts h \
+             WHERE h.external_id = ?2 AND h.channel = \
+               (SELECT c.channel FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?1)",
         )?
-        .query_map(params![channel.as_str(), external_id], |row| {
+        .query_map(params![message, external_id], |row| {
             Ok(Receipt {
-                channel,
-                chat_id: row.get(0)?,
+                channel: super::text_enum(row, 0)?,
+                chat_id: row.get(1)?,
                 message_external_id: Some(external_id.to_string()),
                 covers_earlier: false,
-                status: row.get::<_, String>(1)?.parse().unwrap_or(DeliveryStatus::Sent),
-                error_code: row.get(2)?,
-                error: row.get(3)?,
-                at: row.get(4)?,
+                status: row.get::<_, String>(2)?.parse().unwrap_or(DeliveryStatus::Sent),
+                error_code: row.get(3)?,
+                error: row.get(4)?,
+                at: row.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -123,7 +126,7 @@ pub(super) fn release_held(tx: &Transaction<'_>, channel: ChannelKind, external_
         return Ok(());
     }
     tx.prepare_cached("DELETE FROM held_receipts WHERE channel = ?1 AND external_id = ?2")?
-        .execute(params![channel.as_str(), external_id])?;
+        .execute(params![held[0].channel.as_str(), external_id])?;
     // In the order the platform sent them; `apply_receipt` never moves backwards anyway.
     for r in held {
         apply_receipt(tx, &r, now)?;

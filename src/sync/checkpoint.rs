@@ -25,6 +25,9 @@ pub fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(i64, i64, 
 
 /// Runs until aborted.
 pub async fn run(store_path: PathBuf) {
+    let mut wal = store_path.clone().into_os_string();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
     let opened = tokio::task::spawn_blocking(move || {
         let conn = Connection::open(&store_path)?;
         conn.busy_timeout(Duration::from_millis(200))?;
@@ -42,31 +45,29 @@ pub async fn run(store_path: PathBuf) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         ticker.tick().await;
+        let wal = wal.clone();
         let step = tokio::task::spawn_blocking(move || {
             let version: Option<i64> = conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok();
             let changed = version != last_version;
             let quiet = if changed { 0 } else { quiet.saturating_add(1) };
-            let mode = if quiet >= QUIET_TICKS { "TRUNCATE" } else { "PASSIVE" };
-            // Truncating an empty log every second would be a write for nothing.
-            let result = if changed || quiet == QUIET_TICKS || wal_has_frames(&conn) {
-                Some(checkpoint(&conn, mode))
-            } else {
-                None
+            // After writes, passively; once quiet, truncate, and go on trying while the
+            // log has anything in it (a full disk that has not healed yet). An empty log
+            // is left alone: truncating it every second would be a write for nothing.
+            let mode = match (changed, quiet >= QUIET_TICKS) {
+                (true, _) => Some("PASSIVE"),
+                (false, true) if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) => Some("TRUNCATE"),
+                _ => None,
             };
-            (conn, version, quiet, mode, result)
+            let result = mode.map(|mode| (mode, checkpoint(&conn, mode)));
+            (conn, version, quiet, result)
         })
         .await;
-        let Ok((c, version, q, mode, result)) = step else { return };
+        let Ok((c, version, q, result)) = step else { return };
         (conn, last_version, quiet) = (c, version, q);
         match result {
-            Some(Err(e)) => tracing::debug!(error = %e, mode, "checkpoint not done"),
-            Some(Ok((busy, frames, done))) => tracing::trace!(busy, frames, done, mode, "checkpoint"),
+            Some((mode, Err(e))) => tracing::debug!(error = %e, mode, "checkpoint not done"),
+            Some((mode, Ok((busy, frames, done)))) => tracing::trace!(busy, frames, done, mode, "checkpoint"),
             None => {}
         }
     }
-}
-
-/// Whether the log still holds frames (a cheap passive checkpoint of nothing says so).
-fn wal_has_frames(conn: &Connection) -> bool {
-    checkpoint(conn, "PASSIVE").is_ok_and(|(_, frames, _)| frames > 0)
 }

@@ -51,15 +51,17 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         status.set(kind, connected.clone());
         backoff = Backoff::default();
         let (valid, out_of_range): (Vec<_>, Vec<_>) = updates.iter().partition(|u| update_id(u).is_some());
+        // Updates no offset can name, kept raw as one batch.
+        let odd = (!out_of_range.is_empty())
+            .then(|| serde_json::Value::from(out_of_range.into_iter().cloned().collect::<Vec<_>>()).to_string());
         let Some(last) = valid.iter().filter_map(|u| update_id(u)).max() else {
-            // Nothing to confirm: an empty answer, or ids no offset can name. Keep the
-            // odd ones raw (once), and never ask again sooner than a second later,
-            // whatever the server does with `timeout`.
-            let batch = serde_json::Value::from(out_of_range.into_iter().cloned().collect::<Vec<_>>()).to_string();
-            if !updates.is_empty() && unconfirmable.as_deref() != Some(batch.as_str()) {
+            // Nothing to confirm: an empty answer, or only odd ids. Keep those once, and
+            // never ask again sooner than a second later, whatever the server does with
+            // `timeout`.
+            if let Some(batch) = odd.filter(|b| unconfirmable.as_ref() != Some(b)) {
                 let events = vec![odd_update(&batch)];
                 super::note_events(kind, &events);
-                if let Err(e) = store.run(move |s| s.ingest(&events, None, crate::model::now_ms())).await {
+                if let Err(e) = super::store_events(&store, &status, kind, events, None).await {
                     tracing::error!(error = %e, "cannot store an update");
                 }
                 unconfirmable = Some(batch);
@@ -69,10 +71,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         };
         let next = last + 1;
         let mut events: Vec<InboundEvent> = valid.iter().flat_map(|u| tg.decode(u)).collect();
-        if !out_of_range.is_empty() {
-            let batch = serde_json::Value::from(out_of_range.into_iter().cloned().collect::<Vec<_>>()).to_string();
-            events.push(odd_update(&batch));
-        }
+        events.extend(odd.as_deref().map(odd_update));
         telegram::refine_times(&mut events, crate::model::now_ms());
         let clicks = super::note_events(kind, &events);
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));

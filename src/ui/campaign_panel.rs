@@ -223,8 +223,7 @@ pub fn gauge_line<'a>(c: &CampaignStatus, now: i64, styles: &Styles, width: usiz
     let total = c.recipients.max(1);
     let filled = ((c.done() * 12) / total) as usize;
     let bar = format!("{}{}", "█".repeat(filled), "░".repeat(12 - filled.min(12)));
-    let eta = c
-        .eta_seconds(now, crate::campaign::plan::sustained_rate(crate::model::ChannelKind::Telegram))
+    let eta = crate::campaign::plan::eta_seconds(c, now)
         .map(|e| format!(" · about {} left", crate::ui::time::duration(e)))
         .unwrap_or_default();
     let state_style = match c.state.as_str() {
