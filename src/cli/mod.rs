@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod campaign;
+mod serve;
 
 use anyhow::{Context, bail};
 use chrono::Offset;
@@ -20,7 +21,7 @@ use crate::keymap::Keymap;
 use crate::model::{Button, ChannelKind, Outgoing};
 use crate::sandbox::{self, EmulatorOptions, TelegramEmulator};
 use crate::store::{SendTarget, Store};
-use crate::sync::{Engine, EngineLock};
+use crate::sync::EngineLock;
 use crate::theme::Styles;
 
 #[derive(Debug, Parser)]
@@ -189,7 +190,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Serve { for_consoles, log_dir }) => {
             let paths = Paths { log_dir: log_dir.unwrap_or(paths.log_dir), ..paths };
-            serve(&paths, config, for_consoles).await
+            serve::serve(&paths, config, for_consoles).await
         }
         Some(Command::Export { what, format }) => {
             let store = open_store(&paths)?;
@@ -374,69 +375,6 @@ pub(crate) fn console(paths: &Paths, config: Config, (keymap, styles): (Keymap, 
         keymap,
         engine,
     })
-}
-
-async fn serve(paths: &Paths, config: Config, for_consoles: bool) -> anyhow::Result<()> {
-    open_store(paths)?;
-    crate::logging::init(&paths.log_dir, &config.log.level)?;
-    let channels = channels(&config)?;
-    if channels.is_empty() {
-        bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
-    }
-    let Some(lock) = EngineLock::acquire_patiently(&paths.lock_file())? else {
-        let pid = EngineLock::holder(&paths.lock_file()).map(|p| format!(" (pid {p})")).unwrap_or_default();
-        bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
-    };
-    let stop = config.consent.stop_policy();
-    let _engine = Engine::start_with_stop(lock, &paths.store_file(), channels, &config.webhook, &stop)?;
-    if for_consoles {
-        tracing::info!("engine started for the consoles; it stops a few seconds after the last one");
-        let consoles = paths.consoles_file();
-        tokio::select! {
-            r = wait_for_stop() => r,
-            _ = last_console_gone(&consoles) => {
-                tracing::info!("no console attached: the engine stops");
-                Ok(())
-            }
-        }
-    } else {
-        eprintln!(
-            "switchboard: serving {} (logs in {}); Ctrl-C stops.",
-            paths.store_file().display(),
-            paths.log_dir.display()
-        );
-        wait_for_stop().await
-    }
-}
-
-/// Returns once no console has been attached for `CONSOLES_GRACE` (a console that is
-/// restarting, or just starting, has that long to attach).
-async fn last_console_gone(consoles: &std::path::Path) {
-    const CONSOLES_GRACE: Duration = Duration::from_secs(5);
-    let mut alone_since: Option<tokio::time::Instant> = None;
-    loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        if crate::sync::ConsolePresence::any(consoles) {
-            alone_since = None;
-        } else if alone_since.get_or_insert_with(tokio::time::Instant::now).elapsed() >= CONSOLES_GRACE {
-            return;
-        }
-    }
-}
-
-async fn wait_for_stop() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
 }
 
 /// The message `send` was asked for. A local file is made absolute: the engine that

@@ -2,6 +2,7 @@
 //! every process and task that touches the store opens its own (WAL lets readers and one
 //! writer work at once). The queries live in one file per table group.
 
+mod campaign_results;
 mod campaigns;
 mod contact_card;
 mod contacts;
@@ -17,7 +18,8 @@ mod search;
 mod segments;
 
 pub use crate::model::{StopPolicy, default_confirmations};
-pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts, VariantResults};
+pub use campaign_results::VariantResults;
+pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey};
