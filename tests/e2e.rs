@@ -314,17 +314,7 @@ fn cli_export_and_send_work_on_a_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("empty.toml");
     std::fs::write(&config, "").unwrap();
-    let bin = env!("CARGO_BIN_EXE_switchboard");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::cli(&config, dir.path(), args);
     let out = run(&["send", "--channel", "telegram", "--chat", "12345", "--text", "Ваш заказ отправлен \x1b[2J"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no engine runs"));

@@ -38,7 +38,7 @@ fn a_whatsapp_edit_of_a_non_object_is_kept_raw_and_the_good_message_beside_it_is
         assert!(matches!(&events[0], InboundEvent::Unsupported { what, .. } if what == "edit"), "{bad}: {events:?}");
         assert!(matches!(&events[1], InboundEvent::Message(m) if m.text == "Привет 👋"), "{bad}");
         let mut store = Store::open_in_memory().unwrap();
-        let report = store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+        let report = store.ingest(&events, None, now_ms()).unwrap();
         assert_eq!((report.stored, report.unsupported), (1, 1));
     }
 }
@@ -56,9 +56,9 @@ fn filters_too_deep_or_too_long_are_errors_that_point_at_the_place() {
     // At the limits, the store can still run what the parser accepts.
     let store = Store::open_in_memory().unwrap();
     let widest = vec!["tag:a"; 100].join(" OR ");
-    store.count_members(&Filter::parse(&widest).unwrap().condition(switchboard::model::now_ms())).unwrap();
+    store.count_members(&Filter::parse(&widest).unwrap().condition(now_ms())).unwrap();
     let deepest = format!("{}tag:a{}", "(-tag:b ".repeat(16), ")".repeat(16));
-    store.count_members(&Filter::parse(&deepest).unwrap().condition(switchboard::model::now_ms())).unwrap();
+    store.count_members(&Filter::parse(&deepest).unwrap().condition(now_ms())).unwrap();
 }
 
 /// An empty config file in `dir`: the CLI tests read no real configuration.
@@ -72,14 +72,7 @@ fn empty_config(dir: &Path) -> std::path::PathBuf {
 fn segment_save_of_a_bad_filter_saves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let long = vec!["tag:a"; 1_000].join(" ");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(empty_config(dir.path()))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["segment", "save", "wide", "--filter", &long])
-        .output()
-        .unwrap();
+    let out = common::cli(&empty_config(dir.path()), dir.path(), &["segment", "save", "wide", "--filter", &long]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("at most 100 terms"), "{}", &stderr[..stderr.len().min(400)]);
@@ -178,7 +171,7 @@ fn platform_times_outside_a_sane_window_take_the_arrival_time() {
     // Milliseconds read as seconds (year 58,000), zero, negative, far future.
     let bad = [now * 1000, 0, -5_000, i64::MAX, now + 3 * 86_400_000];
     for (i, at) in bad.iter().enumerate() {
-        store.ingest(&[inbound(7, "Olga", i as i64 + 1, "привет", *at)], None, switchboard::model::now_ms()).unwrap();
+        store.ingest(&[inbound(7, "Olga", i as i64 + 1, "привет", *at)], None, now_ms()).unwrap();
     }
     let times: Vec<(i64, Option<String>)> = {
         let mut stmt = store
@@ -196,10 +189,8 @@ fn platform_times_outside_a_sane_window_take_the_arrival_time() {
     }
     // An agent answers, then a believable message marks the conversation waiting again.
     let conversation = store.find_conversation(ChannelKind::Telegram, "7").unwrap().unwrap();
-    store.enqueue(conversation, "Здравствуйте", "ann", 10, switchboard::model::now_ms()).unwrap();
-    store
-        .ingest(&[inbound(7, "Olga", 99, "ещё вопрос", now_ms() + 1_000)], None, switchboard::model::now_ms())
-        .unwrap();
+    store.enqueue(conversation, "Здравствуйте", "ann", 10, now_ms()).unwrap();
+    store.ingest(&[inbound(7, "Olga", 99, "ещё вопрос", now_ms() + 1_000)], None, now_ms()).unwrap();
     let unanswered: i64 = store
         .conn()
         .query_row("SELECT unanswered FROM conversations WHERE id = ?1", [conversation.0], |r| r.get(0))
@@ -207,7 +198,7 @@ fn platform_times_outside_a_sane_window_take_the_arrival_time() {
     assert_eq!(unanswered, 1);
     // A time within the window is kept exactly.
     let real = 1_773_134_113_000;
-    store.ingest(&[inbound(8, "Ivan", 1, "hi", real)], None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&[inbound(8, "Ivan", 1, "hi", real)], None, now_ms()).unwrap();
     let kept: i64 = store
         .conn()
         .query_row(
@@ -254,9 +245,8 @@ async fn interrupted_sends_are_recovered_once_before_any_sender_starts() {
     let mut store = Store::open(&db).unwrap();
     let target = SendTarget { channel: ChannelKind::Telegram, chat_id: "7".into() };
     let out = Outgoing::text("left mid-send by a crash");
-    let (_, crashed) = store.enqueue_to_chat(&target, &out, "ann", switchboard::model::now_ms()).unwrap();
-    let (_, on_the_wire) =
-        store.enqueue_to_chat(&target, &Outgoing::text("on the wire"), "ann", switchboard::model::now_ms()).unwrap();
+    let (_, crashed) = store.enqueue_to_chat(&target, &out, "ann", now_ms()).unwrap();
+    let (_, on_the_wire) = store.enqueue_to_chat(&target, &Outgoing::text("on the wire"), "ann", now_ms()).unwrap();
     store.conn().execute("UPDATE messages SET status = 'sending' WHERE id = ?1", [crashed.0]).unwrap();
 
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
@@ -304,18 +294,9 @@ fn exported_csv_cells_cannot_be_formulas() {
     // Through the real export: a customer's name and text that arrived by webhook.
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("switchboard.db")).unwrap();
-    store
-        .ingest(&[inbound(7, "=cmd|'/c calc'!A1", 1, "@SUM(1+1)*cmd", now_ms())], None, switchboard::model::now_ms())
-        .unwrap();
+    store.ingest(&[inbound(7, "=cmd|'/c calc'!A1", 1, "@SUM(1+1)*cmd", now_ms())], None, now_ms()).unwrap();
     drop(store);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(empty_config(dir.path()))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["export", "messages", "--format", "csv"])
-        .output()
-        .unwrap();
+    let out = common::cli(&empty_config(dir.path()), dir.path(), &["export", "messages", "--format", "csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = String::from_utf8(out.stdout).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -476,19 +457,17 @@ fn a_receipt_that_beats_the_send_answer_is_applied_when_the_id_is_recorded() {
     use switchboard::model::DeliveryStatus::{Delivered, Read};
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::WhatsApp, chat_id: "79161234567".into() };
-    let (_, id) = store
-        .enqueue_to_chat(&target, &Outgoing::text("Ваш заказ готов"), "ann", switchboard::model::now_ms())
-        .unwrap();
-    store.mark_sending(id, switchboard::model::now_ms()).unwrap();
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("Ваш заказ готов"), "ann", now_ms()).unwrap();
+    store.mark_sending(id, now_ms()).unwrap();
     // Meta's `delivered` arrives while our send is still waiting for its answer.
-    store.ingest(&[receipt(Delivered, "wamid.FAST")], None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&[receipt(Delivered, "wamid.FAST")], None, now_ms()).unwrap();
     assert_eq!(message_status(&store, id.0), "sending");
     store.mark_sent(id, Some("wamid.FAST"), now_ms()).unwrap();
     assert_eq!(message_status(&store, id.0), "delivered");
     let held: i64 = store.conn().query_row("SELECT count(*) FROM held_receipts", [], |r| r.get(0)).unwrap();
     assert_eq!(held, 0, "applied, not kept");
     // And the usual order still works.
-    store.ingest(&[receipt(Read, "wamid.FAST")], None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&[receipt(Read, "wamid.FAST")], None, now_ms()).unwrap();
     assert_eq!(message_status(&store, id.0), "read");
 }
 
@@ -497,10 +476,10 @@ fn a_failure_after_read_is_recorded_but_read_stays() {
     use switchboard::model::DeliveryStatus::{Failed, Read};
     let mut store = Store::open_in_memory().unwrap();
     let target = SendTarget { channel: ChannelKind::WhatsApp, chat_id: "79161234567".into() };
-    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "ann", switchboard::model::now_ms()).unwrap();
+    let (_, id) = store.enqueue_to_chat(&target, &Outgoing::text("hi"), "ann", now_ms()).unwrap();
     store.mark_sent(id, Some("wamid.R"), now_ms()).unwrap();
-    store.ingest(&[receipt(Read, "wamid.R")], None, switchboard::model::now_ms()).unwrap();
-    store.ingest(&[receipt(Failed, "wamid.R")], None, switchboard::model::now_ms()).unwrap();
+    store.ingest(&[receipt(Read, "wamid.R")], None, now_ms()).unwrap();
+    store.ingest(&[receipt(Failed, "wamid.R")], None, now_ms()).unwrap();
     assert_eq!(message_status(&store, id.0), "read");
     let failures: i64 = store
         .conn()
@@ -681,14 +660,7 @@ fn send_to_a_chat_id_the_channel_cannot_have_is_refused_at_once() {
         ("whatsapp", ""),
         ("viber", "a b"),
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["send", "--channel", channel, "--chat", chat, "--text", "hi"])
-            .output()
-            .unwrap();
+        let out = common::cli(&config, dir.path(), &["send", "--channel", channel, "--chat", chat, "--text", "hi"]);
         assert!(!out.status.success(), "{channel} {chat}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--chat"), "{out:?}");
     }
@@ -733,11 +705,10 @@ fn filters_fold_case_in_every_script_and_yo() {
     store
         .import_contacts(
             &[row(2, "Артём", "Казань", "опт"), row(3, "Ann", "London", "VIP"), row(4, "Пётр", "Орёл", "ОПТ")],
-            switchboard::model::now_ms(),
+            now_ms(),
         )
         .unwrap();
-    let count =
-        |f: &str| store.count_members(&Filter::parse(f).unwrap().condition(switchboard::model::now_ms())).unwrap();
+    let count = |f: &str| store.count_members(&Filter::parse(f).unwrap().condition(now_ms())).unwrap();
     assert_eq!(count("tag:ОПТ"), 2);
     assert_eq!(count("tag:опт"), 2);
     assert_eq!(count("attr:city=казань"), 1);
@@ -750,14 +721,7 @@ fn cli_error(config_text: &str, args: &[&str]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::cli(&config, dir.path(), args);
     (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

@@ -32,6 +32,18 @@ pub async fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<
     }
 }
 
+/// The `switchboard` binary run once with `config` and `data` and these arguments.
+pub fn cli(config: &std::path::Path, data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("the switchboard binary runs")
+}
+
 /// `switchboard serve` on a store, as a child process the test can SIGKILL.
 pub fn serve(config: &std::path::Path, data: &std::path::Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
