@@ -95,6 +95,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         verify_token: Secret::new("demo-verify"),
         api_url: whatsapp.url(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: sandbox::seed::templates(),
     });

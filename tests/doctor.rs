@@ -42,6 +42,7 @@ async fn doctor_checks_every_channel_and_registers_viber() {
         verify_token: Secret::new("v"),
         api_url: wa.url(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: vec![],
     });

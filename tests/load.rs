@@ -42,6 +42,7 @@ async fn ten_thousand_signed_webhooks_are_all_stored_once() {
         verify_token: Secret::new("v"),
         api_url: "http://127.0.0.1:9".into(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: vec![],
     };

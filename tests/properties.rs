@@ -442,6 +442,7 @@ fn webhook_routes_answer_any_signed_body() {
             verify_token: Secret::new("v"),
             api_url: dead.into(),
             api_version: "v25.0".into(),
+            welcome: None,
             rate_limits: true,
             templates: vec![],
         };

@@ -33,6 +33,7 @@ fn whatsapp(url: &str) -> WhatsAppConfig {
         verify_token: Secret::new("verify-me"),
         api_url: url.into(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: vec![],
     }
@@ -283,4 +284,51 @@ async fn viber_holds_the_hundred_and_first_unanswered_message() {
     assert_eq!(waiting.status, DeliveryStatus::Queued);
     assert!(waiting.error.unwrap().contains("100 messages an hour"));
     assert!(emu.calls().iter().all(|c| c.method != "send_message"), "nothing went to Viber");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_welcomes_a_customer_who_opens_the_chat_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let customers = demo_customers(1);
+    let emu = WhatsAppEmulator::start(
+        "127.0.0.1:0".parse().unwrap(),
+        WA_TOKEN,
+        PHONE,
+        APP_SECRET,
+        customers.clone(),
+        WhatsAppOptions::default(),
+    )
+    .await
+    .unwrap();
+    let config = WhatsAppConfig {
+        welcome: Some("Здравствуйте! Чем помочь?".into()), ..whatsapp(&emu.url())
+    };
+    let engine = engine(dir.path(), vec![Channel::WhatsApp(WhatsAppChannel::new(&config).unwrap())]);
+    let anna = wa_id(&customers[0]);
+    // Opening the chat lets the business write: WhatsApp's side knows it too.
+    emu.set_last_inbound(&anna, switchboard::model::now_ms());
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE},
+          "contacts": [{"profile": {"name": "Анна"}, "wa_id": anna}],
+          "messages": [{"from": anna, "id": "wamid.opened1", "timestamp": (switchboard::model::now_ms() / 1000).to_string(),
+                        "type": "request_welcome"}]}}]}]})
+    .to_string()
+    .into_bytes();
+    let signed = format!("sha256={}", hmac_sha256_hex(APP_SECRET.as_bytes(), &body));
+    let url = format!("http://{}/webhook/whatsapp", engine.webhook_addr().unwrap());
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer = client.post(&url).header("X-Hub-Signature-256", &signed).body(body.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let sent = eventually(WAIT, || {
+        (count(&db, "SELECT count(*) FROM messages WHERE author = 'welcome' AND status != 'queued'") == 1).then_some(())
+    })
+    .await;
+    assert!(sent.is_some(), "the welcome went out");
+    let sends = emu.sent();
+    assert_eq!(sends.len(), 1, "one welcome however often the opening comes");
+    assert_eq!(sends[0].body["text"]["body"], "Здравствуйте! Чем помочь?");
+    assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE kind = 'system' AND direction = 'in'"), 1);
 }

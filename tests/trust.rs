@@ -226,6 +226,7 @@ fn whatsapp_channel() -> Channel {
         verify_token: Secret::new("v"),
         api_url: "http://127.0.0.1:9".into(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: vec![],
     };

@@ -239,6 +239,7 @@ fn channel() -> WhatsAppChannel {
         verify_token: Secret::new("verify-me"),
         api_url: "http://127.0.0.1:9".into(),
         api_version: "v25.0".into(),
+        welcome: None,
         rate_limits: true,
         templates: vec![],
     })
@@ -362,4 +363,148 @@ fn an_audio_file_is_audio_and_a_voice_note_is_voice() {
     assert_eq!(kinds[0][1], "[audio audio/mpeg]");
     assert!(kinds[0][2].as_str().unwrap().contains("1187654321098765"), "the media id is kept");
     assert_eq!(kinds[1][0], "voice");
+}
+
+#[test]
+fn an_order_shows_each_item_and_the_total() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "order");
+    let row = rows(&store, "SELECT kind, body, media FROM messages");
+    assert_eq!(row[0][0], "order");
+    assert_eq!(
+        row[0][1],
+        "[order of 2 item(s), 1289 RUB]\n2 × TEA-GREEN-100 at 349.5 RUB\n1 × MUG-WHITE at 590 RUB\nДоставка к 19:00, пожалуйста"
+    );
+    assert!(row[0][2].as_str().unwrap().contains("880011223344"), "the catalog id is kept");
+    let waiting = rows(&store, "SELECT unanswered, last_inbound_at FROM conversations");
+    assert_eq!(waiting[0], vec![json!(1), json!(1_773_134_200_000i64)]);
+}
+
+#[test]
+fn a_filled_in_flow_shows_the_answers_and_keeps_them() {
+    let mut store = with_our_message();
+    ingest(&mut store, "flow_reply");
+    let row = rows(
+        &store,
+        "SELECT kind, body, media, reply_to_external_id FROM messages WHERE direction = 'in' AND kind != 'text'",
+    );
+    assert_eq!(row[0][0], "flow_reply");
+    let body = row[0][1].as_str().unwrap();
+    assert!(body.starts_with("[form “Отзыв о доставке” filled in]"), "{body}");
+    assert!(body.contains("comment: Курьер позвонил заранее 👍") && body.contains("courier rating: 5"), "{body}");
+    assert!(!body.contains("tok-7781"), "the flow token is not shown: {body}");
+    assert!(row[0][2].as_str().unwrap().contains("tok-7781"), "but it is kept");
+    assert_eq!(row[0][3], OURS);
+}
+
+#[test]
+fn a_call_permission_answer_is_a_press_on_our_request() {
+    let mut store = with_our_message();
+    ingest(&mut store, "call_permission_reply");
+    let row = rows(&store, "SELECT kind, body, reply_to_external_id FROM messages WHERE kind = 'click'");
+    assert_eq!(
+        row[0],
+        vec![json!("click"), json!("pressed “call permission: accept (until 2026-03-17 09:20 UTC)”"), json!(OURS)]
+    );
+    let window = rows(&store, "SELECT last_inbound_at FROM conversations");
+    assert_eq!(window[0][0], json!(1_773_134_400_000i64));
+}
+
+#[test]
+fn an_interactive_message_without_content_is_shown_with_the_bodys_error() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "interactive_without_content");
+    let row = rows(&store, "SELECT kind, body FROM messages");
+    assert_eq!(
+        row[0],
+        vec![
+            json!("unsupported"),
+            json!(
+                "[a WhatsApp message switchboard cannot show (interactive): Something went wrong (131000, Unsupported webhook payload)]"
+            )
+        ]
+    );
+}
+
+#[test]
+fn opening_the_chat_is_a_notice_and_queues_the_welcome_once() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "request_welcome");
+    let events = events("request_welcome");
+    assert!(matches!(&events[0], InboundEvent::Opened(m) if m.chat.external_chat_id == ANNA));
+    let row = rows(&store, "SELECT kind, body FROM messages");
+    assert_eq!(row[0], vec![json!("system"), json!("opened the chat")]);
+    assert_eq!(rows(&store, "SELECT unanswered FROM conversations")[0][0], 0);
+    let now = switchboard::model::now_ms();
+    assert!(store.enqueue_welcome(ChannelKind::WhatsApp, ANNA, "Здравствуйте! Чем помочь?", now).unwrap());
+    assert!(!store.enqueue_welcome(ChannelKind::WhatsApp, ANNA, "Здравствуйте! Чем помочь?", now).unwrap());
+    let queued = rows(&store, "SELECT body, status, author FROM messages WHERE direction = 'out'");
+    assert_eq!(queued, vec![vec![json!("Здравствуйте! Чем помочь?"), json!("queued"), json!("welcome")]]);
+}
+
+#[test]
+fn what_the_business_does_in_the_app_shows_as_ours() {
+    // Anna wrote; the business answers her from the app.
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "text");
+    assert_eq!(rows(&store, "SELECT unanswered FROM conversations")[0][0], 1);
+    ingest(&mut store, "echo_text");
+    let echo = rows(
+        &store,
+        "SELECT direction, kind, body, status, author, sent_at FROM messages WHERE external_id LIKE '%ECHO01'",
+    );
+    assert_eq!(
+        echo[0],
+        vec![
+            json!("out"),
+            json!("text"),
+            json!("Заказ передан курьеру, ждите звонка."),
+            json!("sent"),
+            json!("business app"),
+            json!(1_773_134_600_000i64)
+        ]
+    );
+    let waiting = rows(&store, "SELECT unanswered, last_outbound_at FROM conversations");
+    assert_eq!(waiting[0], vec![json!(0), json!(1_773_134_600_000i64)]);
+    let mut store = with_our_message();
+    // The business edits our message in the app: the text changes, the old one is kept.
+    ingest(&mut store, "echo_edit");
+    let edited = rows(&store, &format!("SELECT body, edited_at, direction FROM messages WHERE external_id = '{OURS}'"));
+    assert_eq!(
+        edited[0],
+        vec![json!("Как вам доставка? Оцените, пожалуйста."), json!(1_773_134_700_000i64), json!("out")]
+    );
+    let old = rows(&store, "SELECT detail FROM message_events WHERE kind = 'edit'");
+    assert_eq!(old[0][0], "Как вам доставка?");
+    // And deletes it (this echo has `from` and `to` the other way round): a notice on it.
+    ingest(&mut store, "echo_revoke");
+    let notice = rows(
+        &store,
+        "SELECT direction, kind, body, reply_to_external_id FROM messages WHERE external_id LIKE '%ECHO03'",
+    );
+    assert_eq!(
+        notice[0],
+        vec![json!("out"), json!("system"), json!("deleted this message in the WhatsApp Business app"), json!(OURS)]
+    );
+    assert_eq!(rows(&store, "SELECT count(*) FROM conversations")[0][0], 1, "no conversation with our own number");
+}
+
+#[test]
+fn a_customer_known_only_by_username_is_kept_by_their_business_scoped_id() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "username_only");
+    let row = rows(
+        &store,
+        "SELECT c.external_chat_id, c.title, m.body, i.username FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         JOIN identities i ON i.contact_id = c.contact_id",
+    );
+    assert_eq!(
+        row[0],
+        vec![
+            json!("RU.4471200963318852"),
+            json!("Лейла"),
+            json!("مرحبا! Есть ли доставка в Казань?"),
+            json!("@leila.shop")
+        ]
+    );
 }

@@ -34,7 +34,7 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
                 );
                 m.kind = "system".into();
                 m.start_payload = body["context"].as_str().filter(|c| !c.is_empty()).map(str::to_string);
-                vec![InboundEvent::Message(m)]
+                vec![InboundEvent::Opened(m)]
             }
         }
         "unsubscribed" => {

@@ -25,6 +25,7 @@ pub struct WhatsAppChannel {
     verify_token: Secret,
     rate_limits: bool,
     templates: Vec<TemplateConfig>,
+    welcome: Option<String>,
 }
 
 impl WhatsAppChannel {
@@ -48,6 +49,7 @@ impl WhatsAppChannel {
             verify_token: config.verify_token.clone(),
             rate_limits: config.rate_limits,
             templates: config.templates.clone(),
+            welcome: config.welcome.clone(),
         })
     }
 
@@ -63,6 +65,11 @@ impl WhatsAppChannel {
             per_group: Duration::from_secs(1),
             unanswered_per_hour: None,
         }
+    }
+
+    /// The message for a customer who opens the chat for the first time, if any.
+    pub fn welcome_text(&self) -> Option<&str> {
+        self.welcome.as_deref()
     }
 
     pub fn templates(&self) -> &[TemplateConfig] {

@@ -23,11 +23,24 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
             let value = &change["value"];
             match change["field"].as_str() {
                 Some("messages") => {
-                    for m in value["messages"].as_array().into_iter().flatten() {
+                    let messages = value["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let statuses = value["statuses"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    if messages.is_empty() && statuses.is_empty() && value.get("errors").is_some() {
+                        // An error about the account or the app rather than a message:
+                        // kept in the log and counted, where `doctor` shows it.
+                        events.push(unsupported("errors", value));
+                    }
+                    for m in messages {
                         events.extend(each(m, "message", || message(m, value)));
                     }
-                    for s in value["statuses"].as_array().into_iter().flatten() {
+                    for s in statuses {
                         events.extend(each(s, "status", || status(s)));
+                    }
+                }
+                // Coexistence: what the business did in the WhatsApp Business app.
+                Some("smb_message_echoes") => {
+                    for m in value["message_echoes"].as_array().into_iter().flatten() {
+                        events.extend(each(m, "message echo", || echo(m, value)));
                     }
                 }
                 Some("user_preferences") => {
@@ -62,16 +75,28 @@ fn millis(v: &Value) -> Millis {
     secs.saturating_mul(1000)
 }
 
-fn peer(wa_id: &str, value: &Value) -> Peer {
-    let name = value["contacts"]
+/// The customer `id` names: a phone number (`wa_id`) or, for a customer who hides it
+/// behind a username, the business-scoped user id (BSUID). Their profile is matched by
+/// either, never by position.
+fn peer(id: &str, value: &Value) -> Peer {
+    let profile = value["contacts"]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|c| c["wa_id"] == wa_id)
-        .and_then(|c| c["profile"]["name"].as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("+{wa_id}"));
-    Peer { external_id: wa_id.into(), display_name: name, username: None, locale: None }
+        .find(|c| c["wa_id"] == id || c["user_id"] == id)
+        .map(|c| &c["profile"]);
+    let username = profile.and_then(|p| p["username"].as_str()).map(str::to_string);
+    let name = profile.and_then(|p| p["name"].as_str()).map(str::to_string).unwrap_or_else(|| match &username {
+        Some(u) => u.clone(),
+        None if id.bytes().all(|b| b.is_ascii_digit()) => format!("+{id}"),
+        None => id.to_string(),
+    });
+    Peer { external_id: id.into(), display_name: name, username, locale: None }
+}
+
+/// Who sent a message: the phone number, or only the BSUID when the number is hidden.
+fn sender(m: &Value) -> Option<&str> {
+    m["from"].as_str().filter(|f| !f.is_empty()).or(m["from_user_id"].as_str().filter(|f| !f.is_empty()))
 }
 
 fn chat(peer: &Peer) -> ChatRef {
@@ -84,7 +109,7 @@ fn chat(peer: &Peer) -> ChatRef {
 }
 
 fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
-    let (Some(from), Some(id)) = (m["from"].as_str(), m["id"].as_str()) else {
+    let (Some(from), Some(id)) = (sender(m), m["id"].as_str()) else {
         return vec![unsupported("message without sender or id", m)];
     };
     let from = peer(from, value);
@@ -174,13 +199,44 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
         }
         "interactive" => {
             let i = &m["interactive"];
-            let reply = match i["type"].as_str() {
-                Some("button_reply") => &i["button_reply"],
-                Some("list_reply") => &i["list_reply"],
-                _ => return vec![unsupported("interactive", m)],
-            };
-            let data = reply["id"].as_str().unwrap_or("");
-            vec![InboundEvent::Click(click(data, reply["title"].as_str().unwrap_or(data)))]
+            match i["type"].as_str() {
+                Some(t @ ("button_reply" | "list_reply")) => {
+                    let reply = &i[t];
+                    let data = reply["id"].as_str().unwrap_or("");
+                    vec![InboundEvent::Click(click(data, reply["title"].as_str().unwrap_or(data)))]
+                }
+                // The customer answered our request to call them: a press on it.
+                Some("call_permission_reply") => {
+                    let r = &i["call_permission_reply"];
+                    let answer = r["response"].as_str().unwrap_or("answered");
+                    let until = r["expiration_timestamp"].as_i64().and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+                    let label = match until {
+                        Some(until) if answer == "accept" => {
+                            format!("call permission: accept (until {})", until.format("%Y-%m-%d %H:%M UTC"))
+                        }
+                        _ => format!("call permission: {answer}"),
+                    };
+                    vec![InboundEvent::Click(click(&format!("call_permission:{answer}"), &label))]
+                }
+                // A WhatsApp Flow the customer filled in: their answers are the message.
+                Some("nfm_reply") => {
+                    let r = &i["nfm_reply"];
+                    let (line, answers) = flow_reply(r);
+                    vec![InboundEvent::Message(text_message("flow_reply", line, Some(answers)))]
+                }
+                // No content (WhatsApp says why in the body's `errors`), or a kind of
+                // reply newer than this code: the customer did send something.
+                _ => vec![InboundEvent::Message(placeholder(m, value, text_message))],
+            }
+        }
+        "order" => {
+            let o = &m["order"];
+            vec![InboundEvent::Message(text_message("order", order_line(o), Some(o.clone())))]
+        }
+        "request_welcome" => {
+            let mut opened = text_message("system", "opened the chat".into(), None);
+            opened.external_id = format!("open:{id}");
+            vec![InboundEvent::Opened(opened)]
         }
         "button" => {
             // A quick reply of a template, such as "Stop promotions".
@@ -238,20 +294,125 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
             let body = m["system"]["body"].as_str().unwrap_or("changed their WhatsApp account");
             vec![InboundEvent::Message(text_message("system", body.into(), None))]
         }
-        // `unknown` is the older name; either may say why in `errors`.
-        "unsupported" | "unknown" => {
-            let e = &m["errors"][0];
-            let why = match (e["title"].as_str(), e["code"].as_i64()) {
-                (Some(title), Some(code)) => format!(": {title} ({code})"),
-                (Some(title), None) => format!(": {title}"),
-                (None, Some(code)) => format!(": error {code}"),
-                (None, None) => String::new(),
-            };
-            let line = format!("[a kind of message WhatsApp does not pass to businesses{why}]");
-            vec![InboundEvent::Message(text_message("unsupported", line, m.get("errors").cloned()))]
-        }
-        _ => vec![unsupported(kind, m)],
+        // `unknown` is the older name; either may say why in `errors`. A type newer
+        // than this code is shown the same way, with the raw message kept.
+        _ => vec![InboundEvent::Message(placeholder(m, value, text_message))],
     }
+}
+
+/// A row for a message whose content cannot be shown: what WhatsApp said about it (the
+/// message's or the body's `errors`), and the raw message kept for later.
+fn placeholder(
+    m: &Value,
+    value: &Value,
+    make: impl Fn(&str, String, Option<Value>) -> InboundMessage,
+) -> InboundMessage {
+    let errors = m.get("errors").or(value.get("errors")).cloned();
+    let e = errors.as_ref().map(|e| &e[0]).unwrap_or(&Value::Null);
+    let detail = e["error_data"]["details"].as_str().map(|d| format!(", {d}")).unwrap_or_default();
+    let why = match (e["title"].as_str(), e["code"].as_i64()) {
+        (Some(title), Some(code)) => format!(": {title} ({code}{detail})"),
+        (Some(title), None) => format!(": {title}"),
+        (None, Some(code)) => format!(": error {code}"),
+        (None, None) => String::new(),
+    };
+    let line = match m["type"].as_str() {
+        Some("unsupported" | "unknown") | None => {
+            format!("[a kind of message WhatsApp does not pass to businesses{why}]")
+        }
+        Some(kind) => format!("[a WhatsApp message switchboard cannot show ({kind}){why}]"),
+    };
+    make("unsupported", line, Some(json!({ "errors": errors, "raw": m })))
+}
+
+/// A filled-in Flow: its name and each answer as `field: value` (the flow token, which
+/// only matches the answer to our send, is kept but not shown).
+fn flow_reply(r: &Value) -> (String, Value) {
+    let answers: Value = r["response_json"].as_str().and_then(|j| serde_json::from_str(j).ok()).unwrap_or(Value::Null);
+    let fields: Vec<String> = answers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| *k != "flow_token")
+        .map(|(k, v)| format!("{}: {}", k.replace('_', " "), v.as_str().map(str::to_string).unwrap_or(v.to_string())))
+        .collect();
+    let name = r["name"].as_str().filter(|n| *n != "flow").map(|n| format!(" “{n}”")).unwrap_or_default();
+    let mut line = format!("[form{name} filled in]");
+    for f in &fields {
+        line.push('\n');
+        line.push_str(f);
+    }
+    (line, json!({ "name": r["name"], "body": r["body"], "answers": answers }))
+}
+
+/// A cart sent from the catalog: each item with its quantity and price, and the total.
+fn order_line(o: &Value) -> String {
+    let items = o["product_items"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut total = 0.0;
+    let mut currency = None;
+    let lines: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let name = item["product_retailer_id"].as_str().unwrap_or("an item");
+            let qty = super::number(&item["quantity"]).unwrap_or(1.0);
+            let price = super::number(&item["item_price"]);
+            let cur = item["currency"].as_str().unwrap_or("");
+            if let Some(p) = price {
+                total += p * qty;
+                currency.get_or_insert(cur);
+            }
+            match price {
+                Some(p) => format!("{qty} × {name} at {p} {cur}"),
+                None => format!("{qty} × {name}"),
+            }
+        })
+        .collect();
+    let mut line = format!("[order of {} item(s)", items.len());
+    if let Some(cur) = currency {
+        line.push_str(&format!(", {} {cur}", (total * 100.0).round() / 100.0));
+    }
+    line.push(']');
+    for l in lines {
+        line.push('\n');
+        line.push_str(&l);
+    }
+    if let Some(note) = o["text"].as_str().filter(|t| !t.trim().is_empty()) {
+        line.push('\n');
+        line.push_str(note);
+    }
+    line
+}
+
+/// A message the business sent, edited or deleted in the WhatsApp Business app. The
+/// customer is the party that is not the business's own number (`to`, as a rule).
+fn echo(m: &Value, value: &Value) -> Vec<InboundEvent> {
+    let business = value["metadata"]["display_phone_number"].as_str().map(digits).unwrap_or_default();
+    let (to, from) = (m["to"].as_str().or(m["to_user_id"].as_str()), m["from"].as_str());
+    let customer = match (to, from) {
+        (Some(to), Some(from)) if !business.is_empty() && digits(to) == business => from,
+        (Some(to), _) => to,
+        (None, Some(from)) => from,
+        (None, None) => return vec![unsupported("message echo without a customer", m)],
+    };
+    let mut inner = m.clone();
+    inner["from"] = json!(customer);
+    let deleted = m["type"] == "revoke";
+    message(&inner, value)
+        .into_iter()
+        .map(|event| match event {
+            InboundEvent::Message(mut message) if deleted => {
+                message.text = "deleted this message in the WhatsApp Business app".into();
+                InboundEvent::Echo { message, edited_at: None }
+            }
+            InboundEvent::Message(message) => InboundEvent::Echo { message, edited_at: None },
+            InboundEvent::Edited { message, edited_at } => InboundEvent::Echo { message, edited_at: Some(edited_at) },
+            other => other,
+        })
+        .collect()
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// What a failure code means, as the agent should read it.
@@ -269,7 +430,8 @@ pub fn failure_reason(code: i64, title: &str) -> String {
 }
 
 fn status(s: &Value) -> Vec<InboundEvent> {
-    let (Some(id), Some(recipient)) = (s["id"].as_str(), s["recipient_id"].as_str()) else {
+    let recipient = s["recipient_id"].as_str().or(s["recipient_user_id"].as_str());
+    let (Some(id), Some(recipient)) = (s["id"].as_str(), recipient) else {
         return vec![unsupported("status without id or recipient", s)];
     };
     let status = match s["status"].as_str() {
@@ -309,7 +471,10 @@ fn status(s: &Value) -> Vec<InboundEvent> {
 }
 
 fn preference(p: &Value) -> Option<InboundEvent> {
-    let wa_id = p["wa_id"].as_str()?;
+    let Some(wa_id) = p["wa_id"].as_str().or(p["user_id"].as_str()) else {
+        // Without a customer the change cannot be put in anyone's ledger: logged.
+        return Some(unsupported("user_preferences without wa_id", p));
+    };
     let opt_in = match p["value"].as_str()? {
         "stop" => false,
         // `signup`: the customer asked for marketing messages (Meta's opt-in flow).

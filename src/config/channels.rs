@@ -96,6 +96,10 @@ pub struct WhatsAppConfig {
     pub api_url: String,
     #[serde(default = "default_whatsapp_version")]
     pub api_version: String,
+    /// The message a customer who opens the chat for the first time gets (sent on
+    /// WhatsApp's `request_welcome`, once per conversation).
+    #[serde(default)]
+    pub welcome: Option<String>,
     /// Pace sends under WhatsApp's limits. Switch off only against the sandbox.
     #[serde(default = "yes")]
     pub rate_limits: bool,

@@ -109,6 +109,16 @@ pub struct Membership {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {
     Message(InboundMessage),
+    /// The customer opened the chat (Viber `conversation_started`, WhatsApp
+    /// `request_welcome`): stored as a notice; the channel's welcome may answer it.
+    Opened(InboundMessage),
+    /// Something the business itself did elsewhere (the WhatsApp Business app, in
+    /// coexistence), told back to us: `chat` and `from` name the customer, the rest is
+    /// what the business sent. With `edited_at`, it is a new version of one of ours.
+    Echo {
+        message: InboundMessage,
+        edited_at: Option<Millis>,
+    },
     /// A new version of a message the customer already sent.
     Edited {
         message: InboundMessage,

@@ -34,15 +34,29 @@ impl Store {
         let mut report = IngestReport::default();
         for event in events {
             match event {
-                InboundEvent::Message(m) => {
+                InboundEvent::Message(m) | InboundEvent::Opened(m) => {
                     if insert_inbound(&tx, m, None, Some(&stop), now)? {
                         report.stored += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
+                InboundEvent::Echo { message, edited_at: None } => {
+                    if insert_echo(&tx, message, None, now)? {
+                        report.stored += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                InboundEvent::Echo { message, edited_at: Some(edited_at) } => {
+                    if apply_edit(&tx, message, *edited_at, Direction::Out, now)? {
+                        report.edits += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
                 InboundEvent::Edited { message, edited_at } => {
-                    if apply_edit(&tx, message, *edited_at, now)? {
+                    if apply_edit(&tx, message, *edited_at, Direction::In, now)? {
                         report.edits += 1;
                     } else {
                         report.duplicates += 1;
@@ -142,14 +156,17 @@ pub(super) fn upsert_conversation(
     contact: ContactId,
     now: Millis,
 ) -> Result<ConversationId> {
-    // A group belongs to no one contact; its title follows the platform's.
+    // A group belongs to no one contact; its title follows the platform's. A private
+    // chat first made by a send (titled with its bare id) takes the customer's name
+    // when they first write; after that an agent's rename sticks.
     let owner = (!chat.is_group).then_some(contact);
     let id = tx
         .prepare_cached(
             "INSERT INTO conversations(channel, external_chat_id, contact_id, is_group, title, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT(channel, external_chat_id) DO UPDATE SET \
-               title = CASE WHEN excluded.is_group THEN excluded.title ELSE title END, \
+               title = CASE WHEN excluded.is_group OR contact_id IS NULL OR title = external_chat_id \
+                 THEN excluded.title ELSE title END, \
                contact_id = coalesce(contact_id, excluded.contact_id) \
              RETURNING id",
         )?
@@ -249,9 +266,26 @@ fn insert_inbound(
     Ok(true)
 }
 
-/// A new version of a customer's message: the old text goes to message_events. An edit
-/// of a message we never stored is stored as it now reads. False for a redelivery.
-fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: Millis) -> Result<bool> {
+/// Who wrote an edited message: the customer, or the business (an echo).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    In,
+    Out,
+}
+
+/// Who the store names as the author of a message the business sent from elsewhere.
+pub const ECHO_AUTHOR: &str = "business app";
+
+/// A new version of a message: the old text goes to message_events. An edit of a
+/// message we never stored is stored as it now reads, on the side that wrote it. False
+/// for a redelivery.
+fn apply_edit(
+    tx: &Transaction<'_>,
+    m: &InboundMessage,
+    edited_at: Millis,
+    side: Direction,
+    now: Millis,
+) -> Result<bool> {
     let edited_at = believable_time(edited_at, now).unwrap_or(now);
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
@@ -260,7 +294,10 @@ fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: 
         .query_row(params![conversation, m.external_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((id, old_body, old_edit)) = stored else {
-        return insert_inbound(tx, m, Some(edited_at), None, now);
+        return match side {
+            Direction::In => insert_inbound(tx, m, Some(edited_at), None, now),
+            Direction::Out => insert_echo(tx, m, Some(edited_at), now),
+        };
     };
     if old_edit.is_some_and(|t| t >= edited_at) {
         return Ok(false);
@@ -276,6 +313,45 @@ fn apply_edit(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Millis, now: 
            (SELECT sent_at FROM messages WHERE id = ?3)",
     )?
     .execute(params![conversation, preview(&m.text), id])?;
+    Ok(true)
+}
+
+/// Stores a message the business sent from elsewhere as one of ours, already sent; it
+/// answers the customer as a reply from the console would. False when already stored.
+fn insert_echo(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Millis>, now: Millis) -> Result<bool> {
+    let at = believable_time(m.sent_at, now).unwrap_or(now);
+    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
+    let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO messages(conversation_id, direction, kind, body, entities, media, reply_to_external_id, \
+               sent_at, edited_at, status, author, external_id, created_at) \
+             VALUES (?1, 'out', ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'sent', ?9, ?10, ?11) \
+             ON CONFLICT(conversation_id, external_id) DO NOTHING",
+        )?
+        .execute(params![
+            conversation,
+            m.kind,
+            m.text,
+            m.entities,
+            m.media,
+            m.reply_to,
+            at,
+            edited_at,
+            ECHO_AUTHOR,
+            m.external_id,
+            now
+        ])?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "UPDATE conversations SET last_outbound_at = max(coalesce(last_outbound_at, 0), ?2), \
+           last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
+           unanswered = CASE WHEN ?2 >= last_message_at THEN 0 ELSE unanswered END, \
+           last_message_at = max(last_message_at, ?2) WHERE id = ?1",
+    )?
+    .execute(params![conversation, at, preview(&m.text)])?;
     Ok(true)
 }
 

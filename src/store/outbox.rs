@@ -270,6 +270,24 @@ impl Store {
         self.record_outbound(conversation, &record)
     }
 
+    /// Queues the welcome message for a customer who just opened the chat (WhatsApp's
+    /// `request_welcome`), unless the conversation already has one: false then.
+    pub fn enqueue_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str, now: Millis) -> Result<bool> {
+        let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(false) };
+        let tx = self.write()?;
+        let already: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM messages WHERE conversation_id = ?1 AND direction = 'out' AND author = 'welcome')",
+            [conversation],
+            |r| r.get(0),
+        )?;
+        if already {
+            return Ok(false);
+        }
+        enqueue_in(&tx, conversation, &Outgoing::text(text), "welcome", PRIORITY_REPLY, now, None)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Our messages to a conversation that went out in the last hour since the customer
     /// last wrote, and when the oldest of them went: Viber's hourly cap.
     pub fn unanswered_sent_since(&self, conversation: ConversationId, since: Millis) -> Result<(i64, Option<Millis>)> {

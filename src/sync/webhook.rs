@@ -169,7 +169,29 @@ async fn whatsapp_route(
             return (StatusCode::BAD_REQUEST, "not a WhatsApp webhook body\n");
         }
     };
-    store(&hook.store, &hook.status, kind, events).await.0
+    let opened: Vec<String> = opened(&events).collect();
+    let answer = store(&hook.store, &hook.status, kind, events).await.0;
+    // A customer who opens the chat for the first time (`request_welcome`) gets the
+    // configured welcome, once per conversation: queued like any reply, so it is paced
+    // and retried by the sender.
+    if let (StatusCode::OK, Some(text)) = (answer.0, hook.channel.welcome_text()) {
+        for chat in opened {
+            let text = text.to_string();
+            if let Err(e) = hook.store.run(move |s| s.enqueue_welcome(kind, &chat, &text, crate::model::now_ms())).await
+            {
+                tracing::error!(channel = %kind, error = %e, "cannot queue the welcome message");
+            }
+        }
+    }
+    answer
+}
+
+/// The chats whose customer just opened them.
+fn opened(events: &[InboundEvent]) -> impl Iterator<Item = String> + '_ {
+    events.iter().filter_map(|e| match e {
+        InboundEvent::Opened(m) => Some(m.chat.external_chat_id.clone()),
+        _ => None,
+    })
 }
 
 /// Stores the events and says how to answer: 200 only after the commit. Also returns
@@ -212,17 +234,14 @@ async fn viber_route(
         return (StatusCode::UNAUTHORIZED, "bad signature\n").into_response();
     }
     let parsed = serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string());
-    let (events, started_by) = match parsed.and_then(|v| {
-        let started =
-            (v["event"] == "conversation_started").then(|| v["user"]["id"].as_str().map(str::to_string)).flatten();
-        viber_decode::decode(&v).map(|events| (events, started))
-    }) {
+    let events = match parsed.and_then(|v| viber_decode::decode(&v)) {
         Ok(decoded) => decoded,
         Err(e) => {
             tracing::warn!(channel = %kind, error = %e, bytes = body.len(), "webhook body refused");
             return (StatusCode::BAD_REQUEST, "not a Viber callback\n").into_response();
         }
     };
+    let started_by = opened(&events).next();
     let (answer, _) = store(&hook.store, &hook.status, kind, events).await;
     if answer.0 != StatusCode::OK {
         return answer.into_response();
