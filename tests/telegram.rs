@@ -390,3 +390,67 @@ fn a_reaction_is_stored_like_whatsapps_and_waits_for_nobody() {
     assert_eq!(row, ("reaction".into(), "reacted ❤".into(), "91".into()));
     assert!(!store.conversation(conversation).unwrap().unanswered);
 }
+
+#[test]
+fn newer_service_messages_are_notices_too() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "community_chat_added");
+    ingest(&mut store, "poll_option_added");
+    ingest(&mut store, "managed_bot_created");
+    assert_eq!(row(&store, "90").1, "the chat was added to the community “Казанские магазины”");
+    assert_eq!(row(&store, "91").1, "Bob Stone added the option “Суббота утром” to the poll");
+    assert_eq!(row(&store, "12").1, "Анна Петрова created the bot @anna_shop_bot");
+    assert_eq!(count(&store, "SELECT count(*) FROM messages WHERE kind != 'system'"), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM conversations WHERE unanswered"), 0);
+}
+
+#[test]
+fn a_rich_message_reads_block_by_block() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "rich_message");
+    let r = row(&store, "13");
+    assert_eq!(r.0, "rich_message");
+    assert_eq!(
+        r.1,
+        "Заказ 5512\nПрошу срочно проверить:\nТовар | Кол-во\nTEA-100 | 2\n• доставка до 19:00\n• звонить заранее\n[photo] вот упаковка"
+    );
+    assert!(r.2.as_deref().unwrap().contains("AgACAgIAAxk-rich"), "the photo's file id is kept");
+}
+
+#[test]
+fn a_forward_says_where_it_came_from() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "forwarded_from_channel");
+    ingest(&mut store, "forwarded_hidden_user");
+    let channel = row(&store, "14");
+    assert_eq!(channel.1, "[forwarded from Новости магазина]\nСкидка 20% на всё до пятницы!");
+    assert_eq!(media_field(&channel, "forward_origin")["message_id"], 301);
+    assert_eq!(row(&store, "15").1, "[forwarded from Мария К.]\nМне тоже не пришёл заказ");
+}
+
+#[test]
+fn a_message_of_a_kind_newer_than_us_names_its_fields_and_is_kept_whole() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "unknown_message_kind");
+    let r = row(&store, "16");
+    assert_eq!(
+        (r.0.as_str(), r.1.as_str()),
+        ("unsupported", "[a kind of message switchboard does not show yet: hologram]")
+    );
+    assert_eq!(media_field(&r, "raw")["hologram"]["file_id"], "HOLO-1");
+}
+
+#[test]
+fn a_conversation_made_by_a_send_takes_the_customers_name_when_they_write() {
+    let mut store = Store::open_in_memory().unwrap();
+    let target = switchboard::store::SendTarget { channel: ChannelKind::Telegram, chat_id: ANNA.into() };
+    let (conversation, _) =
+        store.enqueue_to_chat(&target, &Outgoing::text("Ваш заказ готов"), "script", 1_763_719_000_000).unwrap();
+    assert_eq!(store.conversation(conversation).unwrap().title, ANNA);
+    ingest(&mut store, "photo");
+    assert_eq!(store.conversation(conversation).unwrap().title, "Анна Петрова");
+    // Once named, a later message under another name does not rename it.
+    store.conn().execute("UPDATE conversations SET title = 'Анна (опт)' WHERE id = ?1", [conversation.0]).unwrap();
+    ingest(&mut store, "voice");
+    assert_eq!(store.conversation(conversation).unwrap().title, "Анна (опт)");
+}

@@ -37,12 +37,33 @@ pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
                 if m.kind != "unsupported" {
                     continue;
                 }
-                if let Some((kind, line, kept)) = raw_message.and_then(super::telegram_kinds::describe) {
-                    let caption =
-                        raw_message.and_then(|r| r["caption"].as_str()).map(|c| format!("\n{c}")).unwrap_or_default();
+                let Some(raw_message) = raw_message else { continue };
+                let caption = raw_message["caption"].as_str().map(|c| format!("\n{c}")).unwrap_or_default();
+                if let Some((kind, line, kept)) = super::telegram_kinds::describe(raw_message) {
                     m.kind = kind.into();
                     m.text = format!("{line}{caption}");
                     m.media = Some(kept.to_string());
+                } else {
+                    // Newer than this code: say what it carries, and keep all of it.
+                    let fields = super::telegram_kinds::unknown_fields(raw_message);
+                    m.text =
+                        format!("[a kind of message switchboard does not show yet: {}]{caption}", fields.join(", "));
+                    m.media = Some(json!({ "raw": raw_message }).to_string());
+                }
+            }
+            // A forwarded message says where it came from.
+            for event in &mut events {
+                let (InboundEvent::Message(m) | InboundEvent::Edited { message: m, .. }) = event else { continue };
+                if let Some((line, origin)) = raw_message.and_then(super::telegram_kinds::forwarded) {
+                    m.text = format!("{line}\n{}", m.text);
+                    let mut media = m.media.as_deref().and_then(|j| serde_json::from_str::<Value>(j).ok());
+                    match &mut media {
+                        Some(Value::Object(o)) => {
+                            o.insert("forward_origin".into(), origin);
+                        }
+                        _ => media = Some(json!({ "forward_origin": origin })),
+                    }
+                    m.media = media.map(|v| v.to_string());
                 }
             }
             // Kept as it came, not as teloxide would write it back.

@@ -104,11 +104,171 @@ pub fn describe(msg: &Value) -> Option<(&'static str, String, Value)> {
         let line = format!("[checklist “{}”: {}]", c["title"].as_str().unwrap_or(""), tasks.join("; "));
         return Some(("checklist", line, c.clone()));
     }
+    if let Some(r) = msg.get("rich_message") {
+        let lines: Vec<String> = r["blocks"].as_array().into_iter().flatten().filter_map(block).collect();
+        return Some(("rich_message", lines.join("\n"), r.clone()));
+    }
     if let Some(p) = msg.get("passport_data") {
         let kinds: Vec<&str> = p["data"].as_array().into_iter().flatten().filter_map(|d| d["type"].as_str()).collect();
         return Some(("passport_data", format!("[Telegram Passport: {}]", kinds.join(", ")), json!({"types": kinds})));
     }
     None
+}
+
+/// One block of a rich message (Bot API 10.1) as the lines an agent reads: its text,
+/// a table row by row, a list item by item; media as a bracketed word with its caption.
+/// A block of a type newer than this code still shows whatever text it holds.
+fn block(b: &Value) -> Option<String> {
+    let kind = b["type"].as_str().unwrap_or("");
+    let text = rich_text(&b["text"]);
+    let line = match kind {
+        "table" => b["cells"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|row| {
+                row.as_array().into_iter().flatten().map(|c| rich_text(&c["text"])).collect::<Vec<_>>().join(" | ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "list" => b["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let inner: Vec<String> = item["blocks"].as_array().into_iter().flatten().filter_map(block).collect();
+                let own = rich_text(&item["text"]);
+                format!("• {}", if inner.is_empty() { own } else { inner.join(" ") })
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "divider" => "—".into(),
+        "photo" | "video" | "animation" | "audio" | "voice_note" | "document" | "map" | "collage" | "slideshow" => {
+            let caption = rich_text(&b["caption"]["text"]);
+            if caption.is_empty() {
+                format!("[{}]", kind.replace('_', " "))
+            } else {
+                format!("[{}] {caption}", kind.replace('_', " "))
+            }
+        }
+        _ => {
+            let inner: Vec<String> = b["blocks"].as_array().into_iter().flatten().filter_map(block).collect();
+            match (text.is_empty(), inner.is_empty()) {
+                (false, true) => text,
+                (true, false) => inner.join("\n"),
+                (false, false) => format!("{text}\n{}", inner.join("\n")),
+                (true, true) => return None,
+            }
+        }
+    };
+    (!line.is_empty()).then_some(line)
+}
+
+/// Rich text as plain text: a string, a run of rich texts, or a styled piece (bold, a
+/// link, code…) whose own `text` holds more of the same.
+fn rich_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().map(rich_text).collect(),
+        Value::Object(o) => o.get("text").map(rich_text).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The fields of a message beyond those every message has: what a kind newer than this
+/// code is made of, to name it in the placeholder.
+pub fn unknown_fields(msg: &Value) -> Vec<String> {
+    const COMMON: &[&str] = &[
+        "message_id",
+        "message_thread_id",
+        "from",
+        "sender_chat",
+        "sender_boost_count",
+        "sender_business_bot",
+        "date",
+        "business_connection_id",
+        "chat",
+        "is_topic_message",
+        "is_automatic_forward",
+        "reply_to_message",
+        "external_reply",
+        "quote",
+        "reply_to_story",
+        "via_bot",
+        "edit_date",
+        "has_protected_content",
+        "is_from_offline",
+        "is_paid_post",
+        "media_group_id",
+        "author_signature",
+        "paid_star_count",
+        "caption",
+        "caption_entities",
+        "show_caption_above_media",
+        "has_media_spoiler",
+        "effect_id",
+        "reply_markup",
+        "link_preview_options",
+        "forward_origin",
+        "forward_from",
+        "forward_from_chat",
+        "forward_from_message_id",
+        "forward_signature",
+        "forward_sender_name",
+        "forward_date",
+        "direct_messages_topic",
+        "reply_to_checklist_task_id",
+        "reply_to_poll_option_id",
+        "suggested_post_info",
+        "receiver_user",
+        "ephemeral_message_id",
+    ];
+    let fields: Vec<String> = msg
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .filter(|k| !COMMON.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if fields.is_empty() { vec!["no content".into()] } else { fields }
+}
+
+/// Where a forwarded message came from, as a line, and the origin to keep: Bot API 7's
+/// `forward_origin`, or the older `forward_from*` fields.
+pub fn forwarded(msg: &Value) -> Option<(String, Value)> {
+    let user_name = |u: &Value| {
+        let full = [u["first_name"].as_str(), u["last_name"].as_str()].into_iter().flatten().collect::<Vec<_>>();
+        match (full.is_empty(), u["username"].as_str()) {
+            (false, _) => full.join(" "),
+            (true, Some(n)) => format!("@{n}"),
+            (true, None) => "someone".into(),
+        }
+    };
+    let chat_name = |c: &Value| {
+        c["title"]
+            .as_str()
+            .map(str::to_string)
+            .or(c["username"].as_str().map(|u| format!("@{u}")))
+            .unwrap_or("a chat".into())
+    };
+    if let Some(o) = msg.get("forward_origin").filter(|o| o.is_object()) {
+        let who = match o["type"].as_str() {
+            Some("user") => user_name(&o["sender_user"]),
+            Some("hidden_user") => o["sender_user_name"].as_str().unwrap_or("someone").to_string(),
+            Some("chat") => chat_name(&o["sender_chat"]),
+            Some("channel") => chat_name(&o["chat"]),
+            _ => "elsewhere".into(),
+        };
+        return Some((format!("[forwarded from {who}]"), o.clone()));
+    }
+    let who = msg
+        .get("forward_from")
+        .map(user_name)
+        .or(msg.get("forward_from_chat").map(chat_name))
+        .or(msg["forward_sender_name"].as_str().map(str::to_string))?;
+    let origin = json!({ "sender": who, "date": msg["forward_date"] });
+    Some((format!("[forwarded from {who}]"), origin))
 }
 
 /// A file's ids and details, without thumbnails.

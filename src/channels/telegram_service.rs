@@ -47,6 +47,20 @@ const FIELDS: &[&str] = &[
     "chat_owner_changed",
     "successful_payment",
     "refunded_payment",
+    "community_chat_added",
+    "community_chat_removed",
+    "community_chat_joined",
+    "managed_bot_created",
+    "poll_option_added",
+    "poll_option_deleted",
+    "gift",
+    "unique_gift",
+    "gift_upgrade_sent",
+    "suggested_post_approved",
+    "suggested_post_approval_failed",
+    "suggested_post_declined",
+    "suggested_post_paid",
+    "suggested_post_refunded",
 ];
 
 /// The service message in `msg` (a raw `Message`), if it is one: a `system` row.
@@ -168,6 +182,25 @@ fn line(field: &str, v: &Value, from: &Peer) -> String {
             super::telegram_kinds::money(&v["total_amount"], v["currency"].as_str().unwrap_or(""))
         ),
         "chat_owner_changed" => "the chat has a new owner".into(),
+        "community_chat_added" | "community_chat_joined" => match v["community"]["name"].as_str() {
+            Some(name) if field == "community_chat_added" => format!("the chat was added to the community “{name}”"),
+            Some(name) => format!("{who} joined from the community “{name}”"),
+            None => "the chat was added to a community".into(),
+        },
+        "community_chat_removed" => "the chat was removed from its community".into(),
+        "managed_bot_created" => {
+            let bot = v["bot"]["username"].as_str().map(|u| format!(" @{u}")).unwrap_or_default();
+            format!("{who} created the bot{bot}")
+        }
+        "poll_option_added" => format!("{who} added the option{} to the poll", quoted("option_text")),
+        "poll_option_deleted" => format!("{who} deleted the option{} from the poll", quoted("option_text")),
+        "gift" | "unique_gift" => format!("{who} sent a gift"),
+        "gift_upgrade_sent" => format!("{who} upgraded a gift"),
+        "suggested_post_approved" => "a suggested post was approved".into(),
+        "suggested_post_approval_failed" => "a suggested post could not be approved".into(),
+        "suggested_post_declined" => "a suggested post was declined".into(),
+        "suggested_post_paid" => "a suggested post was paid for".into(),
+        "suggested_post_refunded" => "a suggested post was refunded".into(),
         other => format!("service message: {other}"),
     }
 }
