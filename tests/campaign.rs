@@ -605,3 +605,35 @@ fn after_a_crash_a_campaign_message_is_not_sent_again_but_a_reply_is() {
     let status = store.campaign_status("once").unwrap();
     assert_eq!((status.skipped, status.queued, status.failed), (1, 1, 0));
 }
+
+#[test]
+fn a_message_a_channel_cannot_carry_is_excluded_there_with_the_reason() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = now_ms();
+    let tg = customer(&mut store, ChannelKind::Telegram, "11", "Анна", now - HOUR);
+    let wa = customer(&mut store, ChannelKind::WhatsApp, "79001112244", "Сергей", now - HOUR);
+    for (contact, channel) in [(tg, ChannelKind::Telegram), (wa, ChannelKind::WhatsApp)] {
+        opt_in(&mut store, contact, channel);
+        store.set_time_zone(contact, &offset_where_it_is(14)).unwrap();
+    }
+    let everyone = Filter::parse("").unwrap();
+    let policy = CampaignPolicy::default();
+    let with = |buttons: &[&str]| {
+        let rows: Vec<String> = buttons.iter().map(|b| b.to_string()).collect();
+        let buttons = switchboard::model::Button::parse_rows(&rows).unwrap();
+        Message::new(&["Скидка 20% до пятницы".into()], 50, buttons, None, "buttons", vec![]).unwrap()
+    };
+    // A link and a reply button: Telegram takes both; WhatsApp cannot mix them, and the
+    // preview says so instead of the send failing later.
+    let mixed = with(&["Открыть=https://shop.example/sale", "Не присылать=optout"]);
+    let plan = switchboard::campaign::launch::plan(&store, &everyone, &mixed, &policy, now).unwrap();
+    assert_eq!(plan.included.iter().map(|i| i.contact).collect::<Vec<_>>(), vec![tg]);
+    let sergey = plan.excluded.iter().find(|e| e.contact == wa).expect("excluded");
+    assert_eq!(sergey.reason, Reason::CannotCarry);
+    assert!(sergey.detail.as_deref().unwrap().contains("cannot mix link and reply buttons"), "{sergey:?}");
+    assert_eq!(serde_json::to_value(&plan).unwrap()["totals"]["by_reason"]["cannot_carry"], 1);
+    // One link alone is WhatsApp's call-to-action button: both get it.
+    let link = with(&["Открыть=https://shop.example/sale"]);
+    let plan = switchboard::campaign::launch::plan(&store, &everyone, &link, &policy, now).unwrap();
+    assert_eq!(plan.included.len(), 2, "{:?}", plan.excluded);
+}

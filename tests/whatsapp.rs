@@ -275,16 +275,32 @@ fn bodies_have_the_documented_shapes() {
                "text": {"body": "Привет", "preview_url": false}})
     );
     let mut buttons = item(Content::Text, "Как вам доставка?");
-    buttons.buttons = vec![vec![
-        Button::parse("👍 Отлично=rate:good").unwrap(),
-        Button::parse("Stop promotions please=optout").unwrap(),
-    ]];
+    buttons.buttons =
+        vec![vec![Button::parse("👍 Отлично=rate:good").unwrap(), Button::parse("Stop promotions=optout").unwrap()]];
     assert_eq!(
         wa.body(&buttons).unwrap()["interactive"],
         json!({"type": "button", "body": {"text": "Как вам доставка?"}, "action": {"buttons": [
             {"type": "reply", "reply": {"id": "rate:good", "title": "👍 Отлично"}},
-            {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions plea"}}]}})
+            {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions"}}]}})
     );
+    // One link button: a call-to-action that opens it.
+    let mut link = item(Content::Text, "Ваш заказ собран");
+    link.buttons = vec![vec![Button::parse("Отследить=https://shop.example/track/5512").unwrap()]];
+    assert_eq!(
+        wa.body(&link).unwrap()["interactive"],
+        json!({"type": "cta_url", "body": {"text": "Ваш заказ собран"}, "action": {"name": "cta_url",
+               "parameters": {"display_text": "Отследить", "url": "https://shop.example/track/5512"}}})
+    );
+    // What WhatsApp cannot carry fails with the reason, never truncated or dropped.
+    let mut mixed = link.clone();
+    mixed.buttons.push(vec![Button::parse("Стоп=optout").unwrap()]);
+    assert!(matches!(wa.body(&mixed), Err(SendError::Permanent(r)) if r.contains("cannot mix")));
+    let mut long = buttons.clone();
+    long.buttons = vec![vec![Button::parse("Stop promotions please=optout").unwrap()]];
+    assert!(matches!(wa.body(&long), Err(SendError::Permanent(r)) if r.contains("at most 20")));
+    let mut photo_buttons = item(Content::Photo { source: "https://shop.example/box.jpg".into() }, "");
+    photo_buttons.buttons = buttons.buttons.clone();
+    assert!(matches!(wa.body(&photo_buttons), Err(SendError::Permanent(r)) if r.contains("only under a text")));
     let photo = item(Content::Photo { source: "https://shop.example/box.jpg".into() }, "Ваша посылка");
     assert_eq!(
         wa.body(&photo).unwrap()["image"],

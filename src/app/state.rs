@@ -158,10 +158,6 @@ pub struct AppState {
     pub policy: crate::campaign::CampaignPolicy,
 }
 
-/// WhatsApp's customer service window: free-form messages only within a day of the
-/// customer's last message.
-pub const WINDOW_MS: Millis = 24 * 3_600_000;
-
 impl AppState {
     pub fn new(keymap: Keymap, agent: String, now: Millis, tz: FixedOffset, size: (u16, u16)) -> AppState {
         let mut state = AppState {
@@ -194,14 +190,13 @@ impl AppState {
         state
     }
 
-    /// For a WhatsApp conversation: whether its window is open, and since or until when.
+    /// For a conversation on a channel with a reply window (WhatsApp's 24 hours):
+    /// whether it is open, and when it closes or closed.
     pub fn window(&self) -> Option<(bool, Millis)> {
         let row = &self.open.as_ref()?.row;
-        if row.channel != ChannelKind::WhatsApp {
-            return None;
-        }
+        let window = row.channel.rules().reply_window?;
         let last = row.last_inbound_at.unwrap_or(0);
-        let closes = last + WINDOW_MS;
+        let closes = last + window;
         Some((self.now < closes, closes))
     }
 

@@ -20,9 +20,6 @@ pub fn eta_seconds(status: &crate::store::CampaignStatus, now: Millis) -> Option
     status.eta_seconds(now, sustained_rate(ChannelKind::Telegram))
 }
 
-/// How long after a customer's last message WhatsApp allows free-form messages.
-pub const WHATSAPP_WINDOW: Millis = 24 * 3_600_000;
-
 /// Why a member gets nothing. The codes are stable: scripts read them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +36,9 @@ pub enum Reason {
     FrequencyCap,
     /// WhatsApp: the 24-hour window is closed and the campaign has no template.
     WindowClosed,
+    /// The channel cannot carry the message as written (too long, or buttons it does
+    /// not take); the detail says what to change.
+    CannotCarry,
     /// The text needs a variable the contact has no value for.
     MissingVariable,
     /// It is night where the contact lives.
@@ -54,18 +54,20 @@ impl Reason {
             Reason::NoConsent => "no_consent",
             Reason::FrequencyCap => "frequency_cap",
             Reason::WindowClosed => "window_closed",
+            Reason::CannotCarry => "cannot_carry",
             Reason::MissingVariable => "missing_variable",
             Reason::QuietHours => "quiet_hours",
         }
     }
 
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::NoChannel,
         Reason::Blocked,
         Reason::OptedOut,
         Reason::NoConsent,
         Reason::FrequencyCap,
         Reason::WindowClosed,
+        Reason::CannotCarry,
         Reason::MissingVariable,
         Reason::QuietHours,
     ];
@@ -190,8 +192,10 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
         let detail = format!("{} campaign messages in the last {}", m.recent_campaign_messages, policy.period_text());
         return Err(exclude(r, Reason::FrequencyCap, Some(detail)));
     }
-    let window_open =
-        reach.channel != ChannelKind::WhatsApp || reach.last_inbound_at.is_some_and(|t| now - t < WHATSAPP_WINDOW);
+    let window_open = match reach.channel.rules().reply_window {
+        None => true,
+        Some(window) => reach.last_inbound_at.is_some_and(|t| now - t < window),
+    };
     let template = match (&message.whatsapp_template, window_open) {
         (_, true) => None,
         (Some(t), false) => Some(t),
@@ -214,6 +218,8 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
             t.template.outgoing(params)
         }
     };
+    // Asked of the channel now, so the preview never lists someone the send would fail.
+    outgoing.check(reach.channel).map_err(|why| exclude(r, Reason::CannotCarry, Some(why)))?;
     if let Some(local) = policy.quiet_at(m.time_zone.as_deref(), now) {
         return Err(exclude(r, Reason::QuietHours, Some(format!("{local} where they are"))));
     }
@@ -289,15 +295,9 @@ fn totals(members: usize, included: &[Included], excluded: &[Excluded]) -> Total
     }
 }
 
-/// Messages a second the sender keeps to on each platform: Telegram's 30/s broadcast
-/// limit, WhatsApp's default 80/s per number; Viber publishes no overall limit, so its
-/// figure is what 16 requests in flight at about 0.2 s each reach.
+/// Messages a second the sender keeps to on a platform (its rules).
 pub fn sustained_rate(kind: ChannelKind) -> f64 {
-    match kind {
-        ChannelKind::Telegram => 30.0,
-        ChannelKind::WhatsApp => 80.0,
-        ChannelKind::Viber => 80.0,
-    }
+    f64::from(kind.rules().sustained_per_sec)
 }
 
 /// The local time of day (`HH:MM`) in `zone` at `now`.

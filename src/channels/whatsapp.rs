@@ -8,12 +8,8 @@ use serde_json::{Value, json};
 
 use super::{RateProfile, SendError, Sent, signature};
 use crate::config::{Secret, TemplateConfig, WhatsAppConfig};
-use crate::model::{Button, Content, now_ms};
+use crate::model::{Button, ChannelKind, Content, now_ms};
 use crate::store::OutboxItem;
-
-/// Interactive reply buttons: at most three, titles of at most 20 characters.
-const MAX_BUTTONS: usize = 3;
-const MAX_BUTTON_TITLE: usize = 20;
 
 #[derive(Clone)]
 pub struct WhatsAppChannel {
@@ -101,6 +97,11 @@ impl WhatsAppChannel {
     pub fn body(&self, item: &OutboxItem) -> Result<Value, SendError> {
         let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.chat_id});
         let buttons = &item.buttons;
+        if !buttons.is_empty() && item.content != Content::Text {
+            // Never dropped silently: a template brings its own buttons, and an attachment
+            // goes as its own message here.
+            return Err(SendError::Permanent("WhatsApp takes buttons only under a text message".into()));
+        }
         match &item.content {
             Content::Template(call) => {
                 let params: Vec<Value> = call.params.iter().map(|p| json!({"type": "text", "text": p})).collect();
@@ -131,22 +132,24 @@ impl WhatsAppChannel {
                 body[kind] = media;
             }
             Content::Text if !buttons.is_empty() => {
+                // The rules the composer and the planner asked already; a message queued
+                // before them (or by hand) fails here with the same reason.
+                let rules = ChannelKind::WhatsApp.rules();
+                rules.buttons.check(buttons, rules.name).map_err(SendError::Permanent)?;
                 let flat: Vec<&Button> = buttons.iter().flatten().collect();
-                if flat.len() > MAX_BUTTONS || flat.iter().any(|b| b.url.is_some()) {
-                    return Err(SendError::Permanent(format!(
-                        "WhatsApp takes at most {MAX_BUTTONS} reply buttons and no link buttons in a message"
-                    )));
-                }
-                let replies: Vec<Value> = flat
-                    .iter()
-                    .map(|b| {
-                        let title: String = b.text.chars().take(MAX_BUTTON_TITLE).collect();
-                        json!({"type": "reply", "reply": {"id": b.callback_data, "title": title}})
-                    })
-                    .collect();
                 body["type"] = json!("interactive");
-                body["interactive"] =
-                    json!({"type": "button", "body": {"text": item.body}, "action": {"buttons": replies}});
+                body["interactive"] = match flat.as_slice() {
+                    // One link: a call-to-action button that opens it.
+                    [Button { url: Some(url), text, .. }] => json!({"type": "cta_url", "body": {"text": item.body},
+                        "action": {"name": "cta_url", "parameters": {"display_text": text, "url": url}}}),
+                    replies => {
+                        let replies: Vec<Value> = replies
+                            .iter()
+                            .map(|b| json!({"type": "reply", "reply": {"id": b.callback_data, "title": b.text}}))
+                            .collect();
+                        json!({"type": "button", "body": {"text": item.body}, "action": {"buttons": replies}})
+                    }
+                };
             }
             Content::Text => {
                 body["type"] = json!("text");

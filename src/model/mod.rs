@@ -6,12 +6,14 @@ use std::str::FromStr;
 
 mod inbound;
 mod outgoing;
+mod rules;
 mod stop;
 mod template;
 mod zone;
 
 pub use inbound::*;
 pub use outgoing::*;
+pub use rules::{ButtonRules, Rules};
 pub use stop::{StopPolicy, default_confirmations};
 pub use template::TemplateConfig;
 pub use zone::Zone;
@@ -127,11 +129,7 @@ impl ChannelKind {
 
     /// The two-letter badge shown in the conversation list.
     pub fn badge(self) -> &'static str {
-        match self {
-            ChannelKind::Telegram => "TG",
-            ChannelKind::WhatsApp => "WA",
-            ChannelKind::Viber => "VB",
-        }
+        self.rules().badge
     }
 }
 

@@ -1,7 +1,7 @@
 //! What we send: text, an attachment, buttons, or a template, and whether a channel
 //! would take it.
 
-use super::ChannelKind;
+use super::{ChannelKind, Rules};
 
 /// A button under an outbound message: a link, or a reply the platform sends back to us
 /// as a click. Stored as JSON rows of buttons, the shape Telegram uses.
@@ -105,16 +105,24 @@ impl Outgoing {
         if self.text.trim().is_empty() && self.attachment.is_none() {
             return Err("there is nothing to send".into());
         }
-        let (limit, what) = match self.attachment {
-            Some(_) => (channel.caption_limit(), "caption"),
-            None => (channel.text_limit(), "message"),
+        let rules: &Rules = channel.rules();
+        let (limit, what) = match (&self.attachment, self.buttons.is_empty()) {
+            (Some(_), _) => (rules.caption_limit, "caption"),
+            (None, true) => (rules.text_limit, "message"),
+            (None, false) => (rules.buttons.text_limit, "text above the buttons"),
         };
         let chars = self.text.chars().count();
         if chars > limit {
             return Err(format!(
                 "the {what} is {chars} characters long; {} takes at most {limit}: shorten it or send it in parts",
-                channel.display_name()
+                rules.name
             ));
+        }
+        if !self.buttons.is_empty() {
+            if self.attachment.is_some() && !rules.buttons.with_attachment {
+                return Err(format!("{} cannot put buttons under an attachment: send them apart", rules.name));
+            }
+            rules.buttons.check(&self.buttons, rules.name)?;
         }
         Ok(())
     }
@@ -123,36 +131,21 @@ impl Outgoing {
 impl ChannelKind {
     /// The longest text one message may carry.
     pub fn text_limit(self) -> usize {
-        match self {
-            // "1-4096 characters after entities parsing" (Bot API sendMessage).
-            ChannelKind::Telegram | ChannelKind::WhatsApp => 4096,
-            ChannelKind::Viber => 7000,
-        }
+        self.rules().text_limit
     }
 
     /// The longest caption under a photo or document.
     pub fn caption_limit(self) -> usize {
-        match self {
-            ChannelKind::Telegram | ChannelKind::WhatsApp => 1024,
-            ChannelKind::Viber => 7000,
-        }
+        self.rules().caption_limit
     }
 
-    /// Whether a button press is a message from the customer, as far as the platform
-    /// is concerned. On WhatsApp a reply button, a list row or a template quick reply is
-    /// an inbound message: it opens the 24-hour window, and the customer expects an
-    /// answer. A Telegram callback press is not a message (and Viber's keyboard presses
-    /// arrive as ordinary messages anyway).
+    /// Whether a button press is a message from the customer (see [`Rules`]).
     pub fn press_is_a_message(self) -> bool {
-        matches!(self, ChannelKind::WhatsApp)
+        self.rules().press_is_a_message
     }
 
     /// The name people know.
     pub fn display_name(self) -> &'static str {
-        match self {
-            ChannelKind::Telegram => "Telegram",
-            ChannelKind::WhatsApp => "WhatsApp",
-            ChannelKind::Viber => "Viber",
-        }
+        self.rules().name
     }
 }

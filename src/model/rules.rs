@@ -1,0 +1,198 @@
+//! What each channel allows, in one table: text and caption limits, which buttons and how
+//! many, how long after the customer's last message we may write freely, whether a press
+//! is a customer message, how fast it sends, and how it is named and badged. The composer,
+//! the campaign planner, the console and the adapters ask these rules; none of them
+//! hard-codes a channel's. A new channel is one more entry here.
+
+use super::{Button, ChannelKind, Millis};
+
+/// One channel's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The name people know.
+    pub name: &'static str,
+    /// The two-letter badge in the conversation list.
+    pub badge: &'static str,
+    /// The longest text one message may carry (characters).
+    pub text_limit: usize,
+    /// The longest caption under a photo or document.
+    pub caption_limit: usize,
+    pub buttons: ButtonRules,
+    /// How long after the customer's last message free-form messages may go; after it,
+    /// only an approved template. None: any time.
+    pub reply_window: Option<Millis>,
+    /// Whether a button press is a message from the customer as far as the platform is
+    /// concerned: it opens the reply window and the customer expects an answer.
+    pub press_is_a_message: bool,
+    /// Messages a second one sender keeps up for a campaign.
+    pub sustained_per_sec: u32,
+}
+
+/// Which buttons a message may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ButtonRules {
+    /// Reply buttons (a press comes back to us) in one message.
+    pub max_replies: usize,
+    /// Link buttons in one message.
+    pub max_links: usize,
+    /// Whether reply and link buttons may go in the same message.
+    pub mix: bool,
+    /// The longest button text the platform shows (characters).
+    pub title_limit: usize,
+    /// Buttons side by side in one row.
+    pub max_per_row: usize,
+    /// The longest text of a message that carries buttons.
+    pub text_limit: usize,
+    /// Whether buttons may go under a photo or document.
+    pub with_attachment: bool,
+}
+
+const HOUR: Millis = 3_600_000;
+
+impl ChannelKind {
+    /// This channel's rules.
+    pub fn rules(self) -> &'static Rules {
+        match self {
+            ChannelKind::Telegram => &TELEGRAM,
+            ChannelKind::WhatsApp => &WHATSAPP,
+            ChannelKind::Viber => &VIBER,
+        }
+    }
+}
+
+/// Bot API: "1-4096 characters after entities parsing", captions 0-1024, 30 messages a
+/// second for a broadcast; an inline
+/// keyboard takes links and callbacks together (the data of a callback is 1-64 bytes,
+/// checked when a button is written).
+const TELEGRAM: Rules = Rules {
+    name: "Telegram",
+    badge: "TG",
+    text_limit: 4096,
+    caption_limit: 1024,
+    buttons: ButtonRules {
+        max_replies: usize::MAX,
+        max_links: usize::MAX,
+        mix: true,
+        title_limit: usize::MAX,
+        max_per_row: usize::MAX,
+        text_limit: 4096,
+        with_attachment: true,
+    },
+    reply_window: None,
+    press_is_a_message: false,
+    sustained_per_sec: 30,
+};
+
+/// Cloud API: text 4096, captions 1024; interactive messages carry either up to 3 reply
+/// buttons (titles of 20) or one call-to-action link (`cta_url`, text of 20), with a
+/// body of 1024. Free-form messages only within 24 hours of the customer's last one;
+/// 80 messages a second per number by default.
+const WHATSAPP: Rules = Rules {
+    name: "WhatsApp",
+    badge: "WA",
+    text_limit: 4096,
+    caption_limit: 1024,
+    buttons: ButtonRules {
+        max_replies: 3,
+        max_links: 1,
+        mix: false,
+        title_limit: 20,
+        max_per_row: 3,
+        text_limit: 1024,
+        // A media header on an interactive message is not built here: an attachment
+        // goes as its own message.
+        with_attachment: false,
+    },
+    reply_window: Some(24 * HOUR),
+    press_is_a_message: true,
+    sustained_per_sec: 80,
+};
+
+/// REST Bot API: text up to 7000; a keyboard is a grid six columns wide, with reply and
+/// open-url buttons side by side. Viber publishes no overall rate: 80/s is what 16
+/// requests in flight at about 0.2 s each reach.
+const VIBER: Rules = Rules {
+    name: "Viber",
+    badge: "VB",
+    text_limit: 7000,
+    caption_limit: 7000,
+    buttons: ButtonRules {
+        max_replies: usize::MAX,
+        max_links: usize::MAX,
+        mix: true,
+        title_limit: usize::MAX,
+        max_per_row: 6,
+        text_limit: 7000,
+        with_attachment: true,
+    },
+    reply_window: None,
+    press_is_a_message: false,
+    sustained_per_sec: 80,
+};
+
+impl ButtonRules {
+    /// Whether these rows of buttons fit; the reason, in the agent's words, when not.
+    pub fn check(&self, rows: &[Vec<Button>], channel: &str) -> Result<(), String> {
+        let flat: Vec<&Button> = rows.iter().flatten().collect();
+        let links = flat.iter().filter(|b| b.url.is_some()).count();
+        let replies = flat.len() - links;
+        if links > 0 && replies > 0 && !self.mix {
+            return Err(format!(
+                "{channel} cannot mix link and reply buttons in one message: keep the link or the replies"
+            ));
+        }
+        if links > self.max_links {
+            return Err(format!(
+                "{channel} takes at most {} link button(s) in a message; this has {links}",
+                self.max_links
+            ));
+        }
+        if replies > self.max_replies {
+            return Err(format!(
+                "{channel} takes at most {} reply buttons in a message; this has {replies}",
+                self.max_replies
+            ));
+        }
+        if let Some(row) = rows.iter().find(|r| r.len() > self.max_per_row) {
+            return Err(format!(
+                "{channel} shows at most {} buttons in a row; one row has {}",
+                self.max_per_row,
+                row.len()
+            ));
+        }
+        if let Some(b) = flat.iter().find(|b| b.text.chars().count() > self.title_limit) {
+            return Err(format!(
+                "the button “{}” is {} characters long; {channel} shows at most {}",
+                b.text,
+                b.text.chars().count(),
+                self.title_limit
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(spec: &str) -> Button {
+        Button::parse(spec).unwrap()
+    }
+
+    #[test]
+    fn whatsapp_takes_three_replies_or_one_link_and_telegram_takes_both() {
+        let wa = ChannelKind::WhatsApp.rules().buttons;
+        assert!(wa.check(&[vec![b("Да=yes"), b("Нет=no"), b("Позже=later")]], "WhatsApp").is_ok());
+        assert!(wa.check(&[vec![b("Открыть=https://shop.example/a")]], "WhatsApp").is_ok());
+        let mixed = [vec![b("Открыть=https://shop.example/a")], vec![b("Стоп=stop")]];
+        assert!(wa.check(&mixed, "WhatsApp").unwrap_err().contains("cannot mix"));
+        let four = [vec![b("1=a"), b("2=b")], vec![b("3=c"), b("4=d")]];
+        assert!(wa.check(&four, "WhatsApp").unwrap_err().contains("at most 3 reply"));
+        let long = [vec![b("Посмотреть все товары=all")]];
+        assert!(wa.check(&long, "WhatsApp").unwrap_err().contains("at most 20"));
+        assert!(ChannelKind::Telegram.rules().buttons.check(&mixed, "Telegram").is_ok());
+        let seven = [vec![b("1=a"), b("2=b"), b("3=c"), b("4=d"), b("5=e"), b("6=f"), b("7=g")]];
+        assert!(ChannelKind::Viber.rules().buttons.check(&seven, "Viber").unwrap_err().contains("in a row"));
+    }
+}
