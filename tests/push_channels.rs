@@ -164,6 +164,10 @@ async fn whatsapp_handshake_signatures_and_duplicates() {
     let bad =
         client.get(format!("{url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")).send().await.unwrap();
     assert_eq!(bad.status(), 403);
+    // One route per configured channel: others are not there.
+    let base = format!("http://{}/webhook", engine.webhook_addr().unwrap());
+    assert_eq!(client.post(format!("{base}/viber")).body("{}").send().await.unwrap().status(), 404);
+    assert_eq!(client.post(format!("{base}/nonsense")).body("{}").send().await.unwrap().status(), 404);
     let body = std::fs::read(format!("{}/tests/fixtures/whatsapp/text.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let signed = format!("sha256={}", hmac_sha256_hex(APP_SECRET.as_bytes(), &body));
     let post = |sig: Option<String>, body: Vec<u8>| {

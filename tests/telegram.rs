@@ -367,7 +367,7 @@ fn audio_and_venues_read_as_lines_and_keep_what_fetches_them() {
 fn a_press_on_an_inline_message_is_answered_though_nothing_is_stored() {
     let events = events("callback_inline");
     assert!(events.contains(&InboundEvent::AnswerOnly { query_id: "4382bfdwdsb323b2d9".into() }), "{events:?}");
-    let presses = switchboard::sync::note_events(ChannelKind::Telegram, &events);
+    let presses = switchboard::channels::telegram::presses(&events);
     assert_eq!(presses, vec!["4382bfdwdsb323b2d9".to_string()], "the press is answered");
     let mut store = Store::open_in_memory().unwrap();
     store.ingest(&events, None, switchboard::model::now_ms()).unwrap();

@@ -10,7 +10,7 @@ use common::inbound;
 use serde_json::{Value, json};
 use switchboard::campaign::Filter;
 use switchboard::campaign::plan::Zone;
-use switchboard::channels::whatsapp_decode;
+use switchboard::channels::whatsapp::decode as whatsapp_decode;
 use switchboard::channels::{Channel, TelegramChannel, WhatsAppChannel};
 use switchboard::config::{Config, Secret, TelegramConfig, WhatsAppConfig};
 use switchboard::model::{ChannelKind, InboundEvent, Outgoing, now_ms};

@@ -3,7 +3,7 @@
 //! presses on keyboard buttons, subscriptions, receipts, and the bodies we send.
 
 use serde_json::{Value, json};
-use switchboard::channels::viber_decode::decode;
+use switchboard::channels::viber::decode::decode;
 use switchboard::channels::{SendError, ViberChannel, viber};
 use switchboard::config::{Secret, ViberConfig};
 use switchboard::model::{Button, ChannelKind, InboundEvent, MessageId, Outgoing};
@@ -242,10 +242,6 @@ fn bodies_have_the_documented_shapes_and_errors_their_meaning() {
         json!([{"Columns": 3, "Rows": 1, "ActionType": "reply", "ActionBody": "rate:good", "Text": "👍"},
                {"Columns": 3, "Rows": 1, "ActionType": "open-url", "ActionBody": "https://shop.example", "Text": "Shop"}])
     );
-    assert_eq!(
-        vb.welcome().unwrap(),
-        json!({"sender": {"name": "Switchboard Shop"}, "type": "text", "text": "Здравствуйте! Напишите нам."})
-    );
     assert!(matches!(viber::classify(6, "notSubscribed"), SendError::Unreachable(_)));
     assert!(matches!(viber::classify(12, "Too many requests"), SendError::Retry { after: Some(_), .. }));
     assert!(matches!(viber::classify(2, "invalidAuthToken"), SendError::ChannelDown(_)));
@@ -253,4 +249,18 @@ fn bodies_have_the_documented_shapes_and_errors_their_meaning() {
     let body = br#"{"event":"webhook","timestamp":4977069964384421269,"message_token":1478683725125}"#;
     assert!(vb.verify(body, Some("d21b343448c8aee33b8e93768ef6ceb64a6ba6163099973a2b8bd028fea510ef")));
     assert!(!vb.verify(body, None));
+}
+
+#[tokio::test]
+async fn opening_the_chat_is_answered_with_the_welcome_once() {
+    let vb = channel();
+    let events = events("conversation_started");
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    let store = switchboard::store::SharedStore::new(store);
+    assert_eq!(
+        vb.welcome(&events, &store).await,
+        Some(json!({"sender": {"name": "Switchboard Shop"}, "type": "text", "text": "Здравствуйте! Напишите нам."}))
+    );
+    assert_eq!(vb.welcome(&events, &store).await, None, "a second opening gets no second welcome");
 }

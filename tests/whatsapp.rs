@@ -3,7 +3,7 @@
 //! the store, receipts in any order, failures, consent, and the bodies we send.
 
 use serde_json::{Value, json};
-use switchboard::channels::whatsapp_decode::decode;
+use switchboard::channels::whatsapp::decode::decode;
 use switchboard::channels::{SendError, WhatsAppChannel, whatsapp};
 use switchboard::config::{Secret, TemplateConfig, WhatsAppConfig};
 use switchboard::model::{Button, ChannelKind, Content, InboundEvent, Outgoing};

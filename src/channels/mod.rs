@@ -1,15 +1,11 @@
 //! Channels: one adapter per messenger behind a closed enum. Each decodes platform
 //! payloads into `InboundEvent`s, sends one message, and says how fast it may send.
 
+pub mod hook;
 pub mod signature;
 pub mod telegram;
-mod telegram_decode;
-mod telegram_kinds;
-mod telegram_service;
 pub mod viber;
-pub mod viber_decode;
 pub mod whatsapp;
-pub mod whatsapp_decode;
 
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ mod webhook;
 pub use lock::{ConsolePresence, EngineLock};
 pub use ratelimit::Pacer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -143,22 +143,13 @@ pub(crate) async fn store_events(
 }
 
 /// Before storing a batch: logs what the adapter could not handle (raw, as JSON, so
-/// control characters stay escaped; cut to a sane length), and returns the ids of the
-/// button presses to answer once the batch is stored.
-pub fn note_events(kind: ChannelKind, events: &[crate::model::InboundEvent]) -> Vec<String> {
-    use crate::model::InboundEvent;
-    let mut presses = Vec::new();
+/// control characters stay escaped; cut to a sane length).
+pub fn note_events(kind: ChannelKind, events: &[crate::model::InboundEvent]) {
     for event in events {
-        match event {
-            InboundEvent::Unsupported { what, raw, .. } => {
-                tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
-            }
-            InboundEvent::Click(c) => presses.push(c.query_id.clone()),
-            InboundEvent::AnswerOnly { query_id } => presses.push(query_id.clone()),
-            _ => {}
+        if let crate::model::InboundEvent::Unsupported { what, raw, .. } = event {
+            tracing::info!(channel = %kind, what, raw = %truncate_raw(raw), "update not handled; kept in the log");
         }
     }
-    presses
 }
 
 /// A raw update for the log, cut to a sane length.
@@ -220,34 +211,23 @@ impl Engine {
         let status = StatusBoard::new(channels.iter().map(Channel::kind));
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();
-        let mut hooks = webhook::Hooks::default();
+        let mut hooks = HashMap::new();
         for channel in channels {
+            let kind = channel.kind();
             let sender_store = SharedStore::new(Store::open(store_path)?);
             tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
+            let store = receiving_store()?;
             match channel {
-                Channel::Telegram(tg) if tg.uses_webhook() => {
-                    let store = receiving_store()?;
-                    tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
-                    hooks.telegram = Some(webhook::TelegramHook {
-                        channel: tg,
-                        store,
-                        status: status.clone(),
-                        max_body: webhook.max_body_bytes,
-                    });
-                }
-                Channel::Telegram(tg) => {
-                    let store = receiving_store()?;
+                Channel::Telegram(tg) if !tg.uses_webhook() => {
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
                 }
-                Channel::Viber(vb) => {
-                    let store = receiving_store()?;
-                    status.set(ChannelKind::Viber, ChannelState::Ok("webhook".into()));
-                    hooks.viber = Some(webhook::ViberHook { channel: vb, store, status: status.clone() });
-                }
-                Channel::WhatsApp(wa) => {
-                    let store = receiving_store()?;
-                    status.set(ChannelKind::WhatsApp, ChannelState::Ok("webhook".into()));
-                    hooks.whatsapp = Some(webhook::WhatsAppHook { channel: wa, store, status: status.clone() });
+                channel => {
+                    if let Channel::Telegram(tg) = &channel {
+                        tasks.push(tokio::spawn(register_telegram_webhook(tg.clone(), status.clone())));
+                    } else {
+                        status.set(kind, ChannelState::Ok("webhook".into()));
+                    }
+                    hooks.insert(kind, webhook::Hook { channel, store });
                 }
             }
         }
@@ -258,7 +238,8 @@ impl Engine {
         tasks.push(tokio::spawn(publish_status(Arc::downgrade(&lock), status.subscribe())));
         let mut webhook_addr = None;
         if !hooks.is_empty() {
-            let (addr, task) = webhook::serve(webhook.listen, webhook.max_body_bytes, webhook.max_connections, hooks)
+            let hooks = webhook::Hooks { hooks, status: status.clone(), max_body: webhook.max_body_bytes };
+            let (addr, task) = webhook::serve(webhook.listen, webhook.max_connections, hooks)
                 .map_err(|source| EngineError::Listen { addr: webhook.listen, source })?;
             webhook_addr = Some(addr);
             tasks.push(task);

@@ -73,7 +73,8 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         let mut events: Vec<InboundEvent> = valid.iter().flat_map(|u| tg.decode(u)).collect();
         events.extend(odd.as_deref().map(odd_update));
         telegram::refine_times(&mut events, crate::model::now_ms());
-        let clicks = super::note_events(kind, &events);
+        super::note_events(kind, &events);
+        let stored = events.clone();
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
         match super::store_events(&store, &status, kind, events, cursor).await {
             Ok(report) => {
@@ -81,10 +82,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
                 offset = Some(next);
                 // Stored first, answered after: a press is never lost to a crash, and
                 // answering one twice after a redelivery is harmless.
-                for id in clicks {
-                    let tg = tg.clone();
-                    tokio::spawn(async move { tg.answer_click(&id).await });
-                }
+                tg.answer_presses(&stored);
             }
             Err(e) => {
                 // Not acknowledged: Telegram hands the same updates back next time.

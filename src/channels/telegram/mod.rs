@@ -10,16 +10,28 @@ use teloxide::prelude::Requester;
 use teloxide::types::{CallbackQueryId, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
 use teloxide::{ApiError, Bot, RequestError};
 
-pub use super::telegram_decode::{DecodeOptions, decode, decode_raw};
+mod decode;
+mod kinds;
+mod service;
+
 use super::{RateProfile, SendError, Sent};
 use crate::config::{Secret, TelegramConfig, TelegramMode};
-use crate::model::{Button, Content, InboundEvent, Millis, now_ms};
+use crate::model::{Button, ChannelKind, Content, InboundEvent, Millis, now_ms};
 use crate::store::OutboxItem;
+pub use decode::{DecodeOptions, decode, decode_raw};
 
-/// Telegram refuses longer texts ("1-4096 characters after entity parsing").
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// And longer captions under a photo or document.
-pub const MAX_CAPTION_CHARS: usize = 1024;
+/// The presses among `events` that Telegram expects answered (answerCallbackQuery),
+/// including one with no message to attach it to.
+pub fn presses(events: &[InboundEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            InboundEvent::Click(c) => Some(c.query_id.clone()),
+            InboundEvent::AnswerOnly { query_id } => Some(query_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
 
 #[derive(Clone)]
 pub struct TelegramChannel {
@@ -65,9 +77,28 @@ impl TelegramChannel {
         self.mode == TelegramMode::Webhook
     }
 
-    /// The secret Telegram must send with every webhook call.
-    pub fn webhook_secret(&self) -> Option<&Secret> {
-        self.secret_token.as_ref()
+    /// A webhook call must carry the configured secret token; without one configured,
+    /// none is admitted. Decided from the headers alone: not one byte of the body is read.
+    pub fn admit(&self, call: &super::hook::Call<'_>) -> Result<(), super::hook::Refused> {
+        let expected = self.secret_token.as_ref().map(|s| s.expose().as_bytes()).unwrap_or_default();
+        let given = call.header("x-telegram-bot-api-secret-token").unwrap_or_default().as_bytes();
+        if expected.is_empty() || !super::signature::same_secret(given, expected) {
+            return Err(super::hook::Refused {
+                status: 401,
+                answer: "wrong or missing secret token\n",
+                log: "webhook call without the right secret token",
+            });
+        }
+        Ok(())
+    }
+
+    /// Answers the presses among stored events (stored first, answered after: a press
+    /// is never lost), each on its own so a slow answer holds nothing up.
+    pub fn answer_presses(&self, events: &[InboundEvent]) {
+        for id in presses(events) {
+            let channel = self.clone();
+            tokio::spawn(async move { channel.answer_click(&id).await });
+        }
     }
 
     /// Registers the configured public URL with Telegram (setWebhook), with the secret.
@@ -211,7 +242,7 @@ impl TelegramChannel {
         let text = item.body.as_str();
         let result = match &item.content {
             Content::Photo { source } => {
-                check_length(text, MAX_CAPTION_CHARS, "caption")?;
+                check_length(text, ChannelKind::Telegram.rules().caption_limit, "caption")?;
                 let mut request = self.bot.send_photo(chat, input_file(source)?);
                 if !text.is_empty() {
                     request = request.caption(text);
@@ -222,7 +253,7 @@ impl TelegramChannel {
                 request.await
             }
             Content::Document { source } => {
-                check_length(text, MAX_CAPTION_CHARS, "caption")?;
+                check_length(text, ChannelKind::Telegram.rules().caption_limit, "caption")?;
                 let mut request = self.bot.send_document(chat, input_file(source)?);
                 if !text.is_empty() {
                     request = request.caption(text);
@@ -236,7 +267,7 @@ impl TelegramChannel {
                 return Err(SendError::Permanent("templates are WhatsApp's; Telegram takes text".into()));
             }
             Content::Text => {
-                check_length(text, MAX_TEXT_CHARS, "message")?;
+                check_length(text, ChannelKind::Telegram.rules().text_limit, "message")?;
                 let mut request = self.bot.send_message(chat, text);
                 if let Some(markup) = markup {
                     request = request.reply_markup(markup);

@@ -2,14 +2,16 @@
 //! verifies webhook signatures, and maps WhatsApp's error codes (not its HTTP statuses,
 //! as Meta advises) to what the sender should do.
 
+pub mod decode;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{RateProfile, SendError, Sent, signature};
 use crate::config::{Secret, TemplateConfig, WhatsAppConfig};
-use crate::model::{Button, ChannelKind, Content, now_ms};
-use crate::store::OutboxItem;
+use crate::model::{Button, ChannelKind, Content, InboundEvent, now_ms};
+use crate::store::{OutboxItem, SharedStore};
 
 #[derive(Clone)]
 pub struct WhatsAppChannel {
@@ -63,11 +65,6 @@ impl WhatsAppChannel {
         }
     }
 
-    /// The message for a customer who opens the chat for the first time, if any.
-    pub fn welcome_text(&self) -> Option<&str> {
-        self.welcome.as_deref()
-    }
-
     pub fn templates(&self) -> &[TemplateConfig] {
         &self.templates
     }
@@ -79,6 +76,25 @@ impl WhatsAppChannel {
             .is_some_and(|hex| signature::verify(self.app_secret.expose().as_bytes(), body, hex))
     }
 
+    /// The signature a webhook call carries (`X-Hub-Signature-256`).
+    pub fn signature_of<'a>(&self, call: &'a super::hook::Call<'_>) -> Option<&'a str> {
+        call.header("x-hub-signature-256")
+    }
+
+    /// A customer who opens the chat for the first time (`request_welcome`) gets the
+    /// configured welcome, once per conversation: queued like any reply, so it is paced
+    /// and retried by the sender.
+    pub async fn welcome(&self, events: &[InboundEvent], store: &SharedStore) {
+        let Some(text) = &self.welcome else { return };
+        for chat in super::hook::opened(events) {
+            let (chat, text) = (chat.to_string(), text.clone());
+            let queued = store.run(move |s| s.enqueue_welcome(ChannelKind::WhatsApp, &chat, &text, now_ms())).await;
+            if let Err(e) = queued {
+                tracing::error!(channel = "whatsapp", error = %e, "cannot queue the welcome message");
+            }
+        }
+    }
+
     /// Meta's handshake: the challenge to echo when the mode and token are right.
     pub fn handshake<'a>(
         &self,
@@ -86,10 +102,8 @@ impl WhatsAppChannel {
         token: Option<&str>,
         challenge: Option<&'a str>,
     ) -> Option<&'a str> {
-        let token_ok = token.is_some_and(|t| {
-            let (a, b) = (t.as_bytes(), self.verify_token.expose().as_bytes());
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-        });
+        let token_ok =
+            token.is_some_and(|t| signature::same_secret(t.as_bytes(), self.verify_token.expose().as_bytes()));
         (mode == Some("subscribe") && token_ok).then_some(challenge?)
     }
 
@@ -198,7 +212,7 @@ impl WhatsAppChannel {
 
 /// What an error code means for the message.
 pub fn classify(code: i64, message: &str, http: u16) -> SendError {
-    let reason = super::whatsapp_decode::failure_reason(code, message);
+    let reason = decode::failure_reason(code, message);
     match code {
         0 | 190 => SendError::ChannelDown("WhatsApp rejected the access token".into()),
         131056 => SendError::Retry { after: Some(Duration::from_secs(6)), reason },

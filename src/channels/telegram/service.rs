@@ -173,13 +173,12 @@ fn line(field: &str, v: &Value, from: &Peer) -> String {
         "checklist_tasks_added" => format!("{who} added tasks to the checklist"),
         "direct_message_price_changed" | "paid_message_price_changed" => "the price of messages changed".into(),
         "chat_owner_left" => "the owner left the chat".into(),
-        "successful_payment" => format!(
-            "{who} paid {}",
-            super::telegram_kinds::money(&v["total_amount"], v["currency"].as_str().unwrap_or(""))
-        ),
+        "successful_payment" => {
+            format!("{who} paid {}", super::kinds::money(&v["total_amount"], v["currency"].as_str().unwrap_or("")))
+        }
         "refunded_payment" => format!(
             "{} refunded to {who}",
-            super::telegram_kinds::money(&v["total_amount"], v["currency"].as_str().unwrap_or(""))
+            super::kinds::money(&v["total_amount"], v["currency"].as_str().unwrap_or(""))
         ),
         "chat_owner_changed" => "the chat has a new owner".into(),
         "community_chat_added" | "community_chat_joined" => match v["community"]["name"].as_str() {

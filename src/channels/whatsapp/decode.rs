@@ -181,7 +181,11 @@ fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
             let l = &m["location"];
             let place =
                 [l["name"].as_str(), l["address"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(", ");
-            let line = super::location_line(super::number(&l["latitude"]), super::number(&l["longitude"]), &place);
+            let line = crate::channels::location_line(
+                crate::channels::number(&l["latitude"]),
+                crate::channels::number(&l["longitude"]),
+                &place,
+            );
             vec![InboundEvent::Message(text_message("location", line, Some(l.clone())))]
         }
         "contacts" => {
@@ -354,8 +358,8 @@ fn order_line(o: &Value) -> String {
         .iter()
         .map(|item| {
             let name = item["product_retailer_id"].as_str().unwrap_or("an item");
-            let qty = super::number(&item["quantity"]).unwrap_or(1.0);
-            let price = super::number(&item["item_price"]);
+            let qty = crate::channels::number(&item["quantity"]).unwrap_or(1.0);
+            let price = crate::channels::number(&item["item_price"]);
             let cur = item["currency"].as_str().unwrap_or("");
             if let Some(p) = price {
                 total += p * qty;

@@ -19,7 +19,7 @@ pub struct DecodeOptions {
 pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
     // A service message (a member joined, a pin, a title…) is a notice, read from the raw
     // fields whatever teloxide's types know of them.
-    if let Some(notice) = raw.get("message").and_then(super::telegram_service::decode) {
+    if let Some(notice) = raw.get("message").and_then(super::service::decode) {
         return vec![InboundEvent::Message(notice)];
     }
     if let Some(reaction) = raw.get("message_reaction").and_then(reaction) {
@@ -39,13 +39,13 @@ pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
                 }
                 let Some(raw_message) = raw_message else { continue };
                 let caption = raw_message["caption"].as_str().map(|c| format!("\n{c}")).unwrap_or_default();
-                if let Some((kind, line, kept)) = super::telegram_kinds::describe(raw_message) {
+                if let Some((kind, line, kept)) = super::kinds::describe(raw_message) {
                     m.kind = kind.into();
                     m.text = format!("{line}{caption}");
                     m.media = Some(kept.to_string());
                 } else {
                     // Newer than this code: say what it carries, and keep all of it.
-                    let fields = super::telegram_kinds::unknown_fields(raw_message);
+                    let fields = super::kinds::unknown_fields(raw_message);
                     m.text =
                         format!("[a kind of message switchboard does not show yet: {}]{caption}", fields.join(", "));
                     m.media = Some(json!({ "raw": raw_message }).to_string());
@@ -54,7 +54,7 @@ pub fn decode_raw(raw: &Value, options: &DecodeOptions) -> Vec<InboundEvent> {
             // A forwarded message says where it came from.
             for event in &mut events {
                 let (InboundEvent::Message(m) | InboundEvent::Edited { message: m, .. }) = event else { continue };
-                if let Some((line, origin)) = raw_message.and_then(super::telegram_kinds::forwarded) {
+                if let Some((line, origin)) = raw_message.and_then(super::kinds::forwarded) {
                     m.text = format!("{line}\n{}", m.text);
                     let mut media = m.media.as_deref().and_then(|j| serde_json::from_str::<Value>(j).ok());
                     match &mut media {

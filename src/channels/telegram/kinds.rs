@@ -34,8 +34,12 @@ pub fn describe(msg: &Value) -> Option<(&'static str, String, Value)> {
     if let Some(v) = msg.get("venue") {
         let l = &v["location"];
         let place = join(vec![text(&v["title"]), text(&v["address"])]);
-        let line = super::location_line(super::number(&l["latitude"]), super::number(&l["longitude"]), &place)
-            .replacen("[location", "[venue", 1);
+        let line = crate::channels::location_line(
+            crate::channels::number(&l["latitude"]),
+            crate::channels::number(&l["longitude"]),
+            &place,
+        )
+        .replacen("[location", "[venue", 1);
         return Some(("venue", line, v.clone()));
     }
     if let Some(d) = msg.get("dice") {

@@ -1,15 +1,17 @@
 //! The Viber REST Bot API adapter: sends over reqwest, verifies callback signatures,
 //! and maps Viber's errors, which come as HTTP 200 with a `status` in the body.
 
+pub mod decode;
+
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::viber_decode::token;
 use super::{RateProfile, SendError, Sent, signature};
 use crate::config::{Secret, ViberConfig};
-use crate::model::{Content, now_ms};
-use crate::store::OutboxItem;
+use crate::model::{ChannelKind, Content, InboundEvent, now_ms};
+use crate::store::{OutboxItem, SharedStore};
+use decode::token;
 
 #[derive(Clone)]
 pub struct ViberChannel {
@@ -59,14 +61,29 @@ impl ViberChannel {
         given.is_some_and(|hex| signature::verify(self.token.expose().as_bytes(), body, hex))
     }
 
-    /// The welcome message to put in the answer to `conversation_started`, if any.
-    pub fn welcome(&self) -> Option<Value> {
-        let text = self.welcome.as_ref()?;
-        Some(json!({"sender": {"name": self.sender_name}, "type": "text", "text": text}))
+    /// The signature a callback carries: `X-Viber-Content-Signature`, or (older clients
+    /// of the API) the `sig` query parameter.
+    pub fn signature_of<'a>(&self, call: &'a super::hook::Call<'_>) -> Option<&'a str> {
+        call.header("x-viber-content-signature").or_else(|| call.query.get("sig").map(String::as_str))
     }
 
-    pub fn welcome_text(&self) -> Option<&str> {
-        self.welcome.as_deref()
+    /// A customer who opens the chat (`conversation_started`) may get one welcome
+    /// message, in the very answer to the callback: the body to answer with. Recorded
+    /// first and sent only when new, so a redelivered opening, or a customer opening the
+    /// chat again, gets no second welcome.
+    pub async fn welcome(&self, events: &[InboundEvent], store: &SharedStore) -> Option<Value> {
+        let text = self.welcome.clone()?;
+        let user = super::hook::opened(events).next()?.to_string();
+        let kind = ChannelKind::Viber;
+        let body = json!({"sender": {"name": self.sender_name}, "type": "text", "text": text});
+        match store.run(move |s| s.record_welcome(kind, &user, &text, now_ms())).await {
+            Ok(true) => Some(body),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::error!(channel = %kind, error = %e, "cannot record the welcome message");
+                None
+            }
+        }
     }
 
     /// The send_message body for one queued message. Messages with buttons carry

@@ -139,7 +139,14 @@ fn message(m: &Value, peer: Peer, token: String, at: i64) -> InboundMessage {
         }
         "location" => {
             let l = &m["location"];
-            ("location", super::location_line(super::number(&l["lat"]), super::number(&l["lon"]), ""))
+            (
+                "location",
+                crate::channels::location_line(
+                    crate::channels::number(&l["lat"]),
+                    crate::channels::number(&l["lon"]),
+                    "",
+                ),
+            )
         }
         "url" => ("link", format!("[link {}]", m["media"].as_str().unwrap_or(""))),
         _ => ("unsupported", format!("[a kind of message switchboard does not show yet: {kind}]")),
