@@ -315,8 +315,11 @@ fn send(s: &mut AppState) -> Vec<Effect> {
     };
     let row = open.row.clone();
     let conversation = open.id();
-    if row.blocked_at.is_some() && row.channel == ChannelKind::Viber {
-        notify(s, "not sent: the customer unsubscribed; Viber delivers nothing until they write again".into(), true);
+    let rules = row.channel.rules();
+    if row.blocked_at.is_some() && rules.access == crate::model::Access::Subscribers {
+        let why =
+            format!("not sent: the customer unsubscribed; {} delivers nothing until they write again", rules.name);
+        notify(s, why, true);
         return Vec::new();
     }
     if let Some(template) = s.template.clone() {

@@ -13,7 +13,7 @@ mod zone;
 
 pub use inbound::*;
 pub use outgoing::*;
-pub use rules::{ButtonRules, Rules};
+pub use rules::{Access, ButtonRules, ChatIdRule, Rules};
 pub use stop::{StopPolicy, default_confirmations};
 pub use template::TemplateConfig;
 pub use zone::Zone;
@@ -98,33 +98,17 @@ impl ChannelKind {
     pub const ALL: [ChannelKind; 3] = [ChannelKind::Telegram, ChannelKind::WhatsApp, ChannelKind::Viber];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::Telegram => "telegram",
-            ChannelKind::WhatsApp => "whatsapp",
-            ChannelKind::Viber => "viber",
-        }
+        self.rules().id
     }
 
     /// Whether `chat` can name a chat on this channel, checked before anything is queued
     /// so a typo fails at once instead of at the platform later.
     pub fn check_chat_id(self, chat: &str) -> Result<(), String> {
-        let ok = match self {
-            // Private chats and groups: a 64-bit integer, negative for groups.
-            ChannelKind::Telegram => chat.parse::<i64>().is_ok_and(|id| id != 0),
-            // A wa_id (the number's digits), an E.164 number, or a group's opaque id;
-            // Viber's ids are opaque too (base64-like, `=` padded).
-            ChannelKind::WhatsApp | ChannelKind::Viber => {
-                (1..=64).contains(&chat.len()) && !chat.chars().any(|c| c.is_whitespace() || c.is_control())
-            }
-        };
-        if ok {
+        let rules = self.rules();
+        if (rules.chat_id.valid)(chat) {
             return Ok(());
         }
-        Err(match self {
-            ChannelKind::Telegram => format!("`{chat}` is not a Telegram chat id (a whole number such as 123456789)"),
-            ChannelKind::WhatsApp => format!("`{chat}` is not a WhatsApp id (a number such as 79161234567)"),
-            ChannelKind::Viber => format!("`{chat}` is not a Viber user id"),
-        })
+        Err(format!("`{chat}` is not a {} {}", rules.name, rules.chat_id.what))
     }
 
     /// The two-letter badge shown in the conversation list.
@@ -145,18 +129,17 @@ impl fmt::Display for ChannelKind {
 pub struct UnknownValue {
     pub what: &'static str,
     pub value: String,
-    pub expected: &'static str,
+    pub expected: String,
 }
 
 impl FromStr for ChannelKind {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "telegram" => Ok(ChannelKind::Telegram),
-            "whatsapp" => Ok(ChannelKind::WhatsApp),
-            "viber" => Ok(ChannelKind::Viber),
-            _ => Err(UnknownValue { what: "channel", value: s.into(), expected: "telegram, whatsapp, viber" }),
-        }
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownValue {
+            what: "channel",
+            value: s.into(),
+            expected: ChannelKind::ALL.map(ChannelKind::as_str).join(", "),
+        })
     }
 }
 
@@ -182,7 +165,7 @@ impl FromStr for Direction {
         match s {
             "in" => Ok(Direction::In),
             "out" => Ok(Direction::Out),
-            _ => Err(UnknownValue { what: "direction", value: s.into(), expected: "in, out" }),
+            _ => Err(UnknownValue { what: "direction", value: s.into(), expected: "in, out".into() }),
         }
     }
 }
@@ -229,7 +212,7 @@ impl FromStr for DeliveryStatus {
                 return Err(UnknownValue {
                     what: "delivery status",
                     value: s.into(),
-                    expected: "received, queued, sending, sent, delivered, read, failed",
+                    expected: "received, queued, sending, sent, delivered, read, failed".into(),
                 });
             }
         })
@@ -269,7 +252,7 @@ impl FromStr for ConversationStatus {
         Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownValue {
             what: "conversation status",
             value: s.into(),
-            expected: "open, pending, snoozed, resolved",
+            expected: "open, pending, snoozed, resolved".into(),
         })
     }
 }

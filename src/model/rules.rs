@@ -7,8 +7,12 @@
 use super::{Button, ChannelKind, Millis};
 
 /// One channel's rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Rules {
+    /// How the channel is stored and named in configs, paths and commands.
+    pub id: &'static str,
+    /// What names a chat, checked before anything is queued.
+    pub chat_id: ChatIdRule,
     /// The name people know.
     pub name: &'static str,
     /// The two-letter badge in the conversation list.
@@ -26,6 +30,32 @@ pub struct Rules {
     pub press_is_a_message: bool,
     /// Messages a second one sender keeps up for a campaign.
     pub sustained_per_sec: u32,
+    /// Who may be written to.
+    pub access: Access,
+}
+
+/// Who a channel lets a business write to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone who wrote, until they block us (Telegram's bot block; WhatsApp's window is
+    /// a separate rule).
+    UntilBlocked,
+    /// Subscribers only: a customer's message subscribes them, `unsubscribed` ends it,
+    /// and nothing is delivered until they write again (Viber).
+    Subscribers,
+}
+
+/// What a chat id looks like on a channel.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatIdRule {
+    pub valid: fn(&str) -> bool,
+    /// What it is called, with an example, for the error.
+    pub what: &'static str,
+}
+
+/// An opaque id: 1 to 64 bytes with no spaces or control characters.
+fn opaque_id(chat: &str) -> bool {
+    (1..=64).contains(&chat.len()) && !chat.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Which buttons a message may carry.
@@ -65,6 +95,12 @@ impl ChannelKind {
 /// keyboard takes links and callbacks together (the data of a callback is 1-64 bytes,
 /// checked when a button is written).
 const TELEGRAM: Rules = Rules {
+    id: "telegram",
+    // Private chats and groups: a 64-bit integer, negative for groups.
+    chat_id: ChatIdRule {
+        valid: |chat| chat.parse::<i64>().is_ok_and(|id| id != 0),
+        what: "chat id (a whole number such as 123456789)",
+    },
     name: "Telegram",
     badge: "TG",
     text_limit: 4096,
@@ -81,6 +117,7 @@ const TELEGRAM: Rules = Rules {
     reply_window: None,
     press_is_a_message: false,
     sustained_per_sec: 30,
+    access: Access::UntilBlocked,
 };
 
 /// Cloud API: text 4096, captions 1024; interactive messages carry either up to 3 reply
@@ -88,6 +125,10 @@ const TELEGRAM: Rules = Rules {
 /// body of 1024. Free-form messages only within 24 hours of the customer's last one;
 /// 80 messages a second per number by default.
 const WHATSAPP: Rules = Rules {
+    id: "whatsapp",
+    // A wa_id (the number's digits), an E.164 number, a business-scoped user id, or a
+    // group's opaque id.
+    chat_id: ChatIdRule { valid: opaque_id, what: "id (a number such as 79161234567)" },
     name: "WhatsApp",
     badge: "WA",
     text_limit: 4096,
@@ -106,12 +147,16 @@ const WHATSAPP: Rules = Rules {
     reply_window: Some(24 * HOUR),
     press_is_a_message: true,
     sustained_per_sec: 80,
+    access: Access::UntilBlocked,
 };
 
 /// REST Bot API: text up to 7000; a keyboard is a grid six columns wide, with reply and
 /// open-url buttons side by side. Viber publishes no overall rate: 80/s is what 16
 /// requests in flight at about 0.2 s each reach.
 const VIBER: Rules = Rules {
+    id: "viber",
+    // Opaque, base64-like, `=` padded.
+    chat_id: ChatIdRule { valid: opaque_id, what: "user id" },
     name: "Viber",
     badge: "VB",
     text_limit: 7000,
@@ -128,6 +173,7 @@ const VIBER: Rules = Rules {
     reply_window: None,
     press_is_a_message: false,
     sustained_per_sec: 80,
+    access: Access::Subscribers,
 };
 
 impl ButtonRules {

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::ingest::{upsert_contact, upsert_conversation};
 use super::{Result, StoreError};
 use crate::model::{
-    Button, ChannelKind, Click, ContactId, ConversationId, InboundMessage, Membership, MessageId, Millis, Peer,
+    Access, Button, ChannelKind, Click, ContactId, ConversationId, InboundMessage, Membership, MessageId, Millis, Peer,
 };
 
 /// A button press: a line in the conversation ("pressed “Yes”") and a click event on
@@ -76,11 +76,11 @@ pub(super) fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Resu
 pub(super) fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Millis) -> Result<bool> {
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
-    let (what, key, source) = match (m.chat.channel, m.blocked) {
-        (ChannelKind::Viber, true) => ("unsubscribed", "unsubscribed", "platform_subscription"),
-        (ChannelKind::Viber, false) => ("subscribed", "subscribed", "platform_subscription"),
-        (_, true) => ("blocked the bot", "blocked", "platform_block"),
-        (_, false) => ("unblocked the bot", "unblocked", "platform_block"),
+    let (what, key, source) = match (m.chat.channel.rules().access, m.blocked) {
+        (Access::Subscribers, true) => ("unsubscribed", "unsubscribed", "platform_subscription"),
+        (Access::Subscribers, false) => ("subscribed", "subscribed", "platform_subscription"),
+        (Access::UntilBlocked, true) => ("blocked the bot", "blocked", "platform_block"),
+        (Access::UntilBlocked, false) => ("unblocked the bot", "unblocked", "platform_block"),
     };
     let external_id = format!("member:{}:{key}", m.at);
     let notice =
@@ -252,10 +252,12 @@ pub(super) fn record_tracked_press(
     Ok(true)
 }
 
-/// On Viber a customer's message subscribes them, with no `subscribed` callback: the
-/// first one, or one after an unsubscribe, records that.
+/// Where only subscribers may be written to (Viber), a customer's message subscribes
+/// them, with no `subscribed` callback: the first one, or one after an unsubscribe,
+/// records that.
 pub(super) fn implicit_subscription(
     tx: &Transaction<'_>,
+    channel: ChannelKind,
     contact: ContactId,
     conversation: ConversationId,
     token: &str,
@@ -264,13 +266,13 @@ pub(super) fn implicit_subscription(
     let (blocked, subscribed): (bool, bool) = tx
         .prepare_cached(
             "SELECT (SELECT blocked_at IS NOT NULL FROM conversations WHERE id = ?1), \
-               EXISTS(SELECT 1 FROM consent_events WHERE contact_id = ?2 AND channel = 'viber' AND purpose = 'service')",
+               EXISTS(SELECT 1 FROM consent_events WHERE contact_id = ?2 AND channel = ?3 AND purpose = 'service')",
         )?
-        .query_row(params![conversation, contact], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(params![conversation, contact, channel.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if blocked || !subscribed {
         tx.prepare_cached("UPDATE conversations SET blocked_at = NULL WHERE id = ?1")?.execute([conversation])?;
         let evidence = format!("a message from the customer subscribes them ({token})");
-        insert_consent(tx, contact, ChannelKind::Viber, "service", "opt_in", "platform_subscription", &evidence, at)?;
+        insert_consent(tx, contact, channel, "service", "opt_in", "platform_subscription", &evidence, at)?;
     }
     Ok(())
 }

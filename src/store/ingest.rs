@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::customer_actions as actions;
 use super::{Result, Store};
 use crate::model::{
-    ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage, Membership,
-    MessageId, Millis, Peer, Receipt, believable_time,
+    Access, ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage,
+    Membership, MessageId, Millis, Peer, Receipt, believable_time,
 };
 
 /// What one ingest did.
@@ -254,8 +254,8 @@ fn insert_inbound(
             actions::insert_consent(tx, contact, m.chat.channel, "marketing", "opt_in", "start_link", payload, at)?;
         }
     }
-    if m.chat.channel == ChannelKind::Viber && !is_notice(&m.kind) {
-        actions::implicit_subscription(tx, contact, conversation, &m.external_id, at)?;
+    if m.chat.channel.rules().access == Access::Subscribers && !is_notice(&m.kind) {
+        actions::implicit_subscription(tx, m.chat.channel, contact, conversation, &m.external_id, at)?;
     }
     if let Some(stop) = stop
         && m.kind == "text"
