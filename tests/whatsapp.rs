@@ -524,3 +524,16 @@ fn a_customer_known_only_by_username_is_kept_by_their_business_scoped_id() {
         ]
     );
 }
+
+#[test]
+fn an_echo_that_names_only_our_own_number_makes_no_conversation() {
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "+1 555 000 1111", "phone_number_id": "1"},
+          "message_echoes": [{"from": "15550001111", "id": "wamid.x", "timestamp": "1773134600", "type": "text",
+                              "text": {"body": "Привет"}}]}}]}]});
+    let events = decode(&body).unwrap();
+    assert!(
+        matches!(&events[..], [InboundEvent::Unsupported { what, .. }] if what.contains("without a customer")),
+        "{events:?}"
+    );
+}

@@ -391,12 +391,13 @@ fn order_line(o: &Value) -> String {
 /// customer is the party that is not the business's own number (`to`, as a rule).
 fn echo(m: &Value, value: &Value) -> Vec<InboundEvent> {
     let business = value["metadata"]["display_phone_number"].as_str().map(digits).unwrap_or_default();
-    let (to, from) = (m["to"].as_str().or(m["to_user_id"].as_str()), m["from"].as_str());
-    let customer = match (to, from) {
-        (Some(to), Some(from)) if !business.is_empty() && digits(to) == business => from,
-        (Some(to), _) => to,
-        (None, Some(from)) => from,
-        (None, None) => return vec![unsupported("message echo without a customer", m)],
+    let ours = |id: &&str| !business.is_empty() && digits(id) == business;
+    let Some(customer) = ["to", "to_user_id", "from"]
+        .into_iter()
+        .filter_map(|k| m[k].as_str().filter(|id| !id.is_empty()))
+        .find(|id| !ours(id))
+    else {
+        return vec![unsupported("message echo without a customer", m)];
     };
     let mut inner = m.clone();
     inner["from"] = json!(customer);
