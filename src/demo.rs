@@ -1,5 +1,5 @@
 //! `--demo`: a throwaway store (or `--data-dir`) seeded with customers and history, the
-//! Telegram, WhatsApp and Viber emulators on loopback ports, and the real adapters
+//! Telegram, WhatsApp, Viber and VK emulators on loopback ports, and the real adapters
 //! pointed at them, so the console runs with no tokens.
 
 use std::path::Path;
@@ -29,7 +29,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     };
     // The user's look and keys apply; their channels do not.
     let mut config = Config::load(&paths.config_file, paths.config_required)?;
-    let customers = sandbox::customers::demo_customers(30);
+    let customers = sandbox::customers::demo_customers(36);
     let on = |channel: ChannelKind| -> Vec<sandbox::Customer> {
         let on_channel = customers.iter().enumerate().filter(|(i, _)| sandbox::seed::channel_of(*i) == channel);
         on_channel.map(|(_, c)| c.clone()).collect()
@@ -44,6 +44,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         // This run's emulators are new: Telegram's update ids start again and its message
         // ids must not collide with the stored ones; WhatsApp must know each window.
         store.reset_sync(ChannelKind::Telegram)?;
+        store.reset_sync(ChannelKind::Vk)?;
         let mut last_inbound = Vec::new();
         for c in on(ChannelKind::WhatsApp) {
             let wa = sandbox::whatsapp::wa_id(&c);
@@ -116,11 +117,15 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         welcome: Some("Здравствуйте! Напишите, чем помочь. Hi! Tell us how we can help.".into()),
         rate_limits: true,
     });
+    let (vk_token, group) = ("demo-vk-token", 171_104_414);
+    let vk_options = sandbox::vk::VkOptions { reply_delay, seed: now_ms() as u64, max_wait: None };
+    let vk = sandbox::vk::VkEmulator::start(loopback, vk_token, group, on(ChannelKind::Vk), vk_options).await?;
+    config.channels.vk = Some(crate::config::VkConfig::new(Secret::new(vk_token), group as u64, vk.url()));
     // The simulated platforms live in this process, so the engine does too.
     let look = crate::cli::look(&paths, &config)?;
     let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config, look)? };
     let result = app::run(console).await;
-    drop((telegram, whatsapp, viber));
+    drop((telegram, whatsapp, viber, vk));
     if !keep_data {
         // Printed after the console has given the terminal back.
         eprintln!(

@@ -1,6 +1,7 @@
 //! `switchboard doctor`: for each configured channel, whether its token works and which
 //! URL the platform must reach; with a public base URL, it registers the webhooks that
-//! can be registered by API (Viber; Telegram in webhook mode).
+//! can be registered by API (Viber; Telegram in webhook mode). VK's check says what to
+//! switch on in the community's settings when Long Poll or an event type is off.
 
 use crate::channels::{TelegramChannel, ViberChannel, WhatsAppChannel};
 use crate::config::{Config, TelegramMode};
@@ -111,7 +112,52 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
             },
         }
     }
+    if let Some(vk) = &config.channels.vk {
+        match crate::channels::VkChannel::new(vk) {
+            Err(e) => say(ChannelKind::Vk, false, e),
+            Ok(channel) => {
+                let (ok, text) = vk_check(&channel, vk.mode, || url_for("vk")).await;
+                say(ChannelKind::Vk, ok, text);
+            }
+        }
+    }
     checks
+}
+
+/// The VK events the console needs from the community's Long Poll (or Callback) settings.
+const VK_EVENTS: &[&str] =
+    &["message_new", "message_reply", "message_edit", "message_event", "message_allow", "message_deny"];
+
+/// VK: the token (`groups.getById`), and in long-poll mode that Long Poll is on with the
+/// events the console needs (`groups.getLongPollSettings`), saying what to switch on.
+async fn vk_check(
+    channel: &crate::channels::VkChannel,
+    mode: crate::config::VkMode,
+    url: impl Fn() -> String,
+) -> (bool, String) {
+    let name = match channel.check().await {
+        Ok(name) => name,
+        Err(crate::channels::SendError::ChannelDown(e)) => return (false, format!("the token does not work: {e}")),
+        Err(e) => return (false, format!("VK is not answering: {e}")),
+    };
+    if mode == crate::config::VkMode::Callback {
+        return (true, format!("{name}: VK must reach {} (Callback API, with the secret key)", url()));
+    }
+    let settings =
+        match channel.call("groups.getLongPollSettings", &[("group_id", channel.group_id().to_string())]).await {
+            Ok(s) => s,
+            Err(e) => return (false, format!("{name}: cannot read the Long Poll settings: {e}")),
+        };
+    let where_ = "Manage community → API usage → Bots Long Poll API";
+    if settings["is_enabled"] != true && settings["is_enabled"] != 1 {
+        return (false, format!("{name}: Long Poll is off: switch it on in {where_}, with API version 5.199"));
+    }
+    let missing: Vec<&str> =
+        VK_EVENTS.iter().copied().filter(|e| settings["events"][*e] != 1 && settings["events"][*e] != true).collect();
+    if !missing.is_empty() {
+        return (false, format!("{name}: tick these event types in {where_}: {}", missing.join(", ")));
+    }
+    (true, format!("{name}, long polling: no public URL needed"))
 }
 
 /// Below this much free space the store is reported as (nearly) full: a burst of

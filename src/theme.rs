@@ -38,6 +38,7 @@ styles! {
     badge_telegram = "badge.telegram";
     badge_whatsapp = "badge.whatsapp";
     badge_viber = "badge.viber";
+    badge_vk = "badge.vk";
     message_inbound = "message.inbound";
     message_outbound = "message.outbound";
     message_author = "message.author";

@@ -100,7 +100,14 @@ fn every_exclusion_reason_is_planned_and_reported() {
     let (c, p) = chat(tg, "4", "Ольга");
     store
         .ingest(
-            &[InboundEvent::Membership(Membership { chat: c, from: p, blocked: true, at: now })],
+            &[InboundEvent::Membership(Membership {
+                chat: c,
+                from: p,
+                blocked: true,
+                at: now,
+                key: None,
+                event_id: None,
+            })],
             None,
             switchboard::model::now_ms(),
         )

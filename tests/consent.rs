@@ -68,7 +68,14 @@ fn a_customer_who_blocked_us_gets_no_confirmation() {
     let from = Peer { external_id: "7".into(), display_name: "Ann".into(), username: None, locale: None };
     store
         .ingest(
-            &[InboundEvent::Membership(Membership { chat, from, blocked: true, at: T0 + 1 })],
+            &[InboundEvent::Membership(Membership {
+                chat,
+                from,
+                blocked: true,
+                at: T0 + 1,
+                key: None,
+                event_id: None,
+            })],
             None,
             switchboard::model::now_ms(),
         )

@@ -80,7 +80,7 @@ Floating consent,,,yes,
     assert_eq!(
         shown,
         [
-            "line 3: unknown channel `telegramm` (expected one of: telegram, whatsapp, viber)",
+            "line 3: unknown channel `telegramm` (expected one of: telegram, whatsapp, viber, vk)",
             "line 4: consent_at `01.03.2026` is not a date (2026-03-10 or RFC 3339)",
             "line 5: the name is empty",
             "line 6: duplicate identity telegram:1 (also on line 2)",

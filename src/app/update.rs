@@ -316,9 +316,14 @@ fn send(s: &mut AppState) -> Vec<Effect> {
     let row = open.row.clone();
     let conversation = open.id();
     let rules = row.channel.rules();
-    if row.blocked_at.is_some() && rules.access == crate::model::Access::Subscribers {
-        let why =
-            format!("not sent: the customer unsubscribed; {} delivers nothing until they write again", rules.name);
+    let refused = match rules.access {
+        _ if row.blocked_at.is_none() => None,
+        crate::model::Access::Subscribers => Some("unsubscribed"),
+        crate::model::Access::Permission => Some("denied messages from the community"),
+        crate::model::Access::UntilBlocked => None,
+    };
+    if let Some(what) = refused {
+        let why = format!("not sent: the customer {what}; {} delivers nothing until they write again", rules.name);
         notify(s, why, true);
         return Vec::new();
     }

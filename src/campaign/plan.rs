@@ -36,6 +36,8 @@ pub enum Reason {
     FrequencyCap,
     /// WhatsApp: the 24-hour window is closed and the campaign has no template.
     WindowClosed,
+    /// VK: the customer has neither written to the community nor allowed its messages.
+    NoPermission,
     /// The channel cannot carry the message as written (too long, or buttons it does
     /// not take); the detail says what to change.
     CannotCarry,
@@ -54,19 +56,21 @@ impl Reason {
             Reason::NoConsent => "no_consent",
             Reason::FrequencyCap => "frequency_cap",
             Reason::WindowClosed => "window_closed",
+            Reason::NoPermission => "no_permission",
             Reason::CannotCarry => "cannot_carry",
             Reason::MissingVariable => "missing_variable",
             Reason::QuietHours => "quiet_hours",
         }
     }
 
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::NoChannel,
         Reason::Blocked,
         Reason::OptedOut,
         Reason::NoConsent,
         Reason::FrequencyCap,
         Reason::WindowClosed,
+        Reason::NoPermission,
         Reason::CannotCarry,
         Reason::MissingVariable,
         Reason::QuietHours,
@@ -182,6 +186,16 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
     let r = Some(reach);
     if reach.blocked {
         return Err(exclude(r, Reason::Blocked, None));
+    }
+    // Where writing needs the platform's permission, a customer who never wrote and
+    // never allowed messages cannot be reached, whatever our own ledger says.
+    if reach.channel.rules().access == crate::model::Access::Permission
+        && reach.last_inbound_at.is_none()
+        && reach.permission.as_deref() != Some("opt_in")
+    {
+        let detail =
+            format!("has not written to or allowed messages from the {} community", reach.channel.display_name());
+        return Err(exclude(r, Reason::NoPermission, Some(detail)));
     }
     match reach.marketing.as_deref() {
         Some("opt_in") => {}

@@ -45,6 +45,7 @@ impl Channel {
         match self {
             Channel::Telegram(tg) => tg.uses_webhook(),
             Channel::WhatsApp(_) | Channel::Viber(_) => true,
+            Channel::Vk(vk) => vk.uses_callback(),
         }
     }
 
@@ -55,6 +56,7 @@ impl Channel {
             Channel::Telegram(tg) => tg.admit(call),
             Channel::WhatsApp(wa) => wa.signature_of(call).map(|_| ()).ok_or(Refused::BAD_SIGNATURE),
             Channel::Viber(vb) => vb.signature_of(call).map(|_| ()).ok_or(Refused::BAD_SIGNATURE),
+            Channel::Vk(vk) => vk.admit(call),
         }
     }
 
@@ -66,8 +68,26 @@ impl Channel {
             Channel::Telegram(_) => true,
             Channel::WhatsApp(wa) => wa.verify(body, wa.signature_of(call)),
             Channel::Viber(vb) => vb.verify(body, vb.signature_of(call)),
+            // VK's secret is a field of the body.
+            Channel::Vk(vk) => return vk.verify(body),
         };
         ok.then_some(()).ok_or(Refused::BAD_SIGNATURE)
+    }
+
+    /// An answer due before anything is stored: VK's server confirmation, answered with
+    /// the configured string.
+    pub fn early_answer(&self, body: &[u8]) -> Option<String> {
+        match self {
+            Channel::Vk(vk) => vk.confirmation(body),
+            _ => None,
+        }
+    }
+
+    /// Fills in what the events lack and only the platform can say (VK's names).
+    pub async fn complete(&self, events: &mut [InboundEvent]) {
+        if let Channel::Vk(vk) = self {
+            vk.name(events).await;
+        }
     }
 
     /// The events in a webhook body received at `now`; an error says why the body is
@@ -85,6 +105,7 @@ impl Channel {
             }
             Channel::WhatsApp(_) => super::whatsapp::decode::decode(&value),
             Channel::Viber(_) => super::viber::decode::decode(&value),
+            Channel::Vk(_) => super::vk::decode::decode(&value),
         }
     }
 
@@ -104,14 +125,14 @@ impl Channel {
                         }),
                 )
             }
-            Channel::Telegram(_) | Channel::Viber(_) => None,
+            Channel::Telegram(_) | Channel::Viber(_) | Channel::Vk(_) => None,
         }
     }
 
     /// What to do once `events` are stored: answer the presses among them, welcome a
-    /// customer who opened the chat. Returns a JSON body for the answer when the
-    /// platform takes one (Viber sends the welcome it finds there).
-    pub async fn after_stored(&self, events: &[InboundEvent], store: &SharedStore) -> Option<Value> {
+    /// customer who opened the chat. Returns the answer's body when the platform wants a
+    /// particular one (Viber sends the welcome it finds there; VK wants `ok`).
+    pub async fn after_stored(&self, events: &[InboundEvent], store: &SharedStore) -> Option<Answer> {
         match self {
             Channel::Telegram(tg) => {
                 tg.answer_presses(events);
@@ -121,9 +142,20 @@ impl Channel {
                 wa.welcome(events, store).await;
                 None
             }
-            Channel::Viber(vb) => vb.welcome(events, store).await,
+            Channel::Viber(vb) => vb.welcome(events, store).await.map(Answer::Json),
+            Channel::Vk(vk) => {
+                vk.answer_presses(events);
+                Some(Answer::Text("ok"))
+            }
         }
     }
+}
+
+/// The body of a webhook's answer, when the platform wants a particular one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Json(Value),
+    Text(&'static str),
 }
 
 /// The chats whose customer just opened them.

@@ -5,6 +5,7 @@ pub mod hook;
 pub mod signature;
 pub mod telegram;
 pub mod viber;
+pub mod vk;
 pub mod whatsapp;
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::store::OutboxItem;
 
 pub use telegram::TelegramChannel;
 pub use viber::ViberChannel;
+pub use vk::VkChannel;
 pub use whatsapp::WhatsAppChannel;
 
 /// A message the platform accepted.
@@ -74,6 +76,7 @@ pub enum Channel {
     Telegram(TelegramChannel),
     WhatsApp(WhatsAppChannel),
     Viber(ViberChannel),
+    Vk(VkChannel),
 }
 
 /// A number as platforms write one: a JSON number, or a string of one (Viber's SDKs send
@@ -99,6 +102,7 @@ impl Channel {
             Channel::Telegram(_) => ChannelKind::Telegram,
             Channel::WhatsApp(_) => ChannelKind::WhatsApp,
             Channel::Viber(_) => ChannelKind::Viber,
+            Channel::Vk(_) => ChannelKind::Vk,
         }
     }
 
@@ -110,6 +114,7 @@ impl Channel {
             Channel::Telegram(tg) => tg.send(item).await,
             Channel::WhatsApp(wa) => wa.send(item).await,
             Channel::Viber(vb) => vb.send(item).await,
+            Channel::Vk(vk) => vk.send(item).await,
         }
     }
 
@@ -118,6 +123,7 @@ impl Channel {
             Channel::Telegram(tg) => tg.rate_profile(),
             Channel::WhatsApp(wa) => wa.rate_profile(),
             Channel::Viber(vb) => vb.rate_profile(),
+            Channel::Vk(vk) => vk.rate_profile(),
         }
     }
 }

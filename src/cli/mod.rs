@@ -274,6 +274,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if config.channels.telegram.is_none()
                 && config.channels.whatsapp.is_none()
                 && config.channels.viber.is_none()
+                && config.channels.vk.is_none()
             {
                 bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
             }
@@ -323,6 +324,9 @@ fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     }
     if let Some(vb) = &config.channels.viber {
         channels.push(Channel::Viber(ViberChannel::new(vb).map_err(anyhow::Error::msg)?));
+    }
+    if let Some(vk) = &config.channels.vk {
+        channels.push(Channel::Vk(crate::channels::VkChannel::new(vk).map_err(anyhow::Error::msg)?));
     }
     Ok(channels)
 }

@@ -1,5 +1,5 @@
 //! The channels' configuration: `[channels.telegram]`, `[channels.whatsapp]`,
-//! `[channels.viber]`, and the `[webhook]` server they share.
+//! `[channels.viber]`, `[channels.vk]`, and the `[webhook]` server they share.
 
 use serde::Deserialize;
 
@@ -56,6 +56,68 @@ pub struct ChannelsConfig {
     pub telegram: Option<TelegramConfig>,
     pub whatsapp: Option<WhatsAppConfig>,
     pub viber: Option<ViberConfig>,
+    pub vk: Option<VkConfig>,
+}
+
+/// A VK community's messages (API 5.199).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VkConfig {
+    /// A community token with the `messages` right, or `env:NAME`.
+    #[serde(deserialize_with = "secret")]
+    pub token: Secret,
+    /// The community's id (a positive number).
+    pub group_id: u64,
+    #[serde(default = "default_vk_url")]
+    pub api_url: String,
+    #[serde(default = "default_vk_version")]
+    pub api_version: String,
+    /// How updates arrive: `longpoll` (Bots Long Poll; no public URL needed) or
+    /// `callback` (VK calls /webhook/vk).
+    #[serde(default)]
+    pub mode: VkMode,
+    /// Callback mode: the secret VK puts in every event, or `env:NAME`.
+    #[serde(default, deserialize_with = "optional_secret")]
+    pub secret: Option<Secret>,
+    /// Callback mode: the string VK expects back when it confirms the server.
+    #[serde(default)]
+    pub confirmation: Option<String>,
+    /// Pace calls under VK's 20 a second per community token. Switch off only against
+    /// the sandbox.
+    #[serde(default = "yes")]
+    pub rate_limits: bool,
+}
+
+impl VkConfig {
+    /// A long-polling community at `api_url` with every other key at its default.
+    pub fn new(token: Secret, group_id: u64, api_url: impl Into<String>) -> VkConfig {
+        VkConfig {
+            token,
+            group_id,
+            api_url: api_url.into(),
+            api_version: default_vk_version(),
+            mode: VkMode::default(),
+            secret: None,
+            confirmation: None,
+            rate_limits: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VkMode {
+    #[default]
+    Longpoll,
+    Callback,
+}
+
+fn default_vk_url() -> String {
+    "https://api.vk.com".into()
+}
+
+fn default_vk_version() -> String {
+    "5.199".into()
 }
 
 /// A Viber bot (REST Bot API).

@@ -270,6 +270,17 @@ impl Config {
                 message: "channels.viber.sender_name must be 1 to 28 characters (Viber's rule)".into(),
             });
         }
+        if let Some(vk) = &config.channels.vk
+            && vk.mode == VkMode::Callback
+            && (vk.secret.is_none() || vk.confirmation.as_deref().is_none_or(str::is_empty))
+        {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: "channels.vk: callback mode needs `secret` and `confirmation` (both are in the \
+                          community's Callback API settings)"
+                    .into(),
+            });
+        }
         Ok(config)
     }
 

@@ -94,13 +94,20 @@ pub struct Click {
 }
 
 /// A customer can no longer be reached, or can again: Telegram `my_chat_member`
-/// (blocked / unblocked the bot), Viber `unsubscribed` / `subscribed`.
+/// (blocked / unblocked the bot), Viber `unsubscribed` / `subscribed`, VK
+/// `message_deny` / `message_allow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub chat: ChatRef,
     pub from: Peer,
     pub blocked: bool,
     pub at: Millis,
+    /// Where the customer allowed messages (VK's `message_allow` key): kept as the
+    /// evidence, and as the contact's source when it has none.
+    pub key: Option<String>,
+    /// The platform's id of this event, when it has one (VK's `event_id`): a redelivery
+    /// is stored once even though the event carries no time of its own.
+    pub event_id: Option<String>,
 }
 
 /// Everything an adapter can decode from a payload, in the order it should be applied.
@@ -118,6 +125,8 @@ pub enum InboundEvent {
     Echo {
         message: InboundMessage,
         edited_at: Option<Millis>,
+        /// Who the store names as its author ("business app", a VK admin).
+        author: String,
     },
     /// A new version of a message the customer already sent.
     Edited {

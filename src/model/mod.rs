@@ -92,10 +92,12 @@ pub enum ChannelKind {
     Telegram,
     WhatsApp,
     Viber,
+    Vk,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [ChannelKind::Telegram, ChannelKind::WhatsApp, ChannelKind::Viber];
+    pub const ALL: [ChannelKind; 4] =
+        [ChannelKind::Telegram, ChannelKind::WhatsApp, ChannelKind::Viber, ChannelKind::Vk];
 
     pub fn as_str(self) -> &'static str {
         self.rules().id

@@ -43,6 +43,9 @@ pub enum Access {
     /// Subscribers only: a customer's message subscribes them, `unsubscribed` ends it,
     /// and nothing is delivered until they write again (Viber).
     Subscribers,
+    /// Only who wrote first or allowed messages, until they deny them (VK's
+    /// `message_allow` / `message_deny`).
+    Permission,
 }
 
 /// What a chat id looks like on a channel.
@@ -86,6 +89,7 @@ impl ChannelKind {
             ChannelKind::Telegram => &TELEGRAM,
             ChannelKind::WhatsApp => &WHATSAPP,
             ChannelKind::Viber => &VIBER,
+            ChannelKind::Vk => &VK,
         }
     }
 }
@@ -174,6 +178,35 @@ const VIBER: Rules = Rules {
     press_is_a_message: false,
     sustained_per_sec: 80,
     access: Access::Subscribers,
+};
+
+/// Community messages, API 5.199: text up to 9000 (error 914 past it); an inline
+/// keyboard of at most 10 keys, 5 to a row, links and callbacks together; 20 requests a
+/// second per community token, shared by the poller and the sender.
+const VK: Rules = Rules {
+    id: "vk",
+    // A user's id, 2000000000 + a chat's id, or a community's negative id.
+    chat_id: ChatIdRule {
+        valid: |chat| chat.parse::<i64>().is_ok_and(|id| id != 0),
+        what: "peer id (a whole number such as 51422811)",
+    },
+    name: "VK",
+    badge: "VK",
+    text_limit: 9000,
+    caption_limit: 9000,
+    buttons: ButtonRules {
+        max_replies: 10,
+        max_links: 10,
+        mix: true,
+        title_limit: usize::MAX,
+        max_per_row: 5,
+        text_limit: 9000,
+        with_attachment: true,
+    },
+    reply_window: None,
+    press_is_a_message: false,
+    sustained_per_sec: 20,
+    access: Access::Permission,
 };
 
 impl ButtonRules {

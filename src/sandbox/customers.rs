@@ -63,7 +63,9 @@ const EN_NAMES: &[(&str, &str)] = &[
 pub fn demo_customers(n: usize) -> Vec<Customer> {
     (0..n)
         .map(|i| {
-            let (lang, names) = if i % 2 == 0 { ("ru", RU_NAMES) } else { ("en", EN_NAMES) };
+            // Every other customer writes in Russian; from the 31st on (the demo's VK
+            // customers), all of them.
+            let (lang, names) = if i % 2 == 0 || i >= 30 { ("ru", RU_NAMES) } else { ("en", EN_NAMES) };
             let (first, last) = names[(i / 2) % names.len()];
             Customer {
                 id: 5_000_000_000 + i as i64 * 7919,

@@ -10,6 +10,7 @@ mod telegram_control;
 mod telegram_send;
 pub mod telegram_updates;
 pub mod viber;
+pub mod vk;
 pub mod whatsapp;
 
 pub use customers::Customer;

@@ -43,13 +43,14 @@ pub fn templates() -> Vec<crate::config::TemplateConfig> {
     ]
 }
 
-/// Which channel each demo customer talks on: most on Telegram, some on WhatsApp and
-/// Viber.
+/// Which channel each demo customer talks on: most on Telegram, some on WhatsApp,
+/// Viber and (from the 31st on) VK.
 pub fn channel_of(index: usize) -> ChannelKind {
     match index {
         0..16 => ChannelKind::Telegram,
         16..23 => ChannelKind::WhatsApp,
-        _ => ChannelKind::Viber,
+        23..30 => ChannelKind::Viber,
+        _ => ChannelKind::Vk,
     }
 }
 
@@ -59,6 +60,7 @@ pub fn external_id(c: &Customer, channel: ChannelKind) -> String {
         ChannelKind::Telegram => c.id.to_string(),
         ChannelKind::WhatsApp => super::whatsapp::wa_id(c),
         ChannelKind::Viber => super::viber::user_id(c),
+        ChannelKind::Vk => super::vk::peer_id(c).to_string(),
     }
 }
 
@@ -68,6 +70,7 @@ fn message_id(c: &Customer, channel: ChannelKind, n: i64) -> String {
         ChannelKind::Telegram => n.to_string(),
         ChannelKind::WhatsApp => format!("wamid.SEED{}{n:04}", c.id % 100_000),
         ChannelKind::Viber => (5_000_000_000_000_000_000u64 + (c.id as u64 % 1_000_000) * 1000 + n as u64).to_string(),
+        ChannelKind::Vk => n.to_string(),
     }
 }
 
@@ -109,6 +112,8 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
                     from: peer_on(c, channel),
                     blocked: true,
                     at: now - 25 * MINUTE,
+                    key: None,
+                    event_id: None,
                 };
                 store.ingest(&[InboundEvent::Membership(gone)], None, now)?;
                 seeded.unsubscribed.push(external_id(c, channel));
@@ -272,7 +277,14 @@ fn showcase(store: &mut Store, c: &Customer, i: usize, id: &mut i64, now: Millis
         }
         5 => {
             // Someone who blocked the bot.
-            let blocked = Membership { chat: chat(c), from: peer(c), blocked: true, at: now - 20 * MINUTE };
+            let blocked = Membership {
+                chat: chat(c),
+                from: peer(c),
+                blocked: true,
+                at: now - 20 * MINUTE,
+                key: None,
+                event_id: None,
+            };
             store.ingest(&[InboundEvent::Membership(blocked)], None, now)?;
             seeded.blocked.push(c.id);
         }

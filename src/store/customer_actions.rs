@@ -81,17 +81,28 @@ pub(super) fn record_membership(tx: &Transaction<'_>, m: &Membership, now: Milli
         (Access::Subscribers, false) => ("subscribed", "subscribed", "platform_subscription"),
         (Access::UntilBlocked, true) => ("blocked the bot", "blocked", "platform_block"),
         (Access::UntilBlocked, false) => ("unblocked the bot", "unblocked", "platform_block"),
+        (Access::Permission, true) => ("denied messages from the community", "denied", "platform_permission"),
+        (Access::Permission, false) => ("allowed messages from the community", "allowed", "platform_permission"),
     };
-    let external_id = format!("member:{}:{key}", m.at);
+    let external_id = match &m.event_id {
+        Some(id) => format!("member:{id}"),
+        None => format!("member:{}:{key}", m.at),
+    };
     let notice =
         Notice { kind: "system", body: what, at: m.at, from: &m.from, external_id: &external_id, reply_to: None };
     if !insert_notice(tx, conversation, &notice, now)? {
         return Ok(false);
     }
-    let evidence = match m.chat.channel {
-        ChannelKind::Telegram => format!("my_chat_member: {key} at {}", m.at),
-        other => format!("{other} {key} at {}", m.at),
+    let evidence = match (m.chat.channel, &m.key) {
+        (ChannelKind::Telegram, _) => format!("my_chat_member: {key} at {}", m.at),
+        (other, Some(source)) if !source.is_empty() => format!("{other} {key} at {} from `{source}`", m.at),
+        (other, _) => format!("{other} {key} at {}", m.at),
     };
+    if let Some(source) = m.key.as_deref().filter(|s| !s.is_empty()) {
+        // Where the customer first came from; a later one does not rewrite it.
+        tx.prepare_cached("UPDATE contacts SET source = ?2 WHERE id = ?1 AND source IS NULL")?
+            .execute(params![contact, source])?;
+    }
     if m.blocked {
         tx.prepare_cached("UPDATE conversations SET blocked_at = ?2 WHERE id = ?1")?
             .execute(params![conversation, m.at])?;

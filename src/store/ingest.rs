@@ -41,15 +41,15 @@ impl Store {
                         report.duplicates += 1;
                     }
                 }
-                InboundEvent::Echo { message, edited_at: None } => {
-                    if insert_echo(&tx, message, None, now)? {
+                InboundEvent::Echo { message, edited_at: None, author } => {
+                    if insert_echo(&tx, message, None, author, now)? {
                         report.stored += 1;
                     } else {
                         report.duplicates += 1;
                     }
                 }
-                InboundEvent::Echo { message, edited_at: Some(edited_at) } => {
-                    if apply_edit(&tx, message, *edited_at, Direction::Out, now)? {
+                InboundEvent::Echo { message, edited_at: Some(edited_at), author } => {
+                    if apply_edit(&tx, message, *edited_at, Direction::Out(author), now)? {
                         report.edits += 1;
                     } else {
                         report.duplicates += 1;
@@ -266,15 +266,12 @@ fn insert_inbound(
     Ok(true)
 }
 
-/// Who wrote an edited message: the customer, or the business (an echo).
+/// Who wrote an edited message: the customer, or the business (an echo, by its author).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
+enum Direction<'a> {
     In,
-    Out,
+    Out(&'a str),
 }
-
-/// Who the store names as the author of a message the business sent from elsewhere.
-pub const ECHO_AUTHOR: &str = "business app";
 
 /// A new version of a message: the old text goes to message_events. An edit of a
 /// message we never stored is stored as it now reads, on the side that wrote it. False
@@ -296,7 +293,7 @@ fn apply_edit(
     let Some((id, old_body, old_edit)) = stored else {
         return match side {
             Direction::In => insert_inbound(tx, m, Some(edited_at), None, now),
-            Direction::Out => insert_echo(tx, m, Some(edited_at), now),
+            Direction::Out(author) => insert_echo(tx, m, Some(edited_at), author, now),
         };
     };
     if old_edit.is_some_and(|t| t >= edited_at) {
@@ -318,10 +315,30 @@ fn apply_edit(
 
 /// Stores a message the business sent from elsewhere as one of ours, already sent; it
 /// answers the customer as a reply from the console would. False when already stored.
-fn insert_echo(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Millis>, now: Millis) -> Result<bool> {
+fn insert_echo(
+    tx: &Transaction<'_>,
+    m: &InboundMessage,
+    edited_at: Option<Millis>,
+    author: &str,
+    now: Millis,
+) -> Result<bool> {
     let at = believable_time(m.sent_at, now).unwrap_or(now);
     let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
+    // Our own send seen back from the platform (VK's message_reply names the outbox row
+    // in its random_id), perhaps before the sender recorded it: it is that row, not a
+    // new one. Its platform id is filled in here if the sender has not yet.
+    if let Some(ours) = m.tracking.as_deref().and_then(|t| t.parse::<i64>().ok()) {
+        let found = tx
+            .prepare_cached(
+                "UPDATE messages SET external_id = coalesce(external_id, ?3) \
+                 WHERE id = ?1 AND conversation_id = ?2 AND direction = 'out'",
+            )?
+            .execute(params![ours, conversation, m.external_id])?;
+        if found > 0 {
+            return Ok(false);
+        }
+    }
     let inserted = tx
         .prepare_cached(
             "INSERT INTO messages(conversation_id, direction, kind, body, entities, media, reply_to_external_id, \
@@ -338,7 +355,7 @@ fn insert_echo(tx: &Transaction<'_>, m: &InboundMessage, edited_at: Option<Milli
             m.reply_to,
             at,
             edited_at,
-            ECHO_AUTHOR,
+            author,
             m.external_id,
             now
         ])?;

@@ -26,6 +26,9 @@ pub struct Reach {
     pub last_inbound_at: Option<Millis>,
     /// The latest marketing consent action on this channel: `opt_in`, `opt_out` or none.
     pub marketing: Option<String>,
+    /// Where the platform's permission is needed to write (VK): the latest service
+    /// consent action (`opt_in` when they allowed messages), or none.
+    pub permission: Option<String>,
 }
 
 /// A segment member as the store sees them.
@@ -136,11 +139,21 @@ impl Store {
 pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since: Millis) -> Result<Vec<Member>> {
     let recent = recent_campaign_messages(conn, frequency_since)?;
     let Condition { sql, params } = condition;
+    // The platform's permission is read only where writing needs one (VK's allow/deny).
+    let needs_permission: Vec<String> = ChannelKind::ALL
+        .iter()
+        .filter(|k| k.rules().access == crate::model::Access::Permission)
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let needs_permission = if needs_permission.is_empty() { "NULL".to_string() } else { needs_permission.join(", ") };
     let mut stmt = conn.prepare(&format!(
         "SELECT c.id, c.display_name, c.phone, c.stage, c.attributes, c.time_zone, \
            i.channel, i.external_id, cv.id, cv.blocked_at IS NOT NULL, cv.last_inbound_at, \
            (SELECT e.action FROM consent_events e WHERE e.contact_id = c.id AND e.channel = i.channel \
-              AND e.purpose = 'marketing' ORDER BY e.at DESC, e.id DESC LIMIT 1) \
+              AND e.purpose = 'marketing' ORDER BY e.at DESC, e.id DESC LIMIT 1), \
+           CASE WHEN i.channel IN ({needs_permission}) THEN \
+             (SELECT e.action FROM consent_events e WHERE e.contact_id = c.id AND e.channel = i.channel \
+                AND e.purpose = 'service' ORDER BY e.at DESC, e.id DESC LIMIT 1) END \
          FROM contacts c \
          LEFT JOIN identities i ON i.contact_id = c.id \
          LEFT JOIN conversations cv ON cv.channel = i.channel AND cv.external_chat_id = i.external_id \
@@ -171,6 +184,7 @@ pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since:
                 blocked: r.get::<_, Option<bool>>(9)?.unwrap_or(false),
                 last_inbound_at: r.get(10)?,
                 marketing: r.get(11)?,
+                permission: r.get(12)?,
             };
             if let Some(m) = out.last_mut() {
                 m.reaches.push(reach);

@@ -9,6 +9,7 @@ mod outbox;
 mod poller;
 mod ratelimit;
 pub mod recovery;
+mod vk_poller;
 mod webhook;
 
 pub use lock::{ConsolePresence, EngineLock};
@@ -220,6 +221,9 @@ impl Engine {
             match channel {
                 Channel::Telegram(tg) if !tg.uses_webhook() => {
                     tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
+                }
+                Channel::Vk(vk) if !vk.uses_callback() => {
+                    tasks.push(tokio::spawn(vk_poller::run(vk, store, status.clone())));
                 }
                 channel => {
                     if let Channel::Telegram(tg) = &channel {

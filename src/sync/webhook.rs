@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::{ChannelState, StatusBoard};
 use crate::channels::Channel;
-use crate::channels::hook::{Call, Refused};
+use crate::channels::hook::{Answer, Call, Refused};
 use crate::model::{ChannelKind, now_ms};
 use crate::store::SharedStore;
 
@@ -108,13 +108,17 @@ async fn receive(
     if let Err(r) = hook.channel.verify(&call, &body) {
         return refused(kind, r);
     }
-    let events = match hook.channel.decode_webhook(&body, now_ms()) {
+    if let Some(answer) = hook.channel.early_answer(&body) {
+        return (StatusCode::OK, answer).into_response();
+    }
+    let mut events = match hook.channel.decode_webhook(&body, now_ms()) {
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(channel = %kind, error = %e, bytes = body.len(), "webhook body refused");
             return (StatusCode::BAD_REQUEST, format!("not a {} webhook body\n", kind.display_name())).into_response();
         }
     };
+    hook.channel.complete(&mut events).await;
     super::note_events(kind, &events);
     let kept = events.clone();
     if let Err(e) = super::store_events(&hook.store, &hooks.status, kind, events, None).await {
@@ -123,7 +127,8 @@ async fn receive(
     }
     hooks.status.set(kind, ChannelState::Ok("webhook".into()));
     match hook.channel.after_stored(&kept, &hook.store).await {
-        Some(answer) => (StatusCode::OK, axum::Json(answer)).into_response(),
+        Some(Answer::Json(answer)) => (StatusCode::OK, axum::Json(answer)).into_response(),
+        Some(Answer::Text(answer)) => (StatusCode::OK, answer).into_response(),
         None => (StatusCode::OK, "ok\n").into_response(),
     }
 }

@@ -22,10 +22,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let title = format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name());
     let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, styles.composer_target));
     if row.blocked_at.is_some() {
-        let what = if row.channel == crate::model::ChannelKind::Viber {
-            " ⛔ unsubscribed: cannot be written to "
-        } else {
-            " ⛔ blocked: a message will fail "
+        let what = match row.channel.rules().access {
+            crate::model::Access::Subscribers => " ⛔ unsubscribed: cannot be written to ",
+            crate::model::Access::Permission => " ⛔ denied messages: cannot be written to ",
+            crate::model::Access::UntilBlocked => " ⛔ blocked: a message will fail ",
         };
         block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }

@@ -33,10 +33,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         format!(" {} · {} {} · {} ", sanitize(&row.title, false), row.channel.as_str(), kind, row.status.as_str());
     let mut block = pane_block(title, focused, styles);
     if row.blocked_at.is_some() {
-        let what = if row.channel == crate::model::ChannelKind::Viber {
-            " ⛔ unsubscribed "
-        } else {
-            " ⛔ blocked the bot "
+        let what = match row.channel.rules().access {
+            crate::model::Access::Subscribers => " ⛔ unsubscribed ",
+            crate::model::Access::Permission => " ⛔ denied messages ",
+            crate::model::Access::UntilBlocked => " ⛔ blocked the bot ",
         };
         block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }

@@ -81,6 +81,7 @@ fn badge_style(styles: &Styles, channel: ChannelKind) -> ratatui::style::Style {
         ChannelKind::Telegram => styles.badge_telegram,
         ChannelKind::WhatsApp => styles.badge_whatsapp,
         ChannelKind::Viber => styles.badge_viber,
+        ChannelKind::Vk => styles.badge_vk,
     }
 }
 

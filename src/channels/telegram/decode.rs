@@ -337,6 +337,8 @@ fn decode_membership(m: &ChatMemberUpdated) -> Option<InboundEvent> {
         from,
         blocked,
         at: m.date.timestamp_millis(),
+        key: None,
+        event_id: None,
     }))
 }
 

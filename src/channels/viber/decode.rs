@@ -21,7 +21,14 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
         "subscribed" | "conversation_started" => {
             let peer = peer(&body["user"]).ok_or("no user id")?;
             if event == "subscribed" {
-                vec![InboundEvent::Membership(Membership { chat: chat(&peer), from: peer, blocked: false, at })]
+                vec![InboundEvent::Membership(Membership {
+                    chat: chat(&peer),
+                    from: peer,
+                    blocked: false,
+                    at,
+                    key: None,
+                    event_id: None,
+                })]
             } else {
                 // Opening the chat is not a subscription; a deep-link context says where
                 // the customer came from.
@@ -40,7 +47,14 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
         "unsubscribed" => {
             let user = body["user_id"].as_str().ok_or("no user_id")?;
             let peer = Peer { external_id: user.into(), display_name: user.into(), username: None, locale: None };
-            vec![InboundEvent::Membership(Membership { chat: chat(&peer), from: peer, blocked: true, at })]
+            vec![InboundEvent::Membership(Membership {
+                chat: chat(&peer),
+                from: peer,
+                blocked: true,
+                at,
+                key: None,
+                event_id: None,
+            })]
         }
         "delivered" | "seen" | "failed" => {
             let user = body["user_id"].as_str().ok_or("no user_id")?;

@@ -407,14 +407,21 @@ fn echo(m: &Value, value: &Value) -> Vec<InboundEvent> {
         .map(|event| match event {
             InboundEvent::Message(mut message) if deleted => {
                 message.text = "deleted this message in the WhatsApp Business app".into();
-                InboundEvent::Echo { message, edited_at: None }
+                InboundEvent::Echo { message, edited_at: None, author: ECHO_AUTHOR.into() }
             }
-            InboundEvent::Message(message) => InboundEvent::Echo { message, edited_at: None },
-            InboundEvent::Edited { message, edited_at } => InboundEvent::Echo { message, edited_at: Some(edited_at) },
+            InboundEvent::Message(message) => {
+                InboundEvent::Echo { message, edited_at: None, author: ECHO_AUTHOR.into() }
+            }
+            InboundEvent::Edited { message, edited_at } => {
+                InboundEvent::Echo { message, edited_at: Some(edited_at), author: ECHO_AUTHOR.into() }
+            }
             other => other,
         })
         .collect()
 }
+
+/// Who the store names as the author of what the business did in its app.
+const ECHO_AUTHOR: &str = "business app";
 
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
