@@ -169,3 +169,35 @@ async fn callback_mode_confirms_checks_the_secret_and_answers_ok_after_the_commi
         assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE body = 'Привет из Callback API'"), 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_and_documents_go_through_vk_upload_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let emu = emulator().await;
+    let anna = peer_id(&demo_customers(2)[0]);
+    let photo = dir.path().join("упаковка.jpg");
+    std::fs::write(&photo, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
+    let invoice = dir.path().join("счёт.pdf");
+    std::fs::write(&invoice, b"%PDF-1.4 test").unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let target = switchboard::store::SendTarget { channel: ChannelKind::Vk, chat_id: anna.to_string() };
+    let with = |kind: &str, path: &Path, caption: &str| Outgoing {
+        kind: kind.into(),
+        attachment: Some(path.display().to_string()),
+        ..Outgoing::text(caption)
+    };
+    let (_, a) = store.enqueue_to_chat(&target, &with("photo", &photo, "Вот упаковка"), "maria", 1).unwrap();
+    let (_, b) = store.enqueue_to_chat(&target, &with("document", &invoice, ""), "maria", 2).unwrap();
+    let _engine = engine(dir.path(), channel(&emu.url()));
+    let done = eventually(WAIT, || {
+        [a, b].iter().all(|id| store.message(*id).unwrap().status == DeliveryStatus::Sent).then_some(())
+    })
+    .await;
+    assert!(done.is_some(), "both sent");
+    assert_eq!(
+        emu.uploads(),
+        vec![("photo".to_string(), "упаковка.jpg".to_string(), 7), ("doc".to_string(), "счёт.pdf".to_string(), 13)]
+    );
+    assert_eq!(emu.attachments(), vec![format!("photo-{GROUP}_457000001_k3y"), format!("doc-{GROUP}_600002")]);
+}

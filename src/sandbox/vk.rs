@@ -60,6 +60,9 @@ struct VkState {
     sends: HashMap<i64, Value>,
     calls: Vec<VkCall>,
     delivered: Vec<(i64, String)>,
+    /// Files uploaded: (kind, file name, bytes).
+    uploads: Vec<(String, String, usize)>,
+    attachments: Vec<String>,
     answered: Vec<String>,
     replying: HashSet<i64>,
     rng: Rng,
@@ -108,6 +111,8 @@ impl VkEmulator {
                 sends: HashMap::new(),
                 calls: Vec::new(),
                 delivered: Vec::new(),
+                uploads: Vec::new(),
+                attachments: Vec::new(),
                 answered: Vec::new(),
                 replying: HashSet::new(),
                 rng,
@@ -119,6 +124,7 @@ impl VkEmulator {
         let app = Router::new()
             .route("/method/{method}", post(api).get(api))
             .route("/lp", get(long_poll))
+            .route("/upload/{kind}", post(upload))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
@@ -195,6 +201,16 @@ impl VkEmulator {
     /// Messages delivered to customers: (peer, text), once each.
     pub fn delivered(&self) -> Vec<(i64, String)> {
         lock(&self.shared).delivered.clone()
+    }
+
+    /// Files uploaded: (photo or doc, the file's name, its size).
+    pub fn uploads(&self) -> Vec<(String, String, usize)> {
+        lock(&self.shared).uploads.clone()
+    }
+
+    /// The `attachment` of every message sent with one.
+    pub fn attachments(&self) -> Vec<String> {
+        lock(&self.shared).attachments.clone()
     }
 
     /// Callback presses answered with sendMessageEventAnswer, by their event id.
@@ -316,6 +332,29 @@ async fn api(
                 .collect();
             axum::Json(json!({"response": users}))
         }
+        "photos.getMessagesUploadServer" | "docs.getMessagesUploadServer" => {
+            let addr = shared.addr.lock().unwrap_or_else(|p| p.into_inner()).expect("bound");
+            let kind = if method.starts_with("photos") { "photo" } else { "doc" };
+            axum::Json(json!({"response": {"upload_url": format!("http://{addr}/upload/{kind}"), "album_id": -3,
+                                           "group_id": group}}))
+        }
+        "photos.saveMessagesPhoto" => match (params.get("photo"), params.get("hash")) {
+            (Some(photo), Some(hash)) if hash == "h4sh" => {
+                let id: i64 = photo.trim_start_matches("uploaded:").parse().unwrap_or(0);
+                axum::Json(json!({"response": [{"id": 457_000_000 + id, "owner_id": -group, "access_key": "k3y"}]}))
+            }
+            _ => error(100, "One of the parameters specified was missing or invalid: hash"),
+        },
+        "docs.save" => match params.get("file") {
+            Some(file) if file.starts_with("uploaded:") => {
+                let id: i64 = file.trim_start_matches("uploaded:").parse().unwrap_or(0);
+                let title = params.get("title").cloned().unwrap_or_default();
+                axum::Json(
+                    json!({"response": {"type": "doc", "doc": {"id": 600_000 + id, "owner_id": -group, "title": title}}}),
+                )
+            }
+            _ => error(100, "One of the parameters specified was missing or invalid: file"),
+        },
         "messages.sendMessageEventAnswer" => {
             let id = params.get("event_id").cloned().unwrap_or_default();
             state.answered.push(id);
@@ -354,6 +393,9 @@ async fn api(
             // VK drops a repeat of the same random_id: the first send's result again.
             if let Some(result) = state.sends.get(&random_id) {
                 return axum::Json(json!({"response": [result]}));
+            }
+            if let Some(a) = params.get("attachment").filter(|a| !a.is_empty()) {
+                state.attachments.push(a.clone());
             }
             let (cmid, message) = new_message(&mut state, peer, -group, &text, Some(random_id));
             let result = json!({"peer_id": peer, "message_id": message["id"], "conversation_message_id": cmid});
@@ -404,6 +446,30 @@ async fn api(
         }
         _ => error(3, "Unknown method passed"),
     }
+}
+
+/// An upload server: takes the multipart file and answers what the save method takes.
+async fn upload(
+    State(shared): State<Arc<Shared>>,
+    Path(kind): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> axum::Json<Value> {
+    let field_name = if kind == "photo" { "photo" } else { "file" };
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() != Some(field_name) {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_string();
+        let Ok(bytes) = field.bytes().await else { break };
+        let mut state = lock(&shared);
+        state.uploads.push((kind.clone(), name, bytes.len()));
+        let n = state.uploads.len();
+        return axum::Json(match kind.as_str() {
+            "photo" => json!({"server": 845, "photo": format!("uploaded:{n}"), "hash": "h4sh"}),
+            _ => json!({"file": format!("uploaded:{n}")}),
+        });
+    }
+    axum::Json(json!({"error": "no file"}))
 }
 
 async fn long_poll(State(shared): State<Arc<Shared>>, Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
