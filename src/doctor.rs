@@ -126,7 +126,7 @@ pub async fn run(config: &Config, public_base: Option<&str>, register: bool) -> 
 
 /// The VK events the console needs from the community's Long Poll (or Callback) settings.
 const VK_EVENTS: &[&str] =
-    &["message_new", "message_reply", "message_edit", "message_event", "message_allow", "message_deny"];
+    &["message_new", "message_reply", "message_edit", "message_event", "message_allow", "message_deny", "message_read"];
 
 /// VK: the token (`groups.getById`), and in long-poll mode that Long Poll is on with the
 /// events the console needs (`groups.getLongPollSettings`), saying what to switch on.

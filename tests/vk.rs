@@ -204,3 +204,18 @@ fn sends_carry_the_row_as_random_id_and_buttons_as_an_inline_keyboard() {
     assert!(Outgoing::text("я".repeat(9001)).check(ChannelKind::Vk).unwrap_err().contains("9000"));
     assert!(ChannelKind::Vk.check_chat_id("2000000007").is_ok() && ChannelKind::Vk.check_chat_id("id5").is_err());
 }
+
+#[test]
+fn a_read_receipt_reads_our_message_and_the_earlier_ones() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "message_new_text");
+    let conversation = store.find_conversation(ChannelKind::Vk, ANNA).unwrap().unwrap();
+    let now = switchboard::model::now_ms();
+    let first = store.enqueue(conversation, "Сейчас проверю", "maria", 10, now).unwrap();
+    store.mark_sent(first, Some("2550"), now).unwrap();
+    let second = store.enqueue(conversation, "Ваш заказ №42 в пути", "maria", 10, now).unwrap();
+    store.mark_sent(second, Some("2552"), now).unwrap();
+    ingest(&mut store, "message_read");
+    let statuses = rows(&store, "SELECT status FROM messages WHERE direction = 'out' ORDER BY id");
+    assert_eq!(statuses, vec![vec![json!("read")], vec![json!("read")]]);
+}

@@ -319,7 +319,7 @@ async fn api(
         }
         "groups.getLongPollSettings" => axum::Json(json!({"response": {"is_enabled": true, "api_version": "5.199",
             "events": {"message_new": 1, "message_reply": 1, "message_edit": 1, "message_event": 1,
-                       "message_allow": 1, "message_deny": 1}}})),
+                       "message_allow": 1, "message_deny": 1, "message_read": 1}}})),
         "users.get" => {
             let ids = params.get("user_ids").cloned().unwrap_or_default();
             let users: Vec<Value> = ids
@@ -419,6 +419,13 @@ async fn api(
             let shared2 = shared.clone();
             tokio::spawn(async move {
                 let (Some(c), Some((lo, hi))) = (customer, shared2.options.reply_delay) else { return };
+                // The customer reads it a moment later.
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                push(
+                    &shared2,
+                    "message_read",
+                    json!({"from_id": peer, "peer_id": peer, "conversation_message_id": cmid}),
+                );
                 if !answer {
                     return;
                 }

@@ -7,7 +7,9 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{ChannelKind, ChatRef, Click, InboundEvent, InboundMessage, Membership, Millis, Peer};
+use crate::model::{
+    ChannelKind, ChatRef, Click, DeliveryStatus, InboundEvent, InboundMessage, Membership, Millis, Peer, Receipt,
+};
 
 /// Peer ids from here up are group chats (`2000000000 + chat_id`).
 pub const CHAT_PEER_BASE: i64 = 2_000_000_000;
@@ -23,6 +25,7 @@ pub fn decode(event: &Value) -> Result<Vec<InboundEvent>, String> {
         "message_reply" => echo(object, None),
         "message_event" => press(object),
         "message_allow" | "message_deny" => membership(object, kind == "message_allow", event["event_id"].as_str()),
+        "message_read" => read(object),
         _ => None,
     };
     Ok(vec![decoded.unwrap_or_else(|| unsupported(kind, event))])
@@ -208,6 +211,23 @@ fn press(o: &Value) -> Option<InboundEvent> {
         // A press carries no time of its own: the arrival time is used.
         at: 0,
         from,
+    }))
+}
+
+/// `message_read`: the customer read our messages up to the one named (VK gives read
+/// receipts, unlike Telegram): it and every earlier one of ours are read.
+fn read(o: &Value) -> Option<InboundEvent> {
+    let peer = int(&o["peer_id"]).or(int(&o["from_id"]))?;
+    Some(InboundEvent::Receipt(Receipt {
+        channel: ChannelKind::Vk,
+        chat_id: peer.to_string(),
+        message_external_id: int(&o["conversation_message_id"]).map(|c| c.to_string()),
+        covers_earlier: true,
+        status: DeliveryStatus::Read,
+        error_code: None,
+        error: None,
+        // No time of its own: the arrival time.
+        at: 0,
     }))
 }
 
