@@ -39,6 +39,13 @@ const RU_NAMES: &[(&str, &str)] = &[
     ("Юлия", "Павлова"),
     ("Михаил", "Семёнов"),
     ("Ирина", "Голубева"),
+    // The demo's VK customers (the 31st to the 36th).
+    ("Елена", "Фёдорова"),
+    ("Никита", "Орлов"),
+    ("Светлана", "Белова"),
+    ("Роман", "Васильев"),
+    ("Ксения", "Алексеева"),
+    ("Денис", "Егоров"),
 ];
 
 const EN_NAMES: &[(&str, &str)] = &[
@@ -66,7 +73,10 @@ pub fn demo_customers(n: usize) -> Vec<Customer> {
             // Every other customer writes in Russian; from the 31st on (the demo's VK
             // customers), all of them.
             let (lang, names) = if i % 2 == 0 || i >= 30 { ("ru", RU_NAMES) } else { ("en", EN_NAMES) };
-            let (first, last) = names[(i / 2) % names.len()];
+            let (first, last) = match i {
+                30.. => RU_NAMES[15 + (i - 30) % 6],
+                _ => names[(i / 2) % 15],
+            };
             Customer {
                 id: 5_000_000_000 + i as i64 * 7919,
                 first_name: first.into(),
