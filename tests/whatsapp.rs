@@ -537,3 +537,14 @@ fn an_echo_that_names_only_our_own_number_makes_no_conversation() {
         "{events:?}"
     );
 }
+
+#[test]
+fn the_shared_business_app_history_is_stored_on_both_sides() {
+    let mut store = Store::open_in_memory().unwrap();
+    ingest(&mut store, "history");
+    let r = rows(&store, "SELECT direction, kind, body, author FROM messages ORDER BY sent_at");
+    assert_eq!(r[0], vec![json!("in"), json!("text"), json!("Добрый вечер, доставка завтра будет?"), Value::Null]);
+    assert_eq!(r[1], vec![json!("out"), json!("text"), json!("Да, курьер приедет с 10 до 14."), json!("business app")]);
+    assert_eq!(r[2][..2], [json!("in"), json!("unsupported")], "a media placeholder shows, and is kept");
+    assert_eq!(rows(&store, "SELECT count(*) FROM conversations")[0][0], 1);
+}

@@ -37,6 +37,19 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
                         events.extend(each(s, "status", || status(s)));
                     }
                 }
+                // Coexistence: the chat history of the WhatsApp Business app, shared once
+                // the business is onboarded: each thread is one customer's, each message
+                // theirs or the business's.
+                Some("history") => {
+                    for h in value["history"].as_array().into_iter().flatten() {
+                        if h.get("errors").is_some() {
+                            events.push(unsupported("history not shared", h));
+                        }
+                        for thread in h["threads"].as_array().into_iter().flatten() {
+                            events.extend(each(thread, "history thread", || history(thread, value)));
+                        }
+                    }
+                }
                 // Coexistence: what the business did in the WhatsApp Business app.
                 Some("smb_message_echoes") => {
                     for m in value["message_echoes"].as_array().into_iter().flatten() {
@@ -385,6 +398,23 @@ fn order_line(o: &Value) -> String {
         line.push_str(note);
     }
     line
+}
+
+/// One customer's thread of the shared chat history: their messages as theirs, the
+/// business's as ours (sent from the app), each stored once however often it is shared.
+fn history(thread: &Value, value: &Value) -> Vec<InboundEvent> {
+    let Some(customer) = thread["id"].as_str() else { return vec![unsupported("history thread without id", thread)] };
+    let mut events = Vec::new();
+    for m in thread["messages"].as_array().into_iter().flatten() {
+        if m["from"].as_str().map(digits) == Some(digits(customer)) {
+            events.extend(message(m, value));
+        } else {
+            let mut ours = m.clone();
+            ours["to"] = json!(customer);
+            events.extend(echo(&ours, value));
+        }
+    }
+    events
 }
 
 /// A message the business sent, edited or deleted in the WhatsApp Business app. The
