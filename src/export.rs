@@ -89,6 +89,8 @@ pub struct ConversationRecord {
     pub last_inbound_at: Option<String>,
     pub unread: i64,
     pub unanswered: bool,
+    /// When a snoozed conversation comes back (none: when the customer writes).
+    pub snoozed_until: Option<String>,
 }
 
 /// One event of the consent ledger, as exported: the audit trail.
@@ -115,6 +117,60 @@ pub struct ConsentRecord {
 /// RFC 3339 in UTC with milliseconds.
 pub fn rfc3339(t: Millis) -> String {
     Utc.timestamp_millis_opt(t).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Which conversations to list (`switchboard conversations`): each filter that is set
+/// must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Which {
+    pub status: Option<String>,
+    /// An agent's name; `Some(None)` for the unassigned.
+    pub assignee: Option<Option<String>>,
+    pub channel: Option<String>,
+}
+
+/// Writes the conversations `which` picks, most recent first; returns how many.
+pub fn conversations(store: &Store, which: &Which, format: Format, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let mut sink = Sink::new(format, out);
+    let n = write_conversations(store.conn(), which, &mut sink)?;
+    sink.finish()?;
+    Ok(n)
+}
+
+fn write_conversations(conn: &rusqlite::Connection, which: &Which, sink: &mut Sink<'_>) -> anyhow::Result<usize> {
+    let order = if *which == Which::default() { "v.id" } else { "v.last_message_at DESC, v.id DESC" };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT v.id, v.channel, v.external_chat_id, \
+           (SELECT i.external_id FROM identities i WHERE i.contact_id = v.contact_id AND i.channel = v.channel LIMIT 1), \
+           v.title, v.is_group, v.status, v.assignee, v.last_message_at, v.last_inbound_at, v.unread, v.unanswered, \
+           v.snoozed_until \
+         FROM conversations v \
+         WHERE (?1 IS NULL OR v.status = ?1) AND (?2 = 0 OR v.assignee IS ?3) AND (?4 IS NULL OR v.channel = ?4) \
+         ORDER BY {order}"
+    ))?;
+    let assignee = which.assignee.clone().flatten();
+    let mut rows = stmt.query(rusqlite::params![which.status, which.assignee.is_some(), assignee, which.channel])?;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        let last: Millis = r.get(8)?;
+        sink.write(&ConversationRecord {
+            id: r.get(0)?,
+            channel: r.get(1)?,
+            chat_id: r.get(2)?,
+            contact_id: r.get(3)?,
+            title: sink.text(r.get(4)?),
+            is_group: r.get(5)?,
+            status: r.get(6)?,
+            assignee: r.get::<_, Option<String>>(7)?.map(|a| sink.text(a)),
+            last_message_at: (last > 0).then(|| rfc3339(last)),
+            last_inbound_at: r.get::<_, Option<Millis>>(9)?.map(rfc3339),
+            unread: r.get(10)?,
+            unanswered: r.get(11)?,
+            snoozed_until: r.get::<_, Option<Millis>>(12)?.map(rfc3339),
+        })?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Writes every row of `kind`; returns how many.
@@ -186,35 +242,7 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
             }
             n
         }
-        ExportKind::Conversations => {
-            let mut stmt = conn.prepare(
-                "SELECT v.id, v.channel, v.external_chat_id, \
-                   (SELECT i.external_id FROM identities i WHERE i.contact_id = v.contact_id AND i.channel = v.channel LIMIT 1), \
-                   v.title, v.is_group, v.status, v.assignee, v.last_message_at, v.last_inbound_at, v.unread, v.unanswered \
-                 FROM conversations v ORDER BY v.id",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut n = 0;
-            while let Some(r) = rows.next()? {
-                let last: Millis = r.get(8)?;
-                sink.write(&ConversationRecord {
-                    id: r.get(0)?,
-                    channel: r.get(1)?,
-                    chat_id: r.get(2)?,
-                    contact_id: r.get(3)?,
-                    title: sink.text(r.get(4)?),
-                    is_group: r.get(5)?,
-                    status: r.get(6)?,
-                    assignee: r.get(7)?,
-                    last_message_at: (last > 0).then(|| rfc3339(last)),
-                    last_inbound_at: r.get::<_, Option<Millis>>(9)?.map(rfc3339),
-                    unread: r.get(10)?,
-                    unanswered: r.get(11)?,
-                })?;
-                n += 1;
-            }
-            n
-        }
+        ExportKind::Conversations => write_conversations(conn, &Which::default(), &mut sink)?,
         ExportKind::Consent => {
             let mut stmt = conn.prepare(
                 "SELECT e.id, e.contact_id, c.display_name, e.channel, \

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod campaign;
+mod conversations;
 mod serve;
 
 use anyhow::{Context, bail};
@@ -28,7 +29,7 @@ use crate::theme::Styles;
 #[command(
     name = "switchboard",
     version,
-    about = "Talk to your customers on Telegram, WhatsApp and Viber from a terminal"
+    about = "Talk to your customers on Telegram, WhatsApp, Viber and VK from a terminal"
 )]
 pub struct Cli {
     /// The config file (default: the platform config dir's switchboard/config.toml).
@@ -111,6 +112,26 @@ pub enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// Conversations, most recent first, by status, assignee and channel.
+    Conversations {
+        /// open, pending, snoozed or resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// An agent's name, `me` (ui.agent_name) or `none`.
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: conversations::ListFormat,
+    },
+    /// Act on one conversation: assign, snooze, resolve, reopen.
+    Conversation {
+        /// Its id (the first column of `switchboard conversations`).
+        id: i64,
+        #[command(subcommand)]
+        command: conversations::ConversationCommand,
     },
     /// Messages with every word, newest first (the last word may be unfinished).
     Search {
@@ -268,6 +289,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Conversations { status, assignee, channel, format }) => {
+            let which = conversations::which(status, assignee, channel, &config)?;
+            conversations::list(&open_store(&paths)?, &which, format)
+        }
+        Some(Command::Conversation { id, command }) => conversations::act(&open_store(&paths)?, id, command, &config),
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {

@@ -70,15 +70,25 @@ pub struct Config {
 pub struct UiConfig {
     /// `dark`, `light`, `high-contrast`, or the path of a theme file.
     pub theme: String,
-    /// The name written as the author of this console's replies.
+    /// The name written as the author of this console's replies, and the agent the
+    /// console (and `--assignee me`) acts as. Default: the OS user's name.
     pub agent_name: String,
     /// Let the mouse select conversations and scroll.
     pub mouse: bool,
 }
 
+/// The OS user's name (`USER`, or `LOGNAME`), or `agent` when neither is a usable name.
+fn os_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|u| !u.trim().is_empty() && !u.chars().any(char::is_control) && u.chars().count() <= 64)
+        .unwrap_or_else(|| "agent".into())
+}
+
 impl Default for UiConfig {
     fn default() -> Self {
-        UiConfig { theme: "dark".into(), agent_name: "agent".into(), mouse: false }
+        UiConfig { theme: "dark".into(), agent_name: os_user(), mouse: false }
     }
 }
 

@@ -47,6 +47,11 @@ pub struct ConversationFilter {
     pub status: Option<ConversationStatus>,
 }
 
+/// Whether a conversation waits for an answer: its newest message that is not a notice
+/// is the customer's.
+const WAITING: &str = "coalesce((SELECT m.direction = 'in' FROM messages m WHERE m.conversation_id = conversations.id \
+       AND m.kind NOT IN ('system', 'reaction') ORDER BY m.sent_at DESC, m.id DESC LIMIT 1), 0)";
+
 const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, title, status, last_message_at, \
      last_inbound_at, last_preview, unread, unanswered, blocked_at";
 
@@ -127,8 +132,54 @@ impl Store {
         Ok(())
     }
 
+    /// Resolved or snoozed takes the conversation out of triage (nothing waits for an
+    /// answer there); open or pending puts it back as its messages say: waiting when the
+    /// customer spoke last. A snooze's time is cleared (`snooze` sets one).
     pub fn set_status(&self, id: ConversationId, status: ConversationStatus) -> Result<()> {
-        self.conn.execute("UPDATE conversations SET status = ?2 WHERE id = ?1", params![id, status.as_str()])?;
+        self.conn.execute(
+            &format!(
+                "UPDATE conversations SET status = ?2, snoozed_until = NULL, \
+                   unanswered = CASE WHEN ?2 IN ('resolved', 'snoozed') THEN 0 ELSE {WAITING} END \
+                 WHERE id = ?1"
+            ),
+            params![id, status.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Snoozes a conversation until `until`, or (None) until the customer writes. A new
+    /// message from them wakes it either way.
+    pub fn snooze(&self, id: ConversationId, until: Option<Millis>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE conversations SET status = 'snoozed', snoozed_until = ?2, unanswered = 0 WHERE id = ?1",
+            params![id, until],
+        )?;
+        Ok(())
+    }
+
+    /// Wakes the conversations whose snooze is due by `now`: open again, and waiting if
+    /// the customer spoke last. Returns them.
+    pub fn wake_snoozed(&self, now: Millis) -> Result<Vec<ConversationId>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "UPDATE conversations SET status = 'open', snoozed_until = NULL, unanswered = {WAITING} \
+             WHERE status = 'snoozed' AND snoozed_until <= ?1 RETURNING id"
+        ))?;
+        let woken = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(woken)
+    }
+
+    /// When the next snooze is due, if any is timed.
+    pub fn next_wake(&self) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row(
+            "SELECT min(snoozed_until) FROM conversations WHERE status = 'snoozed' AND snoozed_until IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Gives the conversation to `agent`, or to nobody.
+    pub fn assign(&self, id: ConversationId, agent: Option<&str>) -> Result<()> {
+        self.conn.execute("UPDATE conversations SET assignee = ?2 WHERE id = ?1", params![id, agent])?;
         Ok(())
     }
 }

@@ -57,7 +57,8 @@ pub(super) fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Resu
                last_message_at = max(last_message_at, ?2), \
                last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
                unread = unread + 1, \
-               status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
+               snoozed_until = CASE WHEN status = 'snoozed' THEN NULL ELSE snoozed_until END, \
+           status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
              WHERE id = ?1",
         )?
         .execute(params![conversation, c.at, notice.body])?;

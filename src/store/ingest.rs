@@ -230,7 +230,8 @@ fn insert_inbound(
         ])?;
     }
     // A new message from the customer reopens a resolved or snoozed conversation and
-    // puts it at the top of the list. The preview follows only the newest message.
+    // puts it at the top of the list; a notice (a reaction, a member joining) does not.
+    // The preview follows only the newest message.
     tx.prepare_cached(
         "UPDATE conversations SET \
            last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
@@ -238,7 +239,8 @@ fn insert_inbound(
            last_message_at = max(last_message_at, ?2), \
            last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
            unread = unread + 1, \
-           status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
+           snoozed_until = CASE WHEN ?4 = 1 AND status = 'snoozed' THEN NULL ELSE snoozed_until END, \
+           status = CASE WHEN ?4 = 1 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
          WHERE id = ?1",
     )?
     .execute(params![conversation, at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/002_telegram.sql"),
     include_str!("../../migrations/003_campaigns.sql"),
     include_str!("../../migrations/004_trust.sql"),
+    include_str!("../../migrations/005_workflow.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

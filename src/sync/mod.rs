@@ -9,6 +9,7 @@ mod outbox;
 mod poller;
 mod ratelimit;
 pub mod recovery;
+pub mod scheduler;
 mod vk_poller;
 mod webhook;
 
@@ -236,6 +237,7 @@ impl Engine {
             }
         }
         tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
+        tasks.push(tokio::spawn(scheduler::run(store_path.to_path_buf())));
         let lock = Arc::new(lock);
         // Weak: the engine alone keeps the lock, so dropping it releases the lock at once
         // (an aborted task drops what it holds only when the runtime next gets to it).

@@ -1,0 +1,42 @@
+//! The engine's scheduler: wakes snoozed conversations when their time comes. The clock
+//! is a parameter (`tick` takes `now`), so tests move time instead of waiting; the loop
+//! sleeps until the next snooze is due, and looks again at least every few seconds,
+//! since consoles and scripts in other processes snooze conversations too.
+
+use std::time::Duration;
+
+use crate::model::{ConversationId, Millis, now_ms};
+use crate::store::{Store, StoreError};
+
+/// The longest the loop sleeps without looking: a snooze set elsewhere to a minute from
+/// now still wakes within this of its time.
+const LOOK_AGAIN: Duration = Duration::from_secs(5);
+
+/// Wakes what is due at `now`; returns what it woke.
+pub fn tick(store: &Store, now: Millis) -> Result<Vec<ConversationId>, StoreError> {
+    let woken = store.wake_snoozed(now)?;
+    if !woken.is_empty() {
+        tracing::info!(conversations = woken.len(), "snoozed conversations woken");
+    }
+    Ok(woken)
+}
+
+pub async fn run(store_path: std::path::PathBuf) {
+    let store = match Store::open(&store_path) {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::error!(error = %e, "the scheduler cannot open the store; snoozes will not wake");
+            return;
+        }
+    };
+    loop {
+        if let Err(e) = tick(&store, now_ms()) {
+            tracing::warn!(error = %e, "cannot wake snoozed conversations; trying again");
+        }
+        let wait = match store.next_wake() {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(LOOK_AGAIN),
+            _ => LOOK_AGAIN,
+        };
+        tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+    }
+}

@@ -1,0 +1,108 @@
+//! The agent's workflow in the store and from the command line: resolving takes a
+//! conversation out of triage, a customer's message reopens it, snoozes wake on time
+//! (the scheduler's clock is a parameter: no test waits), and scripts list, assign,
+//! snooze, resolve and reopen conversations.
+
+mod common;
+
+use common::{cli, inbound};
+use serde_json::Value;
+use switchboard::model::{ChannelKind, ConversationStatus};
+use switchboard::store::Store;
+use switchboard::sync::scheduler;
+
+const T0: i64 = 1_773_134_000_000;
+const HOUR: i64 = 3_600_000;
+
+fn waiting(store: &Store, id: switchboard::model::ConversationId) -> (ConversationStatus, bool) {
+    let row = store.conversation(id).unwrap();
+    (row.status, row.unanswered)
+}
+
+#[test]
+fn resolving_leaves_triage_and_the_customer_brings_it_back() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Где мой заказ?", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Open, true));
+    store.set_status(id, ConversationStatus::Resolved).unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Resolved, false), "out of triage: no ●, `n` skips it");
+    // Reopened by hand: waiting again, as the customer spoke last.
+    store.set_status(id, ConversationStatus::Open).unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Open, true));
+    store.set_status(id, ConversationStatus::Resolved).unwrap();
+    store.ingest(&[inbound(42, "Анна", 2, "Ещё вопрос", T0 + HOUR)], None, T0 + HOUR).unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Open, true), "a new message reopens it");
+}
+
+#[test]
+fn a_snooze_wakes_on_time_and_until_reply_waits_for_the_customer() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Перезвоните завтра", T0)], None, T0).unwrap();
+    store.ingest(&[inbound(43, "Иван", 1, "Жду счёт", T0)], None, T0).unwrap();
+    let anna = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let ivan = store.find_conversation(ChannelKind::Telegram, "43").unwrap().unwrap();
+    store.snooze(anna, Some(T0 + 2 * HOUR)).unwrap();
+    store.snooze(ivan, None).unwrap();
+    assert_eq!(waiting(&store, anna), (ConversationStatus::Snoozed, false));
+    assert_eq!(store.next_wake().unwrap(), Some(T0 + 2 * HOUR));
+    assert!(scheduler::tick(&store, T0 + 2 * HOUR - 1).unwrap().is_empty(), "not yet");
+    assert_eq!(scheduler::tick(&store, T0 + 2 * HOUR).unwrap(), vec![anna]);
+    assert_eq!(waiting(&store, anna), (ConversationStatus::Open, true), "back, and still waiting");
+    // Until the customer writes: no clock wakes it; their message does.
+    assert!(scheduler::tick(&store, T0 + 1000 * HOUR).unwrap().is_empty());
+    assert_eq!(waiting(&store, ivan).0, ConversationStatus::Snoozed);
+    store.ingest(&[inbound(43, "Иван", 2, "Счёт пришёл?", T0 + 3 * HOUR)], None, T0 + 3 * HOUR).unwrap();
+    assert_eq!(waiting(&store, ivan), (ConversationStatus::Open, true));
+    assert_eq!(store.next_wake().unwrap(), None);
+}
+
+#[test]
+fn scripts_list_assign_snooze_resolve_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\nagent_name = \"maria\"\n").unwrap();
+    let data = dir.path().join("data");
+    {
+        std::fs::create_dir_all(&data).unwrap();
+        let mut store = Store::open(&data.join("switchboard.db")).unwrap();
+        let now = switchboard::model::now_ms();
+        store.ingest(&[inbound(42, "Анна Петрова", 1, "Здравствуйте", now)], None, now).unwrap();
+        store.ingest(&[inbound(43, "Иван", 1, "Добрый день", now)], None, now).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let out = cli(&config, &data, args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let jsonl = |args: &[&str]| -> Vec<Value> { run(args).lines().map(|l| serde_json::from_str(l).unwrap()).collect() };
+    let all = jsonl(&["conversations", "--format", "jsonl"]);
+    assert_eq!(all.len(), 2);
+    let anna = all.iter().find(|c| c["title"] == "Анна Петрова").unwrap()["id"].to_string();
+    run(&["conversation", &anna, "assign", "--me"]);
+    let mine = jsonl(&["conversations", "--assignee", "me", "--format", "jsonl"]);
+    assert_eq!((mine.len(), mine[0]["assignee"].clone()), (1, Value::from("maria")));
+    assert_eq!(jsonl(&["conversations", "--assignee", "none", "--format", "jsonl"]).len(), 1);
+    run(&["conversation", &anna, "snooze", "--for", "2h"]);
+    let snoozed = jsonl(&["conversations", "--status", "snoozed", "--format", "jsonl"]);
+    assert_eq!(snoozed.len(), 1);
+    assert!(snoozed[0]["snoozed_until"].is_string());
+    run(&["conversation", &anna, "resolve"]);
+    assert_eq!(jsonl(&["conversations", "--status", "resolved", "--format", "jsonl"])[0]["unanswered"], false);
+    run(&["conversation", &anna, "reopen"]);
+    assert_eq!(jsonl(&["conversations", "--status", "open", "--format", "jsonl"]).len(), 2);
+    let text = run(&["conversations"]);
+    assert!(text.contains("Анна Петрова") && text.contains("maria"), "{text}");
+    // Mistakes are named.
+    for (args, says) in [
+        (vec!["conversation", "999", "resolve"], "no conversation 999"),
+        (vec!["conversation", &anna, "snooze", "--for", "soon"], "--for `soon`"),
+        (vec!["conversation", &anna, "snooze", "--until", "2001-01-01 09:00"], "has passed"),
+        (vec!["conversations", "--status", "sleeping"], "--status"),
+    ] {
+        let out = cli(&config, &data, &args);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
