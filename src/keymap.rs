@@ -70,6 +70,9 @@ commands! {
     FilterChannel = "filter-channel", "filter by channel (cycles)";
     FilterStatus = "filter-status", "filter by status (cycles)";
     Resolve = "resolve", "mark resolved, or reopen";
+    AssignMe = "assign-me", "take it, or give it back";
+    Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
+    Resend = "resend", "send failed replies again";
     Send = "send", "send the message";
     Template = "template", "choose a WhatsApp template";
     Newline = "newline", "insert a new line";
@@ -244,6 +247,9 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, FilterChannel, &["c"]),
         (List, FilterStatus, &["s"]),
         (List, Resolve, &["x"]),
+        (List, AssignMe, &["a"]),
+        (List, Snooze, &["z"]),
+        (List, Resend, &["R"]),
         (List, Help, &["?"]),
         (List, Quit, &["q"]),
         (Conversation, Up, &["up", "k"]),
@@ -256,6 +262,9 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, Back, &["esc", "h", "left"]),
         (Conversation, NextUnanswered, &["n"]),
         (Conversation, Resolve, &["x"]),
+        (Conversation, AssignMe, &["a"]),
+        (Conversation, Snooze, &["z"]),
+        (Conversation, Resend, &["R"]),
         (Conversation, Help, &["?"]),
         (Conversation, Quit, &["q"]),
         (Composer, Send, &["enter"]),

@@ -212,6 +212,8 @@ fn editing_the_contact_card_asks_for_a_consent_note() {
         unread: 0,
         unanswered: false,
         blocked_at: None,
+        assignee: None,
+        snoozed_until: None,
     };
     let generation = s.list.generation;
     update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });

@@ -40,6 +40,8 @@ fn conversation(id: i64, title: &str, preview: &str, ago_min: i64, unanswered: b
         unread,
         unanswered,
         blocked_at: None,
+        assignee: None,
+        snoozed_until: None,
     }
 }
 

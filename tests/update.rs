@@ -29,6 +29,8 @@ fn row(id: i64, unanswered: bool) -> ConversationRow {
         unread: i64::from(unanswered),
         unanswered,
         blocked_at: None,
+        assignee: None,
+        snoozed_until: None,
     }
 }
 
@@ -479,4 +481,41 @@ fn an_unsubscribed_viber_customer_cannot_be_written_to() {
     }
     assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
     assert!(s.notice.as_ref().unwrap().text.contains("unsubscribed"));
+}
+
+#[test]
+fn assign_me_takes_the_conversation_and_gives_it_back() {
+    let mut s = loaded(3, 1);
+    let agent = s.agent.clone();
+    assert_eq!(update(&mut s, chr('a')), vec![Effect::Assign(ConversationId(1), Some(agent.clone()))]);
+    s.open.as_mut().unwrap().row.assignee = Some(agent);
+    assert_eq!(update(&mut s, chr('a')), vec![Effect::Assign(ConversationId(1), None)]);
+}
+
+#[test]
+fn snooze_offers_presets_and_the_next_key_picks_one() {
+    let mut s = loaded(3, 1);
+    assert!(update(&mut s, chr('z')).is_empty());
+    assert!(s.snooze_menu);
+    assert_eq!(update(&mut s, chr('1')), vec![Effect::Snooze(ConversationId(1), Some(NOW + 3_600_000))]);
+    assert!(!s.snooze_menu);
+    update(&mut s, chr('z'));
+    assert_eq!(update(&mut s, chr('4')), vec![Effect::Snooze(ConversationId(1), None)], "until they write");
+    // Tomorrow at 9:00 and Monday at 9:00 in the agent's zone, both ahead.
+    for (k, at_most_days) in [('2', 2), ('3', 8)] {
+        update(&mut s, chr('z'));
+        let [Effect::Snooze(_, Some(t))] = update(&mut s, chr(k))[..] else { panic!("a time") };
+        assert!(t > NOW && t - NOW <= at_most_days * 86_400_000, "{k}: {t}");
+        use chrono::{Datelike, TimeZone, Timelike};
+        let local = s.tz.timestamp_millis_opt(t).unwrap();
+        assert_eq!((local.hour(), local.minute()), (9, 0));
+        if k == '3' {
+            assert_eq!(local.weekday(), chrono::Weekday::Mon);
+        }
+    }
+    // Any other key leaves it be.
+    update(&mut s, chr('z'));
+    assert!(update(&mut s, key(KeyCode::Esc)).is_empty());
+    assert!(!s.snooze_menu);
+    assert_eq!(update(&mut s, chr('R')), vec![Effect::Resend(ConversationId(1), s.agent.clone())]);
 }

@@ -106,3 +106,23 @@ fn scripts_list_assign_snooze_resolve_and_reopen() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn resend_queues_the_failed_replies_again() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Где мой заказ?", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let reply = store.enqueue(id, "Уже в пути", "maria", 10, T0 + 1).unwrap();
+    store.fail(reply, "network: connection reset", T0 + 2).unwrap();
+    assert_eq!(store.resend_failed(id, "maria", T0 + 3).unwrap(), 1);
+    assert_eq!(store.message(reply).unwrap().status, switchboard::model::DeliveryStatus::Queued);
+    assert_eq!(store.outbox_due(ChannelKind::Telegram, T0 + 3, 10).unwrap().len(), 1, "back in the queue");
+    let said: String = store
+        .conn()
+        .query_row("SELECT detail FROM message_events WHERE message_id = ?1 AND kind = 'retry'", [reply.0], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(said, "sent again by maria");
+    assert_eq!(store.resend_failed(id, "maria", T0 + 4).unwrap(), 0, "nothing failed now");
+}

@@ -149,6 +149,12 @@ pub enum Effect {
         edit: ContactEdit,
     },
     SetStatus(ConversationId, ConversationStatus),
+    /// Snoozes until a time, or (None) until the customer writes.
+    Snooze(ConversationId, Option<crate::model::Millis>),
+    /// Gives the conversation to an agent, or to nobody.
+    Assign(ConversationId, Option<String>),
+    /// Queues the conversation's failed replies again, by this agent.
+    Resend(ConversationId, String),
     /// Keeps these drafts of this agent in the store (an empty text removes one).
     SaveDrafts {
         agent: String,

@@ -119,6 +119,41 @@ pub(super) fn perform(
                 let _ = tx.send(Action::StoreChanged);
             });
         }
+        Effect::Snooze(conversation, until) => {
+            tokio::spawn(async move {
+                if let Err(e) = store.run(move |s| s.snooze(conversation, until)).await {
+                    let _ = tx.send(Action::Error(e.to_string()));
+                }
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
+        Effect::Assign(conversation, agent) => {
+            tokio::spawn(async move {
+                if let Err(e) = store.run(move |s| s.assign(conversation, agent.as_deref())).await {
+                    let _ = tx.send(Action::Error(e.to_string()));
+                }
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
+        Effect::Resend(conversation, agent) => {
+            let wake = engine.map(Engine::waker);
+            tokio::spawn(async move {
+                match store.run(move |s| s.resend_failed(conversation, &agent, crate::model::now_ms())).await {
+                    Ok(0) => {
+                        let _ = tx.send(Action::Error("nothing has failed here".into()));
+                    }
+                    Ok(_) => {
+                        if let Some(wake) = wake {
+                            wake.notify_waiters();
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Action::Error(e.to_string()));
+                    }
+                }
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
         Effect::LoadSegment { generation, filter } => {
             tokio::spawn(async move {
                 let result = store

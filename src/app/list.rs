@@ -187,6 +187,73 @@ pub fn cycle_status(s: &mut AppState) -> Vec<Effect> {
     reload_filtered(s)
 }
 
+/// Takes the open conversation, or gives it back when it is already this agent's.
+pub fn toggle_mine(s: &mut AppState) -> Vec<Effect> {
+    let Some(open) = &s.open else { return Vec::new() };
+    let (id, mine) = (open.id(), open.row.assignee.as_deref() == Some(s.agent.as_str()));
+    let agent = (!mine).then(|| s.agent.clone());
+    let said = match &agent {
+        Some(a) => format!("assigned to {a}"),
+        None => "unassigned".into(),
+    };
+    notify(s, said, false);
+    vec![Effect::Assign(id, agent)]
+}
+
+/// Offers the snooze presets; the next key picks one.
+pub fn open_snooze(s: &mut AppState) -> Vec<Effect> {
+    if s.open.is_none() {
+        return Vec::new();
+    }
+    s.snooze_menu = true;
+    notify(s, "snooze: 1 an hour · 2 tomorrow 9:00 · 3 Monday 9:00 · 4 until they write · Esc cancels".into(), false);
+    Vec::new()
+}
+
+/// A key while the snooze presets are offered.
+pub fn on_snooze_key(s: &mut AppState, key: &crossterm::event::KeyEvent) -> Vec<Effect> {
+    s.snooze_menu = false;
+    let Some(id) = s.open_id() else { return Vec::new() };
+    let until = match key.code {
+        crossterm::event::KeyCode::Char('1') => Some(Some(s.now + 3_600_000)),
+        crossterm::event::KeyCode::Char('2') => Some(Some(snooze_until(s.now, s.tz, 1))),
+        crossterm::event::KeyCode::Char('3') => Some(Some(next_monday(s.now, s.tz))),
+        crossterm::event::KeyCode::Char('4') => Some(None),
+        _ => None,
+    };
+    match until {
+        Some(until) => {
+            let said = match until {
+                Some(t) => format!("snoozed until {}", crate::ui::time::when(t, s.tz)),
+                None => "snoozed until the customer writes".into(),
+            };
+            notify(s, said, false);
+            vec![Effect::Snooze(id, until)]
+        }
+        None => {
+            notify(s, "not snoozed".into(), false);
+            Vec::new()
+        }
+    }
+}
+
+/// 9:00 on the day `days` after `now`'s, in the agent's zone.
+fn snooze_until(now: crate::model::Millis, tz: chrono::FixedOffset, days: i64) -> crate::model::Millis {
+    use chrono::TimeZone;
+    let local = tz.timestamp_millis_opt(now).single().unwrap_or_else(|| tz.timestamp_millis_opt(0).unwrap());
+    let day = local.date_naive() + chrono::Duration::days(days);
+    let nine = day.and_hms_opt(9, 0, 0).expect("9:00 exists");
+    tz.from_local_datetime(&nine).single().map(|t| t.timestamp_millis()).unwrap_or(now + days * 86_400_000)
+}
+
+/// 9:00 next Monday (a week on, when it is Monday now) in the agent's zone.
+fn next_monday(now: crate::model::Millis, tz: chrono::FixedOffset) -> crate::model::Millis {
+    use chrono::{Datelike, TimeZone};
+    let local = tz.timestamp_millis_opt(now).single().unwrap_or_else(|| tz.timestamp_millis_opt(0).unwrap());
+    let from_monday = i64::from(local.weekday().num_days_from_monday());
+    snooze_until(now, tz, 7 - from_monday)
+}
+
 pub fn toggle_resolved(s: &mut AppState) -> Vec<Effect> {
     let Some(open) = &s.open else { return Vec::new() };
     let status = if open.row.status == ConversationStatus::Resolved {

@@ -146,6 +146,8 @@ pub struct AppState {
     pub templates: Vec<crate::config::TemplateConfig>,
     /// The template picker, open at this row.
     pub picker: Option<usize>,
+    /// The snooze presets are offered; the next key picks one.
+    pub snooze_menu: bool,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -179,6 +181,7 @@ impl AppState {
             quit: false,
             templates: Vec::new(),
             picker: None,
+            snooze_menu: false,
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,

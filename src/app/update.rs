@@ -207,6 +207,9 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if let Some(selected) = s.picker {
         return on_picker_key(s, &key, selected);
     }
+    if s.snooze_menu {
+        return list::on_snooze_key(s, &key);
+    }
     let global = s.keymap.resolve(Context::Global, &key);
     if global == Some(Command::Quit) && (s.contact_panel.is_some() || s.campaign_panel_open) {
         return quit(s);
@@ -296,6 +299,12 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::FilterChannel => list::cycle_channel(s),
         Command::FilterStatus => list::cycle_status(s),
         Command::Resolve => list::toggle_resolved(s),
+        Command::AssignMe => list::toggle_mine(s),
+        Command::Snooze => list::open_snooze(s),
+        Command::Resend => match s.open_id() {
+            Some(id) => vec![Effect::Resend(id, s.agent.clone())],
+            None => Vec::new(),
+        },
         Command::Send => send(s),
         Command::Template => open_picker(s),
         Command::Newline => {

@@ -23,6 +23,10 @@ pub struct ConversationRow {
     pub unanswered: bool,
     /// When the customer blocked us, if they have.
     pub blocked_at: Option<Millis>,
+    /// The agent it belongs to, if anyone.
+    pub assignee: Option<String>,
+    /// When a snoozed conversation comes back (none: when the customer writes).
+    pub snoozed_until: Option<Millis>,
 }
 
 impl ConversationRow {
@@ -53,7 +57,7 @@ const WAITING: &str = "coalesce((SELECT m.direction = 'in' FROM messages m WHERE
        AND m.kind NOT IN ('system', 'reaction') ORDER BY m.sent_at DESC, m.id DESC LIMIT 1), 0)";
 
 const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, title, status, last_message_at, \
-     last_inbound_at, last_preview, unread, unanswered, blocked_at";
+     last_inbound_at, last_preview, unread, unanswered, blocked_at, assignee, snoozed_until";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     Ok(ConversationRow {
@@ -70,6 +74,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         unread: r.get(10)?,
         unanswered: r.get(11)?,
         blocked_at: r.get(12)?,
+        assignee: r.get(13)?,
+        snoozed_until: r.get(14)?,
     })
 }
 

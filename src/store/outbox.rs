@@ -311,6 +311,35 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Queues a conversation's failed replies again (an agent's `resend`), as new
+    /// attempts at the front of the queue; campaign messages are left alone (a campaign
+    /// decides its own retries). Returns how many went back.
+    pub fn resend_failed(&mut self, conversation: ConversationId, by: &str, now: Millis) -> Result<usize> {
+        let tx = self.write()?;
+        let failed: Vec<(MessageId, String, String)> = tx
+            .prepare(
+                "SELECT m.id, c.channel, c.external_chat_id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                 WHERE m.conversation_id = ?1 AND m.direction = 'out' AND m.status = 'failed' AND m.campaign_id IS NULL \
+                   AND m.kind <> 'note' ORDER BY m.id",
+            )?
+            .query_map([conversation], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, channel, chat) in &failed {
+            tx.execute("UPDATE messages SET status = 'queued', error = NULL WHERE id = ?1", [id])?;
+            tx.execute(
+                "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(message_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0",
+                params![id, channel, chat, PRIORITY_REPLY, now],
+            )?;
+            tx.execute(
+                "INSERT INTO message_events(message_id, kind, status, detail, at) VALUES (?1, 'retry', 'queued', ?2, ?3)",
+                params![id, format!("sent again by {by}"), now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(failed.len())
+    }
+
     /// Puts a message back in the queue, saying why in its events.
     pub fn requeue(&mut self, id: MessageId, why: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;

@@ -29,8 +29,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     };
     let row = &view.row;
     let kind = if row.is_group { "group" } else { "private" };
-    let title =
-        format!(" {} · {} {} · {} ", sanitize(&row.title, false), row.channel.as_str(), kind, row.status.as_str());
+    let status = match (row.status, row.snoozed_until) {
+        (crate::model::ConversationStatus::Snoozed, Some(t)) => {
+            format!("snoozed until {}", super::time::when(t, state.tz))
+        }
+        (crate::model::ConversationStatus::Snoozed, None) => "snoozed until they write".into(),
+        (other, _) => other.as_str().to_string(),
+    };
+    let owner = row.assignee.as_deref().map(|a| format!(" · {}", sanitize(a, false))).unwrap_or_default();
+    let title = format!(" {} · {} {} · {status}{owner} ", sanitize(&row.title, false), row.channel.as_str(), kind);
     let mut block = pane_block(title, focused, styles);
     if row.blocked_at.is_some() {
         let what = match row.channel.rules().access {

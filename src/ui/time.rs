@@ -21,6 +21,11 @@ pub fn relative(now: Millis, t: Millis, tz: FixedOffset) -> String {
     }
 }
 
+/// A moment ahead, as the agent reads it: `Mon 30 Nov 09:00`.
+pub fn when(t: Millis, tz: FixedOffset) -> String {
+    local(t, tz).format("%a %d %b %H:%M").to_string()
+}
+
 /// `14:05`.
 pub fn clock(t: Millis, tz: FixedOffset) -> String {
     local(t, tz).format("%H:%M").to_string()
