@@ -70,6 +70,7 @@ commands! {
     FilterChannel = "filter-channel", "filter by channel (cycles)";
     FilterStatus = "filter-status", "filter by status (cycles)";
     Resolve = "resolve", "mark resolved, or reopen";
+    View = "view", "all, mine, unassigned (cycles)";
     AssignMe = "assign-me", "take it, or give it back";
     Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
     Resend = "resend", "send failed replies again";
@@ -248,6 +249,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, FilterStatus, &["s"]),
         (List, Resolve, &["x"]),
         (List, AssignMe, &["a"]),
+        (List, View, &["v"]),
         (List, Snooze, &["z"]),
         (List, Resend, &["R"]),
         (List, Help, &["?"]),

@@ -81,7 +81,7 @@ fn the_list_pages_by_key_unanswered_first_then_newest() {
     let mut ids: Vec<_> = seen.iter().map(|r| r.id).collect();
     ids.dedup();
     assert_eq!(ids.len(), 25, "no row twice across pages");
-    let filtered = ConversationFilter { channel: Some(ChannelKind::WhatsApp), status: None };
+    let filtered = ConversationFilter { channel: Some(ChannelKind::WhatsApp), ..Default::default() };
     assert!(store.conversations_page(filtered, None, 10).unwrap().is_empty());
 }
 

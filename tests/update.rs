@@ -519,3 +519,17 @@ fn snooze_offers_presets_and_the_next_key_picks_one() {
     assert!(!s.snooze_menu);
     assert_eq!(update(&mut s, chr('R')), vec![Effect::Resend(ConversationId(1), s.agent.clone())]);
 }
+
+#[test]
+fn the_view_cycles_all_mine_unassigned_and_reloads() {
+    let mut s = loaded(3, 1);
+    let effects = update(&mut s, chr('v'));
+    assert_eq!(s.list.filter.assignee, Some(Some("maria".to_string())));
+    assert!(
+        matches!(&effects[..], [Effect::LoadList { filter, after: None, .. }] if filter.assignee == Some(Some("maria".into())))
+    );
+    update(&mut s, chr('v'));
+    assert_eq!(s.list.filter.assignee, Some(None));
+    update(&mut s, chr('v'));
+    assert_eq!(s.list.filter.assignee, None, "back to all");
+}

@@ -126,3 +126,23 @@ fn resend_queues_the_failed_replies_again() {
     assert_eq!(said, "sent again by maria");
     assert_eq!(store.resend_failed(id, "maria", T0 + 4).unwrap(), 0, "nothing failed now");
 }
+
+#[test]
+fn the_list_shows_mine_or_the_unassigned() {
+    use switchboard::store::ConversationFilter;
+    let mut store = Store::open_in_memory().unwrap();
+    for (user, name) in [(42, "Анна"), (43, "Иван"), (44, "Олег")] {
+        store.ingest(&[inbound(user, name, 1, "Здравствуйте", T0)], None, T0).unwrap();
+    }
+    let anna = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let ivan = store.find_conversation(ChannelKind::Telegram, "43").unwrap().unwrap();
+    store.assign(anna, Some("maria")).unwrap();
+    store.assign(ivan, Some("alex")).unwrap();
+    let titles = |assignee: Option<Option<String>>| -> Vec<String> {
+        let filter = ConversationFilter { assignee, ..Default::default() };
+        store.conversations_page(filter, None, 10).unwrap().into_iter().map(|r| r.title).collect()
+    };
+    assert_eq!(titles(Some(Some("maria".into()))), ["Анна"]);
+    assert_eq!(titles(Some(None)), ["Олег"]);
+    assert_eq!(titles(None).len(), 3);
+}

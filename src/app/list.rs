@@ -39,7 +39,7 @@ pub fn select(s: &mut AppState, index: usize) -> Vec<Effect> {
         s.list.loading_more = true;
         effects.push(Effect::LoadList {
             generation: s.list.generation,
-            filter: s.list.filter,
+            filter: s.list.filter.clone(),
             after: s.list.rows.last().map(ConversationRow::key),
             limit: LIST_PAGE,
         });
@@ -84,7 +84,7 @@ pub fn refresh(s: &mut AppState) -> Vec<Effect> {
     s.list.loading_more = false;
     vec![Effect::LoadList {
         generation: s.list.generation,
-        filter: s.list.filter,
+        filter: s.list.filter.clone(),
         after: None,
         limit: s.list.rows.len().max(LIST_PAGE),
     }]
@@ -187,6 +187,16 @@ pub fn cycle_status(s: &mut AppState) -> Vec<Effect> {
     reload_filtered(s)
 }
 
+/// All conversations, then this agent's, then nobody's.
+pub fn cycle_view(s: &mut AppState) -> Vec<Effect> {
+    s.list.filter.assignee = match &s.list.filter.assignee {
+        None => Some(Some(s.agent.clone())),
+        Some(Some(_)) => Some(None),
+        Some(None) => None,
+    };
+    reload_filtered(s)
+}
+
 /// Takes the open conversation, or gives it back when it is already this agent's.
 pub fn toggle_mine(s: &mut AppState) -> Vec<Effect> {
     let Some(open) = &s.open else { return Vec::new() };
@@ -206,7 +216,7 @@ pub fn open_snooze(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     s.snooze_menu = true;
-    notify(s, "snooze: 1 an hour · 2 tomorrow 9:00 · 3 Monday 9:00 · 4 until they write · Esc cancels".into(), false);
+    notify(s, "snooze: 1 hour · 2 tomorrow 9:00 · 3 Monday 9:00 · 4 until reply · Esc: no".into(), false);
     Vec::new()
 }
 

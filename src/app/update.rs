@@ -300,6 +300,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::FilterStatus => list::cycle_status(s),
         Command::Resolve => list::toggle_resolved(s),
         Command::AssignMe => list::toggle_mine(s),
+        Command::View => list::cycle_view(s),
         Command::Snooze => list::open_snooze(s),
         Command::Resend => match s.open_id() {
             Some(id) => vec![Effect::Resend(id, s.agent.clone())],

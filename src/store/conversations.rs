@@ -45,10 +45,12 @@ pub struct ListKey {
 }
 
 /// Which conversations the list shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConversationFilter {
     pub channel: Option<ChannelKind>,
     pub status: Option<ConversationStatus>,
+    /// Whose: an agent's (`Some(Some(name))`), nobody's (`Some(None)`), or anyone's.
+    pub assignee: Option<Option<String>>,
 }
 
 /// Whether a conversation waits for an answer: its newest message that is not a notice
@@ -93,6 +95,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM conversations \
              WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
+               AND (?7 = 0 OR assignee IS ?8) \
                AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
                AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
                  WHERE m.conversation_id = conversations.id AND m.status <> 'failed')) \
@@ -107,6 +110,8 @@ impl Store {
                 after.map(|k| k.last_message_at),
                 after.map(|k| k.id),
                 limit as i64,
+                filter.assignee.is_some(),
+                filter.assignee.clone().flatten(),
             ],
             from_row,
         )?;

@@ -17,7 +17,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return;
     }
     let list = &state.list;
-    let mut title = format!(" Conversations · {}", state.channel_filter_label());
+    let view = match &list.filter.assignee {
+        None => "",
+        Some(Some(_)) => " · mine",
+        Some(None) => " · unassigned",
+    };
+    let mut title = format!(" Conversations{view} · {}", state.channel_filter_label());
     if let Some(status) = list.filter.status {
         title.push_str(&format!(" · {}", status.as_str()));
     }
@@ -29,7 +34,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return;
     }
     if list.rows.is_empty() {
-        let hint = if list.filter.channel.is_some() || list.filter.status.is_some() {
+        let hint = if list.filter.channel.is_some() || list.filter.status.is_some() || list.filter.assignee.is_some() {
             "Nothing matches this filter."
         } else {
             "No conversations yet. They appear here as customers write."
