@@ -74,6 +74,7 @@ commands! {
     AssignMe = "assign-me", "take it, or give it back";
     Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
     Resend = "resend", "send failed replies again";
+    Note = "note", "a private note (again: a reply)";
     Send = "send", "send the message";
     Template = "template", "choose a WhatsApp template";
     Newline = "newline", "insert a new line";
@@ -273,6 +274,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Composer, Template, &["ctrl-t"]),
         (Conversation, Template, &["ctrl-t"]),
         (Composer, Newline, &["alt-enter"]),
+        (Composer, Note, &["ctrl-n"]),
+        (Conversation, Note, &["N"]),
         (Composer, Back, &["esc"]),
         (Global, ContactCard, &["f2"]),
         (List, ContactCard, &["p"]),

@@ -533,3 +533,27 @@ fn the_view_cycles_all_mine_unassigned_and_reloads() {
     update(&mut s, chr('v'));
     assert_eq!(s.list.filter.assignee, None, "back to all");
 }
+
+#[test]
+fn a_note_is_written_in_the_composer_and_never_sent() {
+    let mut s = loaded(3, 1);
+    // From the conversation, N writes a note; ctrl-n in the composer switches back.
+    s.focus = switchboard::app::Focus::Conversation;
+    update(&mut s, chr('N'));
+    assert!(s.note_mode && s.focus == switchboard::app::Focus::Composer);
+    for c in "Клиент VIP".chars() {
+        update(&mut s, chr(c));
+    }
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::AddNote {
+            conversation: ConversationId(1), text: "Клиент VIP".into(), author: "maria".into()
+        }]
+    );
+    assert!(!s.note_mode, "the next one is a reply again");
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)));
+    assert!(s.note_mode);
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!s.note_mode && s.focus == switchboard::app::Focus::Composer, "Esc leaves note mode first");
+}

@@ -90,6 +90,10 @@ fn scripts_list_assign_snooze_resolve_and_reopen() {
     run(&["conversation", &anna, "resolve"]);
     assert_eq!(jsonl(&["conversations", "--status", "resolved", "--format", "jsonl"])[0]["unanswered"], false);
     run(&["conversation", &anna, "reopen"]);
+    run(&["conversation", &anna, "note", "Перезвонить после обеда"]);
+    let notes: Vec<Value> =
+        jsonl(&["export", "messages", "--format", "jsonl"]).into_iter().filter(|m| m["kind"] == "note").collect();
+    assert_eq!((notes.len(), notes[0]["author"].clone()), (1, Value::from("maria")));
     assert_eq!(jsonl(&["conversations", "--status", "open", "--format", "jsonl"]).len(), 2);
     let text = run(&["conversations"]);
     assert!(text.contains("Анна Петрова") && text.contains("maria"), "{text}");
@@ -145,4 +149,36 @@ fn the_list_shows_mine_or_the_unassigned() {
     assert_eq!(titles(Some(Some("maria".into()))), ["Анна"]);
     assert_eq!(titles(Some(None)), ["Олег"]);
     assert_eq!(titles(None).len(), 3);
+}
+
+#[test]
+fn a_note_stays_inside_it_is_not_a_reply_and_exports_as_a_note() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Где мой заказ?", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let before = store.conversation(id).unwrap();
+    store.add_note(id, "maria", "Звонила на склад: отгрузка в среду. @alex проверь", T0 + 60_000).unwrap();
+    let after = store.conversation(id).unwrap();
+    assert!(after.unanswered, "still waiting for a reply");
+    assert_eq!((after.last_preview, after.last_message_at), (before.last_preview, before.last_message_at));
+    assert!(store.outbox_due(ChannelKind::Telegram, T0 + 120_000, 10).unwrap().is_empty(), "never queued");
+    // Resolving and reopening still reads the customer's message as the last word.
+    store.set_status(id, ConversationStatus::Resolved).unwrap();
+    store.set_status(id, ConversationStatus::Open).unwrap();
+    assert!(store.conversation(id).unwrap().unanswered);
+    let mut out = Vec::new();
+    switchboard::export::export(
+        &store,
+        switchboard::export::ExportKind::Messages,
+        switchboard::export::Format::Jsonl,
+        &mut out,
+    )
+    .unwrap();
+    let note: Value = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|m| m["kind"] == "note")
+        .expect("the note is exported");
+    assert_eq!((note["author"].as_str(), note["direction"].as_str()), (Some("maria"), Some("out")));
 }

@@ -155,6 +155,12 @@ pub enum Effect {
     Assign(ConversationId, Option<String>),
     /// Queues the conversation's failed replies again, by this agent.
     Resend(ConversationId, String),
+    /// A private note in the conversation, by this agent.
+    AddNote {
+        conversation: ConversationId,
+        text: String,
+        author: String,
+    },
     /// Keeps these drafts of this agent in the store (an empty text removes one).
     SaveDrafts {
         agent: String,

@@ -127,6 +127,15 @@ pub(super) fn perform(
                 let _ = tx.send(Action::StoreChanged);
             });
         }
+        Effect::AddNote { conversation, text, author } => {
+            tokio::spawn(async move {
+                let added = store.run(move |s| s.add_note(conversation, &author, &text, crate::model::now_ms())).await;
+                if let Err(e) = added {
+                    let _ = tx.send(Action::Error(e.to_string()));
+                }
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
         Effect::Assign(conversation, agent) => {
             tokio::spawn(async move {
                 if let Err(e) = store.run(move |s| s.assign(conversation, agent.as_deref())).await {

@@ -148,6 +148,8 @@ pub struct AppState {
     pub picker: Option<usize>,
     /// The snooze presets are offered; the next key picks one.
     pub snooze_menu: bool,
+    /// The composer writes a private note, not a reply.
+    pub note_mode: bool,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -182,6 +184,7 @@ impl AppState {
             templates: Vec::new(),
             picker: None,
             snooze_menu: false,
+            note_mode: false,
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,
@@ -213,6 +216,9 @@ impl AppState {
                 format!("The {} parameters of `{}`, one per line; {send} sends", t.parameters(), t.name)
             }
             Some(t) => format!("`{}` takes no parameters: {send} sends it", t.name),
+            None if self.note_mode => {
+                format!("A private note for the team (never sent to the customer): {send} adds it")
+            }
             None => format!("Type a reply: {send} sends, {newline} starts a new line"),
         };
         composer.set_placeholder_text(placeholder);

@@ -283,8 +283,10 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Open | Command::Reply => set_focus(s, Focus::Composer),
         Command::Back => {
             // Esc in the composer first leaves a template, then the composer.
-            if s.focus == Focus::Composer && s.template.take().is_some() {
+            if s.focus == Focus::Composer && (s.template.take().is_some() || std::mem::take(&mut s.note_mode)) {
+                let kept = s.composer_text();
                 s.reset_composer();
+                s.composer.insert_str(&kept);
                 return Vec::new();
             }
             set_focus(s, Focus::List)
@@ -302,6 +304,15 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::AssignMe => list::toggle_mine(s),
         Command::View => list::cycle_view(s),
         Command::Snooze => list::open_snooze(s),
+        Command::Note => {
+            s.note_mode = !(s.note_mode && s.focus == Focus::Composer);
+            s.template = None;
+            // The text typed so far stays: a reply can become a note and back.
+            let kept = s.composer_text();
+            s.reset_composer();
+            s.composer.insert_str(&kept);
+            set_focus(s, Focus::Composer)
+        }
         Command::Resend => match s.open_id() {
             Some(id) => vec![Effect::Resend(id, s.agent.clone())],
             None => Vec::new(),
@@ -323,6 +334,16 @@ fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, "open a conversation first".into(), true);
         return Vec::new();
     };
+    if s.note_mode {
+        let conversation = open.id();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        s.note_mode = false;
+        follow(s);
+        s.reset_composer();
+        return vec![Effect::AddNote { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }];
+    }
     let row = open.row.clone();
     let conversation = open.id();
     let rules = row.channel.rules();

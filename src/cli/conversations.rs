@@ -1,6 +1,6 @@
 //! `switchboard conversations` and `switchboard conversation ID …`: the agent's workflow
 //! from a script or a cron job: list conversations by status, assignee and channel, and
-//! assign, snooze, resolve or reopen one.
+//! assign, snooze, resolve or reopen one, or leave a private note on it.
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -43,6 +43,8 @@ pub enum ConversationCommand {
     Resolve,
     /// Open again.
     Reopen,
+    /// Leave a private note (never sent; shows in the timeline and the export).
+    Note { text: String },
 }
 
 /// The assignee filter: an agent, `me`, or `none`.
@@ -94,7 +96,7 @@ pub fn list(store: &Store, which: &Which, format: ListFormat) -> anyhow::Result<
     }
 }
 
-pub fn act(store: &Store, id: i64, command: ConversationCommand, config: &Config) -> anyhow::Result<()> {
+pub fn act(store: &mut Store, id: i64, command: ConversationCommand, config: &Config) -> anyhow::Result<()> {
     let id = ConversationId(id);
     store.conversation(id).with_context(|| format!("no conversation {}", id.0))?;
     match command {
@@ -141,6 +143,13 @@ pub fn act(store: &Store, id: i64, command: ConversationCommand, config: &Config
         ConversationCommand::Reopen => {
             store.set_status(id, ConversationStatus::Open)?;
             println!("conversation {}: open", id.0);
+        }
+        ConversationCommand::Note { text } => {
+            if text.trim().is_empty() {
+                bail!("the note is empty");
+            }
+            store.add_note(id, &config.ui.agent_name, &text, now_ms())?;
+            println!("conversation {}: note added", id.0);
         }
     }
     Ok(())

@@ -126,7 +126,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: conversations::ListFormat,
     },
-    /// Act on one conversation: assign, snooze, resolve, reopen.
+    /// Act on one conversation: assign, snooze, resolve, reopen, note.
     Conversation {
         /// Its id (the first column of `switchboard conversations`).
         id: i64,
@@ -293,7 +293,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let which = conversations::which(status, assignee, channel, &config)?;
             conversations::list(&open_store(&paths)?, &which, format)
         }
-        Some(Command::Conversation { id, command }) => conversations::act(&open_store(&paths)?, id, command, &config),
+        Some(Command::Conversation { id, command }) => {
+            conversations::act(&mut open_store(&paths)?, id, command, &config)
+        }
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {

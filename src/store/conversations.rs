@@ -53,10 +53,10 @@ pub struct ConversationFilter {
     pub assignee: Option<Option<String>>,
 }
 
-/// Whether a conversation waits for an answer: its newest message that is not a notice
-/// is the customer's.
+/// Whether a conversation waits for an answer: its newest message that is neither a
+/// notice nor a private note is the customer's.
 const WAITING: &str = "coalesce((SELECT m.direction = 'in' FROM messages m WHERE m.conversation_id = conversations.id \
-       AND m.kind NOT IN ('system', 'reaction') ORDER BY m.sent_at DESC, m.id DESC LIMIT 1), 0)";
+       AND m.kind NOT IN ('system', 'reaction', 'note') ORDER BY m.sent_at DESC, m.id DESC LIMIT 1), 0)";
 
 const COLUMNS: &str = "id, channel, external_chat_id, contact_id, is_group, title, status, last_message_at, \
      last_inbound_at, last_preview, unread, unanswered, blocked_at, assignee, snoozed_until";

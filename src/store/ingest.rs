@@ -334,7 +334,7 @@ fn insert_echo(
         let found = tx
             .prepare_cached(
                 "UPDATE messages SET external_id = coalesce(external_id, ?3) \
-                 WHERE id = ?1 AND conversation_id = ?2 AND direction = 'out'",
+                 WHERE id = ?1 AND conversation_id = ?2 AND direction = 'out' AND kind <> 'note'",
             )?
             .execute(params![ours, conversation, m.external_id])?;
         if found > 0 {

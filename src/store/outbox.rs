@@ -293,7 +293,8 @@ impl Store {
     pub fn unanswered_sent_since(&self, conversation: ConversationId, since: Millis) -> Result<(i64, Option<Millis>)> {
         Ok(self.conn.query_row(
             "SELECT count(*), min(m.sent_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.conversation_id = ?1 AND m.direction = 'out' AND m.status IN ('sent', 'delivered', 'read') \
+             WHERE m.conversation_id = ?1 AND m.direction = 'out' AND m.kind <> 'note' \
+               AND m.status IN ('sent', 'delivered', 'read') \
                AND m.sent_at > max(?2, coalesce(c.last_inbound_at, 0))",
             params![conversation, since],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -309,6 +310,27 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A private note in the conversation: stored with the messages (it shows in the
+    /// timeline and the export as kind `note`, by its author) but never sent, never
+    /// counted as a reply, and never changes whether the conversation waits.
+    pub fn add_note(
+        &mut self,
+        conversation: ConversationId,
+        author: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<MessageId> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, author, created_at) \
+             VALUES (?1, 'out', 'note', ?2, ?3, 'sent', ?4, ?3)",
+            params![conversation, text, now, author],
+        )?;
+        let id = MessageId(tx.last_insert_rowid());
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Queues a conversation's failed replies again (an agent's `resend`), as new

@@ -31,7 +31,8 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> R
     let named: Option<(MessageId, String)> = match &r.message_external_id {
         Some(ext) => tx
             .prepare_cached(
-                "SELECT id, status FROM messages WHERE conversation_id = ?1 AND external_id = ?2 AND direction = 'out'",
+                "SELECT id, status FROM messages WHERE conversation_id = ?1 AND external_id = ?2 AND direction = 'out' \
+                   AND kind <> 'note'",
             )?
             .query_row(params![conversation, ext], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?,
@@ -43,7 +44,7 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> R
             // Earlier than the one named, in the store's order: clocks may disagree.
             Some((id, _)) => tx
                 .prepare_cached(
-                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' \
+                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' AND kind <> 'note' \
                        AND id < ?2 AND status IN ('sent', 'delivered')",
                 )?
                 .query_map(params![conversation, id], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -51,7 +52,7 @@ pub(super) fn apply_receipt(tx: &Transaction<'_>, r: &Receipt, now: Millis) -> R
             // Nothing named, or a message not known yet: every one sent by then.
             None => tx
                 .prepare_cached(
-                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' \
+                    "SELECT id, status FROM messages WHERE conversation_id = ?1 AND direction = 'out' AND kind <> 'note' \
                        AND sent_at <= ?2 AND status IN ('sent', 'delivered')",
                 )?
                 .query_map(params![conversation, r.at], |row| Ok((row.get(0)?, row.get(1)?)))?

@@ -19,8 +19,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return empty_pane(frame, area, " Reply ", "Select a conversation to reply.", focused, styles);
     };
     let row = &open.row;
-    let title = format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name());
-    let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, styles.composer_target));
+    let (title, style) = if state.note_mode {
+        (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
+    } else {
+        (format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name()), styles.composer_target)
+    };
+    let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, style));
     if row.blocked_at.is_some() {
         let what = match row.channel.rules().access {
             crate::model::Access::Subscribers => " ⛔ unsubscribed: cannot be written to ",

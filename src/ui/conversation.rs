@@ -154,6 +154,12 @@ fn message_lines<'a>(
             header.push(Span::styled(sanitize(who, false), styles.message_author));
             styles.message_inbound
         }
+        // A private note: the team's, never the customer's to see.
+        Direction::Out if m.kind == "note" => {
+            let who = m.author.as_deref().unwrap_or("agent");
+            header.push(Span::styled(format!("✎ note by {}", sanitize(who, false)), styles.bar_warn));
+            styles.message_event
+        }
         Direction::Out => {
             let who = m.author.as_deref().unwrap_or("bot");
             header.push(Span::styled(format!("→ {}", sanitize(who, false)), styles.message_outbound));
