@@ -557,3 +557,29 @@ fn a_note_is_written_in_the_composer_and_never_sent() {
     update(&mut s, key(KeyCode::Esc));
     assert!(!s.note_mode && s.focus == switchboard::app::Focus::Composer, "Esc leaves note mode first");
 }
+
+#[test]
+fn a_customers_new_message_rings_with_a_desktop_notice_when_unfocused() {
+    let mut s = loaded(3, 1);
+    s.notify = switchboard::config::NotifyKind::Osc9;
+    let reload = |s: &mut switchboard::app::AppState, rows: Vec<ConversationRow>| {
+        let generation = s.list.generation;
+        update(s, Action::ListLoaded { generation, after: None, limit: 100, rows })
+    };
+    let rings =
+        |effects: Vec<Effect>| effects.into_iter().filter(|e| matches!(e, Effect::Notify { .. })).collect::<Vec<_>>();
+    assert!(rings(reload(&mut s, (1..=3).map(|i| row(i, i == 1)).collect())).is_empty(), "the first look only learns");
+    update(&mut s, Action::Focus(false));
+    let mut rows: Vec<_> = (1..=3).map(|i| row(i, i == 1)).collect();
+    rows[0].last_message_at = NOW + 1000;
+    rows[0].last_preview = "А где заказ?".into();
+    assert_eq!(
+        rings(reload(&mut s, rows)),
+        vec![Effect::Notify {
+            kind: switchboard::config::NotifyKind::Osc9,
+            title: "Customer 1".into(),
+            body: "А где заказ?".into(),
+            desktop: true
+        }]
+    );
+}

@@ -19,6 +19,8 @@ pub enum Action {
     Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// The terminal gained (true) or lost the focus.
+    Focus(bool),
     /// The clock moved (relative times, notices).
     Tick(Millis),
     /// Something in the store changed: reload what is visible.
@@ -155,6 +157,14 @@ pub enum Effect {
     Assign(ConversationId, Option<String>),
     /// Queues the conversation's failed replies again, by this agent.
     Resend(ConversationId, String),
+    /// Rings for a customer's new message: the bell, and a desktop notification when
+    /// `desktop`.
+    Notify {
+        kind: crate::config::NotifyKind,
+        title: String,
+        body: String,
+        desktop: bool,
+    },
     /// A private note in the conversation, by this agent.
     AddNote {
         conversation: ConversationId,

@@ -127,6 +127,15 @@ pub(super) fn perform(
                 let _ = tx.send(Action::StoreChanged);
             });
         }
+        Effect::Notify { kind, title, body, desktop } => {
+            let in_tmux = std::env::var_os("TMUX").is_some();
+            let bytes = super::notify::sequence(kind, &title, &body, desktop, in_tmux);
+            if !bytes.is_empty() {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(bytes.as_bytes()).and_then(|()| out.flush());
+            }
+        }
         Effect::AddNote { conversation, text, author } => {
             tokio::spawn(async move {
                 let added = store.run(move |s| s.add_note(conversation, &author, &text, crate::model::now_ms())).await;

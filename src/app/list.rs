@@ -101,6 +101,17 @@ pub fn loaded(
         return Vec::new();
     }
     let exhausted = rows.len() < limit;
+    let mut effects = Vec::new();
+    if after.is_none() && s.notify != crate::config::NotifyKind::Off {
+        let fresh = s.watcher.new_messages(&rows, &s.agent, s.now);
+        let kind = s.notify;
+        effects.extend(fresh.into_iter().map(|r| Effect::Notify {
+            kind,
+            title: r.title.clone(),
+            body: r.last_preview.clone(),
+            desktop: !s.focused,
+        }));
+    }
     match after {
         None => {
             let selected_id = s.list.selected_row().map(|r| r.id);
@@ -126,13 +137,17 @@ pub fn loaded(
         open.row = row.clone();
     }
     if s.open.is_none() && !s.list.rows.is_empty() {
-        return select(s, s.list.selected);
+        effects.extend(select(s, s.list.selected));
+        return effects;
     }
     // What arrives in the conversation the agent is looking at is read.
-    match &s.open {
-        Some(open) if s.focus != Focus::List && open.row.unread > 0 => vec![Effect::MarkRead(open.id())],
-        _ => Vec::new(),
+    if let Some(open) = &s.open
+        && s.focus != Focus::List
+        && open.row.unread > 0
+    {
+        effects.push(Effect::MarkRead(open.id()));
     }
+    effects
 }
 
 pub fn next_unanswered(s: &mut AppState) -> Vec<Effect> {

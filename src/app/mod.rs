@@ -8,6 +8,7 @@ pub mod contact_panel;
 mod conversation;
 mod effects;
 mod list;
+pub mod notify;
 pub mod state;
 pub mod terminal;
 pub mod update;
@@ -143,6 +144,7 @@ where
     let size = tui.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let tz = chrono::Local::now().offset().fix();
     let mut state = AppState::new(console.keymap.clone(), console.config.ui.agent_name.clone(), now_ms(), tz, size);
+    state.notify = notify::pick(console.config.ui.notify, &|k| std::env::var(k).ok());
     state.templates = console.config.channels.whatsapp.as_ref().map(|w| w.templates.clone()).unwrap_or_default();
     state.engine = engine_view(&console, engine.as_ref());
     state.policy = console.config.campaigns.clone();
@@ -248,7 +250,8 @@ fn to_action(event: Event) -> Option<Action> {
         Event::Paste(text) => Some(Action::Paste(text)),
         Event::Mouse(m) => Some(Action::Mouse(m)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
-        _ => None,
+        Event::FocusGained => Some(Action::Focus(true)),
+        Event::FocusLost => Some(Action::Focus(false)),
     }
 }
 

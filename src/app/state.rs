@@ -150,6 +150,12 @@ pub struct AppState {
     pub snooze_menu: bool,
     /// The composer writes a private note, not a reply.
     pub note_mode: bool,
+    /// How new messages are announced (`[ui] notify`, resolved for this terminal).
+    pub notify: crate::config::NotifyKind,
+    /// Whether the terminal has the focus (a desktop notification only when it has not).
+    pub focused: bool,
+    /// What the list showed last, to tell what is new.
+    pub watcher: super::notify::Watcher,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -185,6 +191,9 @@ impl AppState {
             picker: None,
             snooze_menu: false,
             note_mode: false,
+            notify: crate::config::NotifyKind::Off,
+            focused: true,
+            watcher: Default::default(),
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,

@@ -5,7 +5,10 @@
 use std::io::{self, Stdout, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture};
+use crossterm::event::{
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste, EnableFocusChange,
+    EnableMouseCapture,
+};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -21,7 +24,8 @@ pub fn enter(mouse: bool) -> io::Result<Tui> {
     MOUSE.store(mouse, Ordering::SeqCst);
     enable_raw_mode()?;
     let mut out = stdout();
-    execute!(out, EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)?;
+    // Focus events say when a desktop notification is worth sending.
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, EnableFocusChange, cursor::Hide)?;
     if mouse {
         execute!(out, EnableMouseCapture)?;
     }
@@ -34,7 +38,7 @@ pub fn leave() -> io::Result<()> {
     if MOUSE.load(Ordering::SeqCst) {
         execute!(out, DisableMouseCapture)?;
     }
-    execute!(out, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show)?;
+    execute!(out, DisableBracketedPaste, DisableFocusChange, LeaveAlternateScreen, cursor::Show)?;
     disable_raw_mode()
 }
 

@@ -26,6 +26,10 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Mouse(m) => on_mouse(s, m),
+        Action::Focus(focused) => {
+            s.focused = focused;
+            Vec::new()
+        }
         Action::Resize(w, h) => {
             s.size = (w, h);
             list::keep_selection_visible(s);

@@ -75,6 +75,25 @@ pub struct UiConfig {
     pub agent_name: String,
     /// Let the mouse select conversations and scroll.
     pub mouse: bool,
+    /// How a customer's new message in a conversation that is yours or nobody's is
+    /// announced: `auto` (the bell, and a desktop notification by the terminal's own
+    /// sequence while it is not focused), `osc9`, `osc777`, `osc99`, `bel` or `off`.
+    pub notify: NotifyKind,
+}
+
+/// How to notify (`[ui] notify`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyKind {
+    /// Pick the desktop sequence by the terminal, and ring the bell.
+    #[default]
+    Auto,
+    Osc9,
+    Osc777,
+    Osc99,
+    /// The bell only.
+    Bel,
+    Off,
 }
 
 /// The OS user's name (`USER`, or `LOGNAME`), or `agent` when neither is a usable name.
@@ -88,7 +107,7 @@ fn os_user() -> String {
 
 impl Default for UiConfig {
     fn default() -> Self {
-        UiConfig { theme: "dark".into(), agent_name: os_user(), mouse: false }
+        UiConfig { theme: "dark".into(), agent_name: os_user(), mouse: false, notify: NotifyKind::Auto }
     }
 }
 
