@@ -71,6 +71,7 @@ commands! {
     FilterStatus = "filter-status", "filter by status (cycles)";
     Resolve = "resolve", "mark resolved, or reopen";
     View = "view", "all, mine, unassigned (cycles)";
+    Search = "search", "find a customer or a message";
     AssignMe = "assign-me", "take it, or give it back";
     Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
     Resend = "resend", "send failed replies again";
@@ -251,6 +252,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, Resolve, &["x"]),
         (List, AssignMe, &["a"]),
         (List, View, &["v"]),
+        (List, Search, &["/"]),
+        (Conversation, Search, &["/"]),
         (List, Snooze, &["z"]),
         (List, Resend, &["R"]),
         (List, Help, &["?"]),

@@ -583,3 +583,34 @@ fn a_customers_new_message_rings_with_a_desktop_notice_when_unfocused() {
         }]
     );
 }
+
+#[test]
+fn search_finds_as_you_type_and_enter_opens_the_conversation() {
+    let mut s = loaded(3, 1);
+    update(&mut s, chr('/'));
+    assert!(s.search.is_some());
+    update(&mut s, chr('ё'));
+    let effects = update(&mut s, chr('л'));
+    assert_eq!(effects, vec![Effect::Search { generation: 2, query: "ёл".into() }]);
+    let hit = |conversation: i64| switchboard::store::SearchHit {
+        message: MessageId(conversation * 10),
+        conversation: ConversationId(conversation),
+        channel: ChannelKind::Telegram,
+        title: format!("Customer {conversation}"),
+        body: "Ёлка ещё есть?".into(),
+        sent_at: NOW,
+    };
+    // An answer to an older query is dropped; the current one shows.
+    update(&mut s, Action::Found { generation: 1, result: Ok(vec![hit(2)]) });
+    assert!(s.search.as_ref().unwrap().hits.is_empty());
+    update(&mut s, Action::Found { generation: 2, result: Ok(vec![hit(2), hit(3)]) });
+    update(&mut s, key(KeyCode::Down));
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::OpenConversation(ConversationId(3))]);
+    assert!(s.search.is_none());
+    let effects = update(&mut s, Action::ConversationRead(Ok(row(3, false))));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::LoadMessages { conversation: ConversationId(3), .. })),
+        "{effects:?}"
+    );
+    assert_eq!(s.open_id(), Some(ConversationId(3)));
+}

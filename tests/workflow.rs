@@ -182,3 +182,15 @@ fn a_note_stays_inside_it_is_not_a_reply_and_exports_as_a_note() {
         .expect("the note is exported");
     assert_eq!((note["author"].as_str(), note["direction"].as_str()), (Some("maria"), Some("out")));
 }
+
+#[test]
+fn search_finds_customers_and_messages_whatever_the_case_and_the_e() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Артём Зайцев", 1, "Привет! Ёлка ещё в наличии?", T0)], None, T0).unwrap();
+    store.ingest(&[inbound(43, "Иван", 1, "Когда привезут ЁЛКУ?", T0 + 1)], None, T0 + 1).unwrap();
+    let people = store.find_conversations("артем", 10).unwrap();
+    assert_eq!(people.iter().map(|h| h.title.as_str()).collect::<Vec<_>>(), ["Артём Зайцев"]);
+    let words = store.search("елк", None, 10).unwrap();
+    assert_eq!(words.len(), 2, "ё is е and case is folded: {words:?}");
+    assert!(store.find_conversations("   ", 10).unwrap().is_empty());
+}

@@ -37,6 +37,13 @@ pub enum Action {
         rows: Vec<MessageRow>,
     },
     Enqueued(Result<(), String>),
+    /// What a search found (or why it could not).
+    Found {
+        generation: u64,
+        result: Result<Vec<crate::store::SearchHit>, String>,
+    },
+    /// A conversation read by id, to open.
+    ConversationRead(Result<ConversationRow, String>),
     /// A filter's member count and first members (or why they could not be read).
     SegmentLoaded {
         generation: u64,
@@ -165,6 +172,13 @@ pub enum Effect {
         body: String,
         desktop: bool,
     },
+    /// Finds conversations and messages for the search panel.
+    Search {
+        generation: u64,
+        query: String,
+    },
+    /// Opens a conversation by id (from a search hit).
+    OpenConversation(ConversationId),
     /// A private note in the conversation, by this agent.
     AddNote {
         conversation: ConversationId,

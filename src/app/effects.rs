@@ -136,6 +136,25 @@ pub(super) fn perform(
                 let _ = out.write_all(bytes.as_bytes()).and_then(|()| out.flush());
             }
         }
+        Effect::Search { generation, query } => {
+            tokio::spawn(async move {
+                let result = store
+                    .run(move |s| {
+                        let mut hits = s.find_conversations(&query, 8)?;
+                        hits.extend(s.search(&query, None, super::search::HITS)?);
+                        Ok::<_, crate::store::StoreError>(hits)
+                    })
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Action::Found { generation, result });
+            });
+        }
+        Effect::OpenConversation(conversation) => {
+            tokio::spawn(async move {
+                let row = store.run(move |s| s.conversation(conversation)).await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::ConversationRead(row));
+            });
+        }
         Effect::AddNote { conversation, text, author } => {
             tokio::spawn(async move {
                 let added = store.run(move |s| s.add_note(conversation, &author, &text, crate::model::now_ms())).await;

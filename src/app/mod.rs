@@ -9,6 +9,7 @@ mod conversation;
 mod effects;
 mod list;
 pub mod notify;
+mod search;
 pub mod state;
 pub mod terminal;
 pub mod update;

@@ -156,6 +156,8 @@ pub struct AppState {
     pub focused: bool,
     /// What the list showed last, to tell what is new.
     pub watcher: super::notify::Watcher,
+    /// The search (`/`), while it is open.
+    pub search: Option<super::search::SearchPanel>,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -194,6 +196,7 @@ impl AppState {
             notify: crate::config::NotifyKind::Off,
             focused: true,
             watcher: Default::default(),
+            search: None,
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,

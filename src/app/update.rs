@@ -26,6 +26,24 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Mouse(m) => on_mouse(s, m),
+        Action::Found { generation, result } => match result {
+            Ok(hits) => super::search::found(s, generation, hits),
+            Err(e) => {
+                notify(s, format!("search failed: {e}"), true);
+                Vec::new()
+            }
+        },
+        Action::ConversationRead(result) => match result {
+            Ok(row) => {
+                let mut effects = super::list::open(s, row);
+                effects.extend(set_focus(s, Focus::Conversation));
+                effects
+            }
+            Err(e) => {
+                notify(s, format!("cannot open the conversation: {e}"), true);
+                Vec::new()
+            }
+        },
         Action::Focus(focused) => {
             s.focused = focused;
             Vec::new()
@@ -214,6 +232,9 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if s.snooze_menu {
         return list::on_snooze_key(s, &key);
     }
+    if s.search.is_some() {
+        return super::search::on_key(s, key);
+    }
     let global = s.keymap.resolve(Context::Global, &key);
     if global == Some(Command::Quit) && (s.contact_panel.is_some() || s.campaign_panel_open) {
         return quit(s);
@@ -307,6 +328,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Resolve => list::toggle_resolved(s),
         Command::AssignMe => list::toggle_mine(s),
         Command::View => list::cycle_view(s),
+        Command::Search => super::search::open(s),
         Command::Snooze => list::open_snooze(s),
         Command::Note => {
             s.note_mode = !(s.note_mode && s.focus == Focus::Composer);

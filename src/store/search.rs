@@ -18,6 +18,35 @@ pub struct SearchHit {
 }
 
 impl Store {
+    /// Conversations whose title (the customer's name, a group's title) or whose
+    /// contact's phone or handle contains `query`, folded (any case, `ё` as `е`): the most
+    /// recent first.
+    pub fn find_conversations(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let q = crate::text::fold(query.trim());
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.id, c.channel, c.title, c.last_preview, c.last_message_at FROM conversations c \
+             LEFT JOIN contacts k ON k.id = c.contact_id \
+             WHERE instr(fold(c.title), ?1) > 0 OR instr(coalesce(k.phone, ''), ?1) > 0 \
+               OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.contact_id \
+                          AND instr(fold(coalesce(i.username, '')), ltrim(?1, '@')) > 0 AND ltrim(?1, '@') <> '') \
+             ORDER BY c.last_message_at DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![q, limit as i64], |r| {
+            Ok(SearchHit {
+                message: MessageId(0),
+                conversation: r.get(0)?,
+                channel: text_enum(r, 1)?,
+                title: r.get(2)?,
+                body: r.get(3)?,
+                sent_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Messages with every word of `query` (any case, diacritics ignored; the last word
     /// may be unfinished), newest first, `limit` of them from before `before` (an id, for
     /// the next page). Words are quoted for FTS5, so nothing typed is taken as syntax.
@@ -44,17 +73,50 @@ impl Store {
 
 /// `доставка заказ` → `"доставка" "заказ"*`: every word required, the last a prefix.
 pub fn fts_expression(query: &str) -> Option<String> {
-    let words: Vec<String> =
-        query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"")).collect();
-    let mut expression = words.join(" ");
-    if expression.is_empty() {
-        return None;
-    }
+    let words: Vec<&str> = query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let last = words.len().checked_sub(1)?;
     // A word still being typed (no space after it yet) matches as a beginning.
-    if query.chars().last().is_some_and(char::is_alphanumeric) {
-        expression.push('*');
+    let typing = query.chars().last().is_some_and(char::is_alphanumeric);
+    let terms: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let star = if i == last && typing { "*" } else { "" };
+            // The tokenizer folds case but not `ё` (it strips Latin diacritics only):
+            // a word with `е` or `ё` also matches as written the other way.
+            let variants = e_variants(w);
+            if variants.len() == 1 {
+                return format!("\"{w}\"{star}");
+            }
+            let any: Vec<String> = variants.iter().map(|v| format!("\"{v}\"{star}")).collect();
+            format!("({})", any.join(" OR "))
+        })
+        .collect();
+    Some(terms.join(" "))
+}
+
+/// `word` with each of its first three `е`/`ё` (either case) written both ways, and the
+/// rest as typed: "елка" is also "ёлка". At most eight spellings.
+fn e_variants(word: &str) -> Vec<String> {
+    let mut variants = vec![String::new()];
+    let mut swapped = 0;
+    for c in word.chars() {
+        let other = match c {
+            'е' => Some('ё'),
+            'ё' => Some('е'),
+            'Е' => Some('Ё'),
+            'Ё' => Some('Е'),
+            _ => None,
+        };
+        match other {
+            Some(o) if swapped < 3 => {
+                swapped += 1;
+                variants = variants.into_iter().flat_map(|v| [format!("{v}{c}"), format!("{v}{o}")]).collect();
+            }
+            _ => variants.iter_mut().for_each(|v| v.push(c)),
+        }
     }
-    Some(expression)
+    variants
 }
 
 #[cfg(test)]
@@ -67,6 +129,7 @@ mod tests {
         assert_eq!(fts_expression("NEAR(a b) OR \"x").as_deref(), Some("\"NEAR\" \"a\" \"b\" \"OR\" \"x\"*"));
         assert_eq!(fts_expression("order #5512 ").as_deref(), Some("\"order\" \"5512\""));
         assert_eq!(fts_expression("  ?! "), None);
+        assert_eq!(fts_expression("елка").as_deref(), Some("(\"елка\"* OR \"ёлка\"*)"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod conversation_list;
 mod help;
 mod picker;
 mod rich_text;
+mod search;
 mod status_bar;
 pub mod time;
 
@@ -70,6 +71,9 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
     }
     if state.contact_panel.is_some() {
         contact_card::draw(frame, main, state, styles);
+    }
+    if state.search.is_some() {
+        search::draw(frame, main, state, styles);
     }
     if state.help {
         help::draw(frame, area, state, styles);

@@ -1,0 +1,53 @@
+//! The search panel: what is typed, and the conversations and messages it finds, the
+//! selected one highlighted.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use super::{badge_style, time};
+use crate::app::AppState;
+use crate::text::{sanitize, truncate};
+use crate::theme::Styles;
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+    let Some(panel) = &state.search else { return };
+    let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
+    let [area] = Layout::vertical([Constraint::Max(26)]).flex(Flex::Center).areas(area);
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Search: type, ↑↓ choose, Enter open, Esc close ")
+        .style(styles.help)
+        .border_style(styles.border_focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 {
+        return;
+    }
+    let [input, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(&panel.input, input);
+    let width = rest.width as usize;
+    let mut lines = Vec::new();
+    let typed = !panel.input.lines().join("").trim().is_empty();
+    if panel.hits.is_empty() && typed {
+        lines.push(Line::styled("nothing found", styles.list_preview));
+    }
+    // Two lines a hit; the selected one stays in view.
+    let room = (rest.height as usize / 2).max(1);
+    let first = panel.selected.saturating_sub(room - 1);
+    for (i, hit) in panel.hits.iter().enumerate().skip(first).take(room) {
+        let head_style = if i == panel.selected { styles.list_selected } else { styles.help_key };
+        let what = if hit.message.0 == 0 { "customer" } else { "message" };
+        let head =
+            format!(" {} · {what} · {}", sanitize(&hit.title, false), time::relative(state.now, hit.sent_at, state.tz));
+        lines.push(Line::from(vec![
+            Span::styled(hit.channel.badge(), badge_style(styles, hit.channel)),
+            Span::styled(truncate(&head, width.saturating_sub(2)), head_style),
+        ]));
+        let body = hit.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        lines.push(Line::styled(truncate(&format!("   {}", sanitize(body, false)), width), styles.list_preview));
+    }
+    frame.render_widget(Paragraph::new(lines), rest);
+}
