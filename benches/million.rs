@@ -6,11 +6,13 @@
 //! - one keystroke in the composer to a drawn frame;
 //! - ingest of decoded inbound messages in batches, full-text index kept;
 //! - full-text search, first page;
+//! - the console's search panel: one keystroke's lookup (customers, then messages);
 //! - the outbox sending through the Telegram emulator with limits off;
 //! - resident memory of the console with the store open and scrolled through.
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
-//! copied first, since the ingest figure writes to it).
+//! copied first, since the ingest figure writes to it; `-- --only search` runs the search
+//! figures alone).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -60,11 +62,17 @@ fn main() {
     Connection::open(&path).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
 
     println!("\n{:<58} {:>12} {:>12} {:>8}  target", "figure", "switchboard", "baseline", "ratio");
+    if args.iter().any(|a| a == "search") && args.iter().any(|a| a == "--only") {
+        search(&path);
+        search_panel(&path);
+        return;
+    }
     memory(&path);
     first_frame(&path);
     frames(&path);
     keystroke(&path);
     search(&path);
+    search_panel(&path);
     ingest(&path, 2000);
     ingest(&path, 20);
     outbox();
@@ -339,6 +347,41 @@ fn search(path: &Path) {
         "ms",
         "< 30 ms",
     );
+}
+
+/// The console's search panel, one keystroke at a time: what each keystroke asks of the
+/// store (the customers whose name, phone or handle contains the text, then the first 30
+/// messages with every word), for every prefix of typed queries, Cyrillic with `е`
+/// (spelled both ways) among them. Baseline: the bare FTS5 query for the same messages.
+fn search_panel(path: &Path) {
+    let store = Store::open(path).expect("the store");
+    let conn = Connection::open(path).expect("a connection");
+    let typed = ["доставка завтра", "Артем", "invoice", "курьер", "возврат товара", "Emma"];
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        for q in typed {
+            let chars: Vec<char> = q.chars().collect();
+            for n in 1..=chars.len() {
+                let prefix: String = chars[..n].iter().collect();
+                let t = Instant::now();
+                let mut hits = store.find_conversations(&prefix, 8).expect("customers");
+                hits.extend(store.search(&prefix, None, 30).expect("messages"));
+                ours.push(t.elapsed());
+                std::hint::black_box(hits);
+                let Some(expression) = switchboard::store::fts_expression(&prefix) else { continue };
+                let t = Instant::now();
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT 30",
+                    )
+                    .expect("a query");
+                let n = stmt.query_map([expression], |r| r.get::<_, i64>(0)).expect("rows").count();
+                base.push(t.elapsed());
+                std::hint::black_box(n);
+            }
+        }
+    }
+    row("search panel: one keystroke's lookup, p99", ms(p99(&mut ours)), ms(p99(&mut base)), "ms", "< 50 ms");
 }
 
 /// Inbound messages to existing Telegram chats, decoded, stored by `ingest` in batches

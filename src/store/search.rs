@@ -92,7 +92,9 @@ pub fn fts_expression(query: &str) -> Option<String> {
             format!("({})", any.join(" OR "))
         })
         .collect();
-    Some(terms.join(" "))
+    // Explicit AND: FTS5 takes an implicit one only between plain phrases, not after a
+    // parenthesised group.
+    Some(terms.join(" AND "))
 }
 
 /// `word` with each of its first three `е`/`ё` (either case) written both ways, and the
@@ -125,9 +127,18 @@ mod tests {
 
     #[test]
     fn typed_words_never_become_syntax() {
-        assert_eq!(fts_expression("доставка заказ").as_deref(), Some("\"доставка\" \"заказ\"*"));
-        assert_eq!(fts_expression("NEAR(a b) OR \"x").as_deref(), Some("\"NEAR\" \"a\" \"b\" \"OR\" \"x\"*"));
-        assert_eq!(fts_expression("order #5512 ").as_deref(), Some("\"order\" \"5512\""));
+        assert_eq!(fts_expression("доставка заказ").as_deref(), Some("\"доставка\" AND \"заказ\"*"));
+        assert_eq!(fts_expression("курьер позвонит").as_deref(), Some("(\"курьер\" OR \"курьёр\") AND \"позвонит\"*"));
+        // And FTS5 takes it: a group followed by a word is no syntax error.
+        let store = Store::open_in_memory().unwrap();
+        for q in ["курьер позвонит", "позвонит курьер", "ещё её Ёлка", "e"] {
+            store.search(q, None, 5).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+        assert_eq!(
+            fts_expression("NEAR(a b) OR \"x").as_deref(),
+            Some("\"NEAR\" AND \"a\" AND \"b\" AND \"OR\" AND \"x\"*")
+        );
+        assert_eq!(fts_expression("order #5512 ").as_deref(), Some("\"order\" AND \"5512\""));
         assert_eq!(fts_expression("  ?! "), None);
         assert_eq!(fts_expression("елка").as_deref(), Some("(\"елка\"* OR \"ёлка\"*)"));
     }
