@@ -56,6 +56,11 @@ fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// The effects but the presence heartbeats a tick also sends.
+fn but_presence(effects: Vec<Effect>) -> Vec<Effect> {
+    effects.into_iter().filter(|e| !matches!(e, Effect::Heartbeat { .. })).collect()
+}
+
 fn chr(c: char) -> Action {
     key(KeyCode::Char(c))
 }
@@ -221,7 +226,7 @@ fn drafts_are_saved_on_the_tick_after_typing_and_removed_once_sent() {
     for c in "Добрый день".chars() {
         update(&mut s, chr(c));
     }
-    let effects = update(&mut s, Action::Tick(NOW + 1_000));
+    let effects = but_presence(update(&mut s, Action::Tick(NOW + 1_000)));
     let agent = s.agent.clone();
     assert_eq!(
         effects,
@@ -229,9 +234,9 @@ fn drafts_are_saved_on_the_tick_after_typing_and_removed_once_sent() {
             agent: agent.clone(), drafts: vec![(ConversationId(1), "Добрый день".into())]
         }]
     );
-    assert!(update(&mut s, Action::Tick(NOW + 2_000)).is_empty(), "unchanged: nothing written");
+    assert!(but_presence(update(&mut s, Action::Tick(NOW + 2_000))).is_empty(), "unchanged: nothing written");
     update(&mut s, key(KeyCode::Enter));
-    let effects = update(&mut s, Action::Tick(NOW + 3_000));
+    let effects = but_presence(update(&mut s, Action::Tick(NOW + 3_000)));
     assert_eq!(effects, vec![Effect::SaveDrafts { agent, drafts: vec![(ConversationId(1), String::new())] }]);
 }
 
@@ -248,7 +253,10 @@ fn stored_drafts_come_back_at_start() {
     assert_eq!(s.composer_text(), "для открытого");
     update(&mut s, chr('j'));
     assert_eq!(s.composer_text(), "для второго");
-    assert!(update(&mut s, Action::Tick(NOW + 1_000)).is_empty(), "what the store has is not written again");
+    assert!(
+        but_presence(update(&mut s, Action::Tick(NOW + 1_000))).is_empty(),
+        "what the store has is not written again"
+    );
 }
 
 #[test]
@@ -613,4 +621,36 @@ fn search_finds_as_you_type_and_enter_opens_the_conversation() {
         "{effects:?}"
     );
     assert_eq!(s.open_id(), Some(ConversationId(3)));
+}
+
+#[test]
+fn presence_beats_on_the_tick_and_shows_who_else_is_there() {
+    let mut s = loaded(3, 1);
+    let beats = |effects: Vec<Effect>| effects.into_iter().filter(|e| matches!(e, Effect::Heartbeat { .. })).count();
+    assert_eq!(beats(update(&mut s, Action::Tick(NOW + 1_000))), 1, "right after opening");
+    assert_eq!(beats(update(&mut s, Action::Tick(NOW + 2_000))), 0, "then every two seconds");
+    assert_eq!(beats(update(&mut s, Action::Tick(NOW + 3_500))), 1);
+    update(&mut s, Action::Presence { conversation: ConversationId(1), others: vec![("alex".into(), true)] });
+    assert_eq!(s.open.as_ref().unwrap().others, vec![("alex".to_string(), true)]);
+    update(&mut s, Action::Presence { conversation: ConversationId(2), others: vec![] });
+    assert_eq!(s.open.as_ref().unwrap().others.len(), 1, "another conversation's presence is not this one's");
+}
+
+#[test]
+fn a_reply_by_someone_else_after_opening_asks_before_sending() {
+    let mut s = loaded(3, 1);
+    s.open.as_mut().unwrap().opened_at = NOW - 10_000;
+    let mut theirs = message(99);
+    theirs.direction = Direction::Out;
+    theirs.author = Some("alex".into());
+    theirs.sent_at = NOW - 5_000;
+    s.open.as_mut().unwrap().messages.push(theirs);
+    update(&mut s, key(KeyCode::Enter));
+    for c in "Уже отвечаю".chars() {
+        update(&mut s, chr(c));
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty(), "the first Enter asks");
+    assert!(s.notice.as_ref().unwrap().text.contains("alex replied after you opened this"));
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert!(matches!(&effects[..], [Effect::Enqueue { .. }]), "the second sends: {effects:?}");
 }

@@ -194,3 +194,22 @@ fn search_finds_customers_and_messages_whatever_the_case_and_the_e() {
     assert_eq!(words.len(), 2, "ё is е and case is folded: {words:?}");
     assert!(store.find_conversations("   ", 10).unwrap().is_empty());
 }
+
+#[test]
+fn presence_says_who_else_has_a_conversation_open_and_forgets_the_gone() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Здравствуйте", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let fresh = 6_000;
+    assert!(store.heartbeat("a-1", "maria", Some(id), false, T0, fresh).unwrap().is_empty());
+    let seen = store.heartbeat("b-1", "alex", Some(id), true, T0 + 1_000, fresh).unwrap();
+    assert_eq!(seen, vec![("maria".to_string(), false)]);
+    assert_eq!(
+        store.heartbeat("a-1", "maria", Some(id), false, T0 + 2_000, fresh).unwrap(),
+        vec![("alex".to_string(), true)]
+    );
+    // alex's console went quiet: gone after a few seconds; maria's closed cleanly.
+    assert!(store.heartbeat("a-1", "maria", Some(id), false, T0 + 9_000, fresh).unwrap().is_empty());
+    store.leave("a-1").unwrap();
+    assert!(store.heartbeat("c-1", "olga", Some(id), false, T0 + 9_500, fresh).unwrap().is_empty());
+}

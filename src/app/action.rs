@@ -42,6 +42,11 @@ pub enum Action {
         generation: u64,
         result: Result<Vec<crate::store::SearchHit>, String>,
     },
+    /// Who else has a conversation open: (agent, typing).
+    Presence {
+        conversation: ConversationId,
+        others: Vec<(String, bool)>,
+    },
     /// A conversation read by id, to open.
     ConversationRead(Result<ConversationRow, String>),
     /// A filter's member count and first members (or why they could not be read).
@@ -171,6 +176,13 @@ pub enum Effect {
         title: String,
         body: String,
         desktop: bool,
+    },
+    /// Tells the store where this console is (presence), and asks who else is there.
+    Heartbeat {
+        console: String,
+        agent: String,
+        conversation: Option<ConversationId>,
+        typing: bool,
     },
     /// Finds conversations and messages for the search panel.
     Search {

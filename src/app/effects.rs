@@ -136,6 +136,23 @@ pub(super) fn perform(
                 let _ = out.write_all(bytes.as_bytes()).and_then(|()| out.flush());
             }
         }
+        Effect::Heartbeat { console, agent, conversation, typing } => {
+            tokio::spawn(async move {
+                let now = crate::model::now_ms();
+                let others = store
+                    .run(move |s| {
+                        s.heartbeat(&console, &agent, conversation, typing, now, super::update::PRESENCE_FRESH)
+                    })
+                    .await;
+                match (others, conversation) {
+                    (Ok(others), Some(conversation)) => {
+                        let _ = tx.send(Action::Presence { conversation, others });
+                    }
+                    (Ok(_), None) => {}
+                    (Err(e), _) => tracing::debug!(error = %e, "presence heartbeat failed"),
+                }
+            });
+        }
         Effect::Search { generation, query } => {
             tokio::spawn(async move {
                 let result = store

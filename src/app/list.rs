@@ -59,7 +59,12 @@ pub fn open(s: &mut AppState, row: ConversationRow) -> Vec<Effect> {
         s.composer = draft;
         s.style_cursor();
     }
-    s.open = Some(ConversationView::new(row));
+    let mut view = ConversationView::new(row);
+    view.opened_at = s.now;
+    s.open = Some(view);
+    // The others learn at the next tick that this console is here now.
+    s.last_beat = 0;
+    s.send_armed = false;
     vec![Effect::LoadMessages { conversation, request: MessageRequest::Latest { limit: MESSAGE_PAGE } }]
 }
 

@@ -236,6 +236,11 @@ where
 
 /// On the way out: every draft is written and waited for, whatever was saved before.
 async fn keep_drafts(store: &SharedStore, state: &AppState) -> anyhow::Result<()> {
+    // On the way out: this console is no longer anywhere (the others stop showing it).
+    let console = state.console_id.clone();
+    if let Err(e) = store.run(move |s| s.leave(&console)).await {
+        tracing::debug!(error = %e, "cannot clear this console's presence; it expires on its own");
+    }
     let drafts = state.current_drafts();
     if drafts.is_empty() {
         return Ok(());

@@ -70,6 +70,10 @@ pub enum Scroll {
 #[derive(Debug, Clone)]
 pub struct ConversationView {
     pub row: ConversationRow,
+    /// When this console opened it: a reply by someone else after it asks first.
+    pub opened_at: Millis,
+    /// Who else has it open (agent, typing), from the presence heartbeats.
+    pub others: Vec<(String, bool)>,
     pub messages: Vec<MessageRow>,
     pub at_oldest: bool,
     pub at_newest: bool,
@@ -81,6 +85,8 @@ impl ConversationView {
     pub fn new(row: ConversationRow) -> ConversationView {
         ConversationView {
             row,
+            opened_at: 0,
+            others: Vec::new(),
             messages: Vec::new(),
             at_oldest: false,
             at_newest: true,
@@ -158,6 +164,12 @@ pub struct AppState {
     pub watcher: super::notify::Watcher,
     /// The search (`/`), while it is open.
     pub search: Option<super::search::SearchPanel>,
+    /// This console, among the others on the store (presence).
+    pub console_id: String,
+    /// When this console last told the store where it is.
+    pub last_beat: Millis,
+    /// Enter was pressed once over someone else's newer reply: the next one sends.
+    pub send_armed: bool,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -197,6 +209,9 @@ impl AppState {
             focused: true,
             watcher: Default::default(),
             search: None,
+            console_id: format!("{}-{now}", std::process::id()),
+            last_beat: 0,
+            send_armed: false,
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,

@@ -59,7 +59,17 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 s.notice = None;
             }
             // Drafts reach the store within a second of typing: a crash loses at most that.
-            save_drafts(s)
+            let mut effects = save_drafts(s);
+            effects.extend(heartbeat(s, false));
+            effects
+        }
+        Action::Presence { conversation, others } => {
+            if let Some(open) = &mut s.open
+                && open.id() == conversation
+            {
+                open.others = others;
+            }
+            Vec::new()
         }
         Action::DraftsLoaded(drafts) => {
             for (conversation, text) in drafts {
@@ -266,6 +276,20 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     run_command(s, command)
 }
 
+/// How long a console's heartbeat counts: a console silent for longer has gone.
+pub const PRESENCE_FRESH: crate::model::Millis = 6_000;
+
+/// Tells the store where this console is, every two seconds or at once when `now` (a
+/// conversation was just opened).
+pub fn heartbeat(s: &mut AppState, now: bool) -> Vec<Effect> {
+    if !now && s.now - s.last_beat < 2_000 {
+        return Vec::new();
+    }
+    s.last_beat = s.now;
+    let typing = s.focus == Focus::Composer && !s.composer.is_empty();
+    vec![Effect::Heartbeat { console: s.console_id.clone(), agent: s.agent.clone(), conversation: s.open_id(), typing }]
+}
+
 /// Quits, asking first when drafts are unsent. They are kept in the store either way;
 /// the question is so nobody leaves one behind by accident.
 fn quit(s: &mut AppState) -> Vec<Effect> {
@@ -360,6 +384,25 @@ fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, "open a conversation first".into(), true);
         return Vec::new();
     };
+    // Someone else replied (or left a note) since this agent opened the conversation:
+    // say so before sending, as Help Scout's Traffic Cop does; Enter again sends.
+    let newer = open.messages.iter().rev().find(|m| {
+        m.direction == crate::model::Direction::Out
+            && m.sent_at > open.opened_at
+            && m.author.as_deref().is_some_and(|a| a != s.agent)
+    });
+    if let Some(m) = newer
+        && !s.send_armed
+        && !text.trim().is_empty()
+    {
+        let who = crate::text::sanitize(m.author.as_deref().unwrap_or("someone"), false);
+        let what = if m.kind == "note" { "left a note" } else { "replied" };
+        let again = s.key_hint(Context::Composer, Command::Send);
+        s.send_armed = true;
+        notify(s, format!("{who} {what} after you opened this: read it, or {again} again to send anyway"), true);
+        return Vec::new();
+    }
+    s.send_armed = false;
     if s.note_mode {
         let conversation = open.id();
         if text.trim().is_empty() {

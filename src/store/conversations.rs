@@ -188,6 +188,39 @@ impl Store {
         )?)
     }
 
+    /// This console's heartbeat: which conversation it has open, and whether its agent
+    /// is typing. Then who else (other consoles, seen within `fresh` ms) has the same one
+    /// open: (agent, typing).
+    pub fn heartbeat(
+        &self,
+        console: &str,
+        agent: &str,
+        conversation: Option<ConversationId>,
+        typing: bool,
+        now: Millis,
+        fresh: Millis,
+    ) -> Result<Vec<(String, bool)>> {
+        self.conn.execute(
+            "INSERT INTO presence(console, agent, conversation_id, typing, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(console) DO UPDATE SET agent = excluded.agent, conversation_id = excluded.conversation_id, \
+               typing = excluded.typing, seen_at = excluded.seen_at",
+            params![console, agent, conversation, typing, now],
+        )?;
+        let Some(conversation) = conversation else { return Ok(Vec::new()) };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT agent, max(typing) FROM presence WHERE conversation_id = ?1 AND console <> ?2 AND seen_at >= ?3 \
+             GROUP BY agent ORDER BY agent",
+        )?;
+        let rows = stmt.query_map(params![conversation, console, now - fresh], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// This console is gone.
+    pub fn leave(&self, console: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM presence WHERE console = ?1", [console])?;
+        Ok(())
+    }
+
     /// Gives the conversation to `agent`, or to nobody.
     pub fn assign(&self, id: ConversationId, agent: Option<&str>) -> Result<()> {
         self.conn.execute("UPDATE conversations SET assignee = ?2 WHERE id = ?1", params![id, agent])?;

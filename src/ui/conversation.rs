@@ -37,6 +37,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         (other, _) => other.as_str().to_string(),
     };
     let owner = row.assignee.as_deref().map(|a| format!(" · {}", sanitize(a, false))).unwrap_or_default();
+    // Who else has it open, as their consoles said within the last seconds.
+    let others: String = view
+        .others
+        .iter()
+        .map(|(agent, typing)| {
+            format!(" · {} is {}", sanitize(agent, false), if *typing { "typing…" } else { "viewing" })
+        })
+        .collect();
+    let owner = format!("{owner}{others}");
     let title = format!(" {} · {} {} · {status}{owner} ", sanitize(&row.title, false), row.channel.as_str(), kind);
     let mut block = pane_block(title, focused, styles);
     if row.blocked_at.is_some() {
