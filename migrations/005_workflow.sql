@@ -13,3 +13,7 @@ CREATE TABLE presence (
     seen_at         INTEGER NOT NULL
 );
 CREATE INDEX presence_by_conversation ON presence(conversation_id, seen_at);
+
+-- Private notes (kind 'note'), newest by time: what a console asks every few seconds for
+-- the notes that mention its agent.
+CREATE INDEX messages_notes ON messages(created_at) WHERE kind = 'note';

@@ -654,3 +654,20 @@ fn a_reply_by_someone_else_after_opening_asks_before_sending() {
     let effects = update(&mut s, key(KeyCode::Enter));
     assert!(matches!(&effects[..], [Effect::Enqueue { .. }]), "the second sends: {effects:?}");
 }
+
+#[test]
+fn a_mention_is_announced_and_not_again() {
+    let mut s = loaded(3, 1);
+    s.notify = switchboard::config::NotifyKind::Bel;
+    let note = switchboard::store::Mention {
+        conversation: ConversationId(2),
+        title: "Customer 2".into(),
+        author: "alex".into(),
+        note: "@maria глянь".into(),
+        at: NOW + 5,
+    };
+    let effects = update(&mut s, Action::Mentioned(vec![note]));
+    assert!(matches!(&effects[..], [Effect::Notify { title, .. }] if title == "alex mentioned you"), "{effects:?}");
+    assert!(s.notice.as_ref().unwrap().text.contains("alex mentioned you in Customer 2"));
+    assert_eq!(s.mentions_since, NOW + 5, "the next look starts after it");
+}

@@ -213,3 +213,16 @@ fn presence_says_who_else_has_a_conversation_open_and_forgets_the_gone() {
     store.leave("a-1").unwrap();
     assert!(store.heartbeat("c-1", "olga", Some(id), false, T0 + 9_500, fresh).unwrap().is_empty());
 }
+
+#[test]
+fn a_note_mentioning_an_agent_reaches_them_once_not_its_author() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Здравствуйте", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    store.add_note(id, "alex", "@Maria посмотри, пожалуйста: возврат", T0 + 1_000).unwrap();
+    store.add_note(id, "maria", "себе: @maria позвонить", T0 + 2_000).unwrap();
+    let mine = store.mentions("maria", T0).unwrap();
+    assert_eq!(mine.len(), 1, "any case; never your own note");
+    assert_eq!((mine[0].title.as_str(), mine[0].author.as_str()), ("Анна", "alex"));
+    assert!(store.mentions("maria", mine[0].at).unwrap().is_empty(), "once");
+}

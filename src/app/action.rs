@@ -42,6 +42,8 @@ pub enum Action {
         generation: u64,
         result: Result<Vec<crate::store::SearchHit>, String>,
     },
+    /// Notes that mention this agent.
+    Mentioned(Vec<crate::store::Mention>),
     /// Who else has a conversation open: (agent, typing).
     Presence {
         conversation: ConversationId,
@@ -177,12 +179,14 @@ pub enum Effect {
         body: String,
         desktop: bool,
     },
-    /// Tells the store where this console is (presence), and asks who else is there.
+    /// Tells the store where this console is (presence), and asks who else is there
+    /// and which notes mention this agent since `mentions_since`.
     Heartbeat {
         console: String,
         agent: String,
         conversation: Option<ConversationId>,
         typing: bool,
+        mentions_since: Millis,
     },
     /// Finds conversations and messages for the search panel.
     Search {

@@ -136,9 +136,17 @@ pub(super) fn perform(
                 let _ = out.write_all(bytes.as_bytes()).and_then(|()| out.flush());
             }
         }
-        Effect::Heartbeat { console, agent, conversation, typing } => {
+        Effect::Heartbeat { console, agent, conversation, typing, mentions_since } => {
             tokio::spawn(async move {
                 let now = crate::model::now_ms();
+                let me = agent.clone();
+                match store.run(move |s| s.mentions(&me, mentions_since)).await {
+                    Ok(m) if !m.is_empty() => {
+                        let _ = tx.send(Action::Mentioned(m));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "cannot read mentions"),
+                }
                 let others = store
                     .run(move |s| {
                         s.heartbeat(&console, &agent, conversation, typing, now, super::update::PRESENCE_FRESH)

@@ -170,6 +170,8 @@ pub struct AppState {
     pub last_beat: Millis,
     /// Enter was pressed once over someone else's newer reply: the next one sends.
     pub send_armed: bool,
+    /// Notes mentioning this agent are shown from this time on.
+    pub mentions_since: Millis,
     /// The template the composer is filling in: its parameters, one per line.
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
@@ -212,6 +214,7 @@ impl AppState {
             console_id: format!("{}-{now}", std::process::id()),
             last_beat: 0,
             send_armed: false,
+            mentions_since: now,
             template: None,
             campaign_panel: None,
             campaign_panel_open: false,

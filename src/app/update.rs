@@ -63,6 +63,20 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             effects.extend(heartbeat(s, false));
             effects
         }
+        Action::Mentioned(notes) => {
+            let Some(crate::store::Mention { title, author, note, at, .. }) = notes.last().cloned() else {
+                return Vec::new();
+            };
+            s.mentions_since = s.mentions_since.max(at);
+            let line = note.lines().next().unwrap_or("").to_string();
+            notify(s, crate::text::sanitize(&format!("{author} mentioned you in {title}: {line}"), false), false);
+            vec![Effect::Notify {
+                kind: s.notify,
+                title: format!("{author} mentioned you"),
+                body: format!("{title}: {line}"),
+                desktop: !s.focused,
+            }]
+        }
         Action::Presence { conversation, others } => {
             if let Some(open) = &mut s.open
                 && open.id() == conversation
@@ -287,7 +301,13 @@ pub fn heartbeat(s: &mut AppState, now: bool) -> Vec<Effect> {
     }
     s.last_beat = s.now;
     let typing = s.focus == Focus::Composer && !s.composer.is_empty();
-    vec![Effect::Heartbeat { console: s.console_id.clone(), agent: s.agent.clone(), conversation: s.open_id(), typing }]
+    vec![Effect::Heartbeat {
+        console: s.console_id.clone(),
+        agent: s.agent.clone(),
+        conversation: s.open_id(),
+        typing,
+        mentions_since: s.mentions_since,
+    }]
 }
 
 /// Quits, asking first when drafts are unsent. They are kept in the store either way;

@@ -44,6 +44,17 @@ pub struct ListKey {
     pub id: ConversationId,
 }
 
+/// A private note that mentions an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub conversation: ConversationId,
+    /// The conversation's title.
+    pub title: String,
+    pub author: String,
+    pub note: String,
+    pub at: Millis,
+}
+
 /// Which conversations the list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConversationFilter {
@@ -212,6 +223,21 @@ impl Store {
              GROUP BY agent ORDER BY agent",
         )?;
         let rows = stmt.query_map(params![conversation, console, now - fresh], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Notes that mention `@agent` written since `since` by someone else, oldest first.
+    pub fn mentions(&self, agent: &str, since: Millis) -> Result<Vec<Mention>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.conversation_id, c.title, coalesce(m.author, ''), m.body, m.created_at FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.kind = 'note' AND m.created_at > ?2 AND coalesce(m.author, '') <> ?1 \
+               AND instr(fold(m.body), fold('@' || ?1)) > 0 \
+             ORDER BY m.created_at LIMIT 20",
+        )?;
+        let rows = stmt.query_map(params![agent, since], |r| {
+            Ok(Mention { conversation: r.get(0)?, title: r.get(1)?, author: r.get(2)?, note: r.get(3)?, at: r.get(4)? })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -22,7 +22,7 @@ pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::{ContactRow, ImportReport};
-pub use conversations::{ConversationFilter, ConversationRow, ListKey};
+pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
