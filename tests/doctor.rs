@@ -1,5 +1,6 @@
-//! `doctor` against the three emulators: working tokens, the URLs to reach, registering
-//! Viber's webhook (whose probe the engine answers), and a token that does not work.
+//! `doctor` against the emulators: working tokens, the URLs to reach, registering
+//! Viber's webhook (whose probe the engine answers), VK's Long Poll settings, and a token
+//! that does not work.
 
 use switchboard::channels::{Channel, ViberChannel};
 use switchboard::config::{Config, Secret, TelegramConfig, ViberConfig, WebhookConfig, WhatsAppConfig};
@@ -71,4 +72,30 @@ async fn doctor_checks_every_channel_and_registers_viber() {
     assert_eq!((checks[0].channel, checks[0].ok), (ChannelKind::Viber, false));
     assert!(checks[0].text.contains("rejected the bot token"), "{}", checks[0].text);
     assert!(!checks[0].text.contains("wrong"), "the token never prints");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_vk_and_says_what_to_switch_on() {
+    use switchboard::config::VkConfig;
+    use switchboard::sandbox::vk::{VkEmulator, VkOptions};
+    let vk = VkEmulator::start("127.0.0.1:0".parse().unwrap(), "vk-token", 171104414, vec![], VkOptions::default())
+        .await
+        .unwrap();
+    let mut config = Config::default();
+    config.channels.vk = Some(VkConfig::new(Secret::new("vk-token"), 171104414, vk.url()));
+    let check = |config: &Config| {
+        let config = config.clone();
+        async move { switchboard::doctor::run(&config, None, false).await.remove(0) }
+    };
+    let ok = check(&config).await;
+    assert!(ok.ok && ok.text.contains("Switchboard Demo, long polling"), "{ok:?}");
+    vk.set_long_poll_settings(serde_json::json!({"is_enabled": false}));
+    let off = check(&config).await;
+    assert!(!off.ok && off.text.contains("Long Poll is off") && off.text.contains("5.199"), "{off:?}");
+    vk.set_long_poll_settings(serde_json::json!({"is_enabled": 1, "events": {"message_new": 1, "message_reply": 1}}));
+    let some = check(&config).await;
+    assert!(!some.ok && some.text.contains("message_event") && some.text.contains("message_allow"), "{some:?}");
+    config.channels.vk = Some(VkConfig::new(Secret::new("wrong-token"), 171104414, vk.url()));
+    let bad = check(&config).await;
+    assert!(!bad.ok && bad.text.contains("token does not work") && !bad.text.contains("wrong-token"), "{bad:?}");
 }

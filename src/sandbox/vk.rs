@@ -64,6 +64,8 @@ struct VkState {
     uploads: Vec<(String, String, usize)>,
     attachments: Vec<String>,
     answered: Vec<String>,
+    /// What groups.getLongPollSettings answers (a test turns Long Poll or an event off).
+    long_poll_settings: Value,
     replying: HashSet<i64>,
     rng: Rng,
 }
@@ -114,6 +116,9 @@ impl VkEmulator {
                 uploads: Vec::new(),
                 attachments: Vec::new(),
                 answered: Vec::new(),
+                long_poll_settings: json!({"is_enabled": true, "api_version": "5.199",
+                    "events": {"message_new": 1, "message_reply": 1, "message_edit": 1, "message_event": 1,
+                               "message_allow": 1, "message_deny": 1, "message_read": 1}}),
                 replying: HashSet::new(),
                 rng,
             }),
@@ -201,6 +206,11 @@ impl VkEmulator {
     /// Messages delivered to customers: (peer, text), once each.
     pub fn delivered(&self) -> Vec<(i64, String)> {
         lock(&self.shared).delivered.clone()
+    }
+
+    /// What `groups.getLongPollSettings` answers from now on.
+    pub fn set_long_poll_settings(&self, settings: Value) {
+        lock(&self.shared).long_poll_settings = settings;
     }
 
     /// Files uploaded: (photo or doc, the file's name, its size).
@@ -317,9 +327,7 @@ async fn api(
             let ts = (state.events.len() + 1).to_string();
             axum::Json(json!({"response": {"server": format!("http://{addr}/lp"), "key": state.key, "ts": ts}}))
         }
-        "groups.getLongPollSettings" => axum::Json(json!({"response": {"is_enabled": true, "api_version": "5.199",
-            "events": {"message_new": 1, "message_reply": 1, "message_edit": 1, "message_event": 1,
-                       "message_allow": 1, "message_deny": 1, "message_read": 1}}})),
+        "groups.getLongPollSettings" => axum::Json(json!({"response": state.long_poll_settings})),
         "users.get" => {
             let ids = params.get("user_ids").cloned().unwrap_or_default();
             let users: Vec<Value> = ids
