@@ -71,6 +71,7 @@ commands! {
     FilterStatus = "filter-status", "filter by status (cycles)";
     Resolve = "resolve", "mark resolved, or reopen";
     View = "view", "all, mine, unassigned (cycles)";
+    Pending = "pending", "pending, or open again";
     Search = "search", "find a customer or a message";
     AssignMe = "assign-me", "take it, or give it back";
     Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
@@ -252,6 +253,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, Resolve, &["x"]),
         (List, AssignMe, &["a"]),
         (List, View, &["v"]),
+        (List, Pending, &["P"]),
+        (Conversation, Pending, &["P"]),
         (List, Search, &["/"]),
         (Conversation, Search, &["/"]),
         (List, Snooze, &["z"]),

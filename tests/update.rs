@@ -671,3 +671,9 @@ fn a_mention_is_announced_and_not_again() {
     assert!(s.notice.as_ref().unwrap().text.contains("alex mentioned you in Customer 2"));
     assert_eq!(s.mentions_since, NOW + 5, "the next look starts after it");
 }
+
+#[test]
+fn pending_toggles_the_open_conversation() {
+    let mut s = loaded(3, 1);
+    assert_eq!(update(&mut s, chr('P')), vec![Effect::SetStatus(ConversationId(1), ConversationStatus::Pending)]);
+}

@@ -33,6 +33,11 @@ fn resolving_leaves_triage_and_the_customer_brings_it_back() {
     store.set_status(id, ConversationStatus::Resolved).unwrap();
     store.ingest(&[inbound(42, "Анна", 2, "Ещё вопрос", T0 + HOUR)], None, T0 + HOUR).unwrap();
     assert_eq!(waiting(&store, id), (ConversationStatus::Open, true), "a new message reopens it");
+    // Pending: the agent waits on the customer; out of triage until they write.
+    store.set_status(id, ConversationStatus::Pending).unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Pending, false));
+    store.ingest(&[inbound(42, "Анна", 3, "Вот номер заказа: 5512", T0 + 2 * HOUR)], None, T0 + 2 * HOUR).unwrap();
+    assert_eq!(waiting(&store, id), (ConversationStatus::Open, true));
 }
 
 #[test]

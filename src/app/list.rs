@@ -284,6 +284,18 @@ fn next_monday(now: crate::model::Millis, tz: chrono::FixedOffset) -> crate::mod
     snooze_until(now, tz, 7 - from_monday)
 }
 
+/// Pending (the agent waits on the customer: out of triage until they write), or open
+/// again.
+pub fn toggle_pending(s: &mut AppState) -> Vec<Effect> {
+    let Some(open) = &s.open else { return Vec::new() };
+    let status = if open.row.status == ConversationStatus::Pending {
+        ConversationStatus::Open
+    } else {
+        ConversationStatus::Pending
+    };
+    vec![Effect::SetStatus(open.id(), status)]
+}
+
 pub fn toggle_resolved(s: &mut AppState) -> Vec<Effect> {
     let Some(open) = &s.open else { return Vec::new() };
     let status = if open.row.status == ConversationStatus::Resolved {

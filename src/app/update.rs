@@ -372,6 +372,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Resolve => list::toggle_resolved(s),
         Command::AssignMe => list::toggle_mine(s),
         Command::View => list::cycle_view(s),
+        Command::Pending => list::toggle_pending(s),
         Command::Search => super::search::open(s),
         Command::Snooze => list::open_snooze(s),
         Command::Note => {

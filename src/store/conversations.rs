@@ -154,14 +154,14 @@ impl Store {
         Ok(())
     }
 
-    /// Resolved or snoozed takes the conversation out of triage (nothing waits for an
-    /// answer there); open or pending puts it back as its messages say: waiting when the
-    /// customer spoke last. A snooze's time is cleared (`snooze` sets one).
+    /// Resolved, snoozed or pending (the agent waits on the customer) takes the
+    /// conversation out of triage (nothing waits for an answer there); open puts it back
+    /// as its messages say: waiting when the customer spoke last. A snooze's time is cleared (`snooze` sets one).
     pub fn set_status(&self, id: ConversationId, status: ConversationStatus) -> Result<()> {
         self.conn.execute(
             &format!(
                 "UPDATE conversations SET status = ?2, snoozed_until = NULL, \
-                   unanswered = CASE WHEN ?2 IN ('resolved', 'snoozed') THEN 0 ELSE {WAITING} END \
+                   unanswered = CASE WHEN ?2 IN ('resolved', 'snoozed', 'pending') THEN 0 ELSE {WAITING} END \
                  WHERE id = ?1"
             ),
             params![id, status.as_str()],

@@ -58,7 +58,7 @@ pub(super) fn record_click(tx: &Transaction<'_>, c: &Click, now: Millis) -> Resu
                last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
                unread = unread + 1, \
                snoozed_until = CASE WHEN status = 'snoozed' THEN NULL ELSE snoozed_until END, \
-           status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
+           status = CASE WHEN status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE status END \
              WHERE id = ?1",
         )?
         .execute(params![conversation, c.at, notice.body])?;

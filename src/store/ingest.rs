@@ -229,7 +229,7 @@ fn insert_inbound(
             now
         ])?;
     }
-    // A new message from the customer reopens a resolved or snoozed conversation and
+    // A new message from the customer reopens a resolved, snoozed or pending conversation and
     // puts it at the top of the list; a notice (a reaction, a member joining) does not.
     // The preview follows only the newest message.
     tx.prepare_cached(
@@ -240,7 +240,7 @@ fn insert_inbound(
            last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
            unread = unread + 1, \
            snoozed_until = CASE WHEN ?4 = 1 AND status = 'snoozed' THEN NULL ELSE snoozed_until END, \
-           status = CASE WHEN ?4 = 1 AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END \
+           status = CASE WHEN ?4 = 1 AND status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE status END \
          WHERE id = ?1",
     )?
     .execute(params![conversation, at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;
