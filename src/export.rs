@@ -9,7 +9,7 @@ use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::model::Millis;
-use crate::store::Store;
+use crate::store::{ConversationFilter, Store};
 use crate::text::sanitize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,26 +119,24 @@ pub fn rfc3339(t: Millis) -> String {
     Utc.timestamp_millis_opt(t).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Which conversations to list (`switchboard conversations`): each filter that is set
-/// must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Which {
-    pub status: Option<String>,
-    /// An agent's name; `Some(None)` for the unassigned.
-    pub assignee: Option<Option<String>>,
-    pub channel: Option<String>,
-}
-
-/// Writes the conversations `which` picks, most recent first; returns how many.
-pub fn conversations(store: &Store, which: &Which, format: Format, out: &mut dyn Write) -> anyhow::Result<usize> {
+pub fn conversations(
+    store: &Store,
+    which: &ConversationFilter,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
     let mut sink = Sink::new(format, out);
     let n = write_conversations(store.conn(), which, &mut sink)?;
     sink.finish()?;
     Ok(n)
 }
 
-fn write_conversations(conn: &rusqlite::Connection, which: &Which, sink: &mut Sink<'_>) -> anyhow::Result<usize> {
-    let order = if *which == Which::default() { "v.id" } else { "v.last_message_at DESC, v.id DESC" };
+fn write_conversations(
+    conn: &rusqlite::Connection,
+    which: &ConversationFilter,
+    sink: &mut Sink<'_>,
+) -> anyhow::Result<usize> {
+    let order = if *which == ConversationFilter::default() { "v.id" } else { "v.last_message_at DESC, v.id DESC" };
     let mut stmt = conn.prepare(&format!(
         "SELECT v.id, v.channel, v.external_chat_id, \
            (SELECT i.external_id FROM identities i WHERE i.contact_id = v.contact_id AND i.channel = v.channel LIMIT 1), \
@@ -149,7 +147,8 @@ fn write_conversations(conn: &rusqlite::Connection, which: &Which, sink: &mut Si
          ORDER BY {order}"
     ))?;
     let assignee = which.assignee.clone().flatten();
-    let mut rows = stmt.query(rusqlite::params![which.status, which.assignee.is_some(), assignee, which.channel])?;
+    let (status, channel) = (which.status.map(|s| s.as_str()), which.channel.map(|c| c.as_str()));
+    let mut rows = stmt.query(rusqlite::params![status, which.assignee.is_some(), assignee, channel])?;
     let mut n = 0;
     while let Some(r) = rows.next()? {
         let last: Millis = r.get(8)?;
@@ -242,7 +241,7 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
             }
             n
         }
-        ExportKind::Conversations => write_conversations(conn, &Which::default(), &mut sink)?,
+        ExportKind::Conversations => write_conversations(conn, &ConversationFilter::default(), &mut sink)?,
         ExportKind::Consent => {
             let mut stmt = conn.prepare(
                 "SELECT e.id, e.contact_id, c.display_name, e.channel, \

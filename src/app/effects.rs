@@ -149,7 +149,7 @@ pub(super) fn perform(
                 }
                 let others = store
                     .run(move |s| {
-                        s.heartbeat(&console, &agent, conversation, typing, now, super::update::PRESENCE_FRESH)
+                        s.heartbeat(&console, &agent, conversation, typing, now, super::presence::PRESENCE_FRESH)
                     })
                     .await;
                 match (others, conversation) {

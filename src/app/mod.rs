@@ -9,6 +9,7 @@ mod conversation;
 mod effects;
 mod list;
 pub mod notify;
+mod presence;
 mod search;
 pub mod state;
 pub mod terminal;

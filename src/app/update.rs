@@ -60,31 +60,11 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             // Drafts reach the store within a second of typing: a crash loses at most that.
             let mut effects = save_drafts(s);
-            effects.extend(heartbeat(s, false));
+            effects.extend(super::presence::heartbeat(s));
             effects
         }
-        Action::Mentioned(notes) => {
-            let Some(crate::store::Mention { title, author, note, at, .. }) = notes.last().cloned() else {
-                return Vec::new();
-            };
-            s.mentions_since = s.mentions_since.max(at);
-            let line = note.lines().next().unwrap_or("").to_string();
-            notify(s, crate::text::sanitize(&format!("{author} mentioned you in {title}: {line}"), false), false);
-            vec![Effect::Notify {
-                kind: s.notify,
-                title: format!("{author} mentioned you"),
-                body: format!("{title}: {line}"),
-                desktop: !s.focused,
-            }]
-        }
-        Action::Presence { conversation, others } => {
-            if let Some(open) = &mut s.open
-                && open.id() == conversation
-            {
-                open.others = others;
-            }
-            Vec::new()
-        }
+        Action::Mentioned(notes) => super::presence::mentioned(s, notes),
+        Action::Presence { conversation, others } => super::presence::others(s, conversation, others),
         Action::DraftsLoaded(drafts) => {
             for (conversation, text) in drafts {
                 s.saved_drafts.insert(conversation, text.clone());
@@ -288,26 +268,6 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     run_command(s, command)
-}
-
-/// How long a console's heartbeat counts: a console silent for longer has gone.
-pub const PRESENCE_FRESH: crate::model::Millis = 6_000;
-
-/// Tells the store where this console is, every two seconds or at once when `now` (a
-/// conversation was just opened).
-pub fn heartbeat(s: &mut AppState, now: bool) -> Vec<Effect> {
-    if !now && s.now - s.last_beat < 2_000 {
-        return Vec::new();
-    }
-    s.last_beat = s.now;
-    let typing = s.focus == Focus::Composer && !s.composer.is_empty();
-    vec![Effect::Heartbeat {
-        console: s.console_id.clone(),
-        agent: s.agent.clone(),
-        conversation: s.open_id(),
-        typing,
-        mentions_since: s.mentions_since,
-    }]
 }
 
 /// Quits, asking first when drafts are unsent. They are kept in the store either way;

@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::export::{self, Which};
-use crate::model::{ConversationId, ConversationStatus, Millis, now_ms};
-use crate::store::Store;
+use crate::export;
+use crate::model::{ChannelKind, ConversationId, ConversationStatus, Millis, now_ms};
+use crate::store::{ConversationFilter, Store};
 
 /// How `switchboard conversations` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,28 +47,27 @@ pub enum ConversationCommand {
     Note { text: String },
 }
 
-/// The assignee filter: an agent, `me`, or `none`.
+/// The filter the options name: a status, an assignee (an agent, `me`, or `none`), a
+/// channel.
 pub fn which(
     status: Option<String>,
     assignee: Option<String>,
     channel: Option<String>,
     config: &Config,
-) -> anyhow::Result<Which> {
-    if let Some(s) = &status {
-        s.parse::<ConversationStatus>().map_err(|e| anyhow::anyhow!("--status: {e}"))?;
-    }
-    if let Some(c) = &channel {
-        c.parse::<crate::model::ChannelKind>().map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
-    }
+) -> anyhow::Result<ConversationFilter> {
+    let status =
+        status.map(|s| s.parse::<ConversationStatus>()).transpose().map_err(|e| anyhow::anyhow!("--status: {e}"))?;
+    let channel =
+        channel.map(|c| c.parse::<ChannelKind>()).transpose().map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
     let assignee = assignee.map(|a| match a.as_str() {
         "none" => None,
         "me" => Some(config.ui.agent_name.clone()),
         _ => Some(a),
     });
-    Ok(Which { status, assignee, channel })
+    Ok(ConversationFilter { status, assignee, channel })
 }
 
-pub fn list(store: &Store, which: &Which, format: ListFormat) -> anyhow::Result<()> {
+pub fn list(store: &Store, which: &ConversationFilter, format: ListFormat) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         ListFormat::Jsonl => export::conversations(store, which, export::Format::Jsonl, &mut out).map(drop),

@@ -109,15 +109,7 @@ const TELEGRAM: Rules = Rules {
     badge: "TG",
     text_limit: 4096,
     caption_limit: 1024,
-    buttons: ButtonRules {
-        max_replies: usize::MAX,
-        max_links: usize::MAX,
-        mix: true,
-        title_limit: usize::MAX,
-        max_per_row: usize::MAX,
-        text_limit: 4096,
-        with_attachment: true,
-    },
+    buttons: ButtonRules { text_limit: 4096, ..ButtonRules::ANY },
     reply_window: None,
     press_is_a_message: false,
     sustained_per_sec: 30,
@@ -165,15 +157,7 @@ const VIBER: Rules = Rules {
     badge: "VB",
     text_limit: 7000,
     caption_limit: 7000,
-    buttons: ButtonRules {
-        max_replies: usize::MAX,
-        max_links: usize::MAX,
-        mix: true,
-        title_limit: usize::MAX,
-        max_per_row: 6,
-        text_limit: 7000,
-        with_attachment: true,
-    },
+    buttons: ButtonRules { max_per_row: 6, text_limit: 7000, ..ButtonRules::ANY },
     reply_window: None,
     press_is_a_message: false,
     sustained_per_sec: 80,
@@ -194,15 +178,7 @@ const VK: Rules = Rules {
     badge: "VK",
     text_limit: 9000,
     caption_limit: 9000,
-    buttons: ButtonRules {
-        max_replies: 10,
-        max_links: 10,
-        mix: true,
-        title_limit: usize::MAX,
-        max_per_row: 5,
-        text_limit: 9000,
-        with_attachment: true,
-    },
+    buttons: ButtonRules { max_replies: 10, max_links: 10, max_per_row: 5, text_limit: 9000, ..ButtonRules::ANY },
     reply_window: None,
     press_is_a_message: false,
     sustained_per_sec: 20,
@@ -210,6 +186,18 @@ const VK: Rules = Rules {
 };
 
 impl ButtonRules {
+    /// Any buttons, in any number and mix, under anything: a channel states only what it
+    /// limits.
+    pub const ANY: ButtonRules = ButtonRules {
+        max_replies: usize::MAX,
+        max_links: usize::MAX,
+        mix: true,
+        title_limit: usize::MAX,
+        max_per_row: usize::MAX,
+        text_limit: usize::MAX,
+        with_attachment: true,
+    };
+
     /// Whether these rows of buttons fit; the reason, in the agent's words, when not.
     pub fn check(&self, rows: &[Vec<Button>], channel: &str) -> Result<(), String> {
         let flat: Vec<&Button> = rows.iter().flatten().collect();

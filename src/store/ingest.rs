@@ -364,14 +364,22 @@ fn insert_echo(
     if inserted == 0 {
         return Ok(false);
     }
+    answered(tx, conversation, at, &m.text)?;
+    Ok(true)
+}
+
+/// Our message at `at` answers the conversation, when it is its newest: the preview
+/// follows it, nothing waits or is unread any more.
+fn answered(tx: &Transaction<'_>, conversation: ConversationId, at: Millis, text: &str) -> Result<()> {
     tx.prepare_cached(
         "UPDATE conversations SET last_outbound_at = max(coalesce(last_outbound_at, 0), ?2), \
            last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
            unanswered = CASE WHEN ?2 >= last_message_at THEN 0 ELSE unanswered END, \
+           unread = CASE WHEN ?2 >= last_message_at THEN 0 ELSE unread END, \
            last_message_at = max(last_message_at, ?2) WHERE id = ?1",
     )?
-    .execute(params![conversation, at, preview(&m.text)])?;
-    Ok(true)
+    .execute(params![conversation, at, preview(text)])?;
+    Ok(())
 }
 
 /// A notice about the customer (opened the chat, reacted, deleted a message) rather
@@ -414,14 +422,7 @@ impl Store {
         if inserted == 0 {
             return Ok(false);
         }
-        tx.execute(
-            "UPDATE conversations SET last_outbound_at = max(coalesce(last_outbound_at, 0), ?2), \
-               last_preview = CASE WHEN ?2 >= last_message_at THEN ?3 ELSE last_preview END, \
-               unanswered = CASE WHEN ?2 >= last_message_at THEN 0 ELSE unanswered END, \
-               unread = CASE WHEN ?2 >= last_message_at THEN 0 ELSE unread END, \
-               last_message_at = max(last_message_at, ?2) WHERE id = ?1",
-            params![conversation, m.sent_at, preview(m.text)],
-        )?;
+        answered(&tx, conversation, m.sent_at, m.text)?;
         tx.commit()?;
         Ok(true)
     }

@@ -46,14 +46,15 @@ pub fn decode(body: &Value) -> Result<Vec<InboundEvent>, String> {
                             events.push(unsupported("history not shared", h));
                         }
                         for thread in h["threads"].as_array().into_iter().flatten() {
-                            events.extend(each(thread, "history thread", || history(thread, value)));
+                            events
+                                .extend(each(thread, "history thread", || super::coexistence::history(thread, value)));
                         }
                     }
                 }
                 // Coexistence: what the business did in the WhatsApp Business app.
                 Some("smb_message_echoes") => {
                     for m in value["message_echoes"].as_array().into_iter().flatten() {
-                        events.extend(each(m, "message echo", || echo(m, value)));
+                        events.extend(each(m, "message echo", || super::coexistence::echo(m, value)));
                     }
                 }
                 Some("user_preferences") => {
@@ -76,7 +77,7 @@ fn each(raw: &Value, what: &str, decode: impl FnOnce() -> Vec<InboundEvent>) -> 
         .unwrap_or_else(|_| vec![unsupported(&format!("{what} that could not be decoded"), raw)])
 }
 
-fn unsupported(what: &str, raw: &Value) -> InboundEvent {
+pub(super) fn unsupported(what: &str, raw: &Value) -> InboundEvent {
     InboundEvent::Unsupported { channel: ChannelKind::WhatsApp, what: what.into(), raw: raw.to_string() }
 }
 
@@ -121,7 +122,7 @@ fn chat(peer: &Peer) -> ChatRef {
     }
 }
 
-fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
+pub(super) fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
     let (Some(from), Some(id)) = (sender(m), m["id"].as_str()) else {
         return vec![unsupported("message without sender or id", m)];
     };
@@ -398,63 +399,6 @@ fn order_line(o: &Value) -> String {
         line.push_str(note);
     }
     line
-}
-
-/// One customer's thread of the shared chat history: their messages as theirs, the
-/// business's as ours (sent from the app), each stored once however often it is shared.
-fn history(thread: &Value, value: &Value) -> Vec<InboundEvent> {
-    let Some(customer) = thread["id"].as_str() else { return vec![unsupported("history thread without id", thread)] };
-    let mut events = Vec::new();
-    for m in thread["messages"].as_array().into_iter().flatten() {
-        if m["from"].as_str().map(digits) == Some(digits(customer)) {
-            events.extend(message(m, value));
-        } else {
-            let mut ours = m.clone();
-            ours["to"] = json!(customer);
-            events.extend(echo(&ours, value));
-        }
-    }
-    events
-}
-
-/// A message the business sent, edited or deleted in the WhatsApp Business app. The
-/// customer is the party that is not the business's own number (`to`, as a rule).
-fn echo(m: &Value, value: &Value) -> Vec<InboundEvent> {
-    let business = value["metadata"]["display_phone_number"].as_str().map(digits).unwrap_or_default();
-    let ours = |id: &&str| !business.is_empty() && digits(id) == business;
-    let Some(customer) = ["to", "to_user_id", "from"]
-        .into_iter()
-        .filter_map(|k| m[k].as_str().filter(|id| !id.is_empty()))
-        .find(|id| !ours(id))
-    else {
-        return vec![unsupported("message echo without a customer", m)];
-    };
-    let mut inner = m.clone();
-    inner["from"] = json!(customer);
-    let deleted = m["type"] == "revoke";
-    message(&inner, value)
-        .into_iter()
-        .map(|event| match event {
-            InboundEvent::Message(mut message) if deleted => {
-                message.text = "deleted this message in the WhatsApp Business app".into();
-                InboundEvent::Echo { message, edited_at: None, author: ECHO_AUTHOR.into() }
-            }
-            InboundEvent::Message(message) => {
-                InboundEvent::Echo { message, edited_at: None, author: ECHO_AUTHOR.into() }
-            }
-            InboundEvent::Edited { message, edited_at } => {
-                InboundEvent::Echo { message, edited_at: Some(edited_at), author: ECHO_AUTHOR.into() }
-            }
-            other => other,
-        })
-        .collect()
-}
-
-/// Who the store names as the author of what the business did in its app.
-const ECHO_AUTHOR: &str = "business app";
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// What a failure code means, as the agent should read it.

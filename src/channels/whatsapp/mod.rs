@@ -2,6 +2,7 @@
 //! verifies webhook signatures, and maps WhatsApp's error codes (not its HTTP statuses,
 //! as Meta advises) to what the sender should do.
 
+mod coexistence;
 pub mod decode;
 
 use std::time::Duration;
