@@ -2,6 +2,9 @@
 //! (tests/fixtures/vk): what lands in the store, and that the same event delivered twice
 //! is stored once.
 
+mod common;
+
+use common::rows;
 use serde_json::{Value, json};
 use switchboard::channels::SendError;
 use switchboard::channels::vk::{self, decode::decode};
@@ -25,25 +28,6 @@ fn ingest(store: &mut Store, name: &str) {
     store.ingest(&events, None, now).unwrap();
     let again = store.ingest(&events, None, now + 1000).unwrap();
     assert_eq!((again.stored, again.edits, again.clicks), (0, 0, 0), "{name} twice changed the store");
-}
-
-fn rows(store: &Store, sql: &str) -> Vec<Vec<Value>> {
-    let mut stmt = store.conn().prepare(sql).unwrap();
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        Ok((0..n)
-            .map(|i| match r.get_ref(i).unwrap() {
-                rusqlite::types::ValueRef::Null => Value::Null,
-                rusqlite::types::ValueRef::Integer(v) => json!(v),
-                rusqlite::types::ValueRef::Real(v) => json!(v),
-                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-                rusqlite::types::ValueRef::Blob(_) => Value::Null,
-            })
-            .collect())
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! (tests/fixtures/whatsapp, compact and \u-escaped as Meta sends them): what lands in
 //! the store, receipts in any order, failures, consent, and the bodies we send.
 
+mod common;
+
+use common::rows;
 use serde_json::{Value, json};
 use switchboard::channels::whatsapp::decode::decode;
 use switchboard::channels::{SendError, WhatsAppChannel, whatsapp};
@@ -30,25 +33,6 @@ fn ingest(store: &mut Store, name: &str) {
         (0, 0, 0, 0),
         "{name} twice changed the store"
     );
-}
-
-fn rows(store: &Store, sql: &str) -> Vec<Vec<Value>> {
-    let mut stmt = store.conn().prepare(sql).unwrap();
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        Ok((0..n)
-            .map(|i| match r.get_ref(i).unwrap() {
-                rusqlite::types::ValueRef::Null => Value::Null,
-                rusqlite::types::ValueRef::Integer(v) => json!(v),
-                rusqlite::types::ValueRef::Real(v) => json!(v),
-                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-                rusqlite::types::ValueRef::Blob(_) => Value::Null,
-            })
-            .collect())
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 /// A store with Anna's conversation and our message OURS sent to her.

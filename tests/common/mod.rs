@@ -114,3 +114,24 @@ pub async fn fake_bot_api(
     });
     (url, seen)
 }
+
+/// The rows an SQL query gives, each as JSON values (for comparing with `json!`).
+pub fn rows(store: &switchboard::store::Store, sql: &str) -> Vec<Vec<serde_json::Value>> {
+    use serde_json::{Value, json};
+    let mut stmt = store.conn().prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| match r.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(v) => json!(v),
+                rusqlite::types::ValueRef::Real(v) => json!(v),
+                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                rusqlite::types::ValueRef::Blob(_) => Value::Null,
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
