@@ -115,20 +115,7 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 Action::ListLoaded { generation, after, limit, rows }
             }
             Effect::LoadMessages { conversation, request } => {
-                let rows = match request {
-                    MessageRequest::Latest { limit } => store.messages_before(conversation, None, limit),
-                    MessageRequest::Oldest { limit } => store.messages_after(
-                        conversation,
-                        MessageKey { sent_at: i64::MIN, id: MessageId(i64::MIN) },
-                        limit,
-                    ),
-                    MessageRequest::Older { before, limit } => store.messages_before(conversation, Some(before), limit),
-                    MessageRequest::Newer { after, limit } => store.messages_after(conversation, after, limit),
-                    MessageRequest::Refresh { from, to } => {
-                        store.messages_between(conversation, from, to, MESSAGE_WINDOW)
-                    }
-                }
-                .expect("messages");
+                let rows = switchboard::app::read_messages(store, conversation, request).expect("messages");
                 Action::MessagesLoaded { conversation, request, rows }
             }
             Effect::MarkRead(_) | Effect::LoadCampaigns { .. } => continue,

@@ -16,10 +16,29 @@ pub enum Context {
     List,
     Conversation,
     Composer,
+    /// The conversation opened from a search, while its matches are marked: the keys
+    /// here come first, then the conversation's.
+    Found,
+    /// Every list with a line to type in: search, the palette, the agent, template and
+    /// snooze pickers, and a question's input line.
+    Picker,
+    /// The contact card.
+    Card,
+    /// The segment and campaign panel.
+    Campaign,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] = [Context::Global, Context::List, Context::Conversation, Context::Composer];
+    pub const ALL: [Context; 8] = [
+        Context::Global,
+        Context::List,
+        Context::Conversation,
+        Context::Composer,
+        Context::Found,
+        Context::Picker,
+        Context::Card,
+        Context::Campaign,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,6 +46,24 @@ impl Context {
             Context::List => "list",
             Context::Conversation => "conversation",
             Context::Composer => "composer",
+            Context::Found => "found",
+            Context::Picker => "picker",
+            Context::Card => "card",
+            Context::Campaign => "campaign",
+        }
+    }
+
+    /// The heading of this context's keys in the help.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::List => "Conversation list",
+            Context::Conversation => "Conversation",
+            Context::Composer => "Composer",
+            Context::Found => "Conversation, after a search",
+            Context::Picker => "Pickers, search and palette",
+            Context::Card => "Contact card",
+            Context::Campaign => "Segments and campaigns",
         }
     }
 }
@@ -74,7 +111,7 @@ commands! {
     Pending = "pending", "pending, or open again";
     Search = "search", "find a customer or a message";
     AssignMe = "assign-me", "take it, or give it back";
-    Snooze = "snooze", "snooze (then 1, 2, 3 or 4)";
+    Snooze = "snooze", "snooze until a time…";
     Resend = "resend", "send failed replies again";
     Note = "note", "a private note (again: a reply)";
     Send = "send", "send the message";
@@ -82,6 +119,31 @@ commands! {
     Newline = "newline", "insert a new line";
     ContactCard = "contact-card", "contact card: tags, consent";
     Campaigns = "campaigns", "segments and campaigns";
+    Palette = "palette", "every command, by name";
+    Assign = "assign", "assign to an agent…";
+    Unassign = "unassign", "give it to nobody";
+    Mute = "mute", "mute or unmute its alerts";
+    NextMatch = "next-match", "next match of the search";
+    PrevMatch = "prev-match", "previous match";
+    Choose = "choose", "use the selected one";
+    Close = "close", "close";
+    Tag = "tag", "add or remove a tag";
+    Attribute = "attribute", "set an attribute";
+    TimeZone = "time-zone", "set the time zone";
+    ConsentIn = "consent-in", "record marketing consent";
+    ConsentOut = "consent-out", "record an opt-out";
+    StageNext = "stage-next", "next funnel stage";
+    StagePrev = "stage-prev", "previous funnel stage";
+    NextField = "next-field", "next field";
+    PrevField = "prev-field", "previous field";
+    SaveSegment = "save-segment", "save the filter as a segment";
+    Preview = "preview", "preview who gets what";
+    Launch = "launch", "launch (twice to confirm)";
+    PauseResume = "pause-resume", "pause or resume a campaign";
+    CancelCampaign = "cancel-campaign", "cancel a campaign";
+    Results = "results", "reload the results";
+    NextCampaign = "next-campaign", "next campaign";
+    PrevCampaign = "prev-campaign", "previous campaign";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -289,6 +351,46 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Global, Campaigns, &["f3"]),
         (List, Campaigns, &["C"]),
         (Conversation, Campaigns, &["C"]),
+        (Global, Palette, &["ctrl-k"]),
+        (List, Palette, &[":"]),
+        (Conversation, Palette, &[":"]),
+        (List, Assign, &["A"]),
+        (Conversation, Assign, &["A"]),
+        (List, Unassign, &["U"]),
+        (Conversation, Unassign, &["U"]),
+        (List, Mute, &["m"]),
+        (Conversation, Mute, &["m"]),
+        (Found, NextMatch, &["n"]),
+        (Found, PrevMatch, &["N"]),
+        (Found, Close, &["esc"]),
+        (Picker, Up, &["up", "ctrl-p"]),
+        (Picker, Down, &["down", "ctrl-n"]),
+        (Picker, Choose, &["enter"]),
+        (Picker, Close, &["esc"]),
+        (Card, Close, &["esc", "q"]),
+        (Card, Tag, &["t"]),
+        (Card, Attribute, &["a"]),
+        (Card, TimeZone, &["z"]),
+        (Card, ConsentIn, &["m"]),
+        (Card, ConsentOut, &["M"]),
+        (Card, StageNext, &["s"]),
+        (Card, StagePrev, &["S"]),
+        (Card, Help, &["?"]),
+        (Campaign, Close, &["esc"]),
+        (Campaign, NextField, &["tab", "enter"]),
+        (Campaign, PrevField, &["backtab"]),
+        (Campaign, Up, &["up"]),
+        (Campaign, Down, &["down"]),
+        (Campaign, PageUp, &["pageup"]),
+        (Campaign, PageDown, &["pagedown"]),
+        (Campaign, SaveSegment, &["ctrl-s"]),
+        (Campaign, Preview, &["ctrl-p"]),
+        (Campaign, Launch, &["ctrl-l"]),
+        (Campaign, PauseResume, &["ctrl-w"]),
+        (Campaign, CancelCampaign, &["ctrl-x"]),
+        (Campaign, Results, &["ctrl-r"]),
+        (Campaign, NextCampaign, &["ctrl-down"]),
+        (Campaign, PrevCampaign, &["ctrl-up"]),
     ]
 }
 
@@ -309,7 +411,8 @@ impl Keymap {
             .collect();
         for (ctx_name, commands) in overrides {
             let ctx = Context::ALL.into_iter().find(|c| c.name() == ctx_name).ok_or_else(|| {
-                format!("keys.{ctx_name}: unknown context (expected global, list, conversation or composer)")
+                let names: Vec<_> = Context::ALL.iter().map(|c| c.name()).collect();
+                format!("keys.{ctx_name}: unknown context (expected one of {})", names.join(", "))
             })?;
             for (cmd_name, keys) in commands {
                 let cmd = Command::ALL.iter().copied().find(|c| c.name() == cmd_name).ok_or_else(|| {
@@ -339,8 +442,14 @@ impl Keymap {
 
     /// The command of `key` in `ctx`, falling back to the global bindings.
     pub fn resolve(&self, ctx: Context, key: &KeyEvent) -> Option<Command> {
+        self.resolve_in(&[ctx], key)
+    }
+
+    /// The command of `key` in the first of `contexts` that binds it, then in the global
+    /// bindings.
+    pub fn resolve_in(&self, contexts: &[Context], key: &KeyEvent) -> Option<Command> {
         let key = Key::from_event(key)?;
-        self.lookup.get(&(ctx, key)).or_else(|| self.lookup.get(&(Context::Global, key))).copied()
+        contexts.iter().chain([&Context::Global]).find_map(|ctx| self.lookup.get(&(*ctx, key))).copied()
     }
 
     /// The keys bound to `cmd` in `ctx`, for hints.

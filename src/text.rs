@@ -27,6 +27,72 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// The text as search indexes it: each escape sequence (CSI `ESC [ … final`, OSC
+/// `ESC ] … BEL or ESC \`, and the two-character ones) and each other control character
+/// becomes a space, so the words next to it are words of their own. Newlines and tabs
+/// stay. Borrowed when there is nothing to take out, which is almost always.
+pub fn searchable(input: &str) -> std::borrow::Cow<'_, str> {
+    let is_control = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !input.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                match chars.next() {
+                    // CSI: parameters and intermediates up to a final byte.
+                    Some('[') => {
+                        while let Some(&n) = chars.peek() {
+                            chars.next();
+                            if ('\u{40}'..='\u{7e}').contains(&n) {
+                                break;
+                            }
+                        }
+                    }
+                    // OSC, DCS, APC, PM, SOS: a string up to BEL or ST.
+                    Some(']' | 'P' | '_' | '^' | 'X') => skip_string(&mut chars),
+                    _ => {}
+                }
+                out.push(' ');
+            }
+            '\u{9b}' => {
+                while let Some(&n) = chars.peek() {
+                    chars.next();
+                    if ('\u{40}'..='\u{7e}').contains(&n) {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
+            '\u{9d}' => {
+                skip_string(&mut chars);
+                out.push(' ');
+            }
+            c if is_control(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Skips a control string's body and its terminator (BEL, ESC \ or ST).
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(n) = chars.next() {
+        match n {
+            '\u{7}' | '\u{9c}' => break,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Display width of a string in terminal cells.
 pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -123,6 +189,17 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_sees_the_words_beside_escapes() {
+        assert_eq!(searchable("\u{1b}[31mERROR 502\u{1b}[0m"), " ERROR 502 ");
+        assert_eq!(searchable("a\u{1b}]0;title\u{7}b\u{1b}]8;;http://x\u{1b}\\c"), "a b c");
+        assert_eq!(searchable("нет\u{0}кода\u{9b}1mЁЖ"), "нет кода ЁЖ");
+        assert!(matches!(searchable("plain\ntext"), std::borrow::Cow::Borrowed(_)));
+        // Unterminated sequences end with the text.
+        assert_eq!(searchable("x\u{1b}[12"), "x ");
+        assert_eq!(searchable("x\u{1b}"), "x ");
+    }
 
     #[test]
     fn escapes_become_visible_and_inert() {

@@ -246,7 +246,7 @@ fn editing_the_contact_card_asks_for_a_consent_note() {
     let effects = update(&mut s, key(KeyCode::Char('s')));
     assert_eq!(effects, [Effect::EditContact { contact: ContactId(7), edit: ContactEdit::Stage("new".into()) }]);
     update(&mut s, key(KeyCode::Esc));
-    assert!(s.contact_panel.is_none());
+    assert!(s.contact_panel().is_none());
 }
 
 #[test]

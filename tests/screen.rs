@@ -138,16 +138,48 @@ fn open_conversation_with_every_delivery_mark() {
 
 #[test]
 fn help_overlay() {
+    let press = |s: &mut switchboard::app::AppState, code: KeyCode, mods: KeyModifiers| {
+        update(s, Action::Key(KeyEvent::new(code, mods)));
+    };
     let mut s = with_conversation((110, 34));
-    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    press(&mut s, KeyCode::Char('?'), KeyModifiers::NONE);
     let terminal = render(&s);
-    let text = screen_text(&terminal);
-    // Every command of every pane is on the screen, with its live keys.
-    for c in switchboard::keymap::Command::ALL {
-        assert!(text.contains(c.describe()), "help lacks `{}`", c.describe());
-    }
-    assert!(text.contains("Alt-Enter") && text.contains("Ctrl-c"));
     insta::assert_snapshot!("help_overlay", terminal.backend());
+    // The help shows the keys of where the agent is: each pane, the card, the campaign
+    // panel, a picker. Together they show every command with its live keys.
+    let mut seen = screen_text(&terminal);
+    let mut look = |s: &mut switchboard::app::AppState, open: &[(KeyCode, KeyModifiers)]| {
+        for (code, mods) in open {
+            press(s, *code, *mods);
+        }
+        press(s, KeyCode::F(1), KeyModifiers::NONE);
+        seen.push_str(&screen_text(&render(s)));
+        press(s, KeyCode::Char('x'), KeyModifiers::NONE);
+    };
+    let mut s = with_conversation((110, 34));
+    look(&mut s, &[(KeyCode::Char('x'), KeyModifiers::NONE), (KeyCode::Tab, KeyModifiers::NONE)]);
+    let mut s = with_conversation((110, 34));
+    look(&mut s, &[(KeyCode::Char('r'), KeyModifiers::NONE)]);
+    let mut s = with_conversation((110, 34));
+    s.list.rows[0].contact_id = Some(switchboard::model::ContactId(1));
+    look(&mut s, &[(KeyCode::Char('p'), KeyModifiers::NONE)]);
+    let mut s = with_conversation((110, 34));
+    look(&mut s, &[(KeyCode::Char('C'), KeyModifiers::NONE)]);
+    let mut s = with_conversation((110, 34));
+    look(&mut s, &[(KeyCode::Char('k'), KeyModifiers::CONTROL)]);
+    // After a search, the conversation's match keys.
+    let mut s = with_conversation((110, 34));
+    press(&mut s, KeyCode::Tab, KeyModifiers::NONE);
+    s.open.as_mut().unwrap().found = Some(switchboard::app::state::Found {
+        query: "order".into(),
+        words: vec!["order".into()],
+        at: switchboard::store::MessageKey { sent_at: 0, id: switchboard::model::MessageId(1) },
+    });
+    look(&mut s, &[]);
+    for c in switchboard::keymap::Command::ALL {
+        assert!(seen.contains(c.describe()), "no help shows `{}`:\n{seen}", c.describe());
+    }
+    assert!(seen.contains("Alt-Enter") && seen.contains("Ctrl-c") && seen.contains("Ctrl-l"));
 }
 
 #[test]

@@ -2,11 +2,12 @@
 
 use chrono::FixedOffset;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use switchboard::app::state::{MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
+use switchboard::app::overlay::Overlay;
+use switchboard::app::state::{Found, MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
 use switchboard::app::{Action, AppState, Effect, Focus, MessageRequest, update};
 use switchboard::keymap::Keymap;
 use switchboard::model::{ChannelKind, ConversationId, ConversationStatus, DeliveryStatus, Direction, MessageId};
-use switchboard::store::{ConversationRow, MessageRow};
+use switchboard::store::{ConversationRow, MessageKey, MessageRow};
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -387,9 +388,17 @@ fn bottom_follows_again() {
 fn help_opens_and_any_key_closes_it() {
     let mut s = loaded(3, 1);
     update(&mut s, chr('?'));
-    assert!(s.help);
+    assert!(matches!(s.overlay, Overlay::Help(_)));
     update(&mut s, chr('x'));
-    assert!(!s.help);
+    assert!(s.overlay.is_none());
+    // Over the contact card, the help gives the card back when it closes.
+    s.list.rows[0].contact_id = Some(switchboard::model::ContactId(1));
+    update(&mut s, chr('p'));
+    assert!(s.contact_panel().is_some());
+    update(&mut s, key(KeyCode::F(1)));
+    assert!(matches!(s.overlay, Overlay::Help(_)));
+    update(&mut s, chr('x'));
+    assert!(s.contact_panel().is_some(), "the card is back");
 }
 
 #[test]
@@ -454,7 +463,7 @@ fn outside_the_window_only_a_template_goes() {
     assert_eq!(s.composer_text(), "hello", "kept");
     // Ctrl-T opens the picker; Enter takes the template; the parameters go one per line.
     update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL)));
-    assert_eq!(s.picker, Some(0));
+    assert!(matches!(s.overlay, Overlay::Templates(_)));
     update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.template.as_ref().map(|t| t.name.as_str()), Some("order_update"));
     for c in "Ann".chars() {
@@ -501,30 +510,48 @@ fn assign_me_takes_the_conversation_and_gives_it_back() {
 }
 
 #[test]
-fn snooze_offers_presets_and_the_next_key_picks_one() {
+fn snooze_offers_presets_and_takes_a_typed_time() {
     let mut s = loaded(3, 1);
     assert!(update(&mut s, chr('z')).is_empty());
-    assert!(s.snooze_menu);
-    assert_eq!(update(&mut s, chr('1')), vec![Effect::Snooze(ConversationId(1), Some(NOW + 3_600_000))]);
-    assert!(!s.snooze_menu);
+    assert!(matches!(s.overlay, Overlay::Snooze(_)));
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::Snooze(ConversationId(1), Some(NOW + 3_600_000))]);
+    assert!(s.overlay.is_none());
+    // The presets by ↓; the fourth is until they write.
     update(&mut s, chr('z'));
-    assert_eq!(update(&mut s, chr('4')), vec![Effect::Snooze(ConversationId(1), None)], "until they write");
+    for _ in 0..3 {
+        update(&mut s, key(KeyCode::Down));
+    }
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::Snooze(ConversationId(1), None)], "until they write");
     // Tomorrow at 9:00 and Monday at 9:00 in the agent's zone, both ahead.
-    for (k, at_most_days) in [('2', 2), ('3', 8)] {
+    for (downs, at_most_days) in [(1, 2), (2, 8)] {
         update(&mut s, chr('z'));
-        let [Effect::Snooze(_, Some(t))] = update(&mut s, chr(k))[..] else { panic!("a time") };
-        assert!(t > NOW && t - NOW <= at_most_days * 86_400_000, "{k}: {t}");
+        for _ in 0..downs {
+            update(&mut s, key(KeyCode::Down));
+        }
+        let [Effect::Snooze(_, Some(t))] = update(&mut s, key(KeyCode::Enter))[..] else { panic!("a time") };
+        assert!(t > NOW && t - NOW <= at_most_days * 86_400_000, "{downs}: {t}");
         use chrono::{Datelike, TimeZone, Timelike};
         let local = s.tz.timestamp_millis_opt(t).unwrap();
         assert_eq!((local.hour(), local.minute()), (9, 0));
-        if k == '3' {
+        if downs == 2 {
             assert_eq!(local.weekday(), chrono::Weekday::Mon);
         }
     }
-    // Any other key leaves it be.
+    // A typed time goes first, read in the agent's zone; typing filters the presets.
+    update(&mut s, chr('z'));
+    for c in "3h".chars() {
+        update(&mut s, chr(c));
+    }
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::Snooze(ConversationId(1), Some(NOW + 3 * 3_600_000))]);
+    update(&mut s, chr('z'));
+    for c in "until".chars() {
+        update(&mut s, chr(c));
+    }
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::Snooze(ConversationId(1), None)]);
+    // Esc leaves it be.
     update(&mut s, chr('z'));
     assert!(update(&mut s, key(KeyCode::Esc)).is_empty());
-    assert!(!s.snooze_menu);
+    assert!(s.overlay.is_none());
     assert_eq!(update(&mut s, chr('R')), vec![Effect::Resend(ConversationId(1), s.agent.clone())]);
 }
 
@@ -596,7 +623,7 @@ fn a_customers_new_message_rings_with_a_desktop_notice_when_unfocused() {
 fn search_finds_as_you_type_and_enter_opens_the_conversation() {
     let mut s = loaded(3, 1);
     update(&mut s, chr('/'));
-    assert!(s.search.is_some());
+    assert!(s.search().is_some());
     update(&mut s, chr('ё'));
     let effects = update(&mut s, chr('л'));
     assert_eq!(effects, vec![Effect::Search { generation: 2, query: "ёл".into() }]);
@@ -610,17 +637,49 @@ fn search_finds_as_you_type_and_enter_opens_the_conversation() {
     };
     // An answer to an older query is dropped; the current one shows.
     update(&mut s, Action::Found { generation: 1, result: Ok(vec![hit(2)]) });
-    assert!(s.search.as_ref().unwrap().hits.is_empty());
+    assert!(s.search().unwrap().hits.is_empty());
     update(&mut s, Action::Found { generation: 2, result: Ok(vec![hit(2), hit(3)]) });
     update(&mut s, key(KeyCode::Down));
-    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::OpenConversation(ConversationId(3))]);
-    assert!(s.search.is_none());
-    let effects = update(&mut s, Action::ConversationRead(Ok(row(3, false))));
+    let found =
+        Found { query: "ёл".into(), words: vec!["ел".into()], at: MessageKey { sent_at: NOW, id: MessageId(30) } };
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![Effect::OpenConversation { conversation: ConversationId(3), found: Some(found.clone()) }]
+    );
+    assert!(s.search().is_none());
+    // It opens at the message: a page each side of it.
+    let effects = update(&mut s, Action::ConversationRead { result: Ok(row(3, false)), found: Some(found.clone()) });
+    let around = MessageRequest::Around { at: found.at, limit: 100 };
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::LoadMessages { conversation: ConversationId(3), .. })),
+        effects.contains(&Effect::LoadMessages { conversation: ConversationId(3), request: around }),
         "{effects:?}"
     );
     assert_eq!(s.open_id(), Some(ConversationId(3)));
+    // n asks for the next match after it; one in the loaded window is scrolled to.
+    let mut messages: Vec<_> = (25..36).map(message).collect();
+    messages[5].sent_at = NOW;
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(3), request: around, rows: messages });
+    assert_eq!(s.open.as_ref().unwrap().scroll, Scroll::Top(4), "the match, with one before it");
+    assert_eq!(s.focus, Focus::Conversation);
+    let effects = update(&mut s, chr('n'));
+    assert_eq!(
+        effects,
+        vec![Effect::FindMatch {
+            conversation: ConversationId(3), query: "ёл".into(), from: found.at, forward: true
+        }]
+    );
+    let next = MessageKey { sent_at: message(33).sent_at, id: MessageId(33) };
+    update(
+        &mut s,
+        Action::Matched {
+            conversation: ConversationId(3), query: "ёл".into(), forward: true, result: Ok(Some(next))
+        },
+    );
+    assert_eq!(s.open.as_ref().unwrap().scroll, Scroll::Top(7));
+    // Esc stops marking; then n is the next unanswered again.
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.open.as_ref().unwrap().found.is_none());
+    assert!(!update(&mut s, chr('n')).iter().any(|e| matches!(e, Effect::FindMatch { .. })));
 }
 
 #[test]

@@ -49,8 +49,22 @@ pub enum Action {
         conversation: ConversationId,
         others: Vec<(String, bool)>,
     },
-    /// A conversation read by id, to open.
-    ConversationRead(Result<ConversationRow, String>),
+    /// A conversation read by id, to open (at a search's match when `found`).
+    ConversationRead {
+        result: Result<ConversationRow, String>,
+        found: Option<super::state::Found>,
+    },
+    /// The agents the store knows, for the assign picker.
+    AgentsLoaded(Vec<String>),
+    /// The conversations this agent muted.
+    MutedLoaded(Vec<ConversationId>),
+    /// The next (or previous) match of a search in a conversation, if there is one.
+    Matched {
+        conversation: ConversationId,
+        query: String,
+        forward: bool,
+        result: Result<Option<MessageKey>, String>,
+    },
     /// A filter's member count and first members (or why they could not be read).
     SegmentLoaded {
         generation: u64,
@@ -99,6 +113,11 @@ pub enum MessageRequest {
     Refresh {
         from: MessageKey,
         to: MessageKey,
+    },
+    /// A page on each side of a message (a search's match), the message included.
+    Around {
+        at: MessageKey,
+        limit: usize,
     },
 }
 
@@ -193,8 +212,29 @@ pub enum Effect {
         generation: u64,
         query: String,
     },
-    /// Opens a conversation by id (from a search hit).
-    OpenConversation(ConversationId),
+    /// Opens a conversation by id (from a search hit), at the match when `found`.
+    OpenConversation {
+        conversation: ConversationId,
+        found: Option<super::state::Found>,
+    },
+    /// Finds the next (`forward`) or previous match of `query` in a conversation.
+    FindMatch {
+        conversation: ConversationId,
+        query: String,
+        from: MessageKey,
+        forward: bool,
+    },
+    /// Reads the agents the store knows.
+    LoadAgents,
+    /// Reads which conversations this agent muted.
+    LoadMuted {
+        agent: String,
+    },
+    Mute {
+        agent: String,
+        conversation: ConversationId,
+        muted: bool,
+    },
     /// A private note in the conversation, by this agent.
     AddNote {
         conversation: ConversationId,

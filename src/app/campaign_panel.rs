@@ -3,7 +3,7 @@
 //! exactly who gets what, the launch, and the campaigns under way with their gauge,
 //! pause, resume, cancel and results.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::TextArea;
 
@@ -12,6 +12,7 @@ use super::state::AppState;
 use super::update::notify;
 use crate::campaign::results::CampaignResults;
 use crate::campaign::{Filter, FilterError, Message, Plan, WhatsAppTemplate};
+use crate::keymap::{Command, Context};
 use crate::model::Button;
 use crate::store::{CampaignStatus, SampleRow, Segment};
 
@@ -171,53 +172,54 @@ fn index(field: Field) -> usize {
 pub fn open(s: &mut AppState) -> Vec<Effect> {
     let panel = s.campaign_panel.get_or_insert_with(CampaignPanel::new);
     panel.confirm_launch = false;
-    s.campaign_panel_open = true;
+    s.overlay = super::overlay::Overlay::Campaign;
     let mut effects = vec![Effect::ListSegments, super::update::load_results(s)];
     effects.extend(count(s));
     effects
 }
 
-/// Keys while the panel is open.
+/// Keys while the panel is open: the `campaign` context's commands, and text for the
+/// focused field.
 pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let command = s.keymap.resolve(Context::Campaign, &key);
     let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if key.code != KeyCode::Char('l') || !ctrl {
+    if command != Some(Command::Launch) {
         panel.confirm_launch = false;
     }
-    match (key.code, ctrl) {
-        (KeyCode::Esc, _) => {
-            s.campaign_panel_open = false;
+    match command {
+        Some(Command::Close) => {
+            s.overlay = super::overlay::Overlay::None;
             Vec::new()
         }
-        (KeyCode::Tab, _) | (KeyCode::Enter, false) => {
+        Some(Command::NextField) => {
             move_field(panel, 1);
             Vec::new()
         }
-        (KeyCode::BackTab, _) => {
+        Some(Command::PrevField) => {
             move_field(panel, Field::ALL.len() - 1);
             Vec::new()
         }
-        (KeyCode::Up | KeyCode::Down, false) if panel.field == Field::Segment => {
-            cycle_saved(panel, key.code == KeyCode::Down);
+        Some(command @ (Command::Up | Command::Down)) if panel.field == Field::Segment => {
+            cycle_saved(panel, command == Command::Down);
             count(s)
         }
-        (KeyCode::PageDown, _) => {
+        Some(Command::PageDown) => {
             panel.preview_offset += 10;
             Vec::new()
         }
-        (KeyCode::PageUp, _) => {
+        Some(Command::PageUp) => {
             panel.preview_offset = panel.preview_offset.saturating_sub(10);
             Vec::new()
         }
-        (KeyCode::Char('s'), true) => save_segment(s),
-        (KeyCode::Char('p'), true) => preview(s),
-        (KeyCode::Char('l'), true) => launch(s),
-        (KeyCode::Char('w'), true) => steer(s, Steer::PauseOrResume),
-        (KeyCode::Char('x'), true) => steer(s, Steer::Cancel),
-        (KeyCode::Char('r'), true) => vec![super::update::load_results(s)],
-        (KeyCode::Up | KeyCode::Down, true) => {
+        Some(Command::SaveSegment) => save_segment(s),
+        Some(Command::Preview) => preview(s),
+        Some(Command::Launch) => launch(s),
+        Some(Command::PauseResume) => steer(s, Steer::PauseOrResume),
+        Some(Command::CancelCampaign) => steer(s, Steer::Cancel),
+        Some(Command::Results) => vec![super::update::load_results(s)],
+        Some(command @ (Command::NextCampaign | Command::PrevCampaign)) => {
             let n = panel.campaigns.len().max(1);
-            panel.selected_campaign = if key.code == KeyCode::Down {
+            panel.selected_campaign = if command == Command::NextCampaign {
                 (panel.selected_campaign + 1) % n
             } else {
                 (panel.selected_campaign + n - 1) % n

@@ -2,13 +2,14 @@
 //! keyboard: tags, funnel stage, attributes, time zone, and consent an agent records
 //! (which needs a note saying how the customer gave or withdrew it).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::TextArea;
 
 use super::action::{ContactEdit, Effect};
 use super::state::AppState;
 use super::update::notify;
+use crate::keymap::{Command, Context};
 use crate::model::{ChannelKind, ContactId};
 use crate::store::{ContactCard, STAGES};
 
@@ -54,7 +55,8 @@ pub fn open(s: &mut AppState) -> Vec<Effect> {
     };
     match row.contact_id {
         Some(contact) => {
-            s.contact_panel = Some(ContactPanel { contact, channel: row.channel, card: None, ask: None });
+            s.overlay =
+                super::overlay::Overlay::Contact(ContactPanel { contact, channel: row.channel, card: None, ask: None });
             vec![Effect::LoadContact(contact)]
         }
         None => {
@@ -65,12 +67,13 @@ pub fn open(s: &mut AppState) -> Vec<Effect> {
 }
 
 pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    let Some(panel) = s.contact_panel.as_mut() else { return Vec::new() };
+    let keymap = s.keymap.clone();
+    let Some(panel) = s.contact_panel_mut() else { return Vec::new() };
     if let Some((ask, area)) = panel.ask.as_mut() {
         let ask = *ask;
-        match key.code {
-            KeyCode::Esc => panel.ask = None,
-            KeyCode::Enter => {
+        match keymap.resolve(Context::Picker, &key) {
+            Some(Command::Close) => panel.ask = None,
+            Some(Command::Choose) => {
                 let text = area.lines().join(" ").trim().to_string();
                 panel.ask = None;
                 return answer(s, ask, text);
@@ -82,37 +85,38 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let contact = panel.contact;
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('q') => s.contact_panel = None,
-        KeyCode::Char('t') => ask(panel, Ask::Tag),
-        KeyCode::Char('a') => ask(panel, Ask::Attribute),
-        KeyCode::Char('z') => ask(panel, Ask::TimeZone),
-        KeyCode::Char('m') => ask(panel, Ask::ConsentNote(true)),
-        KeyCode::Char('M') => ask(panel, Ask::ConsentNote(false)),
-        KeyCode::Char('s') | KeyCode::Char('S') => {
-            let current = panel.card.as_ref().map(|c| c.stage.clone()).unwrap_or_default();
-            let i = STAGES.iter().position(|st| *st == current);
-            let next = match (i, key.code == KeyCode::Char('s')) {
-                (Some(i), true) => (i + 1) % STAGES.len(),
-                (Some(i), false) => (i + STAGES.len() - 1) % STAGES.len(),
-                (None, _) => 0,
-            };
-            return vec![Effect::EditContact { contact, edit: ContactEdit::Stage(STAGES[next].into()) }];
+    let step = match keymap.resolve(Context::Card, &key) {
+        Some(Command::Close) => {
+            s.overlay = super::overlay::Overlay::None;
+            return Vec::new();
         }
-        _ => {}
-    }
-    Vec::new()
+        Some(Command::Tag) => return ask(panel, Ask::Tag),
+        Some(Command::Attribute) => return ask(panel, Ask::Attribute),
+        Some(Command::TimeZone) => return ask(panel, Ask::TimeZone),
+        Some(Command::ConsentIn) => return ask(panel, Ask::ConsentNote(true)),
+        Some(Command::ConsentOut) => return ask(panel, Ask::ConsentNote(false)),
+        Some(Command::StageNext) => 1,
+        Some(Command::StagePrev) => STAGES.len() - 1,
+        _ => return Vec::new(),
+    };
+    let current = panel.card.as_ref().map(|c| c.stage.clone()).unwrap_or_default();
+    let next = match STAGES.iter().position(|st| *st == current) {
+        Some(i) => (i + step) % STAGES.len(),
+        None => 0,
+    };
+    vec![Effect::EditContact { contact, edit: ContactEdit::Stage(STAGES[next].into()) }]
 }
 
-fn ask(panel: &mut ContactPanel, what: Ask) {
+fn ask(panel: &mut ContactPanel, what: Ask) -> Vec<Effect> {
     let mut area = TextArea::default();
     area.set_cursor_line_style(Style::default());
     area.set_cursor_style(Style::default().add_modifier(Modifier::REVERSED));
     panel.ask = Some((what, area));
+    Vec::new()
 }
 
 fn answer(s: &mut AppState, ask: Ask, text: String) -> Vec<Effect> {
-    let Some(panel) = s.contact_panel.as_ref() else { return Vec::new() };
+    let Some(panel) = s.contact_panel() else { return Vec::new() };
     let (contact, channel) = (panel.contact, panel.channel);
     let edit = match ask {
         Ask::Tag if text.is_empty() => return Vec::new(),

@@ -4,6 +4,7 @@
 
 use super::action::{Effect, MessageRequest};
 use super::state::{AppState, MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
+use super::update::notify;
 use crate::keymap::Command;
 use crate::model::ConversationId;
 use crate::store::{MessageKey, MessageRow};
@@ -175,6 +176,17 @@ pub fn loaded(s: &mut AppState, id: ConversationId, request: MessageRequest, row
                 };
             }
         }
+        MessageRequest::Around { at, limit } => {
+            let position = rows.iter().position(|m| m.key() == at);
+            view.at_oldest = position.is_some_and(|p| p < limit);
+            view.at_newest = position.is_some_and(|p| n - p < limit);
+            view.messages = rows;
+            // The match near the top, with the message before it for context.
+            view.scroll = match position {
+                Some(p) => Scroll::Top(p.saturating_sub(1)),
+                None => Scroll::Follow,
+            };
+        }
         MessageRequest::Refresh { from, to } => {
             if first_key(&view.messages) != Some(from) || last_key(&view.messages) != Some(to) {
                 return;
@@ -201,4 +213,49 @@ pub fn loaded(s: &mut AppState, id: ConversationId, request: MessageRequest, row
         Scroll::Top(i) => Scroll::Top(i.min(last)),
         Scroll::Follow => Scroll::Follow,
     };
+}
+
+/// `n` / `N` in a conversation opened from a search: the next or previous message with
+/// the search's words, wherever it is in the history.
+pub fn next_match(s: &mut AppState, forward: bool) -> Vec<Effect> {
+    let Some(view) = &s.open else { return Vec::new() };
+    let Some(found) = &view.found else {
+        notify(s, "no search here: / finds messages".into(), false);
+        return Vec::new();
+    };
+    vec![Effect::FindMatch { conversation: view.id(), query: found.query.clone(), from: found.at, forward }]
+}
+
+/// Goes to the match found by `next_match`: in the loaded window when it is there, else
+/// loads the history around it.
+pub fn matched(
+    s: &mut AppState,
+    id: ConversationId,
+    query: &str,
+    forward: bool,
+    result: Result<Option<MessageKey>, String>,
+) -> Vec<Effect> {
+    let at = match result {
+        Ok(Some(at)) => at,
+        Ok(None) => {
+            let which = if forward { "no later match" } else { "no earlier match" };
+            notify(s, which.into(), false);
+            return Vec::new();
+        }
+        Err(e) => {
+            notify(s, format!("search failed: {e}"), true);
+            return Vec::new();
+        }
+    };
+    let Some(view) = &mut s.open else { return Vec::new() };
+    let Some(found) = view.found.as_mut().filter(|f| view.row.id == id && f.query == query) else {
+        return Vec::new();
+    };
+    found.at = at;
+    if let Some(i) = view.messages.iter().position(|m| m.key() == at) {
+        view.scroll = Scroll::Top(i.saturating_sub(1));
+        return edge_loads(s);
+    }
+    view.loading = true;
+    vec![Effect::LoadMessages { conversation: id, request: MessageRequest::Around { at, limit: MESSAGE_PAGE / 2 } }]
 }

@@ -45,21 +45,7 @@ pub(super) fn perform(
         }
         Effect::LoadMessages { conversation, request } => {
             tokio::spawn(async move {
-                let result = store
-                    .run(move |s| match request {
-                        MessageRequest::Latest { limit } => s.messages_before(conversation, None, limit),
-                        MessageRequest::Oldest { limit } => s.messages_after(
-                            conversation,
-                            crate::store::MessageKey { sent_at: i64::MIN, id: crate::model::MessageId(i64::MIN) },
-                            limit,
-                        ),
-                        MessageRequest::Older { before, limit } => s.messages_before(conversation, Some(before), limit),
-                        MessageRequest::Newer { after, limit } => s.messages_after(conversation, after, limit),
-                        MessageRequest::Refresh { from, to } => {
-                            s.messages_between(conversation, from, to, state::MESSAGE_WINDOW)
-                        }
-                    })
-                    .await;
+                let result = store.run(move |s| read_messages(s, conversation, request)).await;
                 let action = match result {
                     Ok(rows) => Action::MessagesLoaded { conversation, request, rows },
                     Err(e) => Action::Error(format!("loading messages: {e}")),
@@ -174,10 +160,40 @@ pub(super) fn perform(
                 let _ = tx.send(Action::Found { generation, result });
             });
         }
-        Effect::OpenConversation(conversation) => {
+        Effect::OpenConversation { conversation, found } => {
             tokio::spawn(async move {
-                let row = store.run(move |s| s.conversation(conversation)).await.map_err(|e| e.to_string());
-                let _ = tx.send(Action::ConversationRead(row));
+                let result = store.run(move |s| s.conversation(conversation)).await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::ConversationRead { result, found });
+            });
+        }
+        Effect::FindMatch { conversation, query, from, forward } => {
+            tokio::spawn(async move {
+                let q = query.clone();
+                let result =
+                    store.run(move |s| s.next_match(conversation, &q, from, forward)).await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::Matched { conversation, query, forward, result });
+            });
+        }
+        Effect::LoadAgents => {
+            tokio::spawn(async move {
+                match store.run(|s| s.agents()).await {
+                    Ok(agents) => drop(tx.send(Action::AgentsLoaded(agents))),
+                    Err(e) => drop(tx.send(Action::Error(format!("cannot read the agents: {e}")))),
+                }
+            });
+        }
+        Effect::LoadMuted { agent } => {
+            tokio::spawn(async move {
+                if let Ok(muted) = store.run(move |s| s.muted(&agent)).await {
+                    let _ = tx.send(Action::MutedLoaded(muted));
+                }
+            });
+        }
+        Effect::Mute { agent, conversation, muted } => {
+            tokio::spawn(async move {
+                if let Err(e) = store.run(move |s| s.set_muted(&agent, conversation, muted)).await {
+                    let _ = tx.send(Action::Error(format!("cannot keep the mute: {e}")));
+                }
             });
         }
         Effect::AddNote { conversation, text, author } => {
@@ -390,4 +406,32 @@ fn edit_contact(
             format!("marketing {} on {} recorded", if opt_in { "opt-in" } else { "opt-out" }, channel.display_name())
         }
     })
+}
+
+/// The messages a `MessageRequest` asks for, oldest first (the benchmarks read them the
+/// same way).
+pub fn read_messages(
+    s: &Store,
+    conversation: crate::model::ConversationId,
+    request: MessageRequest,
+) -> Result<Vec<crate::store::MessageRow>, crate::store::StoreError> {
+    use crate::store::MessageKey;
+    match request {
+        MessageRequest::Latest { limit } => s.messages_before(conversation, None, limit),
+        MessageRequest::Oldest { limit } => s.messages_after(
+            conversation,
+            MessageKey { sent_at: i64::MIN, id: crate::model::MessageId(i64::MIN) },
+            limit,
+        ),
+        MessageRequest::Older { before, limit } => s.messages_before(conversation, Some(before), limit),
+        MessageRequest::Newer { after, limit } => s.messages_after(conversation, after, limit),
+        MessageRequest::Refresh { from, to } => s.messages_between(conversation, from, to, state::MESSAGE_WINDOW),
+        MessageRequest::Around { at, limit } => {
+            let mut rows = s.messages_before(conversation, Some(at), limit)?;
+            // From just before the match: the match itself comes first.
+            let from = MessageKey { sent_at: at.sent_at, id: crate::model::MessageId(at.id.0 - 1) };
+            rows.extend(s.messages_after(conversation, from, limit)?);
+            Ok(rows)
+        }
+    }
 }

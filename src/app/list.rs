@@ -46,13 +46,13 @@ pub fn select(s: &mut AppState, index: usize) -> Vec<Effect> {
     }
     let row = s.list.rows[s.list.selected].clone();
     if s.open_id() != Some(row.id) {
-        effects.extend(open(s, row));
+        effects.extend(open(s, row, None));
     }
     effects
 }
 
 /// Shows `row` in the conversation view, loading its newest messages.
-pub fn open(s: &mut AppState, row: ConversationRow) -> Vec<Effect> {
+pub fn open(s: &mut AppState, row: ConversationRow, found: Option<super::state::Found>) -> Vec<Effect> {
     let conversation = row.id;
     stash_draft(s);
     if let Some(draft) = s.drafts.remove(&conversation) {
@@ -61,11 +61,16 @@ pub fn open(s: &mut AppState, row: ConversationRow) -> Vec<Effect> {
     }
     let mut view = ConversationView::new(row);
     view.opened_at = s.now;
+    let request = match &found {
+        Some(f) => MessageRequest::Around { at: f.at, limit: MESSAGE_PAGE / 2 },
+        None => MessageRequest::Latest { limit: MESSAGE_PAGE },
+    };
+    view.found = found;
     s.open = Some(view);
     // The others learn at the next tick that this console is here now.
     s.last_beat = 0;
     s.send_armed = false;
-    vec![Effect::LoadMessages { conversation, request: MessageRequest::Latest { limit: MESSAGE_PAGE } }]
+    vec![Effect::LoadMessages { conversation, request }]
 }
 
 pub fn navigate(s: &mut AppState, command: Command) -> Vec<Effect> {
@@ -110,7 +115,9 @@ pub fn loaded(
     if after.is_none() && s.notify != crate::config::NotifyKind::Off {
         let fresh = s.watcher.new_messages(&rows, &s.agent, s.now);
         let kind = s.notify;
-        effects.extend(fresh.into_iter().map(|r| Effect::Notify {
+        // The watcher still learns a muted conversation's messages: unmuting it later
+        // does not ring for old ones.
+        effects.extend(fresh.into_iter().filter(|r| !s.muted.contains(&r.id)).map(|r| Effect::Notify {
             kind,
             title: r.title.clone(),
             body: r.last_preview.clone(),
@@ -220,68 +227,34 @@ pub fn cycle_view(s: &mut AppState) -> Vec<Effect> {
 /// Takes the open conversation, or gives it back when it is already this agent's.
 pub fn toggle_mine(s: &mut AppState) -> Vec<Effect> {
     let Some(open) = &s.open else { return Vec::new() };
-    let (id, mine) = (open.id(), open.row.assignee.as_deref() == Some(s.agent.as_str()));
+    let mine = open.row.assignee.as_deref() == Some(s.agent.as_str());
     let agent = (!mine).then(|| s.agent.clone());
+    assign(s, agent)
+}
+
+/// Gives the open conversation to `agent`, or to nobody.
+pub fn assign(s: &mut AppState, agent: Option<String>) -> Vec<Effect> {
+    let Some(open) = &s.open else { return Vec::new() };
+    let id = open.id();
     let said = match &agent {
-        Some(a) => format!("assigned to {a}"),
+        Some(a) => format!("assigned to {}", crate::text::sanitize(a, false)),
         None => "unassigned".into(),
     };
     notify(s, said, false);
     vec![Effect::Assign(id, agent)]
 }
 
-/// Offers the snooze presets; the next key picks one.
-pub fn open_snooze(s: &mut AppState) -> Vec<Effect> {
-    if s.open.is_none() {
-        return Vec::new();
+/// Mutes the open conversation's alerts for this agent, or unmutes them.
+pub fn toggle_mute(s: &mut AppState) -> Vec<Effect> {
+    let Some(id) = s.open_id().or_else(|| s.list.selected_row().map(|r| r.id)) else { return Vec::new() };
+    let muted = !s.muted.contains(&id);
+    if muted {
+        s.muted.insert(id);
+    } else {
+        s.muted.remove(&id);
     }
-    s.snooze_menu = true;
-    notify(s, "snooze: 1 hour · 2 tomorrow 9:00 · 3 Monday 9:00 · 4 until reply · Esc: no".into(), false);
-    Vec::new()
-}
-
-/// A key while the snooze presets are offered.
-pub fn on_snooze_key(s: &mut AppState, key: &crossterm::event::KeyEvent) -> Vec<Effect> {
-    s.snooze_menu = false;
-    let Some(id) = s.open_id() else { return Vec::new() };
-    let until = match key.code {
-        crossterm::event::KeyCode::Char('1') => Some(Some(s.now + 3_600_000)),
-        crossterm::event::KeyCode::Char('2') => Some(Some(snooze_until(s.now, s.tz, 1))),
-        crossterm::event::KeyCode::Char('3') => Some(Some(next_monday(s.now, s.tz))),
-        crossterm::event::KeyCode::Char('4') => Some(None),
-        _ => None,
-    };
-    match until {
-        Some(until) => {
-            let said = match until {
-                Some(t) => format!("snoozed until {}", crate::ui::time::when(t, s.tz)),
-                None => "snoozed until the customer writes".into(),
-            };
-            notify(s, said, false);
-            vec![Effect::Snooze(id, until)]
-        }
-        None => {
-            notify(s, "not snoozed".into(), false);
-            Vec::new()
-        }
-    }
-}
-
-/// 9:00 on the day `days` after `now`'s, in the agent's zone.
-fn snooze_until(now: crate::model::Millis, tz: chrono::FixedOffset, days: i64) -> crate::model::Millis {
-    use chrono::TimeZone;
-    let local = tz.timestamp_millis_opt(now).single().unwrap_or_else(|| tz.timestamp_millis_opt(0).unwrap());
-    let day = local.date_naive() + chrono::Duration::days(days);
-    let nine = day.and_hms_opt(9, 0, 0).expect("9:00 exists");
-    tz.from_local_datetime(&nine).single().map(|t| t.timestamp_millis()).unwrap_or(now + days * 86_400_000)
-}
-
-/// 9:00 next Monday (a week on, when it is Monday now) in the agent's zone.
-fn next_monday(now: crate::model::Millis, tz: chrono::FixedOffset) -> crate::model::Millis {
-    use chrono::{Datelike, TimeZone};
-    let local = tz.timestamp_millis_opt(now).single().unwrap_or_else(|| tz.timestamp_millis_opt(0).unwrap());
-    let from_monday = i64::from(local.weekday().num_days_from_monday());
-    snooze_until(now, tz, 7 - from_monday)
+    notify(s, if muted { "muted: no alerts for this conversation" } else { "unmuted" }.into(), false);
+    vec![Effect::Mute { agent: s.agent.clone(), conversation: id, muted }]
 }
 
 /// Pending (the agent waits on the customer: out of triage until they write), or open

@@ -9,8 +9,10 @@ mod conversation;
 mod effects;
 mod list;
 pub mod notify;
+pub mod overlay;
+pub mod picker;
 mod presence;
-mod search;
+pub mod search;
 pub mod state;
 pub mod terminal;
 pub mod update;
@@ -27,6 +29,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 pub use action::{Action, Effect, MessageRequest};
+pub use effects::read_messages;
 pub use state::{AppState, EngineView, Focus};
 pub use update::update;
 
@@ -161,6 +164,7 @@ where
     let mut effects = list::refresh(&mut state);
     effects.push(update::load_campaigns(&state));
     effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
+    effects.push(Effect::LoadMuted { agent: state.agent.clone() });
     // Draw only after something happened: idle checks and ignored events draw nothing.
     let mut dirty = true;
     loop {
@@ -271,9 +275,16 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
         return Ok(None);
     };
     let stop = console.config.consent.stop_policy();
-    let engine =
-        Engine::start_with_stop(lock, &console.store_path, console.channels.clone(), &console.config.webhook, &stop)
-            .context("starting the engine")?;
+    let config = &console.config;
+    let engine = Engine::start_with(
+        lock,
+        &console.store_path,
+        console.channels.clone(),
+        &config.webhook,
+        &stop,
+        &config.assignment,
+    )
+    .context("starting the engine")?;
     let mut status = engine.status();
     let tx = tx.clone();
     tokio::spawn(async move {

@@ -8,8 +8,7 @@ use super::update::notify;
 use crate::model::{ConversationId, Millis};
 use crate::store::Mention;
 
-/// How long a console's heartbeat counts: a console silent for longer has gone.
-pub const PRESENCE_FRESH: Millis = 6_000;
+pub use crate::store::PRESENCE_FRESH;
 
 /// Between two heartbeats.
 const BEAT: Millis = 2_000;

@@ -6,7 +6,7 @@ use ratatui_textarea::TextArea;
 
 use crate::keymap::{Command, Context, Keymap};
 use crate::model::{ChannelKind, ConversationId, Millis};
-use crate::store::{ConversationFilter, ConversationRow, MessageRow};
+use crate::store::{ConversationFilter, ConversationRow, MessageKey, MessageRow};
 use crate::sync::StatusMap;
 
 /// Conversations fetched per page of the list.
@@ -79,6 +79,19 @@ pub struct ConversationView {
     pub at_newest: bool,
     pub scroll: Scroll,
     pub loading: bool,
+    /// The search it was opened from: its words are marked, and `n`/`N` go from match to
+    /// match.
+    pub found: Option<Found>,
+}
+
+/// A search's words in the open conversation, and the match the view is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub query: String,
+    /// The words as the view marks them (folded: any case, `ё` as `е`).
+    pub words: Vec<String>,
+    /// The message the view is on.
+    pub at: MessageKey,
 }
 
 impl ConversationView {
@@ -92,6 +105,7 @@ impl ConversationView {
             at_newest: true,
             scroll: Scroll::Follow,
             loading: true,
+            found: None,
         }
     }
 
@@ -139,7 +153,8 @@ pub struct AppState {
     pub saved_drafts: std::collections::HashMap<ConversationId, String>,
     /// Quit was pressed once while drafts are unsent: the next press quits.
     pub quit_armed: bool,
-    pub help: bool,
+    /// What lies over the panes (help, a picker, search, the palette, a panel).
+    pub overlay: super::overlay::Overlay,
     pub engine: EngineView,
     pub notice: Option<Notice>,
     pub now: Millis,
@@ -150,10 +165,6 @@ pub struct AppState {
     pub quit: bool,
     /// Approved WhatsApp templates, for customers whose 24-hour window has closed.
     pub templates: Vec<crate::config::TemplateConfig>,
-    /// The template picker, open at this row.
-    pub picker: Option<usize>,
-    /// The snooze presets are offered; the next key picks one.
-    pub snooze_menu: bool,
     /// The composer writes a private note, not a reply.
     pub note_mode: bool,
     /// How new messages are announced (`[ui] notify`, resolved for this terminal).
@@ -162,8 +173,8 @@ pub struct AppState {
     pub focused: bool,
     /// What the list showed last, to tell what is new.
     pub watcher: super::notify::Watcher,
-    /// The search (`/`), while it is open.
-    pub search: Option<super::search::SearchPanel>,
+    /// The conversations this agent muted: no bell, no desktop notification.
+    pub muted: std::collections::HashSet<ConversationId>,
     /// This console, among the others on the store (presence).
     pub console_id: String,
     /// When this console last told the store where it is.
@@ -176,8 +187,6 @@ pub struct AppState {
     pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
     pub campaign_panel: Option<super::campaign_panel::CampaignPanel>,
-    pub campaign_panel_open: bool,
-    pub contact_panel: Option<super::contact_panel::ContactPanel>,
     /// Campaigns under way, for the gauge in the status bar.
     pub campaigns: Vec<crate::store::CampaignStatus>,
     /// The rules campaigns planned here keep.
@@ -195,7 +204,7 @@ impl AppState {
             drafts: Default::default(),
             saved_drafts: Default::default(),
             quit_armed: false,
-            help: false,
+            overlay: Default::default(),
             engine: EngineView::NoChannels,
             notice: None,
             now,
@@ -204,21 +213,17 @@ impl AppState {
             agent,
             quit: false,
             templates: Vec::new(),
-            picker: None,
-            snooze_menu: false,
             note_mode: false,
             notify: crate::config::NotifyKind::Off,
             focused: true,
             watcher: Default::default(),
-            search: None,
+            muted: Default::default(),
             console_id: format!("{}-{now}", std::process::id()),
             last_beat: 0,
             send_armed: false,
             mentions_since: now,
             template: None,
             campaign_panel: None,
-            campaign_panel_open: false,
-            contact_panel: None,
             campaigns: Vec::new(),
             policy: Default::default(),
         };
@@ -269,6 +274,19 @@ impl AppState {
             .unwrap_or_else(|| "(unbound)".into())
     }
 
+    /// A line of key hints for a panel, from the live keymap: `t tag · s next stage`.
+    /// Commands with no key there are left out.
+    pub fn hints(&self, ctx: Context, items: &[(Command, &str)]) -> String {
+        items
+            .iter()
+            .filter_map(|(cmd, what)| {
+                let key = self.keymap.keys_for(ctx, *cmd).first()?;
+                Some(format!("{key} {what}"))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     /// The cursor shows only while the composer has focus.
     pub fn style_cursor(&mut self) {
         let style = if self.focus == Focus::Composer {
@@ -311,6 +329,38 @@ impl AppState {
     /// How many conversations have an unsent draft.
     pub fn draft_count(&self) -> usize {
         self.current_drafts().iter().filter(|(_, text)| !text.trim().is_empty()).count()
+    }
+
+    /// The contact card, when it is open.
+    pub fn contact_panel(&self) -> Option<&super::contact_panel::ContactPanel> {
+        match &self.overlay {
+            super::overlay::Overlay::Contact(panel) => Some(panel),
+            _ => None,
+        }
+    }
+
+    pub fn contact_panel_mut(&mut self) -> Option<&mut super::contact_panel::ContactPanel> {
+        match &mut self.overlay {
+            super::overlay::Overlay::Contact(panel) => Some(panel),
+            _ => None,
+        }
+    }
+
+    /// Whether the campaign panel is open (under the help, too).
+    pub fn campaign_panel_open(&self) -> bool {
+        match &self.overlay {
+            super::overlay::Overlay::Campaign => true,
+            super::overlay::Overlay::Help(under) => matches!(**under, super::overlay::Overlay::Campaign),
+            _ => false,
+        }
+    }
+
+    /// The search panel, when it is open.
+    pub fn search(&self) -> Option<&super::search::SearchPanel> {
+        match &self.overlay {
+            super::overlay::Overlay::Search(panel) => Some(panel),
+            _ => None,
+        }
     }
 
     pub fn open_id(&self) -> Option<ConversationId> {

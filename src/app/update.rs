@@ -4,20 +4,21 @@
 use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 use super::action::{Action, Effect};
+use super::overlay::Overlay;
 use super::state::{AppState, EngineView, Focus, NOTICE_MS, Notice};
 use super::{conversation, list};
 use crate::keymap::{Command, Context};
-use crate::model::{ChannelKind, Outgoing};
+use crate::model::Outgoing;
 use crate::text;
 
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(s, key),
         Action::Paste(pasted) => {
-            if s.campaign_panel_open {
+            if matches!(s.overlay, Overlay::Campaign) {
                 return super::campaign_panel::paste(s, &pasted);
             }
-            if s.open.is_none() || s.contact_panel.is_some() {
+            if s.open.is_none() || !s.overlay.is_none() {
                 return Vec::new();
             }
             set_focus(s, Focus::Composer);
@@ -33,9 +34,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
-        Action::ConversationRead(result) => match result {
+        Action::ConversationRead { result, found } => match result {
             Ok(row) => {
-                let mut effects = super::list::open(s, row);
+                let mut effects = super::list::open(s, row, found);
                 effects.extend(set_focus(s, Focus::Conversation));
                 effects
             }
@@ -87,12 +88,13 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             effects.extend(conversation::refresh(s));
             effects.push(load_campaigns(s));
             // The member count is live: a STOP or an import changes it.
-            if s.campaign_panel_open {
+            if s.campaign_panel_open() {
                 effects.extend(super::campaign_panel::count(s));
             }
-            if let Some(panel) = &s.contact_panel {
+            if let Some(panel) = s.contact_panel() {
                 effects.push(Effect::LoadContact(panel.contact));
             }
+            effects.push(Effect::LoadMuted { agent: s.agent.clone() });
             effects
         }
         Action::SegmentLoaded { generation, result } => {
@@ -151,7 +153,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         Action::ContactLoaded(result) => {
             match result {
                 Ok(card) => {
-                    if let Some(panel) = s.contact_panel.as_mut().filter(|p| p.contact == card.id) {
+                    if let Some(panel) = s.contact_panel_mut().filter(|p| p.contact == card.id) {
                         panel.card = Some(card);
                     }
                 }
@@ -193,18 +195,33 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             notify(s, e, true);
             Vec::new()
         }
+        Action::AgentsLoaded(agents) => {
+            super::overlay::agents_loaded(s, agents);
+            Vec::new()
+        }
+        Action::MutedLoaded(muted) => {
+            s.muted = muted.into_iter().collect();
+            Vec::new()
+        }
+        Action::Matched { conversation, query, forward, result } => {
+            conversation::matched(s, conversation, &query, forward, result)
+        }
     }
 }
 
 /// Reloads the campaigns for the gauge (and the panel's list when it is open).
 pub fn load_campaigns(s: &AppState) -> Effect {
-    Effect::LoadCampaigns { finished_too: s.campaign_panel_open, results_of: None }
+    Effect::LoadCampaigns { finished_too: s.campaign_panel_open(), results_of: None }
 }
 
 /// Reloads the campaigns with the results of the one the panel has selected.
 pub fn load_results(s: &AppState) -> Effect {
-    let results_of =
-        s.campaign_panel.as_ref().filter(|_| s.campaign_panel_open).and_then(|p| p.selected()).map(|c| c.name.clone());
+    let results_of = s
+        .campaign_panel
+        .as_ref()
+        .filter(|_| s.campaign_panel_open())
+        .and_then(|p| p.selected())
+        .map(|c| c.name.clone());
     Effect::LoadCampaigns { finished_too: true, results_of }
 }
 
@@ -230,36 +247,21 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    if let Some(selected) = s.picker {
-        return on_picker_key(s, &key, selected);
+    let contexts = key_contexts(s);
+    let command = s.keymap.resolve_in(&contexts, &key);
+    if command != Some(Command::Quit) {
+        s.quit_armed = false;
     }
-    if s.snooze_menu {
-        return list::on_snooze_key(s, &key);
-    }
-    if s.search.is_some() {
-        return super::search::on_key(s, key);
-    }
-    let global = s.keymap.resolve(Context::Global, &key);
-    if global == Some(Command::Quit) && (s.contact_panel.is_some() || s.campaign_panel_open) {
-        return quit(s);
-    }
-    if s.contact_panel.is_some() {
-        return super::contact_panel::on_key(s, key);
-    }
-    if s.campaign_panel_open {
-        return super::campaign_panel::on_key(s, key);
-    }
-    let command = s.keymap.resolve(s.focus.context(), &key);
-    if s.help {
-        // Any key closes the help; the keys that open it, or quit, also act.
-        s.help = false;
+    if let Overlay::Help(under) = &mut s.overlay {
+        // Any key closes the help, giving back what it covered; quit also acts.
+        s.overlay = std::mem::take(&mut **under);
         return match command {
             Some(Command::Quit) => quit(s),
             _ => Vec::new(),
         };
     }
-    if command != Some(Command::Quit) && global != Some(Command::Quit) {
-        s.quit_armed = false;
+    if !s.overlay.is_none() {
+        return super::overlay::on_key(s, key);
     }
     let Some(command) = command else {
         if s.focus == Focus::Composer {
@@ -270,9 +272,19 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     run_command(s, command)
 }
 
+/// Where a key is looked up, first to last (then the global keys): the overlay's
+/// context, or the focused pane's, after a search's when the open conversation has one.
+pub fn key_contexts(s: &AppState) -> Vec<Context> {
+    if let Some(context) = s.overlay.context() {
+        return vec![context];
+    }
+    let found = s.focus == Focus::Conversation && s.open.as_ref().is_some_and(|o| o.found.is_some());
+    if found { vec![Context::Found, Context::Conversation] } else { vec![s.focus.context()] }
+}
+
 /// Quits, asking first when drafts are unsent. They are kept in the store either way;
 /// the question is so nobody leaves one behind by accident.
-fn quit(s: &mut AppState) -> Vec<Effect> {
+pub fn quit(s: &mut AppState) -> Vec<Effect> {
     let drafts = s.draft_count();
     if drafts > 0 && !s.quit_armed {
         s.quit_armed = true;
@@ -299,7 +311,8 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
     match command {
         Command::Quit => quit(s),
         Command::Help => {
-            s.help = !s.help;
+            let under = std::mem::take(&mut s.overlay);
+            s.overlay = Overlay::Help(Box::new(under));
             Vec::new()
         }
         Command::Suspend => vec![Effect::Suspend],
@@ -334,7 +347,39 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::View => list::cycle_view(s),
         Command::Pending => list::toggle_pending(s),
         Command::Search => super::search::open(s),
-        Command::Snooze => list::open_snooze(s),
+        Command::Snooze => super::overlay::open_snooze(s),
+        Command::Palette => super::overlay::open_palette(s),
+        Command::Assign => super::overlay::open_agents(s),
+        Command::Unassign => list::assign(s, None),
+        Command::Mute => list::toggle_mute(s),
+        Command::NextMatch => conversation::next_match(s, true),
+        Command::PrevMatch => conversation::next_match(s, false),
+        Command::Close => {
+            // In a conversation opened from a search: stop marking its words.
+            if let Some(open) = &mut s.open {
+                open.found = None;
+            }
+            Vec::new()
+        }
+        // The panels' own commands: their keys reach them through the overlay.
+        Command::Choose
+        | Command::Tag
+        | Command::Attribute
+        | Command::TimeZone
+        | Command::ConsentIn
+        | Command::ConsentOut
+        | Command::StageNext
+        | Command::StagePrev
+        | Command::NextField
+        | Command::PrevField
+        | Command::SaveSegment
+        | Command::Preview
+        | Command::Launch
+        | Command::PauseResume
+        | Command::CancelCampaign
+        | Command::Results
+        | Command::NextCampaign
+        | Command::PrevCampaign => Vec::new(),
         Command::Note => {
             s.note_mode = !(s.note_mode && s.focus == Focus::Composer);
             s.template = None;
@@ -349,7 +394,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
             None => Vec::new(),
         },
         Command::Send => send(s),
-        Command::Template => open_picker(s),
+        Command::Template => super::overlay::open_templates(s),
         Command::Newline => {
             s.composer.insert_newline();
             Vec::new()
@@ -454,36 +499,6 @@ fn follow(s: &mut AppState) {
     if let Some(open) = &mut s.open {
         open.scroll = super::state::Scroll::Follow;
     }
-}
-
-/// Keys while the template picker is open: move, choose, or close it.
-fn on_picker_key(s: &mut AppState, key: &KeyEvent, selected: usize) -> Vec<Effect> {
-    use crossterm::event::KeyCode;
-    let n = s.templates.len();
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => s.picker = Some(selected.saturating_sub(1)),
-        KeyCode::Down | KeyCode::Char('j') => s.picker = Some((selected + 1).min(n.saturating_sub(1))),
-        KeyCode::Enter => {
-            s.picker = None;
-            s.template = s.templates.get(selected).cloned();
-            s.reset_composer();
-            return set_focus(s, Focus::Composer);
-        }
-        _ => s.picker = None,
-    }
-    Vec::new()
-}
-
-fn open_picker(s: &mut AppState) -> Vec<Effect> {
-    let whatsapp = s.open.as_ref().is_some_and(|o| o.row.channel == ChannelKind::WhatsApp);
-    if !whatsapp {
-        notify(s, "templates are for WhatsApp conversations".into(), false);
-    } else if s.templates.is_empty() {
-        notify(s, "no templates configured: add [[channels.whatsapp.templates]] to the config".into(), true);
-    } else {
-        s.picker = Some(0);
-    }
-    Vec::new()
 }
 
 fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {

@@ -57,10 +57,11 @@ pub struct Config {
     pub channels: ChannelsConfig,
     pub webhook: WebhookConfig,
     pub consent: ConsentConfig,
+    pub assignment: AssignmentConfig,
     /// The rules every campaign keeps.
     pub campaigns: crate::campaign::CampaignPolicy,
-    /// Key overrides: context (`global`, `list`, `conversation`, `composer`) → command →
-    /// one key or a list of keys.
+    /// Key overrides: context (`global`, `list`, `conversation`, `composer`, `found`,
+    /// `picker`, `card`, `campaign`) → command → one key or a list of keys.
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
     pub log: LogConfig,
 }
@@ -79,6 +80,31 @@ pub struct UiConfig {
     /// announced: `auto` (the bell, and a desktop notification by the terminal's own
     /// sequence while it is not focused), `osc9`, `osc777`, `osc99`, `bel` or `off`.
     pub notify: NotifyKind,
+}
+
+/// Auto-assignment (`[assignment]`): who gets a new or reopened conversation.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssignmentConfig {
+    /// `off`, or `balanced`: the agent on duty (a console open, or marked available)
+    /// with the fewest open conversations gets the one waiting longest.
+    pub auto: AutoAssign,
+    /// The most open conversations auto-assignment gives one agent; past it they wait.
+    pub cap: usize,
+}
+
+impl Default for AssignmentConfig {
+    fn default() -> Self {
+        AssignmentConfig { auto: AutoAssign::Off, cap: 10 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoAssign {
+    #[default]
+    Off,
+    Balanced,
 }
 
 /// How to notify (`[ui] notify`).
@@ -289,6 +315,13 @@ impl Config {
                 message: format!(
                     "{line}key `campaigns.brake_share`: {share} is not a share between 0 and 1 (0.05 pauses at 5%)"
                 ),
+            });
+        }
+        if config.assignment.auto == AutoAssign::Balanced && config.assignment.cap == 0 {
+            let line = line_of(text, "assignment", "cap").map(|l| format!("line {l}, ")).unwrap_or_default();
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: format!("{line}key `assignment.cap`: 0 would give nobody anything; write 1 or more"),
             });
         }
         if let Some(vb) = &config.channels.viber

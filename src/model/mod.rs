@@ -9,6 +9,7 @@ mod outgoing;
 mod rules;
 mod stop;
 mod template;
+pub mod when;
 mod zone;
 
 pub use inbound::*;

@@ -211,12 +211,20 @@ impl Store {
         now: Millis,
         fresh: Millis,
     ) -> Result<Vec<(String, bool)>> {
-        self.conn.execute(
+        // One commit for both rows: consoles beat every two seconds.
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO presence(console, agent, conversation_id, typing, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT(console) DO UPDATE SET agent = excluded.agent, conversation_id = excluded.conversation_id, \
                typing = excluded.typing, seen_at = excluded.seen_at",
             params![console, agent, conversation, typing, now],
         )?;
+        // The agent is known from now on (the assign picker offers them).
+        tx.execute(
+            "INSERT INTO agents(name, seen_at) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET seen_at = excluded.seen_at",
+            params![agent, now],
+        )?;
+        tx.commit()?;
         let Some(conversation) = conversation else { return Ok(Vec::new()) };
         let mut stmt = self.conn.prepare_cached(
             "SELECT agent, max(typing) FROM presence WHERE conversation_id = ?1 AND console <> ?2 AND seen_at >= ?3 \

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_campaigns.sql"),
     include_str!("../../migrations/004_trust.sql"),
     include_str!("../../migrations/005_workflow.sql"),
+    include_str!("../../migrations/006_agents.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

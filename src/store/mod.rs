@@ -2,6 +2,7 @@
 //! every process and task that touches the store opens its own (WAL lets readers and one
 //! writer work at once). The queries live in one file per table group.
 
+mod agents;
 mod campaign_results;
 mod campaigns;
 mod contact_card;
@@ -18,6 +19,7 @@ mod search;
 mod segments;
 
 pub use crate::model::{StopPolicy, default_confirmations};
+pub use agents::PRESENCE_FRESH;
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
@@ -26,7 +28,7 @@ pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use messages::{MessageKey, MessageRow};
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
-pub use search::{SearchHit, fts_expression};
+pub use search::{SearchHit, fts_expression, query_words};
 pub use segments::{Condition, Member, Reach, SampleRow, Segment};
 
 use std::path::{Path, PathBuf};
@@ -196,7 +198,14 @@ pub fn add_functions(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function("fold", 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
         Ok(ctx.get::<Option<String>>(0)?.map(|s| crate::text::fold(&s)))
-    })
+    })?;
+    // What the search index holds of a message (see migration 006).
+    conn.create_scalar_function(
+        "searchable",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| crate::text::searchable(&s).into_owned())),
+    )
 }
 
 /// Builds a new store under a temporary name in the same directory, then links it to

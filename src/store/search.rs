@@ -97,6 +97,40 @@ pub fn fts_expression(query: &str) -> Option<String> {
     Some(terms.join(" AND "))
 }
 
+impl Store {
+    /// The next message (`forward`, by time) or the previous one after or before `from`
+    /// in one conversation that has every word of `query`: what `n` and `N` move to.
+    pub fn next_match(
+        &self,
+        conversation: ConversationId,
+        query: &str,
+        from: super::MessageKey,
+        forward: bool,
+    ) -> Result<Option<super::MessageKey>> {
+        let Some(expression) = fts_expression(query) else { return Ok(None) };
+        let sql = if forward {
+            "SELECT m.sent_at, m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+             WHERE messages_fts MATCH ?1 AND m.conversation_id = ?2 AND (m.sent_at, m.id) > (?3, ?4) \
+             ORDER BY m.sent_at, m.id LIMIT 1"
+        } else {
+            "SELECT m.sent_at, m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+             WHERE messages_fts MATCH ?1 AND m.conversation_id = ?2 AND (m.sent_at, m.id) < (?3, ?4) \
+             ORDER BY m.sent_at DESC, m.id DESC LIMIT 1"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![expression, conversation, from.sent_at, from.id])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(super::MessageKey { sent_at: r.get(0)?, id: r.get(1)? })),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The words of a query as the view marks them: folded (any case, `ё` as `е`).
+pub fn query_words(query: &str) -> Vec<String> {
+    query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(crate::text::fold).collect()
+}
+
 /// `word` with each of its first three `е`/`ё` (either case) written both ways, and the
 /// rest as typed: "елка" is also "ёлка". At most eight spellings.
 fn e_variants(word: &str) -> Vec<String> {

@@ -183,16 +183,18 @@ impl Engine {
         channels: Vec<Channel>,
         webhook: &WebhookConfig,
     ) -> Result<Engine, EngineError> {
-        Engine::start_with_stop(lock, store_path, channels, webhook, &StopPolicy::default())
+        Engine::start_with(lock, store_path, channels, webhook, &StopPolicy::default(), &Default::default())
     }
 
-    /// `start`, with the configured STOP keywords for every message the engine stores.
-    pub fn start_with_stop(
+    /// `start`, with the configured STOP keywords for every message the engine stores,
+    /// and auto-assignment as configured.
+    pub fn start_with(
         lock: EngineLock,
         store_path: &Path,
         channels: Vec<Channel>,
         webhook: &WebhookConfig,
         stop: &StopPolicy,
+        assignment: &crate::config::AssignmentConfig,
     ) -> Result<Engine, EngineError> {
         // Every connection that stores inbound messages applies the STOP keywords.
         let receiving_store = || -> Result<SharedStore, StoreError> {
@@ -237,7 +239,7 @@ impl Engine {
             }
         }
         tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
-        tasks.push(tokio::spawn(scheduler::run(store_path.to_path_buf())));
+        tasks.push(tokio::spawn(scheduler::run(store_path.to_path_buf(), assignment.clone())));
         let lock = Arc::new(lock);
         // Weak: the engine alone keeps the lock, so dropping it releases the lock at once
         // (an aborted task drops what it holds only when the runtime next gets to it).

@@ -1,12 +1,14 @@
-//! The engine's scheduler: wakes snoozed conversations when their time comes. The clock
-//! is a parameter (`tick` takes `now`), so tests move time instead of waiting; the loop
-//! sleeps until the next snooze is due, and looks again at least every few seconds,
-//! since consoles and scripts in other processes snooze conversations too.
+//! The engine's scheduler: wakes snoozed conversations when their time comes, and runs
+//! auto-assignment's rounds when it is on. The clock is a parameter (`tick` takes
+//! `now`), so tests move time instead of waiting; the loop sleeps until the next snooze
+//! is due, and looks again at least every few seconds, since consoles and scripts in
+//! other processes snooze conversations and agents come and go.
 
 use std::time::Duration;
 
+use crate::config::{AssignmentConfig, AutoAssign};
 use crate::model::{ConversationId, Millis, now_ms};
-use crate::store::{Store, StoreError};
+use crate::store::{PRESENCE_FRESH, Store, StoreError};
 
 /// The longest the loop sleeps without looking: a snooze set elsewhere to a minute from
 /// now still wakes within this of its time.
@@ -21,8 +23,24 @@ pub fn tick(store: &Store, now: Millis) -> Result<Vec<ConversationId>, StoreErro
     Ok(woken)
 }
 
-pub async fn run(store_path: std::path::PathBuf) {
-    let store = match Store::open(&store_path) {
+/// One auto-assignment round at `now`, when it is on; returns what went to whom.
+pub fn assign(
+    store: &mut Store,
+    now: Millis,
+    config: &AssignmentConfig,
+) -> Result<Vec<(ConversationId, String)>, StoreError> {
+    if config.auto == AutoAssign::Off {
+        return Ok(Vec::new());
+    }
+    let assigned = store.auto_assign(now, PRESENCE_FRESH, config.cap)?;
+    for (conversation, agent) in &assigned {
+        tracing::info!(conversation = conversation.0, agent, "assigned automatically");
+    }
+    Ok(assigned)
+}
+
+pub async fn run(store_path: std::path::PathBuf, assignment: AssignmentConfig) {
+    let mut store = match Store::open(&store_path) {
         Ok(store) => store,
         Err(e) => {
             tracing::error!(error = %e, "the scheduler cannot open the store; snoozes will not wake");
@@ -32,6 +50,9 @@ pub async fn run(store_path: std::path::PathBuf) {
     loop {
         if let Err(e) = tick(&store, now_ms()) {
             tracing::warn!(error = %e, "cannot wake snoozed conversations; trying again");
+        }
+        if let Err(e) = assign(&mut store, now_ms(), &assignment) {
+            tracing::warn!(error = %e, "cannot assign waiting conversations; trying again");
         }
         let wait = match store.next_wake() {
             Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(LOOK_AGAIN),

@@ -12,6 +12,7 @@ use super::badge_style;
 use crate::app::AppState;
 use crate::app::campaign_panel::{CampaignPanel, Field};
 use crate::campaign::Plan;
+use crate::keymap::{Command, Context};
 use crate::store::CampaignStatus;
 use crate::text::{sanitize, truncate};
 use crate::theme::Styles;
@@ -23,7 +24,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Segments and campaigns — Esc closes ")
+        .title(format!(" Segments and campaigns — {} closes ", state.key_hint(Context::Campaign, Command::Close)))
         .style(styles.help)
         .border_style(styles.border_focused);
     let inner = block.inner(area);
@@ -45,8 +46,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         Constraint::Length(campaigns_height.min(left.height / 2)),
     ])
     .areas(left);
-    draw_form(frame, form, panel, styles);
-    draw_preview(frame, preview, panel, styles);
+    draw_form(frame, form, state, panel, styles);
+    draw_preview(frame, preview, state, panel, styles);
     let block = Block::default().borders(Borders::TOP).title(" Campaigns ").border_style(styles.border);
     let inside = block.inner(campaigns);
     frame.render_widget(block, campaigns);
@@ -56,7 +57,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     }
 }
 
-fn draw_form(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles: &Styles) {
+fn draw_form(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &CampaignPanel, styles: &Styles) {
     let rows = Layout::vertical(vec![Constraint::Length(1); Field::ALL.len() + 2]).split(area);
     for (i, field) in Field::ALL.iter().enumerate() {
         let [label, input] = Layout::horizontal([Constraint::Length(LABEL), Constraint::Min(1)]).areas(rows[i]);
@@ -71,24 +72,38 @@ fn draw_form(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles: &
             Span::styled(format!("^ {}", e.message), styles.status_failed),
         ]),
         None => Line::styled(
-            "Tab next field · ↑↓ saved segments · ctrl-s save segment · ctrl-p preview · ctrl-l launch",
+            state.hints(
+                Context::Campaign,
+                &[
+                    (Command::NextField, "next field"),
+                    (Command::Down, "saved segments"),
+                    (Command::SaveSegment, "save segment"),
+                    (Command::Preview, "preview"),
+                    (Command::Launch, "launch"),
+                ],
+            ),
             styles.list_preview,
         ),
     };
     frame.render_widget(Paragraph::new(line), rows[Field::ALL.len()]);
 }
 
-fn draw_preview(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles: &Styles) {
+fn draw_preview(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &CampaignPanel, styles: &Styles) {
     let block = Block::default().borders(Borders::TOP).title(" Preview ").border_style(styles.border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let Some(plan) = &panel.plan else {
-        let hint = "ctrl-p shows exactly who gets which text, and who is left out and why; nothing is sent";
-        frame.render_widget(Paragraph::new(Line::styled(truncate(hint, width), styles.list_preview)), inner);
+        let hint = format!(
+            "{} shows exactly who gets which text, and who is left out and why; nothing is sent",
+            state.key_hint(Context::Campaign, Command::Preview)
+        );
+        frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), inner);
         return;
     };
-    let mut lines = summary(plan, styles, width, panel.planned_form.as_ref() != Some(&panel.form()));
+    let stale = (panel.planned_form.as_ref() != Some(&panel.form()))
+        .then(|| format!(" · the form changed: {} again", state.key_hint(Context::Campaign, Command::Preview)));
+    let mut lines = summary(plan, styles, width, stale);
     let room = (inner.height as usize).saturating_sub(lines.len());
     let total = plan.included.len() + plan.excluded.len();
     let offset = panel.preview_offset.min(total.saturating_sub(room));
@@ -96,7 +111,8 @@ fn draw_preview(frame: &mut Frame<'_>, area: Rect, panel: &CampaignPanel, styles
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: bool) -> Vec<Line<'a>> {
+/// `stale` says how to preview again when the form changed since this plan.
+fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: Option<String>) -> Vec<Line<'a>> {
     let t = &plan.totals;
     let join = |pairs: Vec<String>| pairs.join(" · ");
     let mut lines = vec![Line::styled(
@@ -107,11 +123,11 @@ fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: bool) -> Vec<L
                 t.included,
                 t.excluded,
                 crate::ui::time::duration(t.estimated_seconds),
-                if stale { " · the form changed: ctrl-p again" } else { "" }
+                stale.as_deref().unwrap_or("")
             ),
             width,
         ),
-        if stale { styles.status_failed } else { styles.help_key },
+        if stale.is_some() { styles.status_failed } else { styles.help_key },
     )];
     if !t.by_channel.is_empty() {
         let channels = join(t.by_channel.iter().map(|(k, v)| format!("{k} {v}")).collect());
@@ -158,7 +174,8 @@ fn preview_rows<'a>(plan: &Plan, styles: &Styles, width: usize, offset: usize, r
 fn campaigns_lines<'a>(panel: &CampaignPanel, state: &AppState, styles: &Styles, width: usize) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     if panel.campaigns.is_empty() {
-        lines.push(Line::styled("none yet: fill in the form, preview, then ctrl-l", styles.list_preview));
+        let launch = state.key_hint(Context::Campaign, Command::Launch);
+        lines.push(Line::styled(format!("none yet: fill in the form, preview, then {launch}"), styles.list_preview));
         return lines;
     }
     for (i, c) in panel.campaigns.iter().enumerate() {
@@ -208,13 +225,17 @@ fn campaigns_lines<'a>(panel: &CampaignPanel, state: &AppState, styles: &Styles,
             ));
         }
     }
-    lines.push(Line::styled(
-        truncate(
-            "ctrl-↑↓ choose · ctrl-w pause/resume · ctrl-x cancel · ctrl-r results · PgUp/PgDn scroll the preview",
-            width,
-        ),
-        styles.list_preview,
-    ));
+    let keys = state.hints(
+        Context::Campaign,
+        &[
+            (Command::NextCampaign, "next"),
+            (Command::PauseResume, "pause/resume"),
+            (Command::CancelCampaign, "cancel"),
+            (Command::Results, "results"),
+            (Command::PageDown, "scroll the preview"),
+        ],
+    );
+    lines.push(Line::styled(truncate(&keys, width), styles.list_preview));
     lines
 }
 

@@ -9,18 +9,19 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::badge_style;
 use crate::app::AppState;
+use crate::app::contact_panel::ContactPanel;
+use crate::keymap::{Command, Context};
 use crate::store::STAGES;
 use crate::text::{sanitize, truncate};
 use crate::theme::Styles;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
-    let Some(panel) = state.contact_panel.as_ref() else { return };
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &ContactPanel, styles: &Styles) {
     let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
     let [area] = Layout::vertical([Constraint::Percentage(94)]).flex(Flex::Center).areas(area);
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Contact — Esc closes ")
+        .title(format!(" Contact — {} closes ", state.key_hint(Context::Card, Command::Close)))
         .style(styles.help)
         .border_style(styles.border_focused);
     let inner = block.inner(area);
@@ -98,14 +99,32 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     if let Some((ask, area)) = &panel.ask {
         let [label, input] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(prompt);
         frame.render_widget(
-            Paragraph::new(Line::styled(format!("{} — Enter records, Esc drops", ask.label()), styles.help_key)),
+            Paragraph::new(Line::styled(
+                format!(
+                    "{} — {} records, {} drops",
+                    ask.label(),
+                    state.key_hint(Context::Picker, Command::Choose),
+                    state.key_hint(Context::Picker, Command::Close)
+                ),
+                styles.help_key,
+            )),
             label,
         );
         frame.render_widget(area, input);
     }
-    let hint = format!(
-        "t tag · s/S stage · a attribute · z time zone · m marketing opt-in · M opt-out (on {}) · Esc close",
-        panel.channel.display_name()
+    let opt_in = format!("marketing opt-in (on {})", panel.channel.display_name());
+    let hint = state.hints(
+        Context::Card,
+        &[
+            (Command::Tag, "tag"),
+            (Command::StageNext, "stage"),
+            (Command::StagePrev, "stage back"),
+            (Command::Attribute, "attribute"),
+            (Command::TimeZone, "time zone"),
+            (Command::ConsentIn, &opt_in),
+            (Command::ConsentOut, "opt-out"),
+            (Command::Close, "close"),
+        ],
     );
     frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
 }

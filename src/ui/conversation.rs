@@ -56,6 +56,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         };
         block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }
+    if view.found.is_some() {
+        let next = state.key_hint(crate::keymap::Context::Found, crate::keymap::Command::NextMatch);
+        let prev = state.key_hint(crate::keymap::Context::Found, crate::keymap::Command::PrevMatch);
+        let close = state.key_hint(crate::keymap::Context::Found, crate::keymap::Command::Close);
+        block = block.title_bottom(Line::styled(format!(" {next}/{prev} matches · {close} unmarks "), styles.title));
+    }
     if view.scroll != Scroll::Follow {
         let key = state.key_hint(crate::keymap::Context::Conversation, crate::keymap::Command::Bottom);
         block = block.title_bottom(Line::styled(format!(" ↓ newer below ({key}) "), styles.title).right_aligned());
@@ -181,6 +187,9 @@ fn message_lines<'a>(
     if m.edited_at.is_some() {
         header.push(Span::styled(" (edited)", styles.message_time));
     }
+    if state.open.as_ref().and_then(|o| o.found.as_ref()).is_some_and(|f| f.at == m.key()) {
+        header.push(Span::styled("  ◀ found", styles.help_key));
+    }
     lines.push(Line::from(header));
     let body_width = width.saturating_sub(INDENT.len()).max(1);
     if let Some((who, quoted)) = &m.quote {
@@ -188,7 +197,11 @@ fn message_lines<'a>(
         let text = truncate(&format!("┃ {}: {}", sanitize(who, false), sanitize(first, false)), body_width);
         lines.push(Line::from(vec![Span::raw(INDENT), Span::styled(text, styles.message_quote)]));
     }
-    lines.extend(rich_text::lines(&m.body, m.entities.as_deref(), body_style, styles, INDENT, width));
+    let body = rich_text::lines(&m.body, m.entities.as_deref(), body_style, styles, INDENT, width);
+    match state.open.as_ref().and_then(|o| o.found.as_ref()) {
+        Some(found) => lines.extend(super::marks::mark_lines(body, &found.words)),
+        None => lines.extend(body),
+    }
     if let Some(buttons) = m.buttons.as_deref().and_then(|json| serde_json::from_str::<Vec<Vec<Button>>>(json).ok()) {
         for row in buttons {
             let labels: Vec<String> = row

@@ -1,5 +1,6 @@
-//! The help overlay, generated from the live keymap so it always tells the truth. Two
-//! columns when the terminal is wide enough, one otherwise (global keys first).
+//! The help overlay, generated from the live keymap so it always tells the truth: the
+//! keys of where the agent is (a pane, a panel, a picker) and the keys that work
+//! everywhere. Two columns when the terminal is wide enough, one otherwise.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -10,7 +11,7 @@ use crate::app::AppState;
 use crate::keymap::Context;
 use crate::theme::Styles;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles, over: Option<Context>) {
     let two_columns = area.width >= 100;
     let [area] =
         Layout::horizontal([Constraint::Max(if two_columns { 110 } else { 72 })]).flex(Flex::Center).areas(area);
@@ -23,26 +24,31 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         .border_style(styles.border_focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let order = [Context::Global, Context::List, Context::Conversation, Context::Composer];
+    // The keys where the agent is (the panel, picker or pane), then those that work
+    // everywhere; over a conversation opened from a search, its match keys first.
+    let (left, right): (Vec<Context>, Vec<Context>) = match over {
+        Some(ctx) => (vec![ctx], vec![Context::Global]),
+        None => {
+            let mut here = crate::app::update::key_contexts(state);
+            let pane = here.pop().unwrap_or(Context::List);
+            here.push(Context::Global);
+            (vec![pane], here)
+        }
+    };
     if two_columns {
-        let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
-        frame.render_widget(Paragraph::new(section_lines(state, styles, &order[..2])), left);
-        frame.render_widget(Paragraph::new(section_lines(state, styles, &order[2..])), right);
+        let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
+        frame.render_widget(Paragraph::new(section_lines(state, styles, &left)), l);
+        frame.render_widget(Paragraph::new(section_lines(state, styles, &right)), r);
     } else {
-        frame.render_widget(Paragraph::new(section_lines(state, styles, &order)), inner);
+        let all: Vec<Context> = left.into_iter().chain(right).collect();
+        frame.render_widget(Paragraph::new(section_lines(state, styles, &all)), inner);
     }
 }
 
 fn section_lines<'a>(state: &AppState, styles: &Styles, contexts: &[Context]) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     for ctx in contexts {
-        let heading = match ctx {
-            Context::List => "Conversation list",
-            Context::Conversation => "Conversation",
-            Context::Composer => "Composer",
-            Context::Global => "Everywhere",
-        };
-        lines.push(Line::styled(heading, styles.help_key));
+        lines.push(Line::styled(ctx.heading(), styles.help_key));
         for (c, cmd, keys) in state.keymap.bindings() {
             if c != ctx || keys.is_empty() {
                 continue;

@@ -7,6 +7,7 @@ mod contact_card;
 mod conversation;
 mod conversation_list;
 mod help;
+mod marks;
 mod picker;
 mod rich_text;
 mod search;
@@ -16,6 +17,7 @@ pub mod time;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
+use crate::app::overlay::Overlay;
 use crate::app::{AppState, Focus};
 use crate::model::ChannelKind;
 use crate::theme::Styles;
@@ -62,21 +64,25 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
     conversation::draw(frame, panes.conversation, state, styles);
     composer::draw(frame, panes.composer, state, styles);
     status_bar::draw(frame, panes.status, state, styles);
-    if let Some(selected) = state.picker {
-        picker::draw(frame, area, state, styles, selected);
-    }
     let [main, _] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    if state.campaign_panel_open {
-        campaign_panel::draw(frame, main, state, styles);
-    }
-    if state.contact_panel.is_some() {
-        contact_card::draw(frame, main, state, styles);
-    }
-    if state.search.is_some() {
-        search::draw(frame, main, state, styles);
-    }
-    if state.help {
-        help::draw(frame, area, state, styles);
+    draw_overlay(frame, area, main, &state.overlay, state, styles);
+}
+
+/// What lies over the panes; the help over what it covers.
+fn draw_overlay(frame: &mut Frame<'_>, area: Rect, main: Rect, overlay: &Overlay, state: &AppState, styles: &Styles) {
+    match overlay {
+        Overlay::None => {}
+        Overlay::Help(under) => {
+            draw_overlay(frame, area, main, under, state, styles);
+            help::draw(frame, area, state, styles, under.context());
+        }
+        Overlay::Templates(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::Snooze(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::Agents(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::Palette(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::Search(panel) => search::draw(frame, main, state, panel, styles),
+        Overlay::Contact(panel) => contact_card::draw(frame, main, state, panel, styles),
+        Overlay::Campaign => campaign_panel::draw(frame, main, state, styles),
     }
 }
 

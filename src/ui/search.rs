@@ -1,24 +1,27 @@
-//! The search panel: what is typed, and the conversations and messages it finds, the
-//! selected one highlighted.
+//! The search panel: what is typed, and the conversations and messages it finds (the
+//! part of each message around the words, marked), the selected one highlighted.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::{badge_style, time};
+use super::{badge_style, marks, time};
 use crate::app::AppState;
+use crate::app::search::SearchPanel;
+use crate::keymap::{Command, Context};
 use crate::text::{sanitize, truncate};
 use crate::theme::Styles;
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
-    let Some(panel) = &state.search else { return };
+pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &SearchPanel, styles: &Styles) {
     let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
     let [area] = Layout::vertical([Constraint::Max(26)]).flex(Flex::Center).areas(area);
     frame.render_widget(Clear, area);
+    let keys = state
+        .hints(Context::Picker, &[(Command::Down, "choose"), (Command::Choose, "open"), (Command::Close, "close")]);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Search: type, ↑↓ choose, Enter open, Esc close ")
+        .title(format!(" Search: type, {keys} "))
         .style(styles.help)
         .border_style(styles.border_focused);
     let inner = block.inner(area);
@@ -30,7 +33,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     frame.render_widget(&panel.input, input);
     let width = rest.width as usize;
     let mut lines = Vec::new();
-    let typed = !panel.input.lines().join("").trim().is_empty();
+    let typed = !panel.query().trim().is_empty();
     if panel.hits.is_empty() && typed {
         lines.push(Line::styled("nothing found", styles.list_preview));
     }
@@ -46,8 +49,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
             Span::styled(hit.channel.badge(), badge_style(styles, hit.channel)),
             Span::styled(truncate(&head, width.saturating_sub(2)), head_style),
         ]));
-        let body = hit.body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        lines.push(Line::styled(truncate(&format!("   {}", sanitize(body, false)), width), styles.list_preview));
+        let body = sanitize(&hit.body, false);
+        let cut = marks::snippet(&body, &panel.words, width.saturating_sub(4));
+        let line = Line::styled(truncate(&format!("   {cut}"), width), styles.list_preview);
+        lines.extend(marks::mark_lines(vec![line], &panel.words));
     }
     frame.render_widget(Paragraph::new(lines), rest);
 }

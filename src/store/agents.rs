@@ -1,0 +1,102 @@
+//! The agents: who the store has seen (to assign to), who is on duty, what each muted,
+//! and auto-assignment's balanced round: each waiting, unassigned conversation, longest
+//! waiting first, goes to the agent on duty with the fewest open conversations, under a
+//! cap; when everyone is at the cap it waits.
+
+use rusqlite::params;
+
+use super::{Result, Store};
+use crate::model::{ConversationId, Millis};
+
+/// How long a console's heartbeat counts: a console silent for longer has gone (and its
+/// agent is off duty, unless marked available).
+pub const PRESENCE_FRESH: Millis = 6_000;
+
+impl Store {
+    /// Every agent the store knows, by name.
+    pub fn agents(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT name FROM agents ORDER BY name")?;
+        let names = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
+    /// Marks an agent available for auto-assignment without a console open (or not).
+    pub fn set_available(&self, agent: &str, available: bool, now: Millis) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO agents(name, seen_at, available) VALUES (?1, ?3, ?2) \
+             ON CONFLICT(name) DO UPDATE SET available = excluded.available",
+            params![agent, available, now],
+        )?;
+        Ok(())
+    }
+
+    /// The agents on duty at `now`: a console of theirs beat within `fresh` ms, or they
+    /// are marked available.
+    pub fn on_duty(&self, now: Millis, fresh: Millis) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT agent FROM presence WHERE seen_at >= ?1 UNION SELECT name FROM agents WHERE available = 1 \
+             ORDER BY 1",
+        )?;
+        let names = stmt.query_map([now - fresh], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
+    /// Mutes (or unmutes) a conversation for one agent.
+    pub fn set_muted(&self, agent: &str, conversation: ConversationId, muted: bool) -> Result<()> {
+        if muted {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO mutes(agent, conversation_id) VALUES (?1, ?2)",
+                params![agent, conversation],
+            )?;
+        } else {
+            self.conn
+                .execute("DELETE FROM mutes WHERE agent = ?1 AND conversation_id = ?2", params![agent, conversation])?;
+        }
+        Ok(())
+    }
+
+    /// The conversations an agent muted.
+    pub fn muted(&self, agent: &str) -> Result<Vec<ConversationId>> {
+        let mut stmt = self.conn.prepare_cached("SELECT conversation_id FROM mutes WHERE agent = ?1")?;
+        let ids = stmt.query_map([agent], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    /// One round of balanced auto-assignment at `now`; returns what went to whom. In one
+    /// write transaction, so a conversation an agent took meanwhile is never reassigned.
+    pub fn auto_assign(&mut self, now: Millis, fresh: Millis, cap: usize) -> Result<Vec<(ConversationId, String)>> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut assigned = Vec::new();
+        {
+            let mut duty = tx.prepare_cached(
+                "SELECT d.name, (SELECT count(*) FROM conversations c WHERE c.assignee = d.name AND c.status = 'open') \
+                 FROM (SELECT agent AS name FROM presence WHERE seen_at >= ?1 \
+                       UNION SELECT name FROM agents WHERE available = 1) d ORDER BY d.name",
+            )?;
+            let mut load: Vec<(String, usize)> = duty
+                .query_map([now - fresh], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let room: usize = load.iter().map(|(_, n)| cap.saturating_sub(*n)).sum();
+            if room == 0 {
+                return Ok(assigned);
+            }
+            let mut queue = tx.prepare_cached(
+                "SELECT id FROM conversations WHERE assignee IS NULL AND status = 'open' AND unanswered = 1 \
+                 ORDER BY last_inbound_at, id LIMIT ?1",
+            )?;
+            let waiting: Vec<ConversationId> =
+                queue.query_map([room as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut set = tx.prepare_cached("UPDATE conversations SET assignee = ?2 WHERE id = ?1")?;
+            for conversation in waiting {
+                // The least loaded agent under the cap; ties go by name, so the round is
+                // the same whichever process runs it.
+                let Some(agent) = load.iter_mut().filter(|(_, n)| *n < cap).min_by_key(|(_, n)| *n) else { break };
+                agent.1 += 1;
+                set.execute(params![conversation, agent.0])?;
+                assigned.push((conversation, agent.0.clone()));
+            }
+        }
+        tx.commit()?;
+        Ok(assigned)
+    }
+}
