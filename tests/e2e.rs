@@ -198,6 +198,7 @@ async fn the_console_sends_what_the_agent_types() {
         config,
         styles: Styles::load("dark", false).unwrap(),
         keymap: Keymap::default(),
+        clock: app::real_clock(),
     };
     let (keys, events) = futures::channel::mpsc::unbounded::<std::io::Result<Event>>();
     let press =

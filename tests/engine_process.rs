@@ -50,6 +50,7 @@ fn console_for(dir: &Path, url: &str) -> Console {
             data_dir: dir.to_path_buf(),
             log_dir: dir.join("logs"),
         }),
+        clock: switchboard::app::real_clock(),
     }
 }
 

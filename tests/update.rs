@@ -57,9 +57,9 @@ fn key(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-/// The effects but the presence heartbeats a tick also sends.
-fn but_presence(effects: Vec<Effect>) -> Vec<Effect> {
-    effects.into_iter().filter(|e| !matches!(e, Effect::Heartbeat { .. })).collect()
+/// The effects but those every tick sends: the presence heartbeat and the snooze wake.
+fn but_routine(effects: Vec<Effect>) -> Vec<Effect> {
+    effects.into_iter().filter(|e| !matches!(e, Effect::Heartbeat { .. } | Effect::WakeSnoozed(_))).collect()
 }
 
 fn chr(c: char) -> Action {
@@ -227,7 +227,7 @@ fn drafts_are_saved_on_the_tick_after_typing_and_removed_once_sent() {
     for c in "Добрый день".chars() {
         update(&mut s, chr(c));
     }
-    let effects = but_presence(update(&mut s, Action::Tick(NOW + 1_000)));
+    let effects = but_routine(update(&mut s, Action::Tick(NOW + 1_000)));
     let agent = s.agent.clone();
     assert_eq!(
         effects,
@@ -235,9 +235,9 @@ fn drafts_are_saved_on_the_tick_after_typing_and_removed_once_sent() {
             agent: agent.clone(), drafts: vec![(ConversationId(1), "Добрый день".into())]
         }]
     );
-    assert!(but_presence(update(&mut s, Action::Tick(NOW + 2_000))).is_empty(), "unchanged: nothing written");
+    assert!(but_routine(update(&mut s, Action::Tick(NOW + 2_000))).is_empty(), "unchanged: nothing written");
     update(&mut s, key(KeyCode::Enter));
-    let effects = but_presence(update(&mut s, Action::Tick(NOW + 3_000)));
+    let effects = but_routine(update(&mut s, Action::Tick(NOW + 3_000)));
     assert_eq!(effects, vec![Effect::SaveDrafts { agent, drafts: vec![(ConversationId(1), String::new())] }]);
 }
 
@@ -255,7 +255,7 @@ fn stored_drafts_come_back_at_start() {
     update(&mut s, chr('j'));
     assert_eq!(s.composer_text(), "для второго");
     assert!(
-        but_presence(update(&mut s, Action::Tick(NOW + 1_000))).is_empty(),
+        but_routine(update(&mut s, Action::Tick(NOW + 1_000))).is_empty(),
         "what the store has is not written again"
     );
 }

@@ -226,6 +226,8 @@ pub enum Effect {
     },
     /// Reads the agents the store knows.
     LoadAgents,
+    /// Wakes the snoozed conversations due by this time.
+    WakeSnoozed(Millis),
     /// Reads which conversations this agent muted.
     LoadMuted {
         agent: String,

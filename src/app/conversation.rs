@@ -95,6 +95,11 @@ pub fn refresh(s: &mut AppState) -> Vec<Effect> {
     let Some(view) = &s.open else { return Vec::new() };
     let conversation = view.id();
     match (view.scroll, view.messages.first(), view.messages.last()) {
+        // Opened from a search and not loaded yet: around the match again, not the end.
+        (_, None, _) if view.found.is_some() => {
+            let at = view.found.as_ref().map(|f| f.at).expect("found");
+            vec![Effect::LoadMessages { conversation, request: MessageRequest::Around { at, limit: MESSAGE_PAGE / 2 } }]
+        }
         (Scroll::Follow, ..) | (_, None, _) | (_, _, None) => {
             let limit = view.messages.len().clamp(MESSAGE_PAGE, MESSAGE_WINDOW);
             vec![Effect::LoadMessages { conversation, request: MessageRequest::Latest { limit } }]

@@ -174,6 +174,19 @@ pub(super) fn perform(
                 let _ = tx.send(Action::Matched { conversation, query, forward, result });
             });
         }
+        Effect::WakeSnoozed(now) => {
+            tokio::spawn(async move {
+                let woken = store.run(move |s| match s.next_wake()? {
+                    Some(due) if due <= now => crate::sync::scheduler::tick(s, now),
+                    _ => Ok(Vec::new()),
+                });
+                match woken.await {
+                    Ok(woken) if !woken.is_empty() => drop(tx.send(Action::StoreChanged)),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "cannot wake snoozed conversations"),
+                }
+            });
+        }
         Effect::LoadAgents => {
             tokio::spawn(async move {
                 match store.run(|s| s.agents()).await {

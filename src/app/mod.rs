@@ -53,6 +53,15 @@ pub struct Console {
     /// The configured channels, for the engine.
     pub channels: Vec<Channel>,
     pub engine: EngineMode,
+    /// What time it is: the wall clock, or a test's.
+    pub clock: Clock,
+}
+
+/// The console's clock: `real_clock()` but in tests, which move time instead of waiting.
+pub type Clock = std::sync::Arc<dyn Fn() -> crate::model::Millis + Send + Sync>;
+
+pub fn real_clock() -> Clock {
+    std::sync::Arc::new(now_ms)
 }
 
 /// Where the engine runs when no process runs it yet.
@@ -148,7 +157,8 @@ where
 
     let size = tui.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     let tz = chrono::Local::now().offset().fix();
-    let mut state = AppState::new(console.keymap.clone(), console.config.ui.agent_name.clone(), now_ms(), tz, size);
+    let time = console.clock.clone();
+    let mut state = AppState::new(console.keymap.clone(), console.config.ui.agent_name.clone(), time(), tz, size);
     state.notify = notify::pick(console.config.ui.notify, &|k| std::env::var(k).ok());
     state.templates = console.config.channels.whatsapp.as_ref().map(|w| w.templates.clone()).unwrap_or_default();
     state.engine = engine_view(&console, engine.as_ref());
@@ -202,7 +212,7 @@ where
             }
             _ = clock.tick() => match terminal::take_background_panic() {
                 Some(message) => Action::Error(message),
-                None => Action::Tick(now_ms()),
+                None => Action::Tick(time()),
             },
             _ = engine_check.tick(), if engine.is_none() && !console.channels.is_empty() => {
                 let mut view = engine_view(&console, None);

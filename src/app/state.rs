@@ -193,6 +193,14 @@ pub struct AppState {
     pub policy: crate::campaign::CampaignPolicy,
 }
 
+/// A name for this console among the others on the store: unique per process, and per
+/// console within one (the tests run several in one process).
+fn console_id(now: Millis) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{now}-{n}", std::process::id())
+}
+
 impl AppState {
     pub fn new(keymap: Keymap, agent: String, now: Millis, tz: FixedOffset, size: (u16, u16)) -> AppState {
         let mut state = AppState {
@@ -218,7 +226,7 @@ impl AppState {
             focused: true,
             watcher: Default::default(),
             muted: Default::default(),
-            console_id: format!("{}-{now}", std::process::id()),
+            console_id: console_id(now),
             last_beat: 0,
             send_armed: false,
             mentions_since: now,

@@ -62,6 +62,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             // Drafts reach the store within a second of typing: a crash loses at most that.
             let mut effects = save_drafts(s);
             effects.extend(super::presence::heartbeat(s));
+            // Every console wakes what is due by its clock, so snoozes come back on time
+            // even with no engine running (a read, and a write only when one is due).
+            effects.push(Effect::WakeSnoozed(now));
             effects
         }
         Action::Mentioned(notes) => super::presence::mentioned(s, notes),

@@ -406,6 +406,7 @@ pub(crate) fn console(paths: &Paths, config: Config, (keymap, styles): (Keymap, 
         styles,
         keymap,
         engine,
+        clock: crate::app::real_clock(),
     })
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod app;
+
 use std::time::Duration;
 
 use switchboard::model::{ChannelKind, ChatRef, InboundEvent, InboundMessage, Millis, Peer};
