@@ -231,3 +231,72 @@ fn a_note_mentioning_an_agent_reaches_them_once_not_its_author() {
     assert_eq!((mine[0].title.as_str(), mine[0].author.as_str()), ("Анна", "alex"));
     assert!(store.mentions("maria", mine[0].at).unwrap().is_empty(), "once");
 }
+
+#[test]
+fn balanced_auto_assignment_fills_the_least_loaded_agent_on_duty_up_to_the_cap() {
+    use switchboard::config::{AssignmentConfig, AutoAssign};
+    let mut store = Store::open_in_memory().unwrap();
+    let now = T0 + 10 * HOUR;
+    // Five customers waiting, the longest-waiting first (user 1 wrote first).
+    for user in 1..=5 {
+        store
+            .ingest(&[inbound(user, &format!("Клиент {user}"), 1, "Здравствуйте", T0 + user * HOUR)], None, now)
+            .unwrap();
+    }
+    let id =
+        |store: &Store, user: i64| store.find_conversation(ChannelKind::Telegram, &user.to_string()).unwrap().unwrap();
+    // A conversation maria already has; ivan is marked available; olga's console left
+    // long ago; maria's console is open.
+    store.ingest(&[inbound(9, "Старый", 1, "Привет", T0)], None, now).unwrap();
+    store.assign(id(&store, 9), Some("maria")).unwrap();
+    store.set_available("ivan", true, now).unwrap();
+    store.heartbeat("olga-console", "olga", None, false, now - HOUR, 6_000).unwrap();
+    store.heartbeat("maria-console", "maria", None, false, now, 6_000).unwrap();
+
+    let off = AssignmentConfig { auto: AutoAssign::Off, cap: 2 };
+    assert!(scheduler::assign(&mut store, now, &off).unwrap().is_empty(), "off: nobody is given anything");
+    let balanced = AssignmentConfig { auto: AutoAssign::Balanced, cap: 2 };
+    let assigned = scheduler::assign(&mut store, now, &balanced).unwrap();
+    let names: Vec<(i64, &str)> =
+        assigned.iter().map(|(c, a)| ((1..=5).find(|u| id(&store, *u) == *c).unwrap(), a.as_str())).collect();
+    // ivan has none and maria one: ivan gets the longest-waiting; then they are level,
+    // and a tie goes by name; then each is at the cap of two and the rest wait.
+    assert_eq!(names, [(1, "ivan"), (2, "ivan"), (3, "maria")]);
+    assert_eq!(store.conversation(id(&store, 4)).unwrap().assignee, None, "everyone is full: it waits");
+    assert!(scheduler::assign(&mut store, now, &balanced).unwrap().is_empty(), "nothing changes, nothing moves");
+
+    // maria resolves one: the next round gives her the next in the queue.
+    store.set_status(id(&store, 9), ConversationStatus::Resolved).unwrap();
+    let assigned = scheduler::assign(&mut store, now, &balanced).unwrap();
+    assert_eq!(assigned, vec![(id(&store, 4), "maria".to_string())]);
+    // Her console goes: she is off duty, and ivan is full.
+    store.leave("maria-console").unwrap();
+    store.set_status(id(&store, 4), ConversationStatus::Resolved).unwrap();
+    assert!(scheduler::assign(&mut store, now + 10_000, &balanced).unwrap().is_empty());
+}
+
+#[test]
+fn agents_are_listed_and_marked_available_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\nagent_name = \"maria\"\n[assignment]\nauto = \"balanced\"\ncap = 3\n").unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    Store::open(&data.join("switchboard.db")).unwrap();
+    let out = cli(&config, &data, &["agents", "--available", "me"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "maria: available");
+    let out = cli(&config, &data, &["agents", "--away", "ivan"]);
+    assert!(out.status.success());
+    let out = cli(&config, &data, &["agents"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("auto-assignment: balanced, up to 3 each"), "{text}");
+    let lines: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[0][..4], ["ivan", "away", "0", "open"]);
+    assert_eq!(lines[1][..4], ["maria", "available", "0", "open"]);
+    // A cap of 0 with balanced assignment is refused, with the line.
+    std::fs::write(&config, "[assignment]\nauto = \"balanced\"\ncap = 0\n").unwrap();
+    let out = cli(&config, &data, &["agents"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3, key `assignment.cap`"));
+}

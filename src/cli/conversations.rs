@@ -154,6 +154,38 @@ pub fn act(store: &mut Store, id: i64, command: ConversationCommand, config: &Co
     Ok(())
 }
 
+/// Lists the agents, or marks one available or away first.
+pub fn agents(store: &Store, available: Option<String>, away: Option<String>, config: &Config) -> anyhow::Result<()> {
+    let me = |name: String| if name == "me" { config.ui.agent_name.clone() } else { name };
+    let now = now_ms();
+    if let Some((name, on)) = available.map(|n| (me(n), true)).or_else(|| away.map(|n| (me(n), false))) {
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            bail!("`{name}` is not an agent's name");
+        }
+        store.set_available(&name, on, now)?;
+        let what = if on { "available" } else { "away (on duty only with a console open)" };
+        println!("{name}: {what}");
+        return Ok(());
+    }
+    let auto = match config.assignment.auto {
+        crate::config::AutoAssign::Off => "auto-assignment: off".to_string(),
+        crate::config::AutoAssign::Balanced => {
+            format!("auto-assignment: balanced, up to {} each", config.assignment.cap)
+        }
+    };
+    println!("{auto}");
+    for a in store.agent_rows(now, crate::store::PRESENCE_FRESH)? {
+        let duty = match (a.online, a.available) {
+            (true, _) => "online",
+            (false, true) => "available",
+            (false, false) => "away",
+        };
+        let seen = if a.seen_at > 0 { export::rfc3339(a.seen_at) } else { "-".into() };
+        println!("{:<20} {:<9} {:>4} open  seen {seen}", crate::text::sanitize(&a.name, false), duty, a.open);
+    }
+    Ok(())
+}
+
 /// RFC 3339 (`2026-12-01T09:00:00+03:00`), or a UTC date and time (`2026-12-01 09:00`).
 fn parse_time(s: &str) -> anyhow::Result<Millis> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {

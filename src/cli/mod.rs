@@ -133,6 +133,16 @@ pub enum Command {
         #[command(subcommand)]
         command: conversations::ConversationCommand,
     },
+    /// The agents the store knows: online, available, open conversations. With
+    /// --available or --away, marks one on or off duty for auto-assignment.
+    Agents {
+        /// Mark this agent (`me`: ui.agent_name) available without a console open.
+        #[arg(long, value_name = "NAME", conflicts_with = "away")]
+        available: Option<String>,
+        /// Mark this agent away: on duty only while a console of theirs is open.
+        #[arg(long, value_name = "NAME")]
+        away: Option<String>,
+    },
     /// Messages with every word, newest first (the last word may be unfinished).
     Search {
         words: Vec<String>,
@@ -295,6 +305,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Conversation { id, command }) => {
             conversations::act(&mut open_store(&paths)?, id, command, &config)
+        }
+        Some(Command::Agents { available, away }) => {
+            conversations::agents(&open_store(&paths)?, available, away, &config)
         }
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),

@@ -12,7 +12,40 @@ use crate::model::{ConversationId, Millis};
 /// agent is off duty, unless marked available).
 pub const PRESENCE_FRESH: Millis = 6_000;
 
+/// An agent as `switchboard agents` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRow {
+    pub name: String,
+    /// When a console of theirs last beat (or their last reply, for the first rows).
+    pub seen_at: Millis,
+    pub available: bool,
+    /// A console of theirs is open now.
+    pub online: bool,
+    /// Their open conversations.
+    pub open: usize,
+}
+
 impl Store {
+    /// Every agent with where they stand at `now`, by name.
+    pub fn agent_rows(&self, now: Millis, fresh: Millis) -> Result<Vec<AgentRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.name, a.seen_at, a.available, \
+               EXISTS (SELECT 1 FROM presence p WHERE p.agent = a.name AND p.seen_at >= ?1), \
+               (SELECT count(*) FROM conversations c WHERE c.assignee = a.name AND c.status = 'open') \
+             FROM agents a ORDER BY a.name",
+        )?;
+        let rows = stmt.query_map([now - fresh], |r| {
+            Ok(AgentRow {
+                name: r.get(0)?,
+                seen_at: r.get(1)?,
+                available: r.get(2)?,
+                online: r.get(3)?,
+                open: r.get::<_, i64>(4)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every agent the store knows, by name.
     pub fn agents(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT name FROM agents ORDER BY name")?;

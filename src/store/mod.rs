@@ -19,7 +19,7 @@ mod search;
 mod segments;
 
 pub use crate::model::{StopPolicy, default_confirmations};
-pub use agents::PRESENCE_FRESH;
+pub use agents::{AgentRow, PRESENCE_FRESH};
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
