@@ -323,6 +323,31 @@ fn the_selection_stays_on_its_conversation_when_the_order_changes() {
     let rows = vec![row(3, true), row(1, false), row(2, false)];
     update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
     assert_eq!(s.list.selected_row().unwrap().id, ConversationId(2));
+    // A short list shows everything: the newcomer is in view, nothing to announce.
+    assert!(s.list.new_above.is_empty());
+
+    // A list longer than the pane: the row at the top of the view stays at the top, and
+    // what comes above it is announced, not scrolled to.
+    let mut s = loaded(40, 0);
+    update(&mut s, chr('j'));
+    let reload = |s: &mut AppState, first: Vec<i64>| {
+        let generation = s.list.generation + 1;
+        update(s, Action::StoreChanged);
+        let rest = (1..=40).filter(|i| !first.contains(i));
+        let rows = first.iter().copied().chain(rest).map(|i| row(i, false)).collect();
+        update(s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    };
+    reload(&mut s, vec![41]);
+    assert_eq!(s.list.selected_row().unwrap().id, ConversationId(2));
+    assert_eq!(s.list.rows[s.list.offset].id, ConversationId(1));
+    assert_eq!(s.list.new_above, [ConversationId(41)].into_iter().collect());
+    // One more, and one from further down that has news: three to tell.
+    reload(&mut s, vec![42, 30, 41]);
+    assert_eq!((s.list.new_above.len(), s.list.rows[s.list.offset].id), (3, ConversationId(1)));
+    // Going to the top shows them: no longer news.
+    update(&mut s, chr('g'));
+    assert!(s.list.new_above.is_empty());
+    assert_eq!(s.list.offset, 0);
 }
 
 #[test]

@@ -24,6 +24,11 @@ pub fn keep_selection_visible(s: &mut AppState) {
         l.offset = l.selected + 1 - visible;
     }
     l.offset = l.offset.min(l.rows.len().saturating_sub(visible));
+    // What the agent scrolled up to is no longer news.
+    if !l.new_above.is_empty() {
+        let above: std::collections::HashSet<_> = l.rows[..l.offset.min(l.rows.len())].iter().map(|r| r.id).collect();
+        l.new_above.retain(|id| above.contains(id));
+    }
 }
 
 /// Selects row `index` (clamped), opening that conversation in the view.
@@ -127,10 +132,27 @@ pub fn loaded(
     match after {
         None => {
             let selected_id = s.list.selected_row().map(|r| r.id);
+            let top_id = s.list.rows.get(s.list.offset).map(|r| r.id);
+            // What was above the view already (the agent scrolled past it).
+            let seen_above: std::collections::HashSet<_> =
+                s.list.rows[..s.list.offset.min(s.list.rows.len())].iter().map(|r| r.id).collect();
+            let reloading = !s.list.rows.is_empty();
             s.list.rows = rows;
             s.list.selected = selected_id
                 .and_then(|id| s.list.rows.iter().position(|r| r.id == id))
                 .unwrap_or(s.list.selected.min(s.list.rows.len().saturating_sub(1)));
+            // The row at the top of the view stays there: what arrives above it does not
+            // push the view down under the agent's eyes. It is announced instead.
+            if let Some(top) = top_id.and_then(|id| s.list.rows.iter().position(|r| r.id == id)) {
+                s.list.offset = top;
+            }
+            let above = &s.list.rows[..s.list.offset.min(s.list.rows.len())];
+            let announced = std::mem::take(&mut s.list.new_above);
+            s.list.new_above = above
+                .iter()
+                .map(|r| r.id)
+                .filter(|id| announced.contains(id) || (reloading && !seen_above.contains(id)))
+                .collect();
         }
         Some(key) => {
             s.list.loading_more = false;

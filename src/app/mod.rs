@@ -122,6 +122,8 @@ impl SpawnEngine {
 /// How often the console checks that an engine runs, and starts or takes over one: a
 /// probe of a lock and a read of a line, cheap enough to keep the status bar current.
 const ENGINE_CHECK_EVERY: Duration = Duration::from_millis(250);
+/// The least time between two reloads for commits in this process.
+const COALESCE: Duration = Duration::from_millis(30);
 /// How long a started engine has to take the lock before the console tries again.
 const SPAWN_PATIENCE: Duration = Duration::from_secs(5);
 
@@ -169,6 +171,9 @@ where
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     let mut engine_check = tokio::time::interval(ENGINE_CHECK_EVERY);
     let mut data_version = store.run(|s| s.data_version()).await.unwrap_or(0);
+    let mut commits = crate::store::commits();
+    let mut reload_at: Option<tokio::time::Instant> = None;
+    let mut last_reload = tokio::time::Instant::now();
     let mut signals = Signals::new()?;
 
     let mut effects = list::refresh(&mut state);
@@ -202,7 +207,25 @@ where
                 None => return keep_drafts(&store, &state).await,
             },
             Some(action) = rx.recv() => action,
+            // A commit in this process (the engine running here) shows soon, at most
+            // one reload per COALESCE however fast the engine commits.
+            Ok(()) = commits.changed(), if reload_at.is_none() => {
+                reload_at = Some(last_reload + COALESCE);
+                continue;
+            }
+            _ = tokio::time::sleep_until(reload_at.unwrap_or_else(tokio::time::Instant::now)), if reload_at.is_some() => {
+                reload_at = None;
+                last_reload = tokio::time::Instant::now();
+                let version = store.run(|s| s.data_version()).await.unwrap_or(data_version);
+                if version == data_version {
+                    continue;
+                }
+                data_version = version;
+                Action::StoreChanged
+            }
+            // Other processes' commits (another console, the engine's own process).
             _ = refresh.tick() => {
+                last_reload = tokio::time::Instant::now();
                 let version = store.run(|s| s.data_version()).await.unwrap_or(data_version);
                 if version == data_version {
                     continue;

@@ -47,6 +47,9 @@ pub struct ListView {
     /// request is recognised and dropped.
     pub generation: u64,
     pub loading_more: bool,
+    /// Conversations that arrived above the rows in view since the agent last looked
+    /// there: the title counts them rather than the view jumping to them.
+    pub new_above: std::collections::HashSet<ConversationId>,
 }
 
 impl ListView {

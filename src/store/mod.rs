@@ -119,7 +119,7 @@ impl Store {
         Self::configure(conn, Path::new(":memory:"))
     }
 
-    fn configure(conn: Connection, path: &Path) -> Result<Store> {
+    fn configure(mut conn: Connection, path: &Path) -> Result<Store> {
         let open_err = |source| StoreError::Open { path: path.into(), source };
         // A writer waits its turn rather than fail. The longest turn is a campaign launch,
         // all in one transaction: 2.4 s for 50,000 messages here (BENCHMARKS.md), twice
@@ -133,6 +133,13 @@ impl Store {
         // about a quarter faster (BENCHMARKS.md), for a larger WAL between checkpoints.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_err)?;
         add_functions(&conn).map_err(open_err)?;
+        // Every commit in this process tells the consoles in it at once (`commits`);
+        // other processes' commits reach them by `data_version`.
+        conn.commit_hook(Some(|| {
+            commit_signal().send_modify(|n| *n = n.wrapping_add(1));
+            false
+        }))
+        .map_err(open_err)?;
         let mut store = Store { conn, stop: StopPolicy::default() };
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
@@ -194,6 +201,17 @@ impl Store {
 /// The SQL functions the store's queries use, on `conn`: `fold(text)`, case folding in
 /// every script (see `text::fold`). Public for tools that run the same SQL on a
 /// connection of their own (the benchmarks' baselines).
+fn commit_signal() -> &'static tokio::sync::watch::Sender<u64> {
+    static SIGNAL: std::sync::OnceLock<tokio::sync::watch::Sender<u64>> = std::sync::OnceLock::new();
+    SIGNAL.get_or_init(|| tokio::sync::watch::channel(0).0)
+}
+
+/// Changes when any store connection in this process commits: what a console waits on
+/// to show what the engine running in its process just stored, without polling.
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    commit_signal().subscribe()
+}
+
 pub fn add_functions(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function("fold", 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {

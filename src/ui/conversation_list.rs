@@ -26,6 +26,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     if let Some(status) = list.filter.status {
         title.push_str(&format!(" · {}", status.as_str()));
     }
+    if !list.new_above.is_empty() {
+        title.push_str(&format!(" · ↑ {} new", list.new_above.len()));
+    }
     title.push(' ');
     let block = pane_block(title, state.focus == Focus::List, styles);
     let inner = block.inner(area);
@@ -50,7 +53,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         let pick = |style: Style| if selected { styles.list_selected } else { style };
         let when = time::relative(state.now, row.last_message_at, state.tz);
         let marker = if row.unanswered { "●" } else { " " };
-        let unread = if row.unread > 0 { format!(" ({})", row.unread.min(999)) } else { String::new() };
+        let muted = if state.muted.contains(&row.id) { " ⊘" } else { "" };
+        let unread = if row.unread > 0 { format!("{muted} ({})", row.unread.min(999)) } else { muted.to_string() };
         let badge = row.channel.badge();
         let group = if row.is_group { "# " } else { "" };
         // marker, space, badge, space … unread, space, time
