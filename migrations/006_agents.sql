@@ -49,3 +49,10 @@ INSERT INTO messages_fts(rowid, body)
 CREATE INDEX conversations_queue ON conversations(last_inbound_at)
     WHERE assignee IS NULL AND status = 'open' AND unanswered = 1;
 CREATE INDEX conversations_by_assignee ON conversations(assignee, status);
+
+-- Our own sent message can be edited or deleted (Telegram): the change goes through
+-- the outbox like a send, as an `edit` (with its new text) or a `delete`; a deleted
+-- message stays in the store, marked.
+ALTER TABLE outbox ADD COLUMN action TEXT NOT NULL DEFAULT 'send' CHECK (action IN ('send', 'edit', 'delete'));
+ALTER TABLE outbox ADD COLUMN new_body TEXT;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;

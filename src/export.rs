@@ -61,6 +61,8 @@ pub struct MessageRecord {
     /// Buttons under our message (JSON rows), and how often they were pressed.
     pub buttons: Option<String>,
     pub clicks: i64,
+    /// When we deleted our message for the customer (Telegram); the text stays here.
+    pub deleted_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -187,7 +189,8 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                    (SELECT e.detail FROM message_events e WHERE e.message_id = m.id AND e.kind = 'edit' \
                       ORDER BY e.at, e.id LIMIT 1), \
                    m.reply_to_external_id, m.media, m.buttons, \
-                   (SELECT count(*) FROM message_events e WHERE e.message_id = m.id AND e.kind = 'click') \
+                   (SELECT count(*) FROM message_events e WHERE e.message_id = m.id AND e.kind = 'click'), \
+                   m.deleted_at \
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id ORDER BY m.id",
             )?;
             let mut rows = stmt.query([])?;
@@ -214,6 +217,7 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                     media: r.get(17)?,
                     buttons: r.get::<_, Option<String>>(18)?.map(|b| sink.text(b)),
                     clicks: r.get(19)?,
+                    deleted_at: r.get::<_, Option<Millis>>(20)?.map(rfc3339),
                 })?;
                 n += 1;
             }

@@ -144,6 +144,8 @@ commands! {
     Results = "results", "reload the results";
     NextCampaign = "next-campaign", "next campaign";
     PrevCampaign = "prev-campaign", "previous campaign";
+    EditMessage = "edit-message", "edit your last reply";
+    DeleteMessage = "delete-message", "delete your last reply";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -360,6 +362,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, Unassign, &["U"]),
         (List, Mute, &["m"]),
         (Conversation, Mute, &["m"]),
+        (Conversation, EditMessage, &["e"]),
+        (Conversation, DeleteMessage, &["D"]),
         (Found, NextMatch, &["n"]),
         (Found, PrevMatch, &["N"]),
         (Found, Close, &["esc"]),

@@ -60,6 +60,8 @@ fn msg(id: i64, dir: Direction, status: DeliveryStatus, body: &str, ago_min: i64
         entities: None,
         buttons: None,
         quote: None,
+        deleted_at: None,
+        external_id: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::FixedOffset;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use switchboard::app::overlay::Overlay;
-use switchboard::app::state::{Found, MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
+use switchboard::app::state::{ComposerMode, Found, MESSAGE_PAGE, MESSAGE_WINDOW, Scroll};
 use switchboard::app::{Action, AppState, Effect, Focus, MessageRequest, update};
 use switchboard::keymap::Keymap;
 use switchboard::model::{ChannelKind, ConversationId, ConversationStatus, DeliveryStatus, Direction, MessageId};
@@ -50,6 +50,8 @@ fn message(id: i64) -> MessageRow {
         entities: None,
         buttons: None,
         quote: None,
+        deleted_at: None,
+        external_id: None,
     }
 }
 
@@ -490,7 +492,8 @@ fn outside_the_window_only_a_template_goes() {
     update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL)));
     assert!(matches!(s.overlay, Overlay::Templates(_)));
     update(&mut s, key(KeyCode::Enter));
-    assert_eq!(s.template.as_ref().map(|t| t.name.as_str()), Some("order_update"));
+    let ComposerMode::Template(t) = &s.mode else { panic!("{:?}", s.mode) };
+    assert_eq!(t.name, "order_update");
     for c in "Ann".chars() {
         update(&mut s, chr(c));
     }
@@ -506,7 +509,7 @@ fn outside_the_window_only_a_template_goes() {
     assert_eq!(outgoing.text, "Hi Ann, your order 5512 is ready");
     let spec: serde_json::Value = serde_json::from_str(outgoing.attachment.as_deref().unwrap()).unwrap();
     assert_eq!(spec, serde_json::json!({"name": "order_update", "language": "en_US", "params": ["Ann", "5512"]}));
-    assert!(s.template.is_none(), "back to plain replies");
+    assert_eq!(s.mode, ComposerMode::Reply, "back to plain replies");
 }
 
 #[test]
@@ -600,7 +603,7 @@ fn a_note_is_written_in_the_composer_and_never_sent() {
     // From the conversation, N writes a note; ctrl-n in the composer switches back.
     s.focus = switchboard::app::Focus::Conversation;
     update(&mut s, chr('N'));
-    assert!(s.note_mode && s.focus == switchboard::app::Focus::Composer);
+    assert!((s.mode == ComposerMode::Note) && s.focus == switchboard::app::Focus::Composer);
     for c in "Клиент VIP".chars() {
         update(&mut s, chr(c));
     }
@@ -611,11 +614,14 @@ fn a_note_is_written_in_the_composer_and_never_sent() {
             conversation: ConversationId(1), text: "Клиент VIP".into(), author: "maria".into()
         }]
     );
-    assert!(!s.note_mode, "the next one is a reply again");
+    assert!(!(s.mode == ComposerMode::Note), "the next one is a reply again");
     update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL)));
-    assert!(s.note_mode);
+    assert!((s.mode == ComposerMode::Note));
     update(&mut s, key(KeyCode::Esc));
-    assert!(!s.note_mode && s.focus == switchboard::app::Focus::Composer, "Esc leaves note mode first");
+    assert!(
+        !(s.mode == ComposerMode::Note) && s.focus == switchboard::app::Focus::Composer,
+        "Esc leaves note mode first"
+    );
 }
 
 #[test]
@@ -760,4 +766,53 @@ fn a_mention_is_announced_and_not_again() {
 fn pending_toggles_the_open_conversation() {
     let mut s = loaded(3, 1);
     assert_eq!(update(&mut s, chr('P')), vec![Effect::SetStatus(ConversationId(1), ConversationStatus::Pending)]);
+}
+
+#[test]
+fn the_last_own_reply_can_be_edited_or_deleted_on_telegram() {
+    let mut s = loaded(3, 1);
+    // Message 19 is ours (odd ids are), sent by this agent with its Telegram id.
+    let agent = s.agent.clone();
+    let view = s.open.as_mut().unwrap();
+    view.messages[18].author = Some(agent);
+    view.messages[18].external_id = Some("555".into());
+    update(&mut s, key(KeyCode::Tab));
+    update(&mut s, chr('e'));
+    assert_eq!(s.mode, ComposerMode::Edit(MessageId(19)));
+    assert_eq!(s.composer_text(), "message 19");
+    assert_eq!(s.focus, Focus::Composer);
+    for c in " (fixed)".chars() {
+        update(&mut s, chr(c));
+    }
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::ChangeMessage {
+            message: MessageId(19),
+            change: switchboard::store::Change::Edit("message 19 (fixed)".into())
+        }]
+    );
+    assert_eq!(s.mode, ComposerMode::Reply);
+    // Esc leaves an edit, dropping its text.
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.focus, Focus::Conversation);
+    update(&mut s, chr('e'));
+    assert_eq!(s.focus, Focus::Composer);
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!((s.mode.clone(), s.composer_text()), (ComposerMode::Reply, String::new()));
+    // Delete asks first; the second press deletes.
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.focus, Focus::List);
+    update(&mut s, key(KeyCode::Tab));
+    assert!(update(&mut s, chr('D')).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("again deletes it"));
+    assert_eq!(
+        update(&mut s, chr('D')),
+        vec![Effect::ChangeMessage { message: MessageId(19), change: switchboard::store::Change::Delete }]
+    );
+    // On WhatsApp there is nothing to edit.
+    s.open.as_mut().unwrap().row.channel = ChannelKind::WhatsApp;
+    assert!(update(&mut s, chr('e')).is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("does not let a business edit"));
 }

@@ -226,6 +226,11 @@ pub enum Effect {
     },
     /// Reads the agents the store knows.
     LoadAgents,
+    /// Edits or deletes our message already sent (through the outbox).
+    ChangeMessage {
+        message: crate::model::MessageId,
+        change: crate::store::Change,
+    },
     /// Wakes the snoozed conversations due by this time.
     WakeSnoozed(Millis),
     /// Reads which conversations this agent muted.

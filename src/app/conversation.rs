@@ -264,3 +264,69 @@ pub fn matched(
     view.loading = true;
     vec![Effect::LoadMessages { conversation: id, request: MessageRequest::Around { at, limit: MESSAGE_PAGE / 2 } }]
 }
+
+/// This agent's newest reply in the loaded history that can still be changed: sent,
+/// with its platform id, not deleted.
+fn last_own_reply(s: &AppState) -> Option<&MessageRow> {
+    let view = s.open.as_ref()?;
+    view.messages.iter().rev().find(|m| {
+        m.direction == crate::model::Direction::Out
+            && m.kind != "note"
+            && m.deleted_at.is_none()
+            && m.external_id.is_some()
+            && m.author.as_deref() == Some(s.agent.as_str())
+    })
+}
+
+/// Puts this agent's last reply in the composer to edit (Telegram only).
+pub fn edit_last(s: &mut AppState) -> Vec<Effect> {
+    let Some(view) = &s.open else { return Vec::new() };
+    if !view.row.channel.rules().can_change_sent {
+        let name = view.row.channel.display_name();
+        notify(s, format!("{name} does not let a business edit a sent message"), true);
+        return Vec::new();
+    }
+    let Some(m) = last_own_reply(s) else {
+        notify(s, "no reply of yours here to edit".into(), true);
+        return Vec::new();
+    };
+    if m.kind != "text" {
+        notify(s, "only a text message can be edited".into(), true);
+        return Vec::new();
+    }
+    let (id, body) = (m.id, m.body.clone());
+    s.mode = super::state::ComposerMode::Edit(id);
+    s.reset_composer();
+    s.composer.insert_str(&body);
+    super::update::set_focus(s, super::state::Focus::Composer)
+}
+
+/// Deletes this agent's last reply for the customer too (Telegram only, within 48
+/// hours), after a second press.
+pub fn delete_last(s: &mut AppState) -> Vec<Effect> {
+    let Some(view) = &s.open else { return Vec::new() };
+    if !view.row.channel.rules().can_change_sent {
+        let name = view.row.channel.display_name();
+        notify(s, format!("{name} does not let a business delete a sent message"), true);
+        return Vec::new();
+    }
+    let Some(m) = last_own_reply(s) else {
+        notify(s, "no reply of yours here to delete".into(), true);
+        return Vec::new();
+    };
+    let (id, sent_at) = (m.id, m.sent_at);
+    let preview: String = crate::text::sanitize(&m.body, false).chars().take(40).collect();
+    if s.now - sent_at > crate::store::DELETE_WITHIN {
+        notify(s, "Telegram lets a bot delete a message for 48 hours only".into(), true);
+        return Vec::new();
+    }
+    if s.delete_armed != Some(id) {
+        s.delete_armed = Some(id);
+        let again = s.key_hint(crate::keymap::Context::Conversation, Command::DeleteMessage);
+        notify(s, format!("delete \"{preview}\" for the customer too? {again} again deletes it"), true);
+        return Vec::new();
+    }
+    s.delete_armed = None;
+    notify(s, "deleting…".into(), false);
+    vec![Effect::ChangeMessage { message: id, change: crate::store::Change::Delete }]
+}

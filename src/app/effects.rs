@@ -174,6 +174,22 @@ pub(super) fn perform(
                 let _ = tx.send(Action::Matched { conversation, query, forward, result });
             });
         }
+        Effect::ChangeMessage { message, change } => {
+            let wake = engine.map(Engine::waker);
+            tokio::spawn(async move {
+                let what = change.what();
+                match store.run(move |s| s.request_change(message, &change, crate::model::now_ms())).await {
+                    Ok(Ok(())) => {
+                        if let Some(wake) = wake {
+                            wake.notify_waiters();
+                        }
+                        let _ = tx.send(Action::StoreChanged);
+                    }
+                    Ok(Err(why)) => drop(tx.send(Action::Error(format!("cannot {what} it: {why}")))),
+                    Err(e) => drop(tx.send(Action::Error(format!("cannot {what} it: {e}")))),
+                }
+            });
+        }
         Effect::WakeSnoozed(now) => {
             tokio::spawn(async move {
                 let woken = store.run(move |s| match s.next_wake()? {

@@ -120,7 +120,9 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     match &mut s.overlay {
         Overlay::Templates(picker) => match picker.on_key(&keymap, key) {
             Picked::Chosen(i) => {
-                s.template = picker.items.get(i).cloned();
+                if let Some(t) = picker.items.get(i).cloned() {
+                    s.mode = super::state::ComposerMode::Template(t);
+                }
                 s.overlay = Overlay::None;
                 s.reset_composer();
                 set_focus(s, Focus::Composer)

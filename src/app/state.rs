@@ -58,6 +58,26 @@ impl ListView {
     }
 }
 
+/// What the composer writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComposerMode {
+    Reply,
+    /// A private note for the team.
+    Note,
+    /// The parameters of an approved WhatsApp template, one per line.
+    Template(crate::config::TemplateConfig),
+    /// New text for our message already sent (Telegram's editMessageText).
+    Edit(crate::model::MessageId),
+}
+
+impl ComposerMode {
+    /// Whether what is typed is a draft worth keeping (a reply or a note is; a
+    /// template's parameters and an edit are not).
+    pub fn keeps_draft(&self) -> bool {
+        matches!(self, ComposerMode::Reply | ComposerMode::Note)
+    }
+}
+
 /// Which messages the conversation view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scroll {
@@ -168,8 +188,11 @@ pub struct AppState {
     pub quit: bool,
     /// Approved WhatsApp templates, for customers whose 24-hour window has closed.
     pub templates: Vec<crate::config::TemplateConfig>,
-    /// The composer writes a private note, not a reply.
-    pub note_mode: bool,
+    /// What the composer writes: a reply, a note, a template's parameters, or new text
+    /// for a message already sent.
+    pub mode: ComposerMode,
+    /// The delete key was pressed once over this message: the next press deletes it.
+    pub delete_armed: Option<crate::model::MessageId>,
     /// How new messages are announced (`[ui] notify`, resolved for this terminal).
     pub notify: crate::config::NotifyKind,
     /// Whether the terminal has the focus (a desktop notification only when it has not).
@@ -186,8 +209,6 @@ pub struct AppState {
     pub send_armed: bool,
     /// Notes mentioning this agent are shown from this time on.
     pub mentions_since: Millis,
-    /// The template the composer is filling in: its parameters, one per line.
-    pub template: Option<crate::config::TemplateConfig>,
     /// The segment and campaign panel; kept when closed so the form survives.
     pub campaign_panel: Option<super::campaign_panel::CampaignPanel>,
     /// Campaigns under way, for the gauge in the status bar.
@@ -224,7 +245,8 @@ impl AppState {
             agent,
             quit: false,
             templates: Vec::new(),
-            note_mode: false,
+            mode: ComposerMode::Reply,
+            delete_armed: None,
             notify: crate::config::NotifyKind::Off,
             focused: true,
             watcher: Default::default(),
@@ -233,7 +255,6 @@ impl AppState {
             last_beat: 0,
             send_armed: false,
             mentions_since: now,
-            template: None,
             campaign_panel: None,
             campaigns: Vec::new(),
             policy: Default::default(),
@@ -257,15 +278,14 @@ impl AppState {
         let mut composer = TextArea::default();
         let send = self.key_hint(Context::Composer, Command::Send);
         let newline = self.key_hint(Context::Composer, Command::Newline);
-        let placeholder = match &self.template {
-            Some(t) if t.parameters() > 0 => {
+        let placeholder = match &self.mode {
+            ComposerMode::Template(t) if t.parameters() > 0 => {
                 format!("The {} parameters of `{}`, one per line; {send} sends", t.parameters(), t.name)
             }
-            Some(t) => format!("`{}` takes no parameters: {send} sends it", t.name),
-            None if self.note_mode => {
-                format!("A private note for the team (never sent to the customer): {send} adds it")
-            }
-            None => format!("Type a reply: {send} sends, {newline} starts a new line"),
+            ComposerMode::Template(t) => format!("`{}` takes no parameters: {send} sends it", t.name),
+            ComposerMode::Note => format!("A private note for the team (never sent to the customer): {send} adds it"),
+            ComposerMode::Edit(_) => format!("The new text of your message: {send} changes it for the customer too"),
+            ComposerMode::Reply => format!("Type a reply: {send} sends, {newline} starts a new line"),
         };
         composer.set_placeholder_text(placeholder);
         composer.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
@@ -317,7 +337,7 @@ impl AppState {
         let mut all: Vec<(ConversationId, String)> =
             self.drafts.iter().map(|(id, area)| (*id, area.lines().join("\n"))).collect();
         if let Some(open) = self.open_id()
-            && self.template.is_none()
+            && self.mode.keeps_draft()
         {
             all.push((open, self.composer_text()));
         }

@@ -5,7 +5,7 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEve
 
 use super::action::{Action, Effect};
 use super::overlay::Overlay;
-use super::state::{AppState, EngineView, Focus, NOTICE_MS, Notice};
+use super::state::{AppState, ComposerMode, EngineView, Focus, NOTICE_MS, Notice};
 use super::{conversation, list};
 use crate::keymap::{Command, Context};
 use crate::model::Outgoing;
@@ -73,7 +73,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             for (conversation, text) in drafts {
                 s.saved_drafts.insert(conversation, text.clone());
                 if s.open_id() == Some(conversation) {
-                    if s.composer.is_empty() && s.template.is_none() {
+                    if s.composer.is_empty() && s.mode.keeps_draft() {
                         s.composer.insert_str(&text);
                     }
                 } else {
@@ -327,9 +327,11 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         }
         Command::Open | Command::Reply => set_focus(s, Focus::Composer),
         Command::Back => {
-            // Esc in the composer first leaves a template, then the composer.
-            if s.focus == Focus::Composer && (s.template.take().is_some() || std::mem::take(&mut s.note_mode)) {
-                let kept = s.composer_text();
+            // Esc in the composer first leaves a note, a template or an edit, then the
+            // composer. An edit's text was the message's: it goes.
+            if s.focus == Focus::Composer && s.mode != ComposerMode::Reply {
+                let kept = if matches!(s.mode, ComposerMode::Edit(_)) { String::new() } else { s.composer_text() };
+                s.mode = ComposerMode::Reply;
                 s.reset_composer();
                 s.composer.insert_str(&kept);
                 return Vec::new();
@@ -357,6 +359,8 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Mute => list::toggle_mute(s),
         Command::NextMatch => conversation::next_match(s, true),
         Command::PrevMatch => conversation::next_match(s, false),
+        Command::EditMessage => conversation::edit_last(s),
+        Command::DeleteMessage => conversation::delete_last(s),
         Command::Close => {
             // In a conversation opened from a search: stop marking its words.
             if let Some(open) = &mut s.open {
@@ -384,8 +388,8 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         | Command::NextCampaign
         | Command::PrevCampaign => Vec::new(),
         Command::Note => {
-            s.note_mode = !(s.note_mode && s.focus == Focus::Composer);
-            s.template = None;
+            let to_note = !(s.mode == ComposerMode::Note && s.focus == Focus::Composer);
+            s.mode = if to_note { ComposerMode::Note } else { ComposerMode::Reply };
             // The text typed so far stays: a reply can become a note and back.
             let kept = s.composer_text();
             s.reset_composer();
@@ -432,12 +436,27 @@ fn send(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     s.send_armed = false;
-    if s.note_mode {
+    if let ComposerMode::Edit(message) = s.mode {
+        if text.trim().is_empty() {
+            let delete = s.key_hint(Context::Conversation, Command::DeleteMessage);
+            notify(s, format!("an edit needs text; {delete} deletes the message instead"), true);
+            return Vec::new();
+        }
+        if let Err(reason) = Outgoing::text(text.trim_end()).check(open.row.channel) {
+            notify(s, format!("not edited: {reason}"), true);
+            return Vec::new();
+        }
+        s.mode = ComposerMode::Reply;
+        s.reset_composer();
+        let change = crate::store::Change::Edit(text.trim_end().to_string());
+        return vec![Effect::ChangeMessage { message, change }];
+    }
+    if s.mode == ComposerMode::Note {
         let conversation = open.id();
         if text.trim().is_empty() {
             return Vec::new();
         }
-        s.note_mode = false;
+        s.mode = ComposerMode::Reply;
         follow(s);
         s.reset_composer();
         return vec![Effect::AddNote { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }];
@@ -456,7 +475,7 @@ fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, why, true);
         return Vec::new();
     }
-    if let Some(template) = s.template.clone() {
+    if let ComposerMode::Template(template) = s.mode.clone() {
         let params: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
         if params.len() != template.parameters() {
             let message = format!(
@@ -469,7 +488,7 @@ fn send(s: &mut AppState) -> Vec<Effect> {
             return Vec::new();
         }
         let outgoing = template.outgoing(params);
-        s.template = None;
+        s.mode = ComposerMode::Reply;
         follow(s);
         s.reset_composer();
         return vec![Effect::EnqueueOutgoing { conversation, outgoing, author: s.agent.clone() }];

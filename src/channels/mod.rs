@@ -110,6 +110,15 @@ impl Channel {
         if let Some(reason) = &item.unreadable {
             return Err(SendError::Permanent(reason.clone()));
         }
+        if let Some(change) = &item.change {
+            return match self {
+                Channel::Telegram(tg) => tg.change(item, change).await,
+                other => Err(SendError::Permanent(format!(
+                    "{} does not let a business change a sent message",
+                    other.kind().display_name()
+                ))),
+            };
+        }
         match self {
             Channel::Telegram(tg) => tg.send(item).await,
             Channel::WhatsApp(wa) => wa.send(item).await,

@@ -32,6 +32,9 @@ pub struct Rules {
     pub sustained_per_sec: u32,
     /// Who may be written to.
     pub access: Access,
+    /// Whether our message, once sent, can be edited or deleted (only Telegram lets a
+    /// bot do both).
+    pub can_change_sent: bool,
 }
 
 /// Who a channel lets a business write to.
@@ -114,6 +117,7 @@ const TELEGRAM: Rules = Rules {
     press_is_a_message: false,
     sustained_per_sec: 30,
     access: Access::UntilBlocked,
+    can_change_sent: true,
 };
 
 /// Cloud API: text 4096, captions 1024; interactive messages carry either up to 3 reply
@@ -144,6 +148,7 @@ const WHATSAPP: Rules = Rules {
     press_is_a_message: true,
     sustained_per_sec: 80,
     access: Access::UntilBlocked,
+    can_change_sent: false,
 };
 
 /// REST Bot API: text up to 7000; a keyboard is a grid six columns wide, with reply and
@@ -162,6 +167,7 @@ const VIBER: Rules = Rules {
     press_is_a_message: false,
     sustained_per_sec: 80,
     access: Access::Subscribers,
+    can_change_sent: false,
 };
 
 /// Community messages, API 5.199: text up to 9000 (error 914 past it); an inline
@@ -183,6 +189,7 @@ const VK: Rules = Rules {
     press_is_a_message: false,
     sustained_per_sec: 20,
     access: Access::Permission,
+    can_change_sent: false,
 };
 
 impl ButtonRules {

@@ -66,7 +66,8 @@ impl Default for EmulatorOptions {
 /// What the bot sent, as the emulator received it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SentMessage {
-    /// `sendMessage`, `sendPhoto` or `sendDocument`.
+    /// `sendMessage`, `sendPhoto` or `sendDocument`; or `editMessageText` and
+    /// `deleteMessage` for a change to one already sent.
     pub method: String,
     pub chat_id: i64,
     /// The text, or the caption.
@@ -375,6 +376,7 @@ async fn api(
             }
             super::telegram_send::send(emu, &method, params)
         }
+        "editmessagetext" | "deletemessage" => super::telegram_send::change(emu, &method, params),
         "answercallbackquery" => {
             let id = params.get("callback_query_id").and_then(Value::as_str).unwrap_or_default().to_string();
             lock(&emu).answered.push(id);

@@ -106,3 +106,57 @@ pub(super) fn send(emu: Emu, method: &str, params: Map<String, Value>) -> Respon
     super::script::react(&emu, &customer, &message);
     ok(message)
 }
+
+/// `editMessageText` and `deleteMessage` on a message the bot sent, with Telegram's
+/// answers: "not modified" for the same text, "not found" for an unknown or deleted
+/// one. Each change is recorded in `sent` under its method, with the new text.
+pub(super) fn change(emu: Emu, method: &str, params: Map<String, Value>) -> Response {
+    let chat_id = params.get("chat_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let message_id = params.get("message_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let (Some(chat_id), Some(message_id)) = (chat_id, message_id) else {
+        return err(400, "Bad Request: chat_id and message_id are required", None);
+    };
+    let edit = method.eq_ignore_ascii_case("editmessagetext");
+    let mut state = lock(&emu);
+    if state.paused {
+        return err(429, "Too Many Requests: retry after 1", Some(json!({"retry_after": 1})));
+    }
+    let Some(message) = state.ours.get_mut(&(chat_id, message_id)) else {
+        let what = if edit { "message to edit not found" } else { "message to delete not found" };
+        return err(400, &format!("Bad Request: {what}"), None);
+    };
+    let text = params.get("text").and_then(Value::as_str).unwrap_or("").to_string();
+    let answer = if edit {
+        if text.trim().is_empty() {
+            return err(400, "Bad Request: message text is empty", None);
+        }
+        if message["text"].as_str() == Some(text.as_str()) {
+            return err(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly \
+                 the same as a current content and reply markup of the message",
+                None,
+            );
+        }
+        message["text"] = json!(text);
+        message["edit_date"] = json!(now_secs());
+        message.clone()
+    } else {
+        state.ours.remove(&(chat_id, message_id));
+        json!(true)
+    };
+    let at_ms = Instant::now().duration_since(emu.started).as_millis() as u64;
+    let method = if edit { "editMessageText" } else { "deleteMessage" };
+    state.sent.push(SentMessage {
+        method: method.into(),
+        chat_id,
+        text,
+        message_id,
+        reply_markup: None,
+        file: None,
+        at_ms,
+    });
+    drop(state);
+    emu.sent.send_modify(|n| *n += 1);
+    ok(answer)
+}

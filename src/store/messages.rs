@@ -25,6 +25,10 @@ pub struct MessageRow {
     pub buttons: Option<String>,
     /// The message this one replies to, when it is in the store: (who, text).
     pub quote: Option<(String, String)>,
+    /// Our message, deleted for the customer too (Telegram's deleteMessage): kept here.
+    pub deleted_at: Option<Millis>,
+    /// Its platform id: an edit or a delete needs one.
+    pub external_id: Option<String>,
 }
 
 impl MessageRow {
@@ -43,7 +47,8 @@ pub struct MessageKey {
 /// The message and, through the chat's unique key, the one it quotes.
 const COLUMNS: &str = "m.id, m.direction, m.kind, m.body, m.sent_at, m.status, m.error, m.author, m.sender_name, \
      m.edited_at, m.entities, m.buttons, \
-     CASE q.direction WHEN 'in' THEN coalesce(q.sender_name, 'customer') ELSE coalesce(q.author, 'us') END, q.body \
+     CASE q.direction WHEN 'in' THEN coalesce(q.sender_name, 'customer') ELSE coalesce(q.author, 'us') END, q.body, \
+     m.deleted_at, m.external_id \
      FROM messages m LEFT JOIN messages q \
        ON q.conversation_id = m.conversation_id AND q.external_id = m.reply_to_external_id AND m.kind <> 'click'";
 
@@ -65,6 +70,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
             (Some(who), Some(body)) => Some((who, body)),
             _ => None,
         },
+        deleted_at: r.get(14)?,
+        external_id: r.get(15)?,
     })
 }
 

@@ -5,6 +5,7 @@
 mod agents;
 mod campaign_results;
 mod campaigns;
+mod changes;
 mod contact_card;
 mod contacts;
 mod conversations;
@@ -22,6 +23,7 @@ pub use crate::model::{StopPolicy, default_confirmations};
 pub use agents::{AgentRow, PRESENCE_FRESH};
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
+pub use changes::{Change, DELETE_WITHIN};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};

@@ -30,6 +30,10 @@ pub struct OutboxItem {
     pub attempts: i64,
     /// The campaign it belongs to: consent is checked again just before it goes.
     pub campaign: Option<CampaignId>,
+    /// Set for a change to a message already sent (edit or delete), not a send.
+    pub change: Option<super::Change>,
+    /// The platform's id of the message, which a change addresses.
+    pub external_id: Option<String>,
 }
 
 impl OutboxItem {
@@ -47,6 +51,8 @@ impl OutboxItem {
             unreadable: None,
             attempts: 0,
             campaign: None,
+            change: None,
+            external_id: None,
         }
     }
 }
@@ -115,10 +121,11 @@ impl Store {
     pub fn outbox_due(&self, channel: ChannelKind, now: Millis, limit: usize) -> Result<Vec<OutboxItem>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.message_id, m.conversation_id, o.chat_id, c.is_group, m.kind, m.body, \
-               json_extract(m.media, '$.source'), m.buttons, o.attempts, m.campaign_id \
+               json_extract(m.media, '$.source'), m.buttons, o.attempts, m.campaign_id, o.action, o.new_body, \
+               m.external_id \
              FROM outbox o JOIN messages m ON m.id = o.message_id JOIN conversations c ON c.id = m.conversation_id \
-             WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND m.status = 'queued' AND (m.campaign_id IS NULL \
-               OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running') \
+             WHERE o.channel = ?1 AND o.next_attempt_at <= ?2 AND (o.action <> 'send' OR m.status = 'queued' \
+               AND (m.campaign_id IS NULL OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running')) \
              ORDER BY o.priority DESC, o.next_attempt_at, o.message_id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![channel.as_str(), now, limit as i64], |r| {
@@ -130,6 +137,11 @@ impl Store {
                 None => Ok(Vec::new()),
             };
             let unreadable = content.as_ref().err().or(buttons.as_ref().err()).cloned();
+            let change = match (r.get::<_, String>(10)?.as_str(), r.get::<_, Option<String>>(11)?) {
+                ("edit", text) => Some(super::Change::Edit(text.unwrap_or_default())),
+                ("delete", _) => Some(super::Change::Delete),
+                _ => None,
+            };
             Ok(OutboxItem {
                 message_id: r.get(0)?,
                 conversation_id: r.get(1)?,
@@ -141,7 +153,10 @@ impl Store {
                 buttons: buttons.unwrap_or_default(),
                 unreadable,
                 attempts: r.get(8)?,
-                campaign: r.get(9)?,
+                // A change is the agent's, whatever the message was: no campaign rules.
+                campaign: if change.is_some() { None } else { r.get(9)? },
+                change,
+                external_id: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -151,8 +166,8 @@ impl Store {
     pub fn outbox_next_due(&self, channel: ChannelKind) -> Result<Option<Millis>> {
         Ok(self.conn.query_row(
             "SELECT min(o.next_attempt_at) FROM outbox o JOIN messages m ON m.id = o.message_id \
-             WHERE o.channel = ?1 AND m.status = 'queued' AND (m.campaign_id IS NULL \
-               OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running')",
+             WHERE o.channel = ?1 AND (o.action <> 'send' OR m.status = 'queued' AND (m.campaign_id IS NULL \
+               OR (SELECT k.state FROM campaigns k WHERE k.id = m.campaign_id) = 'running'))",
             [channel.as_str()],
             |r| r.get(0),
         )?)

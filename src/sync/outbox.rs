@@ -89,7 +89,7 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                 next_wake = next_wake.min(ready);
                 continue;
             }
-            if let Some(cap) = profile.unanswered_per_hour
+            if let Some(cap) = profile.unanswered_per_hour.filter(|_| item.change.is_none())
                 && let Some(wait_until) = over_hourly_cap(&store, &item, cap).await
             {
                 let id = item.message_id;
@@ -114,7 +114,9 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                     }
                 }
             }
-            if let Err(e) = store.run(move |s| s.mark_sending(id, crate::model::now_ms())).await {
+            // A change leaves the message's status as it is (it was sent).
+            let sending = item.change.is_none();
+            if sending && let Err(e) = store.run(move |s| s.mark_sending(id, crate::model::now_ms())).await {
                 status.error(kind, format!("cannot update the outbox: {e}"));
                 continue;
             }
@@ -153,6 +155,9 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
 async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, item: OutboxItem) -> Outcome {
     let kind = channel.kind();
     let id = item.message_id;
+    if let Some(change) = item.change.clone() {
+        return deliver_change(channel, store, status, item, change).await;
+    }
     let result = channel.send(&item).await;
     let mut hold_until = None;
     let recorded = match result {
@@ -208,6 +213,50 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
         status.error(kind, format!("cannot record a send: {e}"));
     }
     Outcome { chat: item.chat_id, hold_until, campaign: item.campaign }
+}
+
+/// Makes one change to a sent message and records what happened: done, tried again
+/// later, or not done with the reason on the message (which keeps its status).
+async fn deliver_change(
+    channel: &Channel,
+    store: &SharedStore,
+    status: &StatusBoard,
+    item: OutboxItem,
+    change: crate::store::Change,
+) -> Outcome {
+    let kind = channel.kind();
+    let id = item.message_id;
+    let mut hold_until = None;
+    let recorded = match channel.send(&item).await {
+        Ok(done) => {
+            status.recovered(kind);
+            store.run(move |s| s.mark_changed(id, &change, done.at)).await
+        }
+        Err(SendError::Retry { after, reason }) if item.attempts + 1 < MAX_ATTEMPTS => {
+            if let Some(after) = after {
+                hold_until = Some(Instant::now() + after);
+            }
+            let at = now_ms() + after.unwrap_or_else(|| backoff(item.attempts + 1)).as_millis() as i64;
+            store.run(move |s| s.retry_change_later(id, at, &reason, now_ms())).await
+        }
+        Err(SendError::ChannelDown(reason)) => {
+            status.set(kind, ChannelState::Down(reason.clone()));
+            store.run(move |s| s.retry_change_later(id, now_ms() + 30_000, &reason, now_ms())).await
+        }
+        Err(
+            SendError::Permanent(reason)
+            | SendError::Unreachable(reason)
+            | SendError::MarketingOptOut(reason)
+            | SendError::Retry { reason, .. },
+        ) => {
+            tracing::info!(channel = %kind, message = %id, %reason, "a change to a sent message failed");
+            store.run(move |s| s.change_failed(id, &change, &reason, now_ms())).await
+        }
+    };
+    if let Err(e) = recorded {
+        status.error(kind, format!("cannot record a change: {e}"));
+    }
+    Outcome { chat: item.chat_id, hold_until, campaign: None }
 }
 
 /// When the customer has had `cap` of our messages in the last hour without answering:

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{empty_pane, pane_block};
+use crate::app::state::ComposerMode;
 use crate::app::{AppState, Focus};
 use crate::text::sanitize;
 use crate::theme::Styles;
@@ -19,10 +20,17 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         return empty_pane(frame, area, " Reply ", "Select a conversation to reply.", focused, styles);
     };
     let row = &open.row;
-    let (title, style) = if state.note_mode {
-        (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
-    } else {
-        (format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name()), styles.composer_target)
+    let (title, style) = match &state.mode {
+        ComposerMode::Note => {
+            (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
+        }
+        ComposerMode::Edit(_) => (
+            format!(" Editing your message to {} (Esc: leave it as it is) ", sanitize(&row.title, false)),
+            styles.bar_warn,
+        ),
+        _ => {
+            (format!(" To: {} on {} ", sanitize(&row.title, false), row.channel.display_name()), styles.composer_target)
+        }
     };
     let mut block = pane_block(String::new(), focused, styles).title(Span::styled(title, style));
     if row.blocked_at.is_some() {
@@ -33,7 +41,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         };
         block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }
-    if let Some(t) = &state.template {
+    if let ComposerMode::Template(t) = &state.mode {
         let title = format!(" template {} ({}) ", sanitize(&t.name, false), sanitize(&t.language, false));
         block = block.title(Span::styled(title, styles.title));
     } else if let Some((open, closes)) = state.window() {

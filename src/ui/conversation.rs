@@ -188,6 +188,14 @@ fn message_lines<'a>(
     if m.edited_at.is_some() {
         header.push(Span::styled(" (edited)", styles.message_time));
     }
+    // Deleted for the customer: kept here, struck through.
+    let body_style = match m.deleted_at {
+        Some(_) => {
+            header.push(Span::styled("  deleted for the customer", styles.status_failed));
+            body_style.add_modifier(ratatui::style::Modifier::CROSSED_OUT)
+        }
+        None => body_style,
+    };
     if state.open.as_ref().and_then(|o| o.found.as_ref()).is_some_and(|f| f.at == m.key()) {
         header.push(Span::styled("  ◀ found", styles.help_key));
     }

@@ -281,6 +281,36 @@ impl TelegramChannel {
         Ok(Sent { external_id, at: now_ms() })
     }
 
+    /// A change to our message already sent: its text edited, or the message deleted.
+    /// Done again after a crash, so Telegram's "not modified" and "not found" (for a
+    /// delete) count as done.
+    pub async fn change(&self, item: &OutboxItem, change: &crate::store::Change) -> Result<Sent, SendError> {
+        let chat: i64 = item
+            .chat_id
+            .parse()
+            .map_err(|_| SendError::Permanent(format!("`{}` is not a Telegram chat id", item.chat_id)))?;
+        let id: i32 = item
+            .external_id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| SendError::Permanent("the message has no Telegram id".into()))?;
+        let (chat, id) = (ChatId(chat), teloxide::types::MessageId(id));
+        let result = match change {
+            crate::store::Change::Edit(text) => {
+                check_length(text, ChannelKind::Telegram.rules().text_limit, "message")?;
+                self.bot.edit_message_text(chat, id, text).await.map(|_| ())
+            }
+            crate::store::Change::Delete => self.bot.delete_message(chat, id).await.map(|_| ()),
+        };
+        match result {
+            Ok(()) => Ok(Sent { external_id: item.external_id.clone(), at: now_ms() }),
+            Err(RequestError::Api(ApiError::MessageNotModified | ApiError::MessageToDeleteNotFound)) => {
+                Ok(Sent { external_id: item.external_id.clone(), at: now_ms() })
+            }
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
     /// A plain text message, for tools and tests.
     pub async fn send_text(&self, chat_id: &str, text: &str) -> Result<Sent, SendError> {
         let item = OutboxItem::text(crate::model::ChannelKind::Telegram, chat_id, text);
