@@ -118,7 +118,7 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 let rows = switchboard::app::read_messages(store, conversation, request).expect("messages");
                 Action::MessagesLoaded { conversation, request, rows }
             }
-            Effect::MarkRead(_) | Effect::LoadCampaigns { .. } => continue,
+            Effect::MarkRead { .. } | Effect::LoadCampaigns { .. } => continue,
             other => panic!("the bench does not perform {other:?}"),
         };
         let more = update(s, action);

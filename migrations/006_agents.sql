@@ -56,3 +56,16 @@ CREATE INDEX conversations_by_assignee ON conversations(assignee, status);
 ALTER TABLE outbox ADD COLUMN action TEXT NOT NULL DEFAULT 'send' CHECK (action IN ('send', 'edit', 'delete'));
 ALTER TABLE outbox ADD COLUMN new_body TEXT;
 ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+
+-- Unread per agent: each agent's mark says how many of the conversation's inbound
+-- messages they had when they last read it. A conversation an agent never opened shows
+-- the team's count (`unread`, cleared by anyone's read).
+ALTER TABLE conversations ADD COLUMN inbound_count INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET inbound_count =
+    (SELECT count(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.direction = 'in');
+CREATE TABLE reads (
+    agent           TEXT    NOT NULL,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seen            INTEGER NOT NULL,
+    PRIMARY KEY (agent, conversation_id)
+) WITHOUT ROWID;

@@ -148,7 +148,7 @@ fn a_new_message_reopens_a_resolved_conversation() {
     store.ingest(&[inbound(9, "Bob", 1, "hi", T0)], None, switchboard::model::now_ms()).unwrap();
     let conv = store.find_conversation(ChannelKind::Telegram, "9").unwrap().unwrap();
     store.set_status(conv, ConversationStatus::Resolved).unwrap();
-    store.mark_read(conv).unwrap();
+    store.mark_read(conv, "maria").unwrap();
     store.ingest(&[inbound(9, "Bob", 2, "one more thing", T0 + 1)], None, switchboard::model::now_ms()).unwrap();
     let row = store.conversation(conv).unwrap();
     assert_eq!((row.status, row.unread, row.unanswered), (ConversationStatus::Open, 1, true));

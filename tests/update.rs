@@ -115,7 +115,7 @@ fn enter_opens_the_composer_and_marks_read() {
     let mut s = loaded(3, 1);
     let effects = update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.focus, Focus::Composer);
-    assert_eq!(effects, vec![Effect::MarkRead(ConversationId(1))]);
+    assert_eq!(effects, vec![Effect::MarkRead { conversation: ConversationId(1), agent: "maria".into() }]);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn a_message_arriving_in_the_conversation_in_view_is_read() {
     update(&mut s, Action::StoreChanged);
     let rows = vec![row(1, true), row(2, false), row(3, false)];
     let effects = update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
-    assert_eq!(effects, vec![Effect::MarkRead(ConversationId(1))]);
+    assert_eq!(effects, vec![Effect::MarkRead { conversation: ConversationId(1), agent: "maria".into() }]);
     // From the list, a new message stays unread.
     update(&mut s, key(KeyCode::Esc));
     let generation = s.list.generation + 1;

@@ -300,3 +300,24 @@ fn agents_are_listed_and_marked_available_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3, key `assignment.cap`"));
 }
+
+#[test]
+fn unread_counts_clear_for_the_agent_who_read() {
+    use switchboard::store::ConversationFilter;
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Здравствуйте", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let unread = |store: &Store, reader: Option<&str>| {
+        let filter = ConversationFilter { reader: reader.map(str::to_string), ..Default::default() };
+        store.conversations_page(filter, None, 10).unwrap()[0].unread
+    };
+    store.mark_read(id, "ivan").unwrap();
+    store.ingest(&[inbound(42, "Анна", 2, "Вы тут?", T0 + 1000)], None, T0 + 1000).unwrap();
+    store.ingest(&[inbound(42, "Анна", 3, "Ау", T0 + 2000)], None, T0 + 2000).unwrap();
+    assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria")), unread(&store, None)), (2, 2, 2));
+    // Maria reads it: hers and the team's clear; Ivan has not seen the two new ones.
+    store.mark_read(id, "maria").unwrap();
+    assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria")), unread(&store, None)), (2, 0, 0));
+    store.ingest(&[inbound(42, "Анна", 4, "Спасибо", T0 + 3000)], None, T0 + 3000).unwrap();
+    assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria"))), (3, 1));
+}

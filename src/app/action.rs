@@ -144,7 +144,11 @@ pub enum Effect {
         outgoing: crate::model::Outgoing,
         author: String,
     },
-    MarkRead(ConversationId),
+    /// This agent has read the conversation.
+    MarkRead {
+        conversation: ConversationId,
+        agent: String,
+    },
     LoadSegment {
         generation: u64,
         filter: String,

@@ -89,9 +89,9 @@ pub(super) fn perform(
                 let _ = tx.send(Action::StoreChanged);
             });
         }
-        Effect::MarkRead(conversation) => {
+        Effect::MarkRead { conversation, agent } => {
             tokio::spawn(async move {
-                if let Err(e) = store.run(move |s| s.mark_read(conversation)).await {
+                if let Err(e) = store.run(move |s| s.mark_read(conversation, &agent)).await {
                     let _ = tx.send(Action::Error(e.to_string()));
                 }
                 let _ = tx.send(Action::StoreChanged);

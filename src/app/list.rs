@@ -179,7 +179,7 @@ pub fn loaded(
         && s.focus != Focus::List
         && open.row.unread > 0
     {
-        effects.push(Effect::MarkRead(open.id()));
+        effects.push(Effect::MarkRead { conversation: open.id(), agent: s.agent.clone() });
     }
     effects
 }

@@ -259,6 +259,8 @@ impl AppState {
             campaigns: Vec::new(),
             policy: Default::default(),
         };
+        // The list's unread counts are this agent's.
+        state.list.filter.reader = Some(state.agent.clone());
         state.reset_composer();
         state
     }

@@ -240,7 +240,7 @@ pub fn set_focus(s: &mut AppState, focus: Focus) -> Vec<Effect> {
     s.style_cursor();
     match (&s.open, focus) {
         (Some(open), Focus::Conversation | Focus::Composer) if open.row.unread > 0 => {
-            vec![Effect::MarkRead(open.id())]
+            vec![Effect::MarkRead { conversation: open.id(), agent: s.agent.clone() }]
         }
         _ => Vec::new(),
     }

@@ -64,7 +64,7 @@ pub fn which(
         "me" => Some(config.ui.agent_name.clone()),
         _ => Some(a),
     });
-    Ok(ConversationFilter { status, assignee, channel })
+    Ok(ConversationFilter { status, assignee, channel, reader: None })
 }
 
 pub fn list(store: &Store, which: &ConversationFilter, format: ListFormat) -> anyhow::Result<()> {

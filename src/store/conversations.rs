@@ -62,6 +62,8 @@ pub struct ConversationFilter {
     pub status: Option<ConversationStatus>,
     /// Whose: an agent's (`Some(Some(name))`), nobody's (`Some(None)`), or anyone's.
     pub assignee: Option<Option<String>>,
+    /// Whose unread counts the rows carry: this agent's, or (None) the team's.
+    pub reader: Option<String>,
 }
 
 /// Whether a conversation waits for an answer: its newest message that is neither a
@@ -104,7 +106,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ConversationRow>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM conversations \
+            "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(inbound_count - r.seen, 0) \
+               FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END \
+             FROM conversations \
              WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
                AND (?7 = 0 OR assignee IS ?8) \
                AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
@@ -123,8 +127,13 @@ impl Store {
                 limit as i64,
                 filter.assignee.is_some(),
                 filter.assignee.clone().flatten(),
+                filter.reader,
             ],
-            from_row,
+            |r| {
+                let mut row = from_row(r)?;
+                row.unread = r.get(15)?;
+                Ok(row)
+            },
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -148,9 +157,16 @@ impl Store {
             .optional()?)
     }
 
-    /// The agent has seen everything in the conversation.
-    pub fn mark_read(&self, id: ConversationId) -> Result<()> {
-        self.conn.execute("UPDATE conversations SET unread = 0 WHERE id = ?1 AND unread <> 0", [id])?;
+    /// `agent` has read the conversation: their unread count clears, and the team's.
+    pub fn mark_read(&self, id: ConversationId, agent: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE conversations SET unread = 0 WHERE id = ?1 AND unread <> 0", [id])?;
+        tx.execute(
+            "INSERT INTO reads(agent, conversation_id, seen) SELECT ?2, id, inbound_count FROM conversations WHERE id = ?1 \
+             ON CONFLICT(agent, conversation_id) DO UPDATE SET seen = excluded.seen",
+            params![id, agent],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

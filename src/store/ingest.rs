@@ -238,7 +238,7 @@ fn insert_inbound(
            unanswered = CASE WHEN ?2 >= last_message_at THEN ?4 ELSE unanswered END, \
            last_message_at = max(last_message_at, ?2), \
            last_inbound_at = max(coalesce(last_inbound_at, 0), ?2), \
-           unread = unread + 1, \
+           unread = unread + 1, inbound_count = inbound_count + 1, \
            snoozed_until = CASE WHEN ?4 = 1 AND status = 'snoozed' THEN NULL ELSE snoozed_until END, \
            status = CASE WHEN ?4 = 1 AND status IN ('resolved', 'snoozed', 'pending') THEN 'open' ELSE status END \
          WHERE id = ?1",
