@@ -350,6 +350,18 @@ fn the_selection_stays_on_its_conversation_when_the_order_changes() {
     update(&mut s, chr('g'));
     assert!(s.list.new_above.is_empty());
     assert_eq!(s.list.offset, 0);
+
+    // The top row itself moving down (answered, say) is no news: the rows that were in
+    // view below it come up, as they were seen.
+    let mut s = loaded(40, 0);
+    let generation = s.list.generation + 1;
+    update(&mut s, Action::StoreChanged);
+    let mut moved = row(1, false);
+    moved.last_message_at -= 1;
+    let rows: Vec<_> = (2..=6).map(|i| row(i, false)).chain([moved]).chain((7..=40).map(|i| row(i, false))).collect();
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+    assert_eq!((s.list.offset, s.list.new_above.len()), (0, 0));
+    assert_eq!(s.list.selected_row().unwrap().id, ConversationId(1), "the selection follows its conversation");
 }
 
 #[test]

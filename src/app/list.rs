@@ -132,7 +132,11 @@ pub fn loaded(
     match after {
         None => {
             let selected_id = s.list.selected_row().map(|r| r.id);
-            let top_id = s.list.rows.get(s.list.offset).map(|r| r.id);
+            // The anchor: the first row in view that did not move itself (same place in
+            // the order as before); rows that moved, or arrived, above it are the news.
+            let visible = visible_rows(s);
+            let in_view: Vec<ListKey> =
+                s.list.rows.iter().skip(s.list.offset).take(visible).map(ConversationRow::key).collect();
             // What was above the view already (the agent scrolled past it).
             let seen_above: std::collections::HashSet<_> =
                 s.list.rows[..s.list.offset.min(s.list.rows.len())].iter().map(|r| r.id).collect();
@@ -143,8 +147,15 @@ pub fn loaded(
                 .unwrap_or(s.list.selected.min(s.list.rows.len().saturating_sub(1)));
             // The row at the top of the view stays there: what arrives above it does not
             // push the view down under the agent's eyes. It is announced instead.
-            if let Some(top) = top_id.and_then(|id| s.list.rows.iter().position(|r| r.id == id)) {
-                s.list.offset = top;
+            let anchor = in_view.iter().find_map(|old| {
+                let i = s.list.rows.iter().position(|r| r.id == old.id)?;
+                let unmoved = s.list.rows[i].key() == *old;
+                // Where the anchor was in the view, it stays.
+                let shift = in_view.iter().position(|k| k.id == old.id).unwrap_or(0);
+                unmoved.then(|| i.saturating_sub(shift))
+            });
+            if let Some(offset) = anchor {
+                s.list.offset = offset;
             }
             let above = &s.list.rows[..s.list.offset.min(s.list.rows.len())];
             let announced = std::mem::take(&mut s.list.new_above);

@@ -98,7 +98,7 @@ impl Choice for PaletteEntry {
         format!("{} — {}", self.command.name(), self.command.describe())
     }
 
-    fn detail(&self) -> Option<String> {
+    fn aside(&self) -> Option<String> {
         (!self.keys.is_empty()).then(|| self.keys.clone())
     }
 }

@@ -18,6 +18,10 @@ pub trait Choice {
     fn detail(&self) -> Option<String> {
         None
     }
+    /// A short note at the right of the label (a command's keys), if any.
+    fn aside(&self) -> Option<String> {
+        None
+    }
 }
 
 pub struct Picker<T> {

@@ -14,7 +14,7 @@ use crate::text::{sanitize, truncate, width};
 use crate::theme::Styles;
 
 pub fn draw<T: Choice>(frame: &mut Frame<'_>, area: Rect, state: &AppState, picker: &Picker<T>, styles: &Styles) {
-    let two_lines = picker.items.iter().any(|i| i.detail().is_some_and(|d| d.contains(' ')));
+    let two_lines = picker.items.iter().any(|i| i.detail().is_some());
     let per_item = if two_lines { 2 } else { 1 };
     let wanted = (picker.items.len() * per_item) as u16 + 4;
     let [area] = Layout::horizontal([Constraint::Max(80)]).flex(Flex::Center).areas(area);
@@ -46,24 +46,22 @@ pub fn draw<T: Choice>(frame: &mut Frame<'_>, area: Rect, state: &AppState, pick
         let item = &picker.items[*i];
         let style = if row == picker.selected { styles.list_selected } else { styles.help_key };
         let label = sanitize(&item.label(), false);
-        match item.detail() {
-            // A short detail (a command's keys) sits at the right of the label.
-            Some(detail) if !two_lines => {
-                let detail = sanitize(&detail, false);
-                let room = cells.saturating_sub(width(&detail) + 1);
+        match item.aside() {
+            // A short note (a command's keys) sits at the right of the label.
+            Some(aside) => {
+                let aside = sanitize(&aside, false);
+                let room = cells.saturating_sub(width(&aside) + 1);
                 let label = truncate(&label, room);
-                let pad = cells.saturating_sub(width(&label) + width(&detail));
+                let pad = cells.saturating_sub(width(&label) + width(&aside));
                 lines.push(Line::from(vec![
                     Span::styled(format!("{label}{}", " ".repeat(pad)), style),
-                    Span::styled(detail, styles.help_key),
+                    Span::styled(aside, styles.help_key),
                 ]));
             }
-            detail => {
-                lines.push(Line::styled(truncate(&label, cells), style));
-                if let Some(detail) = detail {
-                    lines.push(Line::styled(truncate(&format!("  {}", sanitize(&detail, false)), cells), styles.help));
-                }
-            }
+            None => lines.push(Line::styled(truncate(&label, cells), style)),
+        }
+        if let Some(detail) = item.detail() {
+            lines.push(Line::styled(truncate(&format!("  {}", sanitize(&detail, false)), cells), styles.help));
         }
     }
     frame.render_widget(Paragraph::new(lines), rest);
