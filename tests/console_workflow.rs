@@ -171,3 +171,87 @@ async fn palette_picker_mute_and_rebound_keys() {
     app.press(KeyCode::Esc);
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_mentions_and_the_traffic_cop_between_two_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_ms();
+    store(dir.path()).ingest(&[inbound(42, "Анна Петрова", 1, "Где мой заказ?", now - 60_000)], None, now).unwrap();
+    let maria = TestApp::start(dir.path(), "maria", now);
+    let ivan = TestApp::start(dir.path(), "ivan", now);
+    maria.wait_for("ivan is viewing").await;
+
+    // Ivan leaves a note mentioning Maria; her console tells her, and shows it.
+    ivan.press(KeyCode::Tab);
+    ivan.send_keys("N");
+    ivan.wait_for("Note on Анна Петрова").await;
+    ivan.send_keys("@maria она ждёт звонка");
+    ivan.press(KeyCode::Enter);
+    maria.wait_for("ivan mentioned you").await;
+    maria.wait_for("✎ note by ivan").await;
+
+    // Maria starts a reply: Ivan's note came after she opened it, so Enter asks first.
+    maria.press(KeyCode::Enter);
+    maria.send_keys("Анна, курьер позвонит завтра");
+    maria.press(KeyCode::Enter);
+    maria.wait_for("ivan left a note after you opened this").await;
+    assert!(maria.screen().contains("Анна, курьер позвонит завтра"), "the text stays");
+    maria.press(KeyCode::Enter);
+    maria.wait_for("→ maria").await;
+    ivan.wait_for("Анна, курьер позвонит завтра").await;
+    // With no engine, the reply waits in the outbox: no channel is configured.
+    let queued: i64 = store(dir.path()).conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    assert_eq!(queued, 1);
+    maria.quit().await;
+    ivan.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_sent_on_telegram_is_edited_then_deleted_from_the_console() {
+    use switchboard::channels::{Channel, TelegramChannel};
+    use switchboard::config::{Secret, TelegramConfig};
+    use switchboard::sandbox::customers::demo_customers;
+    use switchboard::sandbox::{EmulatorOptions, TelegramEmulator};
+    const TOKEN: &str = "123:test-token";
+    let emu =
+        TelegramEmulator::start("127.0.0.1:0".parse().unwrap(), TOKEN, demo_customers(1), EmulatorOptions::default())
+            .await
+            .unwrap();
+    let chat = demo_customers(1)[0].id;
+    emu.customer_says(chat, "Здравствуйте!");
+    let dir = tempfile::tempdir().unwrap();
+    let telegram = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), &emu.url()) };
+    let channel = Channel::Telegram(TelegramChannel::new(&telegram).unwrap());
+    let mut config = switchboard::config::Config::default();
+    config.engine.refresh_ms = 50;
+    config.ui.agent_name = "maria".into();
+    let app = TestApp::with_channels(dir.path(), config, vec![channel], now_ms());
+    app.wait_for("Здравствуйте!").await;
+    app.press(KeyCode::Enter);
+    app.send_keys("Ваш заказ готов");
+    app.press(KeyCode::Enter);
+    app.wait_for("✓ sent").await;
+
+    // e: the reply comes into the composer; Enter changes it for the customer too.
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Tab);
+    app.send_keys("e");
+    app.wait_for("Editing your message").await;
+    app.send_keys(" к выдаче");
+    app.press(KeyCode::Enter);
+    app.wait_for("Ваш заказ готов к выдаче").await;
+    app.wait_for("(edited)").await;
+    let sent = emu.wait_for_sent(2, std::time::Duration::from_secs(20)).await;
+    assert!(sent.iter().any(|m| m.method == "editMessageText" && m.text == "Ваш заказ готов к выдаче"), "{sent:?}");
+
+    // D twice: deleted for the customer, struck through here.
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Tab);
+    app.send_keys("D");
+    app.wait_for("again deletes it").await;
+    app.send_keys("D");
+    app.wait_for("deleted for the customer").await;
+    let sent = emu.wait_for_sent(3, std::time::Duration::from_secs(20)).await;
+    assert!(sent.iter().any(|m| m.method == "deleteMessage"), "{sent:?}");
+    app.quit().await;
+}

@@ -315,7 +315,7 @@ pub fn delete_last(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     };
     let (id, sent_at) = (m.id, m.sent_at);
-    let preview: String = crate::text::sanitize(&m.body, false).chars().take(40).collect();
+    let preview: String = crate::text::sanitize(&m.body, false).chars().take(30).collect();
     if s.now - sent_at > crate::store::DELETE_WITHIN {
         notify(s, "Telegram lets a bot delete a message for 48 hours only".into(), true);
         return Vec::new();
@@ -323,7 +323,7 @@ pub fn delete_last(s: &mut AppState) -> Vec<Effect> {
     if s.delete_armed != Some(id) {
         s.delete_armed = Some(id);
         let again = s.key_hint(crate::keymap::Context::Conversation, Command::DeleteMessage);
-        notify(s, format!("delete \"{preview}\" for the customer too? {again} again deletes it"), true);
+        notify(s, format!("{again} again deletes it for the customer too: \"{preview}\""), true);
         return Vec::new();
     }
     s.delete_armed = None;

@@ -127,10 +127,19 @@ impl Store {
     pub fn mark_changed(&mut self, id: MessageId, change: &Change, at: Millis) -> Result<()> {
         let tx = self.write()?;
         match change {
-            Change::Edit(text) => tx.execute(
-                "UPDATE messages SET body = ?2, edited_at = ?3, error = NULL WHERE id = ?1",
-                params![id, text, at],
-            )?,
+            Change::Edit(text) => {
+                // The list's preview follows when this is the conversation's newest message.
+                tx.execute(
+                    "UPDATE conversations SET last_preview = ?2 \
+                     WHERE id = (SELECT conversation_id FROM messages WHERE id = ?1) \
+                       AND last_message_at = (SELECT sent_at FROM messages WHERE id = ?1)",
+                    params![id, super::ingest::preview(text)],
+                )?;
+                tx.execute(
+                    "UPDATE messages SET body = ?2, edited_at = ?3, error = NULL WHERE id = ?1",
+                    params![id, text, at],
+                )?
+            }
             Change::Delete => {
                 tx.execute("UPDATE messages SET deleted_at = ?2, error = NULL WHERE id = ?1", params![id, at])?
             }

@@ -83,6 +83,16 @@ impl TestApp {
     }
 
     pub fn with(dir: &Path, config: Config, now: Millis) -> TestApp {
+        TestApp::with_channels(dir, config, Vec::new(), now)
+    }
+
+    /// A console whose engine runs in it, on these channels (an emulator's, say).
+    pub fn with_channels(
+        dir: &Path,
+        config: Config,
+        channels: Vec<switchboard::channels::Channel>,
+        now: Millis,
+    ) -> TestApp {
         // The clock runs as the wall clock does, `advance` jumps it: heartbeats and
         // notices go on while a test moves time.
         let clock = Arc::new(AtomicI64::new(now - switchboard::model::now_ms()));
@@ -94,7 +104,7 @@ impl TestApp {
             keymap: Keymap::new(&config.keys).expect("the keys"),
             config,
             styles: Styles::load("dark", false).expect("the dark theme"),
-            channels: Vec::new(),
+            channels,
             engine: EngineMode::InProcess,
             clock: Arc::new(move || switchboard::model::now_ms() + time.load(Ordering::SeqCst)),
         };
