@@ -220,7 +220,7 @@ async fn a_reply_sent_on_telegram_is_edited_then_deleted_from_the_console() {
     let chat = demo_customers(1)[0].id;
     emu.customer_says(chat, "Здравствуйте!");
     let dir = tempfile::tempdir().unwrap();
-    let telegram = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), &emu.url()) };
+    let telegram = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(TOKEN), emu.url()) };
     let channel = Channel::Telegram(TelegramChannel::new(&telegram).unwrap());
     let mut config = switchboard::config::Config::default();
     config.engine.refresh_ms = 50;
