@@ -76,6 +76,8 @@ const CHANNELS: [&str; 3] = ["telegram", "whatsapp", "viber"];
 
 /// Fills an empty store at `conn` (already migrated).
 pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated> {
+    // The store's SQL functions: its triggers call them (the search index's `searchable`).
+    crate::store::add_functions(conn)?;
     let mut rng = Rng::new(size.seed);
     let now = now_ms();
     let start = now - SPAN;

@@ -321,3 +321,22 @@ fn unread_counts_clear_for_the_agent_who_read() {
     store.ingest(&[inbound(42, "Анна", 4, "Спасибо", T0 + 3000)], None, T0 + 3000).unwrap();
     assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria"))), (3, 1));
 }
+
+#[test]
+fn generate_fills_a_new_store_that_search_and_the_list_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let data = dir.path().join("data");
+    let args = ["generate", "--contacts", "60", "--conversations", "30", "--messages", "3000", "--longest", "500"];
+    let out = cli(&config, &data, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::open(&data.join("switchboard.db")).unwrap();
+    let messages: i64 = store.conn().query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap();
+    assert!(messages >= 3000, "{messages}");
+    // Every message is in the search index, through the same triggers as ingest.
+    let indexed: i64 = store.conn().query_row("SELECT count(*) FROM messages_fts", [], |r| r.get(0)).unwrap();
+    assert_eq!(indexed, messages);
+    let page = store.conversations_page(Default::default(), None, 100).unwrap();
+    assert_eq!(page.len(), 30);
+}

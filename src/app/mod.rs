@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod campaign_panel;
+mod composer;
 pub mod contact_panel;
 mod conversation;
 mod effects;
