@@ -89,6 +89,7 @@ fn launch(path: &std::path::Path, message: &Message, policy: &CampaignPolicy) {
     let _ = std::fs::remove_file(copy.with_extension("db-shm"));
     std::fs::copy(path, &copy).expect("a copy");
     let mut conn = Connection::open(&copy).expect("a connection");
+    switchboard::store::add_functions(&conn).expect("the store's SQL functions");
     conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
     conn.pragma_update(None, "wal_autocheckpoint", 10_000).expect("pragma");
     let t = Instant::now();
@@ -199,6 +200,7 @@ fn baseline(conn: &Connection, filter: &Filter) -> usize {
 fn generate(path: &std::path::Path, n: usize, seed: u64) {
     Store::open(path).expect("the schema");
     let mut conn = Connection::open(path).expect("a connection");
+    switchboard::store::add_functions(&conn).expect("the store's SQL functions");
     let tx = conn.transaction().expect("a transaction");
     let now = switchboard::model::now_ms();
     let mut rng = switchboard::sandbox::Rng::new(seed);

@@ -36,6 +36,7 @@ fn main() {
     let path = dir.path().join("baseline.db");
     drop(Store::open(&path).expect("the baseline store"));
     let mut conn = Connection::open(&path).expect("a connection");
+    switchboard::store::add_functions(&conn).expect("the store's SQL functions");
     conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
     conn.pragma_update(None, "wal_autocheckpoint", 10_000).expect("pragma");
     let t = Instant::now();

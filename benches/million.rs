@@ -118,7 +118,11 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 let rows = switchboard::app::read_messages(store, conversation, request).expect("messages");
                 Action::MessagesLoaded { conversation, request, rows }
             }
-            Effect::MarkRead { .. } | Effect::LoadCampaigns { .. } => continue,
+            Effect::MarkRead { .. }
+            | Effect::LoadCampaigns { .. }
+            | Effect::LoadMuted { .. }
+            | Effect::WakeSnoozed(_)
+            | Effect::Heartbeat { .. } => continue,
             other => panic!("the bench does not perform {other:?}"),
         };
         let more = update(s, action);
@@ -420,6 +424,7 @@ fn ingest(path: &Path, spread: usize) {
     let ours = N as f64 / t.elapsed().as_secs_f64();
     let mut conn = Connection::open(path).expect("a connection");
     conn.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    switchboard::store::add_functions(&conn).expect("the store's SQL functions");
     // The same connection settings as the store's, so the ratio is the code's.
     conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
     conn.pragma_update(None, "wal_autocheckpoint", 10_000).expect("pragma");
