@@ -340,3 +340,14 @@ fn generate_fills_a_new_store_that_search_and_the_list_read() {
     let page = store.conversations_page(Default::default(), None, 100).unwrap();
     assert_eq!(page.len(), 30);
 }
+
+#[test]
+fn whoever_writes_a_reply_or_a_note_is_an_agent_to_assign_to() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(42, "Анна", 1, "Здравствуйте", T0)], None, T0).unwrap();
+    let id = store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap();
+    store.enqueue(id, "Добрый день", "olga", 10, T0).unwrap();
+    store.add_note(id, "pavel", "перезвонить", T0).unwrap();
+    store.enqueue(id, "Автоответ", "bot:away", 10, T0).unwrap();
+    assert_eq!(store.agents().unwrap(), ["olga", "pavel"], "not the engine's own authors");
+}

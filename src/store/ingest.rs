@@ -422,6 +422,7 @@ impl Store {
         if inserted == 0 {
             return Ok(false);
         }
+        super::agents::known(&tx, m.author, m.sent_at)?;
         answered(&tx, conversation, m.sent_at, m.text)?;
         tx.commit()?;
         Ok(true)

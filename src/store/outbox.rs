@@ -338,6 +338,7 @@ impl Store {
         now: Millis,
     ) -> Result<MessageId> {
         let tx = self.write()?;
+        super::agents::known(&tx, author, now)?;
         tx.execute(
             "INSERT INTO messages(conversation_id, direction, kind, body, sent_at, status, author, created_at) \
              VALUES (?1, 'out', 'note', ?2, ?3, 'sent', ?4, ?3)",
@@ -412,6 +413,9 @@ pub(super) fn enqueue_in(
     now: Millis,
     campaign: Option<CampaignId>,
 ) -> Result<MessageId> {
+    if campaign.is_none() {
+        super::agents::known(tx, author, now)?;
+    }
     let (channel, chat_id): (String, String) = tx
         .prepare_cached("SELECT channel, external_chat_id FROM conversations WHERE id = ?1")?
         .query_row([conversation], |r| Ok((r.get(0)?, r.get(1)?)))
