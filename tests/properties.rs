@@ -531,3 +531,28 @@ fn webhook_routes_answer_any_signed_body() {
         .unwrap();
     drop(engine);
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Whatever an agent types as a snooze time is read or refused, and a time read is
+    /// ahead of now.
+    #[test]
+    fn typed_snooze_times_never_panic(text in ".{0,40}", now in 0i64..4_102_444_800_000, offset in -14i32..=14) {
+        let tz = chrono::FixedOffset::east_opt(offset * 3600).unwrap();
+        if let Ok(t) = switchboard::model::when::parse(&text, now, tz) {
+            prop_assert!(t > now, "{text:?} read as {t} at {now}");
+        }
+    }
+
+    /// What the search index holds of any text: no control character but newlines and
+    /// tabs, and the text's own words.
+    #[test]
+    fn searchable_text_has_no_controls_and_keeps_plain_words(text in "(\\PC|[\u{0}-\u{1f}\u{7f}-\u{9f}]){0,80}") {
+        let plain = switchboard::text::searchable(&text);
+        prop_assert!(!plain.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{plain:?}");
+        if !text.chars().any(char::is_control) {
+            prop_assert_eq!(plain.as_ref(), text.as_str());
+        }
+    }
+}
