@@ -146,6 +146,8 @@ commands! {
     PrevCampaign = "prev-campaign", "previous campaign";
     EditMessage = "edit-message", "edit your last reply";
     DeleteMessage = "delete-message", "delete your last reply";
+    Emoji = "emoji", "insert an emoji by name";
+    ClearDraft = "clear-draft", "clear the draft (Ctrl-U undoes)";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -362,6 +364,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, Unassign, &["U"]),
         (List, Mute, &["m"]),
         (Conversation, Mute, &["m"]),
+        (Composer, Emoji, &["alt-e"]),
+        (Composer, ClearDraft, &["ctrl-l"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),
         (Found, NextMatch, &["n"]),

@@ -828,3 +828,27 @@ fn the_last_own_reply_can_be_edited_or_deleted_on_telegram() {
     assert!(update(&mut s, chr('e')).is_empty());
     assert!(s.notice.as_ref().unwrap().text.contains("does not let a business edit"));
 }
+
+#[test]
+fn shortcodes_the_emoji_picker_and_clearing_the_draft() {
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.focus, Focus::Composer);
+    for c in "Спасибо :thumbsup: ".chars() {
+        update(&mut s, chr(c));
+    }
+    assert_eq!(s.composer_text(), "Спасибо 👍 ");
+    // The picker finds one by name and puts it at the cursor.
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::ALT)));
+    assert!(matches!(s.overlay, Overlay::Emoji(_)));
+    for c in "fire".chars() {
+        update(&mut s, chr(c));
+    }
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.composer_text(), "Спасибо 👍 🔥");
+    // Ctrl-L clears the draft; Ctrl-U, the composer's undo, brings it back.
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    assert_eq!(s.composer_text(), "");
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+    assert_eq!(s.composer_text(), "Спасибо 👍 🔥");
+}

@@ -8,6 +8,7 @@ mod composer;
 pub mod contact_panel;
 mod conversation;
 mod effects;
+pub mod emoji;
 mod list;
 pub mod notify;
 pub mod overlay;

@@ -27,6 +27,7 @@ pub enum Overlay {
     Snooze(Picker<SnoozeChoice>),
     Agents(Picker<AgentChoice>),
     Palette(Picker<PaletteEntry>),
+    Emoji(Picker<super::emoji::EmojiChoice>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -42,6 +43,7 @@ impl Overlay {
             | Overlay::Snooze(_)
             | Overlay::Agents(_)
             | Overlay::Palette(_)
+            | Overlay::Emoji(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -164,6 +166,16 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 let command = picker.items[i].command;
                 s.overlay = Overlay::None;
                 run_command(s, command)
+            }
+            Picked::Closed => close(s),
+            _ => Vec::new(),
+        },
+        Overlay::Emoji(picker) => match picker.on_key(&keymap, key) {
+            Picked::Chosen(i) => {
+                let emoji = picker.items[i].0.as_str();
+                s.overlay = Overlay::None;
+                s.composer.insert_str(emoji);
+                set_focus(s, Focus::Composer)
             }
             Picked::Closed => close(s),
             _ => Vec::new(),

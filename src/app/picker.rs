@@ -69,14 +69,15 @@ impl<T: Choice> Picker<T> {
             let pattern = Pattern::parse(&query, CaseMatching::Ignore, Normalization::Smart);
             let mut matcher = Matcher::new(Config::DEFAULT);
             let labels: Vec<(usize, String)> = self.items.iter().map(Choice::label).enumerate().collect();
-            let mut scored: Vec<(usize, u32)> = pattern
+            let mut scored: Vec<(usize, u32, usize)> = pattern
                 .match_list(labels.iter().map(|(i, l)| Labelled(*i, l.as_str())), &mut matcher)
                 .into_iter()
-                .map(|(l, score)| (l.0, score))
+                .map(|(l, score)| (l.0, score, l.1.chars().count()))
                 .collect();
-            // Best first; equal scores keep the items' own order.
-            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            scored.into_iter().map(|(i, _)| i).collect()
+            // Best first; of equal scores the shorter ("fire" before "heart on fire"),
+            // then the items' own order.
+            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)));
+            scored.into_iter().map(|(i, ..)| i).collect()
         };
         self.selected = 0;
     }

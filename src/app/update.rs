@@ -266,8 +266,8 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         return super::overlay::on_key(s, key);
     }
     let Some(command) = command else {
-        if s.focus == Focus::Composer {
-            s.composer.input(key);
+        if s.focus == Focus::Composer && s.composer.input(key) && key.code == crossterm::event::KeyCode::Char(':') {
+            super::emoji::expand(&mut s.composer);
         }
         return Vec::new();
     };
@@ -358,6 +358,18 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Mute => list::toggle_mute(s),
         Command::NextMatch => conversation::next_match(s, true),
         Command::PrevMatch => conversation::next_match(s, false),
+        Command::Emoji => {
+            if s.open.is_some() {
+                s.overlay = super::overlay::Overlay::Emoji(super::emoji::picker());
+            }
+            Vec::new()
+        }
+        Command::ClearDraft => {
+            // Cut, not dropped: Ctrl-U (the composer's undo) brings it back.
+            s.composer.select_all();
+            s.composer.cut();
+            Vec::new()
+        }
         Command::EditMessage => conversation::edit_last(s),
         Command::DeleteMessage => conversation::delete_last(s),
         Command::Close => {
