@@ -1,7 +1,8 @@
 //! Customer text is data: this makes it safe to put on a terminal (no control characters
 //! or escape sequences get through) and shapes it for narrow cells.
 
-use unicode_width::UnicodeWidthChar;
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 /// Replaces every character that could change the terminal with a harmless visible one.
 ///
@@ -10,6 +11,12 @@ use unicode_width::UnicodeWidthChar;
 /// isolates are dropped: they are invisible by design and can reorder what the terminal
 /// shows around them. Newlines and tabs are kept only when `keep_newlines` is set (tabs
 /// become spaces).
+///
+/// Emoji modifiers whose width terminals disagree on are dropped too, so every terminal
+/// draws the text as wide as the layout measured it: variation selectors (❤️ → ❤; tmux
+/// draws ❤️ one cell wide, kitty two), the zero-width joiner (👨‍👩‍👧 shows as 👨👩👧,
+/// six cells everywhere, not two in some terminals and six in others) and skin tones
+/// (👍🏽 → 👍; tmux draws four cells, kitty two). The store keeps the text as it came.
 pub fn sanitize(input: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
@@ -21,6 +28,7 @@ pub fn sanitize(input: &str, keep_newlines: bool) -> String {
             '\u{7f}' => out.push('␡'),
             '\u{80}'..='\u{9f}' => out.push('¿'),
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            '\u{fe0e}' | '\u{fe0f}' | '\u{200d}' | '\u{1f3fb}'..='\u{1f3ff}' => {}
             _ => out.push(c),
         }
     }
@@ -93,12 +101,22 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-/// Display width of a string in terminal cells.
-pub fn width(s: &str) -> usize {
-    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+/// The width rule, one for everything measured on screen: ratatui's own. Text is cut
+/// into grapheme clusters (a flag, a family joined by ZWJ, an emoji with its skin tone or
+/// VS16 is one), each as wide as `unicode-width` says of the whole cluster (2 for all of
+/// those). Measuring by characters instead counted 👨‍👩‍👧 as 6 cells and ❤️ as 1,
+/// and lines drawn by that count broke the panes' borders.
+fn cells(grapheme: &str) -> usize {
+    UnicodeWidthStr::width(grapheme)
 }
 
-/// Cuts `s` to at most `max` cells, ending with `…` when something was cut.
+/// Display width of a string in terminal cells.
+pub fn width(s: &str) -> usize {
+    s.graphemes(true).map(cells).sum()
+}
+
+/// Cuts `s` to at most `max` cells, ending with `…` when something was cut; never
+/// inside a grapheme cluster.
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
@@ -108,41 +126,51 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
     let mut out = String::new();
     let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
+    for g in s.graphemes(true) {
+        let w = cells(g);
         if used + w > max - 1 {
             break;
         }
         used += w;
-        out.push(c);
+        out.push_str(g);
     }
     out.push('…');
     out
 }
 
 /// Wraps one paragraph (no newlines) at word boundaries into lines of at most `max`
-/// cells; a word wider than a line is cut by characters.
+/// cells; a word wider than a line is cut between grapheme clusters.
 pub fn wrap(paragraph: &str, max: usize) -> Vec<String> {
     let chars: Vec<(char, ())> = paragraph.chars().map(|c| (c, ())).collect();
     wrap_styled(&chars, max).into_iter().map(|runs| runs.into_iter().map(|(text, ())| text).collect()).collect()
 }
 
 /// Like [`wrap`], for text whose characters each carry a style: lines of runs of one
-/// style each.
+/// style each. A grapheme cluster takes the style of its first character.
 pub fn wrap_styled<S: Copy + PartialEq>(chars: &[(char, S)], max: usize) -> Vec<Vec<(String, S)>> {
     let max = max.max(1);
-    let mut lines: Vec<Vec<(char, S)>> = Vec::new();
-    let mut line: Vec<(char, S)> = Vec::new();
+    let text: String = chars.iter().map(|(c, _)| *c).collect();
+    // Each cluster with the style of its first character.
+    let mut units: Vec<(&str, S)> = Vec::new();
+    let mut at = 0;
+    for g in text.graphemes(true) {
+        if let Some((_, style)) = chars.get(at) {
+            units.push((g, *style));
+        }
+        at += g.chars().count();
+    }
+    let mut lines: Vec<Vec<(&str, S)>> = Vec::new();
+    let mut line: Vec<(&str, S)> = Vec::new();
     let mut used = 0;
-    for word in chars.split(|(c, _)| *c == ' ') {
-        let w: usize = word.iter().map(|(c, _)| c.width().unwrap_or(0)).sum();
+    for word in units.split(|(g, _)| *g == " ") {
+        let w: usize = word.iter().map(|(g, _)| cells(g)).sum();
         let sep = usize::from(!line.is_empty());
         if used + sep + w <= max {
             if sep == 1 {
                 // The space takes the style of the word before it.
                 let style = line.last().map(|(_, s)| *s).or(word.first().map(|(_, s)| *s));
                 if let Some(style) = style {
-                    line.push((' ', style));
+                    line.push((" ", style));
                 }
             }
             line.extend_from_slice(word);
@@ -153,27 +181,27 @@ pub fn wrap_styled<S: Copy + PartialEq>(chars: &[(char, S)], max: usize) -> Vec<
             lines.push(std::mem::take(&mut line));
             used = 0;
         }
-        for &(c, style) in word {
-            let cw = c.width().unwrap_or(0);
-            if used + cw > max {
+        for &(g, style) in word {
+            let gw = cells(g);
+            if used + gw > max && !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
                 used = 0;
             }
-            line.push((c, style));
-            used += cw;
+            line.push((g, style));
+            used += gw;
         }
     }
     lines.push(line);
     lines.into_iter().map(|l| runs(&l)).collect()
 }
 
-/// Groups neighbouring characters of one style.
-fn runs<S: Copy + PartialEq>(line: &[(char, S)]) -> Vec<(String, S)> {
+/// Groups neighbouring clusters of one style.
+fn runs<S: Copy + PartialEq>(line: &[(&str, S)]) -> Vec<(String, S)> {
     let mut out: Vec<(String, S)> = Vec::new();
-    for &(c, style) in line {
+    for &(g, style) in line {
         match out.last_mut() {
-            Some((text, s)) if *s == style => text.push(c),
-            _ => out.push((c.to_string(), style)),
+            Some((text, s)) if *s == style => text.push_str(g),
+            _ => out.push((g.to_string(), style)),
         }
     }
     out
@@ -189,6 +217,16 @@ pub fn fold(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emoji_are_drawn_as_wide_as_measured_in_every_terminal() {
+        let shown = sanitize("❤️ 👨\u{200d}👩\u{200d}👧 👍🏽 🇷🇺 1️⃣", false);
+        assert_eq!(shown, "❤ 👨👩👧 👍 🇷🇺 1\u{20e3}");
+        // One cluster per emoji left, each as wide as ratatui draws it.
+        assert_eq!(width(&shown), 1 + 1 + 6 + 1 + 2 + 1 + 2 + 1 + 1);
+        assert_eq!(width("👨\u{200d}👩\u{200d}👧"), 2, "ratatui's rule: a ZWJ sequence is one cluster");
+        assert_eq!(truncate("🇷🇺🇷🇺🇷🇺", 5), "🇷🇺🇷🇺…", "never inside a flag");
+    }
 
     #[test]
     fn search_sees_the_words_beside_escapes() {

@@ -276,3 +276,62 @@ fn telegram_kinds_read_at_a_glance() {
     assert!(bold, "Скидка is bold");
     insta::assert_snapshot!("telegram_kinds", terminal.backend());
 }
+
+#[test]
+fn wide_emoji_keep_every_border_in_place() {
+    // ❤️ (VS16), a ZWJ family, a skin tone, a flag, a keycap and a ZWJ flag.
+    let wide = "Спасибо ❤️ 👨‍👩‍👧 👍🏽 🇷🇺 1️⃣ 🏳️‍🌈 за заказ, всё пришло вовремя и в целости";
+    for size in [(100, 24), (61, 20), (120, 30)] {
+        let mut s = state(size);
+        let generation = s.list.generation;
+        let rows = vec![
+            conversation(1, "Семья 👨‍👩‍👧 Петровых 🇷🇺", wide, 2, true, 2),
+            conversation(2, "❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️❤️", wide, 5, false, 0),
+        ];
+        update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows });
+        let messages = vec![
+            msg(1, Direction::In, DeliveryStatus::Received, wide, 30),
+            msg(2, Direction::Out, DeliveryStatus::Sent, &wide.repeat(3), 20),
+        ];
+        let request = MessageRequest::Latest { limit: 200 };
+        update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows: messages });
+        update(&mut s, Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        for c in "Ответ: ❤️👨‍👩‍👧🇷🇺".chars() {
+            update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        let terminal = render(&s);
+        let buffer = terminal.backend().buffer();
+        let w = buffer.area.width;
+        // Nothing whose width terminals disagree on reaches a cell (tmux draws ❤️ and
+        // 👍🏽 narrower than ratatui measures them, and the rest of the row shifts). The
+        // composer is left out: it shows the agent's text as it will be sent.
+        let composer = switchboard::ui::layout(buffer.area, &s).composer;
+        let all: String = buffer
+            .content()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !composer.contains(buffer.pos_of(*i).into()))
+            .map(|(_, c)| c.symbol())
+            .collect();
+        let ambiguous = ['\u{fe0f}', '\u{200d}', '\u{1f3fd}'];
+        assert!(!all.contains(ambiguous), "{size:?}:\n{}", screen_text(&terminal));
+        assert!(all.contains('❤') && all.contains("🇷🇺"), "the emoji themselves are shown");
+        // Every row but the status bar ends with a pane's right border in the last cell,
+        // and the list's right border sits where the list ends.
+        let list_right = (w / 3).clamp(20, 44) - 1;
+        for y in 0..buffer.area.height - 1 {
+            let last = buffer[(w - 1, y)].symbol();
+            assert!(
+                ["│", "┃", "┐", "┓", "┘", "┛"].contains(&last),
+                "{size:?} row {y} ends with {last:?}:\n{}",
+                screen_text(&terminal)
+            );
+            let list = buffer[(list_right, y)].symbol();
+            assert!(
+                ["│", "┃", "┐", "┓", "┘", "┛"].contains(&list),
+                "{size:?} row {y}, list border {list:?}:\n{}",
+                screen_text(&terminal)
+            );
+        }
+    }
+}
