@@ -69,3 +69,14 @@ CREATE TABLE reads (
     seen            INTEGER NOT NULL,
     PRIMARY KEY (agent, conversation_id)
 ) WITHOUT ROWID;
+
+-- Canned replies: the team's library, a name, an optional /shortcut, a body with the
+-- campaign templates' variables (and {{agent}}), an optional language.
+CREATE TABLE canned (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    shortcut   TEXT    UNIQUE,
+    body       TEXT    NOT NULL,
+    language   TEXT,
+    updated_at INTEGER NOT NULL
+);

@@ -148,6 +148,8 @@ commands! {
     DeleteMessage = "delete-message", "delete your last reply";
     Emoji = "emoji", "insert an emoji by name";
     ClearDraft = "clear-draft", "clear the draft (Ctrl-U undoes)";
+    Canned = "canned", "insert a canned reply…";
+    Complete = "complete", "expand a /shortcut (or next pane)";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -365,6 +367,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, Mute, &["m"]),
         (Conversation, Mute, &["m"]),
         (Composer, Emoji, &["alt-e"]),
+        (Composer, Canned, &["alt-c"]),
+        (Composer, Complete, &["tab"]),
         (Composer, ClearDraft, &["ctrl-l"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),
@@ -494,6 +498,14 @@ mod tests {
         assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
         assert_eq!(km.resolve(Context::Composer, &ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
         assert_eq!(km.resolve(Context::List, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::Bottom));
+    }
+
+    #[test]
+    fn every_description_fits_the_helps_column() {
+        // Two columns at 110 cells leave a description 34.
+        for c in Command::ALL {
+            assert!(c.describe().chars().count() <= 34, "`{}` is too long for the help", c.describe());
+        }
     }
 
     #[test]

@@ -259,7 +259,7 @@ proptest! {
             let attributes: serde_json::Map<String, Value> =
                 [("city".to_string(), json!(attr)), ("n".to_string(), json!(5))].into_iter().collect();
             let fields = switchboard::campaign::template::Fields {
-                name: &name, phone: Some("+79161234567"), stage: "lead", attributes: Some(&attributes),
+                name: &name, phone: Some("+79161234567"), stage: "lead", attributes: Some(&attributes), agent: Some("Мария"),
             };
             let _ = t.render(&fields);
         }

@@ -54,6 +54,15 @@ pub enum Action {
         result: Result<ConversationRow, String>,
         found: Option<super::state::Found>,
     },
+    /// A canned reply rendered for the open conversation's customer, to put in place of
+    /// the `/shortcut` typed before the cursor (`replace` characters).
+    CannedRendered {
+        conversation: ConversationId,
+        replace: usize,
+        result: Result<String, String>,
+    },
+    /// The canned replies, each rendered for the open conversation's customer (or why not).
+    CannedLoaded(Vec<(crate::store::Canned, Result<String, String>)>),
     /// The agents the store knows, for the assign picker.
     AgentsLoaded(Vec<String>),
     /// The conversations this agent muted.
@@ -230,6 +239,18 @@ pub enum Effect {
     },
     /// Reads the agents the store knows.
     LoadAgents,
+    /// Renders the canned reply `which` (a shortcut or a name) for a conversation.
+    RenderCanned {
+        conversation: ConversationId,
+        which: String,
+        agent: String,
+        replace: usize,
+    },
+    /// Reads every canned reply, rendered for a conversation, for the picker.
+    LoadCanned {
+        conversation: ConversationId,
+        agent: String,
+    },
     /// Edits or deletes our message already sent (through the outbox).
     ChangeMessage {
         message: crate::model::MessageId,

@@ -203,6 +203,34 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::RenderCanned { conversation, which, agent, replace } => {
+            tokio::spawn(async move {
+                let result = match store.run(move |s| s.render_canned(&which, conversation, &agent)).await {
+                    Ok(rendered) => rendered,
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Action::CannedRendered { conversation, replace, result });
+            });
+        }
+        Effect::LoadCanned { conversation, agent } => {
+            tokio::spawn(async move {
+                let loaded = store
+                    .run(move |s| {
+                        let all = s.canned()?;
+                        let mut out = Vec::with_capacity(all.len());
+                        for c in all {
+                            let rendered = s.render_canned(&c.name, conversation, &agent)?;
+                            out.push((c, rendered));
+                        }
+                        Ok::<_, crate::store::StoreError>(out)
+                    })
+                    .await;
+                match loaded {
+                    Ok(list) => drop(tx.send(Action::CannedLoaded(list))),
+                    Err(e) => drop(tx.send(Action::Error(format!("cannot read the canned replies: {e}")))),
+                }
+            });
+        }
         Effect::LoadAgents => {
             tokio::spawn(async move {
                 match store.run(|s| s.agents()).await {

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod campaign_panel;
+pub mod canned;
 mod composer;
 pub mod contact_panel;
 mod conversation;

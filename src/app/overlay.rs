@@ -28,6 +28,7 @@ pub enum Overlay {
     Agents(Picker<AgentChoice>),
     Palette(Picker<PaletteEntry>),
     Emoji(Picker<super::emoji::EmojiChoice>),
+    Canned(Picker<super::canned::CannedChoice>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -44,6 +45,7 @@ impl Overlay {
             | Overlay::Agents(_)
             | Overlay::Palette(_)
             | Overlay::Emoji(_)
+            | Overlay::Canned(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -176,6 +178,14 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 s.overlay = Overlay::None;
                 s.composer.insert_str(emoji);
                 set_focus(s, Focus::Composer)
+            }
+            Picked::Closed => close(s),
+            _ => Vec::new(),
+        },
+        Overlay::Canned(picker) => match picker.on_key(&keymap, key) {
+            Picked::Chosen(i) => {
+                let choice = picker.items[i].clone();
+                super::canned::chosen(s, choice)
             }
             Picked::Closed => close(s),
             _ => Vec::new(),

@@ -197,6 +197,14 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             notify(s, e, true);
             Vec::new()
         }
+        Action::CannedRendered { conversation, replace, result } => {
+            super::canned::rendered(s, conversation, replace, result);
+            Vec::new()
+        }
+        Action::CannedLoaded(list) => {
+            super::canned::loaded(s, list);
+            Vec::new()
+        }
         Action::AgentsLoaded(agents) => {
             super::overlay::agents_loaded(s, agents);
             Vec::new()
@@ -370,6 +378,8 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
             s.composer.cut();
             Vec::new()
         }
+        Command::Canned => super::canned::open(s),
+        Command::Complete => super::canned::complete(s),
         Command::EditMessage => conversation::edit_last(s),
         Command::DeleteMessage => conversation::delete_last(s),
         Command::Close => {

@@ -216,7 +216,13 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
         (None, false) => return Err(exclude(r, Reason::WindowClosed, None)),
     };
     let variant = pick_variant(&message.variants, &message.split_key, m.contact);
-    let fields = Fields { name: &m.name, phone: m.phone.as_deref(), stage: &m.stage, attributes: Some(&m.attributes) };
+    let fields = Fields {
+        name: &m.name,
+        phone: m.phone.as_deref(),
+        stage: &m.stage,
+        attributes: Some(&m.attributes),
+        agent: None,
+    };
     let outgoing = match template {
         None => {
             let text = variant.text.render(&fields).map_err(|v| exclude(r, Reason::MissingVariable, Some(v)))?;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 /// The variables a template may use besides `attr.NAME`.
-pub const VARIABLES: &[&str] = &["first_name", "last_name", "name", "phone", "stage"];
+pub const VARIABLES: &[&str] = &["first_name", "last_name", "name", "phone", "stage", "agent"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -28,6 +28,8 @@ pub struct Fields<'a> {
     pub phone: Option<&'a str>,
     pub stage: &'a str,
     pub attributes: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    /// The agent who sends it (a canned reply); a campaign has none.
+    pub agent: Option<&'a str>,
 }
 
 impl Template {
@@ -111,6 +113,7 @@ fn value(name: &str, f: &Fields<'_>) -> Option<String> {
         "name" => Some(f.name.trim().to_string()),
         "phone" => f.phone.map(str::to_string),
         "stage" => Some(f.stage.to_string()),
+        "agent" => f.agent.map(str::to_string),
         _ => {
             let key = name.strip_prefix("attr.")?;
             match f.attributes?.get(key)? {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod campaign;
+mod canned;
 mod conversations;
 mod serve;
 
@@ -107,6 +108,11 @@ pub enum Command {
     Segment {
         #[command(subcommand)]
         command: campaign::SegmentCommand,
+    },
+    /// The team's canned replies: list, add, remove, import FILE.toml, export.
+    Canned {
+        #[command(subcommand)]
+        command: canned::CannedCommand,
     },
     /// Preview, launch, pause, resume, cancel campaigns; their status and results.
     Campaign {
@@ -309,6 +315,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Agents { available, away }) => {
             conversations::agents(&open_store(&paths)?, available, away, &config)
         }
+        Some(Command::Canned { command }) => canned::run(&mut open_store(&paths)?, command),
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {

@@ -6,7 +6,7 @@
 /// so the message reads well on one line of a terminal. The offending line is quoted
 /// only when it cannot hold a secret: never inside a `[channels…]` table, never for a key
 /// that names a secret, and a value quoted in toml's message is cut out the same way.
-pub(super) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+pub fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().to_string();
     let Some(span) = e.span() else { return message };
     let start = span.start.min(text.len());

@@ -11,7 +11,7 @@ use serde::Deserialize;
 mod channels;
 mod errors;
 pub use channels::*;
-use errors::describe_toml_error;
+pub use errors::describe_toml_error;
 pub use errors::line_of;
 
 /// Why the configuration cannot be used. Each message names the file, and the key and

@@ -5,6 +5,7 @@
 mod agents;
 mod campaign_results;
 mod campaigns;
+mod canned;
 mod changes;
 mod contact_card;
 mod contacts;
@@ -23,6 +24,7 @@ pub use crate::model::{StopPolicy, default_confirmations};
 pub use agents::{AgentRow, PRESENCE_FRESH};
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
+pub use canned::{Canned, CannedFile};
 pub use changes::{Change, DELETE_WITHIN};
 pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, STAGES};
 pub use contacts::{ContactRow, ImportReport};

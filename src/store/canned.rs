@@ -1,0 +1,170 @@
+//! Canned replies: the team's library of answers, each with a name, an optional
+//! `/shortcut`, a body with variables (`{{first_name|друг}}`, `{{agent}}`, `{{attr.X}}`:
+//! the campaign templates' set) and an optional language. A body with an unknown
+//! variable is refused when it is saved, not when an agent inserts it.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store};
+use crate::campaign::Template;
+use crate::model::{ConversationId, Millis};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Canned {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortcut: Option<String>,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl Canned {
+    /// Why it cannot be saved, if it cannot: an empty name or body, a shortcut that is
+    /// not one word, a body whose variables are not known.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.name.trim().is_empty() || self.name.chars().any(char::is_control) {
+            return Err("a canned reply needs a name (one line)".into());
+        }
+        if self.body.trim().is_empty() {
+            return Err(format!("`{}`: the body is empty", self.name));
+        }
+        if let Some(s) = &self.shortcut
+            && (s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-')))
+        {
+            return Err(format!("`{}`: the shortcut `{s}` must be one word (letters, digits, _ or -)", self.name));
+        }
+        Template::parse(&self.body).map_err(|e| format!("`{}`: {e}", self.name))?;
+        Ok(())
+    }
+}
+
+/// The file `switchboard canned import` reads and `export` writes: `[[canned]]` tables.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedFile {
+    #[serde(default)]
+    pub canned: Vec<Canned>,
+}
+
+impl Store {
+    /// Adds a canned reply, or replaces the one with its name.
+    pub fn save_canned(&self, c: &Canned, now: Millis) -> Result<std::result::Result<(), String>> {
+        if let Err(e) = c.check() {
+            return Ok(Err(e));
+        }
+        let taken: Option<String> = self
+            .conn
+            .query_row("SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2", params![c.shortcut, c.name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(other) = taken {
+            let shortcut = c.shortcut.as_deref().unwrap_or_default();
+            return Ok(Err(format!("the shortcut /{shortcut} is `{other}`'s already")));
+        }
+        self.conn.execute(
+            "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
+               language = excluded.language, updated_at = excluded.updated_at",
+            params![c.name, c.shortcut, c.body, c.language, now],
+        )?;
+        Ok(Ok(()))
+    }
+
+    /// Removes a canned reply by name; whether there was one.
+    pub fn remove_canned(&self, name: &str) -> Result<bool> {
+        Ok(self.conn.execute("DELETE FROM canned WHERE name = ?1", [name])? > 0)
+    }
+
+    /// Every canned reply, by name.
+    pub fn canned(&self) -> Result<Vec<Canned>> {
+        let mut stmt = self.conn.prepare_cached("SELECT name, shortcut, body, language FROM canned ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Canned { name: r.get(0)?, shortcut: r.get(1)?, body: r.get(2)?, language: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Saves every reply of a file in one transaction: all of them, or (with the
+    /// reasons) none.
+    pub fn import_canned(&mut self, file: &CannedFile, now: Millis) -> Result<std::result::Result<usize, String>> {
+        let problems: Vec<String> = file.canned.iter().filter_map(|c| c.check().err()).collect();
+        if !problems.is_empty() {
+            return Ok(Err(problems.join("; ")));
+        }
+        let tx = self.write()?;
+        for c in &file.canned {
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2",
+                    params![c.shortcut, c.name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = taken {
+                // Dropping the transaction rolls back what this import wrote so far.
+                let shortcut = c.shortcut.as_deref().unwrap_or_default();
+                return Ok(Err(format!("`{}`: the shortcut /{shortcut} is `{other}`'s already", c.name)));
+            }
+            tx.execute(
+                "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
+                   language = excluded.language, updated_at = excluded.updated_at",
+                params![c.name, c.shortcut, c.body, c.language, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Ok(file.canned.len()))
+    }
+
+    /// A canned reply's text for the customer of `conversation`, signed by `agent`: the
+    /// one named, or the one with this shortcut. `Ok(Err(why))` when there is none, or a
+    /// variable has no value for this customer and no default.
+    pub fn render_canned(
+        &self,
+        which: &str,
+        conversation: ConversationId,
+        agent: &str,
+    ) -> Result<std::result::Result<String, String>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM canned WHERE shortcut = ?1 OR name = ?1 ORDER BY shortcut = ?1 DESC",
+                [which],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(body) = body else { return Ok(Err(format!("no canned reply /{which}"))) };
+        let contact: Option<(String, Option<String>, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT coalesce(k.display_name, c.title), k.phone, coalesce(k.stage, ''), coalesce(k.attributes, '{}') \
+                 FROM conversations c LEFT JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?1",
+                [conversation],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((name, phone, stage, attributes)) = contact else {
+            return Ok(Err("no such conversation".into()));
+        };
+        let attributes: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&attributes).unwrap_or_default();
+        let template = match Template::parse(&body) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let fields = crate::campaign::template::Fields {
+            name: &name,
+            phone: phone.as_deref(),
+            stage: &stage,
+            attributes: Some(&attributes),
+            agent: Some(agent),
+        };
+        Ok(template
+            .render(&fields)
+            .map_err(|var| format!("{{{{{var}}}}} has no value for this customer and no default")))
+    }
+}
