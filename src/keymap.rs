@@ -150,6 +150,7 @@ commands! {
     ClearDraft = "clear-draft", "clear the draft (Ctrl-U undoes)";
     Canned = "canned", "insert a canned reply…";
     Complete = "complete", "expand a /shortcut (or next pane)";
+    ExternalEditor = "external-editor", "edit the draft in $EDITOR";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -369,6 +370,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Composer, Emoji, &["alt-e"]),
         (Composer, Canned, &["alt-c"]),
         (Composer, Complete, &["tab"]),
+        (Composer, ExternalEditor, &["ctrl-o"]),
         (Composer, ClearDraft, &["ctrl-l"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),

@@ -255,3 +255,36 @@ async fn a_reply_sent_on_telegram_is_edited_then_deleted_from_the_console() {
     assert!(sent.iter().any(|m| m.method == "deleteMessage"), "{sent:?}");
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_draft_goes_to_the_agents_editor_and_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_ms();
+    store(dir.path()).ingest(&[inbound(42, "Анна Петрова", 1, "Здравствуйте", now - 60_000)], None, now).unwrap();
+    // A fake editor: it records what it was given and appends a second paragraph, as an
+    // agent would (an editor ends the file with a newline).
+    let seen = dir.path().join("seen.txt");
+    let script = dir.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncp \"$1\" '{}'\nprintf '\\n\\nДоставка завтра, с 10 до 14.\\n' >> \"$1\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    let editor = format!("sh '{}'", script.display());
+    let app = TestApp::with_editor(dir.path(), "maria", now, &editor);
+    app.wait_for("Здравствуйте").await;
+    app.press(KeyCode::Enter);
+    app.send_keys("Анна, добрый день!");
+    app.press_with(KeyCode::Char('o'), KeyModifiers::CONTROL);
+    app.wait_for("Доставка завтра, с 10 до 14.").await;
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "Анна, добрый день!", "the editor got the draft");
+    let screen = app.screen();
+    assert!(screen.contains("Анна, добрый день!"), "{screen}");
+    app.quit().await;
+    // The edited draft is kept for next time, line breaks and all.
+    let drafts = store(dir.path()).drafts("maria").unwrap();
+    assert_eq!(drafts[0].1, "Анна, добрый день!\n\nДоставка завтра, с 10 до 14.");
+}

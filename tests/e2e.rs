@@ -227,7 +227,7 @@ async fn the_console_sends_what_the_agent_types() {
         tokio::time::sleep(Duration::from_millis(400)).await;
         press(KeyCode::Char('c'), KeyModifiers::CONTROL);
     };
-    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_| Ok(())), driver);
+    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_, _| Ok(())), driver);
     result.unwrap();
     let buffer = terminal.backend().buffer();
     let screen: String = (0..buffer.area.height)

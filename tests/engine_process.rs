@@ -110,7 +110,7 @@ async fn the_console_starts_its_engine_replaces_a_killed_one_and_the_engine_leav
         tokio::time::sleep(Duration::from_millis(300)).await;
         press(KeyCode::Char('q'), KeyModifiers::NONE);
     };
-    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_| Ok(())), driver);
+    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_, _| Ok(())), driver);
     result.unwrap();
     let shown = screen(&terminal);
     assert!(shown.contains("◆ engine pid"), "the status bar names the engine:\n{shown}");
@@ -136,7 +136,7 @@ async fn the_console_starts_its_engine_replaces_a_killed_one_and_the_engine_leav
         tokio::time::sleep(Duration::from_millis(100)).await;
         keys.unbounded_send(Ok(Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)))).unwrap();
     };
-    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_| Ok(())), driver);
+    let (result, ()) = tokio::join!(app::run_on(console, &mut terminal, events, |_, _| Ok(())), driver);
     result.unwrap();
     let shown = screen(&terminal);
     assert!(shown.contains("Сейчас проверю"), "the draft is back:\n{shown}");

@@ -63,6 +63,8 @@ pub enum Action {
     },
     /// The canned replies, each rendered for the open conversation's customer (or why not).
     CannedLoaded(Vec<(crate::store::Canned, Result<String, String>)>),
+    /// What the agent's editor left in the draft's file (or why there is nothing).
+    Edited(Result<String, String>),
     /// The agents the store knows, for the assign picker.
     AgentsLoaded(Vec<String>),
     /// The conversations this agent muted.
@@ -283,6 +285,10 @@ pub enum Effect {
         agent: String,
     },
     Suspend,
+    /// The draft, to edit in the agent's `$VISUAL` / `$EDITOR`.
+    ExternalEditor {
+        text: String,
+    },
     Quit,
 }
 

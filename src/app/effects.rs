@@ -423,7 +423,7 @@ pub(super) fn perform(
                 let _ = tx.send(Action::ContactLoaded(card));
             });
         }
-        Effect::Suspend | Effect::Quit => {}
+        Effect::Suspend | Effect::ExternalEditor { .. } | Effect::Quit => {}
     }
 }
 

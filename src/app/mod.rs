@@ -133,18 +133,19 @@ const SPAWN_PATIENCE: Duration = Duration::from_secs(5);
 pub async fn run(console: Console) -> anyhow::Result<()> {
     terminal::install_panic_hook();
     let mut tui = terminal::enter(console.config.ui.mouse).context("taking the terminal")?;
-    let result = run_on(console, &mut tui, EventStream::new(), terminal::suspend).await;
+    let result = run_on(console, &mut tui, EventStream::new(), terminal::away).await;
     terminal::leave().ok();
     result
 }
 
 /// The console on any backend and input stream: the terminal in `run`, a `TestBackend`
-/// and scripted events in the tests. `suspend` handles Ctrl-Z.
+/// and scripted events in the tests. `away` gives the screen up and takes it back
+/// (Ctrl-Z, the agent's editor).
 pub async fn run_on<B, S>(
     console: Console,
     tui: &mut Terminal<B>,
     mut events: S,
-    mut suspend: impl FnMut(&mut Terminal<B>) -> std::io::Result<()>,
+    mut away: impl FnMut(&mut Terminal<B>, terminal::Away<'_>) -> std::io::Result<()>,
 ) -> anyhow::Result<()>
 where
     B: Backend,
@@ -190,7 +191,11 @@ where
             match effect {
                 Effect::Quit => return keep_drafts(&store, &state).await,
                 Effect::Suspend => {
-                    suspend(tui)?;
+                    away(tui, terminal::Away::Suspend)?;
+                    dirty = true;
+                }
+                Effect::ExternalEditor { text } => {
+                    let _ = tx.send(Action::Edited(edit_outside(tui, &mut away, &text)));
                     dirty = true;
                 }
                 other => effects::perform(other, &store, &tx, engine.as_ref()),
@@ -273,6 +278,25 @@ where
             effects.extend(update(&mut state, action));
         }
     }
+}
+
+/// The draft in the agent's editor: written to a private temporary file, the screen
+/// given up while the editor runs, the file read back.
+fn edit_outside<B: Backend>(
+    tui: &mut Terminal<B>,
+    away: &mut impl FnMut(&mut Terminal<B>, terminal::Away<'_>) -> std::io::Result<()>,
+    text: &str,
+) -> Result<String, String> {
+    let file = tempfile::Builder::new()
+        .prefix("switchboard-draft-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| format!("cannot make a file for the editor: {e}"))?;
+    std::fs::write(file.path(), text).map_err(|e| format!("cannot write the draft for the editor: {e}"))?;
+    away(tui, terminal::Away::Editor(file.path())).map_err(|e| format!("the editor: {e}"))?;
+    let edited = std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read what the editor wrote: {e}"))?;
+    // Editors end a file with a newline the agent did not mean as part of the message.
+    Ok(edited.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// On the way out: every draft is written and waited for, whatever was saved before.

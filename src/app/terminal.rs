@@ -1,6 +1,6 @@
 //! Taking and giving back the terminal: raw mode, the alternate screen, bracketed paste
 //! and (optionally) the mouse. The terminal is restored on quit, on panic, on a signal,
-//! and around a Ctrl-Z suspend.
+//! around a Ctrl-Z suspend, and while the agent's own editor has it.
 
 use std::io::{self, Stdout, stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -77,6 +77,43 @@ pub fn take_background_panic() -> Option<String> {
     BACKGROUND_PANIC.lock().ok().and_then(|mut last| last.take())
 }
 
+/// What the console gives the screen up for, and takes it back after.
+pub enum Away<'a> {
+    /// Ctrl-Z, until `fg`.
+    Suspend,
+    /// The agent's editor on this file, until it ends.
+    Editor(&'a std::path::Path),
+}
+
+/// The real terminal's way to go away and come back.
+pub fn away(terminal: &mut Tui, what: Away<'_>) -> io::Result<()> {
+    match what {
+        Away::Suspend => suspend(terminal),
+        Away::Editor(path) => {
+            leave()?;
+            let edited = run_editor(&editor_command(&|k| std::env::var(k).ok()), path);
+            let mouse = MOUSE.load(Ordering::SeqCst);
+            *terminal = enter(mouse)?;
+            terminal.clear()?;
+            edited
+        }
+    }
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`.
+pub fn editor_command(env: &dyn Fn(&str) -> Option<String>) -> String {
+    ["VISUAL", "EDITOR"].iter().filter_map(|k| env(k)).find(|e| !e.trim().is_empty()).unwrap_or_else(|| "vi".into())
+}
+
+/// Runs `editor FILE` through the shell, so an editor given with its arguments
+/// (`code --wait`, `emacs -nw`) works; the file's name is passed as an argument, never
+/// pasted into the command.
+pub fn run_editor(editor: &str, path: &std::path::Path) -> io::Result<()> {
+    let status =
+        std::process::Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(path).status()?;
+    if status.success() { Ok(()) } else { Err(io::Error::other(format!("`{editor}` ended with {status}"))) }
+}
+
 /// Ctrl-Z: give the terminal back, stop until `fg`, then take it again.
 #[cfg(unix)]
 pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
@@ -93,4 +130,20 @@ pub fn suspend(terminal: &mut Tui) -> io::Result<()> {
 #[cfg(not(unix))]
 pub fn suspend(_terminal: &mut Tui) -> io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_editor_is_visual_then_editor_then_vi() {
+        let env = |visual: Option<&str>, editor: Option<&str>| {
+            let (v, e) = (visual.map(str::to_string), editor.map(str::to_string));
+            editor_command(&move |k| if k == "VISUAL" { v.clone() } else { e.clone() })
+        };
+        assert_eq!(env(Some("code --wait"), Some("nano")), "code --wait");
+        assert_eq!(env(Some(" "), Some("nano")), "nano");
+        assert_eq!(env(None, None), "vi");
+    }
 }

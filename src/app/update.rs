@@ -205,6 +205,22 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             super::canned::loaded(s, list);
             Vec::new()
         }
+        Action::Edited(result) => {
+            match result {
+                Ok(text) if text.trim().is_empty() => {
+                    notify(s, "the editor left nothing: the draft is kept".into(), false)
+                }
+                Ok(text) => {
+                    // The composer keeps its mode (a note stays a note).
+                    s.reset_composer();
+                    s.composer.insert_str(text);
+                    s.focus = Focus::Composer;
+                    s.style_cursor();
+                }
+                Err(e) => notify(s, format!("{e}; the draft is kept"), true),
+            }
+            Vec::new()
+        }
         Action::AgentsLoaded(agents) => {
             super::overlay::agents_loaded(s, agents);
             Vec::new()
@@ -380,6 +396,12 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         }
         Command::Canned => super::canned::open(s),
         Command::Complete => super::canned::complete(s),
+        Command::ExternalEditor => {
+            if s.open.is_none() {
+                return Vec::new();
+            }
+            vec![Effect::ExternalEditor { text: s.composer_text() }]
+        }
         Command::EditMessage => conversation::edit_last(s),
         Command::DeleteMessage => conversation::delete_last(s),
         Command::Close => {

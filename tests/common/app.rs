@@ -83,7 +83,16 @@ impl TestApp {
     }
 
     pub fn with(dir: &Path, config: Config, now: Millis) -> TestApp {
-        TestApp::with_channels(dir, config, Vec::new(), now)
+        TestApp::launch(dir, config, Vec::new(), now, "false".into())
+    }
+
+    /// A console whose agent's editor is `editor` (a shell command run with the draft's
+    /// file as its argument).
+    pub fn with_editor(dir: &Path, agent: &str, now: Millis, editor: &str) -> TestApp {
+        let mut config = Config::default();
+        config.engine.refresh_ms = 50;
+        config.ui.agent_name = agent.into();
+        TestApp::launch(dir, config, Vec::new(), now, editor.into())
     }
 
     /// A console whose engine runs in it, on these channels (an emulator's, say).
@@ -92,6 +101,16 @@ impl TestApp {
         config: Config,
         channels: Vec<switchboard::channels::Channel>,
         now: Millis,
+    ) -> TestApp {
+        TestApp::launch(dir, config, channels, now, "false".into())
+    }
+
+    fn launch(
+        dir: &Path,
+        config: Config,
+        channels: Vec<switchboard::channels::Channel>,
+        now: Millis,
+        editor: String,
     ) -> TestApp {
         // The clock runs as the wall clock does, `advance` jumps it: heartbeats and
         // notices go on while a test moves time.
@@ -115,7 +134,13 @@ impl TestApp {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let mut terminal = Terminal::new(drawn)?;
-                app::run_on(console, &mut terminal, events, |_| Ok(())).await
+                // The agent's editor is the test's command, run on the file as the
+                // console runs $EDITOR; a suspend does nothing.
+                let away = move |_: &mut Terminal<SharedBackend>, what: app::terminal::Away<'_>| match what {
+                    app::terminal::Away::Editor(path) => app::terminal::run_editor(&editor, path),
+                    app::terminal::Away::Suspend => Ok(()),
+                };
+                app::run_on(console, &mut terminal, events, away).await
             })
         });
         TestApp { keys, backend, clock, thread: Some(thread) }
