@@ -335,3 +335,17 @@ fn wide_emoji_keep_every_border_in_place() {
         }
     }
 }
+
+#[test]
+fn our_photo_shows_what_it_is_not_only_its_caption() {
+    let mut s = with_conversation((100, 30));
+    let mut photo = msg(9, Direction::Out, DeliveryStatus::Sent, "Вот ваш заказ", 1);
+    photo.kind = "photo".into();
+    let mut rows = s.open.as_ref().unwrap().messages.clone();
+    rows.push(photo);
+    let request = MessageRequest::Latest { limit: 200 };
+    update(&mut s, Action::MessagesLoaded { conversation: ConversationId(1), request, rows });
+    let text = screen_text(&render(&s));
+    let at = text.find("[photo]").expect("the marker");
+    assert!(text[at..].contains("Вот ваш заказ"), "{text}");
+}

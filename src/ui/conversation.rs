@@ -206,6 +206,11 @@ fn message_lines<'a>(
         let text = truncate(&format!("┃ {}: {}", sanitize(who, false), sanitize(first, false)), body_width);
         lines.push(Line::from(vec![Span::raw(INDENT), Span::styled(text, styles.message_quote)]));
     }
+    // Our photo or document: its kind on a line of its own (the body is only its caption;
+    // a customer's carries the kind in its text already).
+    if m.direction == Direction::Out && matches!(m.kind.as_str(), "photo" | "document" | "video" | "voice" | "audio") {
+        lines.push(Line::from(vec![Span::raw(INDENT), Span::styled(format!("[{}]", m.kind), styles.message_link)]));
+    }
     let body = rich_text::lines(&m.body, m.entities.as_deref(), body_style, styles, INDENT, width);
     match state.open.as_ref().and_then(|o| o.found.as_ref()) {
         Some(found) => lines.extend(super::marks::mark_lines(body, &found.words)),
