@@ -182,6 +182,7 @@ fn help_overlay() {
         assert!(seen.contains(c.describe()), "no help shows `{}`:\n{seen}", c.describe());
     }
     assert!(seen.contains("Alt-Enter") && seen.contains("Ctrl-c") && seen.contains("Ctrl-l"));
+    assert!(seen.contains(":thumbsup: 👍"), "the composer's help lists a few emoji codes");
 }
 
 #[test]

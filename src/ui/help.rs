@@ -59,6 +59,14 @@ fn section_lines<'a>(state: &AppState, styles: &Styles, contexts: &[Context]) ->
                 Span::styled(cmd.describe(), styles.help),
             ]));
         }
+        if *ctx == Context::Composer {
+            // A few codes to start from; the emoji picker has the rest.
+            let codes = ":thumbsup: 👍 :heart: ❤ :fire: 🔥";
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<18}", "emoji"), styles.help_key),
+                Span::styled(codes, styles.help),
+            ]));
+        }
         lines.push(Line::raw(""));
     }
     lines
