@@ -504,7 +504,8 @@ fn outside_the_window_only_a_template_goes() {
     update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL)));
     assert!(matches!(s.overlay, Overlay::Templates(_)));
     update(&mut s, key(KeyCode::Enter));
-    let ComposerMode::Template(t) = &s.mode else { panic!("{:?}", s.mode) };
+    let ComposerMode::Template(t, kept) = &s.mode else { panic!("{:?}", s.mode) };
+    assert_eq!(kept, "hello", "what was typed is put aside");
     assert_eq!(t.name, "order_update");
     for c in "Ann".chars() {
         update(&mut s, chr(c));
@@ -522,6 +523,7 @@ fn outside_the_window_only_a_template_goes() {
     let spec: serde_json::Value = serde_json::from_str(outgoing.attachment.as_deref().unwrap()).unwrap();
     assert_eq!(spec, serde_json::json!({"name": "order_update", "language": "en_US", "params": ["Ann", "5512"]}));
     assert_eq!(s.mode, ComposerMode::Reply, "back to plain replies");
+    assert_eq!(s.composer_text(), "hello", "and the reply typed before is back");
 }
 
 #[test]
@@ -790,7 +792,7 @@ fn the_last_own_reply_can_be_edited_or_deleted_on_telegram() {
     view.messages[18].external_id = Some("555".into());
     update(&mut s, key(KeyCode::Tab));
     update(&mut s, chr('e'));
-    assert_eq!(s.mode, ComposerMode::Edit(MessageId(19)));
+    assert_eq!(s.mode, ComposerMode::Edit(MessageId(19), String::new()));
     assert_eq!(s.composer_text(), "message 19");
     assert_eq!(s.focus, Focus::Composer);
     for c in " (fixed)".chars() {
@@ -851,4 +853,26 @@ fn shortcodes_the_emoji_picker_and_clearing_the_draft() {
     assert_eq!(s.composer_text(), "");
     update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
     assert_eq!(s.composer_text(), "Спасибо 👍 🔥");
+}
+
+#[test]
+fn an_edit_puts_the_typed_reply_aside_and_gives_it_back() {
+    let mut s = loaded(3, 1);
+    let agent = s.agent.clone();
+    let view = s.open.as_mut().unwrap();
+    view.messages[18].author = Some(agent);
+    view.messages[18].external_id = Some("555".into());
+    update(&mut s, key(KeyCode::Enter));
+    for c in "половина ответа".chars() {
+        update(&mut s, chr(c));
+    }
+    update(&mut s, key(KeyCode::Esc));
+    update(&mut s, key(KeyCode::Tab));
+    update(&mut s, chr('e'));
+    assert_eq!(s.composer_text(), "message 19");
+    // The draft kept meanwhile is the reply put aside, not the edit.
+    assert_eq!(s.current_drafts(), vec![(ConversationId(1), "половина ответа".to_string())]);
+    update(&mut s, chr('!'));
+    assert_eq!(update(&mut s, key(KeyCode::Enter)).len(), 1);
+    assert_eq!(s.composer_text(), "половина ответа", "back after the edit went");
 }

@@ -34,7 +34,7 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     s.send_armed = false;
-    if let ComposerMode::Edit(message) = s.mode {
+    if let ComposerMode::Edit(message, kept) = s.mode.clone() {
         if text.trim().is_empty() {
             let delete = s.key_hint(Context::Conversation, Command::DeleteMessage);
             notify(s, format!("an edit needs text; {delete} deletes the message instead"), true);
@@ -46,6 +46,7 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         }
         s.mode = ComposerMode::Reply;
         s.reset_composer();
+        s.composer.insert_str(kept);
         let change = crate::store::Change::Edit(text.trim_end().to_string());
         return vec![Effect::ChangeMessage { message, change }];
     }
@@ -73,7 +74,7 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, why, true);
         return Vec::new();
     }
-    if let ComposerMode::Template(template) = s.mode.clone() {
+    if let ComposerMode::Template(template, kept) = s.mode.clone() {
         let params: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
         if params.len() != template.parameters() {
             let message = format!(
@@ -89,6 +90,7 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         s.mode = ComposerMode::Reply;
         follow(s);
         s.reset_composer();
+        s.composer.insert_str(kept);
         return vec![Effect::EnqueueOutgoing { conversation, outgoing, author: s.agent.clone() }];
     }
     if text.trim().is_empty() {

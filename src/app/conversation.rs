@@ -295,7 +295,8 @@ pub fn edit_last(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     let (id, body) = (m.id, m.body.clone());
-    s.mode = super::state::ComposerMode::Edit(id);
+    let kept = s.mode.kept().map(str::to_string).unwrap_or_else(|| s.composer_text());
+    s.mode = super::state::ComposerMode::Edit(id, kept);
     s.reset_composer();
     s.composer.insert_str(&body);
     super::update::set_focus(s, super::state::Focus::Composer)

@@ -124,9 +124,10 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     match &mut s.overlay {
         Overlay::Templates(picker) => match picker.on_key(&keymap, key) {
             Picked::Chosen(i) => {
-                if let Some(t) = picker.items.get(i).cloned() {
-                    s.mode = super::state::ComposerMode::Template(t);
-                }
+                let Some(t) = picker.items.get(i).cloned() else { return Vec::new() };
+                // What was typed is put aside, not dropped: it comes back after.
+                let kept = s.mode.kept().map(str::to_string).unwrap_or_else(|| s.composer_text());
+                s.mode = super::state::ComposerMode::Template(t, kept);
                 s.overlay = Overlay::None;
                 s.reset_composer();
                 set_focus(s, Focus::Composer)

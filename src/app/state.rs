@@ -64,10 +64,12 @@ pub enum ComposerMode {
     Reply,
     /// A private note for the team.
     Note,
-    /// The parameters of an approved WhatsApp template, one per line.
-    Template(crate::config::TemplateConfig),
-    /// New text for our message already sent (Telegram's editMessageText).
-    Edit(crate::model::MessageId),
+    /// The parameters of an approved WhatsApp template, one per line; with the reply
+    /// typed before it was chosen, given back after.
+    Template(crate::config::TemplateConfig, String),
+    /// New text for our message already sent (Telegram's editMessageText); with the
+    /// reply typed before, given back after.
+    Edit(crate::model::MessageId, String),
 }
 
 impl ComposerMode {
@@ -75,6 +77,14 @@ impl ComposerMode {
     /// template's parameters and an edit are not).
     pub fn keeps_draft(&self) -> bool {
         matches!(self, ComposerMode::Reply | ComposerMode::Note)
+    }
+
+    /// The reply put aside while a template or an edit has the composer.
+    pub fn kept(&self) -> Option<&str> {
+        match self {
+            ComposerMode::Template(_, kept) | ComposerMode::Edit(_, kept) => Some(kept),
+            ComposerMode::Reply | ComposerMode::Note => None,
+        }
     }
 }
 
@@ -281,12 +291,12 @@ impl AppState {
         let send = self.key_hint(Context::Composer, Command::Send);
         let newline = self.key_hint(Context::Composer, Command::Newline);
         let placeholder = match &self.mode {
-            ComposerMode::Template(t) if t.parameters() > 0 => {
+            ComposerMode::Template(t, _) if t.parameters() > 0 => {
                 format!("The {} parameters of `{}`, one per line; {send} sends", t.parameters(), t.name)
             }
-            ComposerMode::Template(t) => format!("`{}` takes no parameters: {send} sends it", t.name),
+            ComposerMode::Template(t, _) => format!("`{}` takes no parameters: {send} sends it", t.name),
             ComposerMode::Note => format!("A private note for the team (never sent to the customer): {send} adds it"),
-            ComposerMode::Edit(_) => format!("The new text of your message: {send} changes it for the customer too"),
+            ComposerMode::Edit(..) => format!("The new text of your message: {send} changes it for the customer too"),
             ComposerMode::Reply => format!("Type a reply: {send} sends, {newline} starts a new line"),
         };
         composer.set_placeholder_text(placeholder);
@@ -338,10 +348,10 @@ impl AppState {
     pub fn current_drafts(&self) -> Vec<(ConversationId, String)> {
         let mut all: Vec<(ConversationId, String)> =
             self.drafts.iter().map(|(id, area)| (*id, area.lines().join("\n"))).collect();
-        if let Some(open) = self.open_id()
-            && self.mode.keeps_draft()
-        {
-            all.push((open, self.composer_text()));
+        if let Some(open) = self.open_id() {
+            // While a template or an edit has the composer, the draft is the reply put aside.
+            let draft = self.mode.kept().map(str::to_string).unwrap_or_else(|| self.composer_text());
+            all.push((open, draft));
         }
         all
     }

@@ -350,10 +350,10 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         }
         Command::Open | Command::Reply => set_focus(s, Focus::Composer),
         Command::Back => {
-            // Esc in the composer first leaves a note, a template or an edit, then the
-            // composer. An edit's text was the message's: it goes.
+            // Esc in the composer first leaves a note (its text stays), a template or an
+            // edit (the reply put aside comes back), then the composer.
             if s.focus == Focus::Composer && s.mode != ComposerMode::Reply {
-                let kept = if matches!(s.mode, ComposerMode::Edit(_)) { String::new() } else { s.composer_text() };
+                let kept = s.mode.kept().map(str::to_string).unwrap_or_else(|| s.composer_text());
                 s.mode = ComposerMode::Reply;
                 s.reset_composer();
                 s.composer.insert_str(&kept);

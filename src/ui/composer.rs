@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         ComposerMode::Note => {
             (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
         }
-        ComposerMode::Edit(_) => (
+        ComposerMode::Edit(..) => (
             format!(" Editing your message to {} (Esc: leave it as it is) ", sanitize(&row.title, false)),
             styles.bar_warn,
         ),
@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         };
         block = block.title(Line::styled(what, styles.status_failed).right_aligned());
     }
-    if let ComposerMode::Template(t) = &state.mode {
+    if let ComposerMode::Template(t, _) = &state.mode {
         let title = format!(" template {} ({}) ", sanitize(&t.name, false), sanitize(&t.language, false));
         block = block.title(Span::styled(title, styles.title));
     } else if let Some((open, closes)) = state.window() {
