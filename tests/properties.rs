@@ -556,3 +556,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    /// Any file given to `canned import`: refused with a reason, or saved and rendered
+    /// for a customer without a panic.
+    #[test]
+    fn canned_files_import_or_are_refused(name in ".{0,12}", shortcut in "[a-zа-я/ _-]{0,8}", body in ".{0,60}") {
+        let text = format!(
+            "[[canned]]\nname = {}\nshortcut = {}\nbody = {}\n",
+            toml::Value::String(name), toml::Value::String(shortcut.clone()), toml::Value::String(body)
+        );
+        let mut store = Store::open_in_memory().unwrap();
+        if let Ok(file) = toml::from_str::<switchboard::store::CannedFile>(&text)
+            && let Ok(Ok(n)) = store.import_canned(&file, 0)
+        {
+            prop_assert_eq!(n, 1);
+            use switchboard::model::{ChannelKind, ChatRef, InboundMessage, Peer};
+            let chat = ChatRef { channel: ChannelKind::Telegram, external_chat_id: "42".into(), is_group: false, title: "Анна".into() };
+            let from = Peer { external_id: "42".into(), display_name: "Анна".into(), username: None, locale: None };
+            let message = InboundMessage::text(chat, from, "1".into(), "x".into(), 0);
+            store.ingest(&[InboundEvent::Message(message)], None, 0).unwrap();
+            let id = store.find_conversation(switchboard::model::ChannelKind::Telegram, "42").unwrap().unwrap();
+            let which = file.canned[0].name.clone();
+            let _ = store.render_canned(&which, id, "maria").unwrap();
+        }
+    }
+}
