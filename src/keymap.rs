@@ -151,6 +151,8 @@ commands! {
     Canned = "canned", "insert a canned reply…";
     Complete = "complete", "expand a /shortcut (or next pane)";
     ExternalEditor = "external-editor", "edit the draft in $EDITOR";
+    CannedNew = "canned-new", "save the draft as a canned reply";
+    EditChoice = "edit-choice", "edit the selected one";
 }
 
 /// A key with its modifiers, normalised so `G` and `shift-g` are the same key.
@@ -371,6 +373,8 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Composer, Canned, &["alt-c"]),
         (Composer, Complete, &["tab"]),
         (Composer, ExternalEditor, &["ctrl-o"]),
+        (Composer, CannedNew, &["alt-s"]),
+        (Picker, EditChoice, &["ctrl-e"]),
         (Composer, ClearDraft, &["ctrl-l"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),

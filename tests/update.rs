@@ -876,3 +876,39 @@ fn an_edit_puts_the_typed_reply_aside_and_gives_it_back() {
     assert_eq!(update(&mut s, key(KeyCode::Enter)).len(), 1);
     assert_eq!(s.composer_text(), "половина ответа", "back after the edit went");
 }
+
+#[test]
+fn a_draft_becomes_a_canned_reply_and_a_reply_is_edited_in_the_composer() {
+    use switchboard::store::Canned;
+    let mut s = loaded(3, 1);
+    update(&mut s, key(KeyCode::Enter));
+    for c in "Спасибо, {{first_name|друг}}!".chars() {
+        update(&mut s, chr(c));
+    }
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::ALT)));
+    assert!(matches!(s.overlay, Overlay::CannedName(_)));
+    for c in "Спасибо /спс".chars() {
+        update(&mut s, chr(c));
+    }
+    let saved = Canned {
+        name: "Спасибо".into(),
+        shortcut: Some("спс".into()),
+        body: "Спасибо, {{first_name|друг}}!".into(),
+        language: None,
+    };
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::SaveCanned(saved.clone())]);
+    assert_eq!(s.composer_text(), "Спасибо, {{first_name|друг}}!", "the draft stays");
+
+    // Edit it: its raw text comes into the composer; Enter saves, and the draft is back.
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::ALT)));
+    update(&mut s, Action::CannedLoaded(vec![(saved.clone(), Ok("Спасибо, Анна!".into()))]));
+    update(&mut s, Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL)));
+    assert!(matches!(s.mode, ComposerMode::CannedBody(..)));
+    assert_eq!(s.composer_text(), "Спасибо, {{first_name|друг}}!");
+    for c in " 🙏".chars() {
+        update(&mut s, chr(c));
+    }
+    let effects = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(effects, vec![Effect::SaveCanned(Canned { body: "Спасибо, {{first_name|друг}}! 🙏".into(), ..saved })]);
+    assert_eq!((s.mode.clone(), s.composer_text()), (ComposerMode::Reply, "Спасибо, {{first_name|друг}}!".to_string()));
+}

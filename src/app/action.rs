@@ -241,6 +241,8 @@ pub enum Effect {
     },
     /// Reads the agents the store knows.
     LoadAgents,
+    /// Saves a canned reply (a new one, or the one with its name).
+    SaveCanned(crate::store::Canned),
     /// Renders the canned reply `which` (a shortcut or a name) for a conversation.
     RenderCanned {
         conversation: ConversationId,

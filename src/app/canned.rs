@@ -77,7 +77,9 @@ pub fn rendered(s: &mut AppState, conversation: ConversationId, replace: usize, 
 
 pub fn open(s: &mut AppState) -> Vec<Effect> {
     let Some(conversation) = s.open_id() else { return Vec::new() };
-    s.overlay = Overlay::Canned(Picker::new(" Canned replies ", "type part of a name", Vec::new()));
+    let edit = s.key_hint(crate::keymap::Context::Picker, crate::keymap::Command::EditChoice);
+    let title = format!(" Canned replies ({edit} edits one) ");
+    s.overlay = Overlay::Canned(Picker::new(title, "type part of a name", Vec::new()));
     vec![Effect::LoadCanned { conversation, agent: s.agent.clone() }]
 }
 
@@ -107,4 +109,64 @@ pub fn chosen(s: &mut AppState, choice: CannedChoice) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The name (and optional `/shortcut`) typed for a new canned reply: "Спасибо /спасибо".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameChoice {
+    pub name: String,
+    pub shortcut: Option<String>,
+}
+
+impl NameChoice {
+    pub fn parse(typed: &str) -> Option<NameChoice> {
+        let mut name = Vec::new();
+        let mut shortcut = None;
+        for word in typed.split_whitespace() {
+            match word.strip_prefix('/') {
+                Some(s) if !s.is_empty() && shortcut.is_none() => shortcut = Some(s.to_string()),
+                _ => name.push(word),
+            }
+        }
+        let name = name.join(" ");
+        (!name.is_empty()).then_some(NameChoice { name, shortcut })
+    }
+}
+
+impl Choice for NameChoice {
+    fn label(&self) -> String {
+        match &self.shortcut {
+            Some(s) => format!("save the draft as `{}`, /{s}", self.name),
+            None => format!("save the draft as `{}`", self.name),
+        }
+    }
+}
+
+/// Asks the name (and shortcut) to save the draft under.
+pub fn ask_name(s: &mut AppState) -> Vec<Effect> {
+    if s.composer_text().trim().is_empty() {
+        notify(s, "write the reply first: the draft becomes the canned reply's text".into(), true);
+        return Vec::new();
+    }
+    s.overlay =
+        Overlay::CannedName(Picker::new(" New canned reply ", "its name, then /shortcut if you want one", Vec::new()));
+    Vec::new()
+}
+
+/// Saves the draft, as it is (variables and all), under the name chosen.
+pub fn save_draft_as(s: &mut AppState, choice: NameChoice) -> Vec<Effect> {
+    s.overlay = Overlay::None;
+    let canned = Canned { name: choice.name, shortcut: choice.shortcut, body: s.composer_text(), language: None };
+    vec![Effect::SaveCanned(canned)]
+}
+
+/// The raw text of a canned reply in the composer, to change and save (Enter).
+pub fn edit(s: &mut AppState, canned: Canned) -> Vec<Effect> {
+    s.overlay = Overlay::None;
+    let kept = s.mode.kept().map(str::to_string).unwrap_or_else(|| s.composer_text());
+    let body = canned.body.clone();
+    s.mode = super::state::ComposerMode::CannedBody(canned, kept);
+    s.reset_composer();
+    s.composer.insert_str(body);
+    set_focus(s, Focus::Composer)
 }

@@ -34,6 +34,14 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     s.send_armed = false;
+    if let ComposerMode::CannedBody(canned, kept) = s.mode.clone() {
+        // A canned reply's text is saved for the team, never sent.
+        let body = text.trim_end().to_string();
+        s.mode = ComposerMode::Reply;
+        s.reset_composer();
+        s.composer.insert_str(kept);
+        return vec![Effect::SaveCanned(crate::store::Canned { body, ..canned })];
+    }
     if let ComposerMode::Edit(message, kept) = s.mode.clone() {
         if text.trim().is_empty() {
             let delete = s.key_hint(Context::Conversation, Command::DeleteMessage);

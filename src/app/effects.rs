@@ -231,6 +231,17 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::SaveCanned(canned) => {
+            tokio::spawn(async move {
+                let name = canned.name.clone();
+                let result = match store.run(move |s| s.save_canned(&canned, crate::model::now_ms())).await {
+                    Ok(Ok(())) => Ok(format!("canned reply `{name}` saved")),
+                    Ok(Err(why)) => Err(format!("not saved: {why}")),
+                    Err(e) => Err(format!("not saved: {e}")),
+                };
+                let _ = tx.send(Action::Done(result));
+            });
+        }
         Effect::LoadAgents => {
             tokio::spawn(async move {
                 match store.run(|s| s.agents()).await {

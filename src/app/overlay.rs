@@ -29,6 +29,8 @@ pub enum Overlay {
     Palette(Picker<PaletteEntry>),
     Emoji(Picker<super::emoji::EmojiChoice>),
     Canned(Picker<super::canned::CannedChoice>),
+    /// The name (and /shortcut) to save the draft under as a canned reply.
+    CannedName(Picker<super::canned::NameChoice>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -46,6 +48,7 @@ impl Overlay {
             | Overlay::Palette(_)
             | Overlay::Emoji(_)
             | Overlay::Canned(_)
+            | Overlay::CannedName(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -182,6 +185,24 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             }
             Picked::Closed => close(s),
             _ => Vec::new(),
+        },
+        Overlay::Canned(picker) if keymap.resolve(Context::Picker, &key) == Some(Command::EditChoice) => {
+            let Some(choice) = picker.chosen().cloned() else { return Vec::new() };
+            super::canned::edit(s, choice.canned)
+        }
+        Overlay::CannedName(picker) => match picker.on_key(&keymap, key) {
+            Picked::Chosen(i) => {
+                let name = picker.items[i].clone();
+                super::canned::save_draft_as(s, name)
+            }
+            Picked::Closed => close(s),
+            Picked::Typed => {
+                let typed = picker.query();
+                picker.items = super::canned::NameChoice::parse(&typed).into_iter().collect();
+                picker.refilter();
+                Vec::new()
+            }
+            Picked::Nothing => Vec::new(),
         },
         Overlay::Canned(picker) => match picker.on_key(&keymap, key) {
             Picked::Chosen(i) => {

@@ -70,6 +70,9 @@ pub enum ComposerMode {
     /// New text for our message already sent (Telegram's editMessageText); with the
     /// reply typed before, given back after.
     Edit(crate::model::MessageId, String),
+    /// The raw body of a canned reply (variables and all), saved rather than sent; with
+    /// the reply typed before, given back after.
+    CannedBody(crate::store::Canned, String),
 }
 
 impl ComposerMode {
@@ -82,7 +85,9 @@ impl ComposerMode {
     /// The reply put aside while a template or an edit has the composer.
     pub fn kept(&self) -> Option<&str> {
         match self {
-            ComposerMode::Template(_, kept) | ComposerMode::Edit(_, kept) => Some(kept),
+            ComposerMode::Template(_, kept) | ComposerMode::Edit(_, kept) | ComposerMode::CannedBody(_, kept) => {
+                Some(kept)
+            }
             ComposerMode::Reply | ComposerMode::Note => None,
         }
     }
@@ -297,6 +302,9 @@ impl AppState {
             ComposerMode::Template(t, _) => format!("`{}` takes no parameters: {send} sends it", t.name),
             ComposerMode::Note => format!("A private note for the team (never sent to the customer): {send} adds it"),
             ComposerMode::Edit(..) => format!("The new text of your message: {send} changes it for the customer too"),
+            ComposerMode::CannedBody(c, _) => {
+                format!("The text of `{}`, with {{{{variables}}}}: {send} saves it", c.name)
+            }
             ComposerMode::Reply => format!("Type a reply: {send} sends, {newline} starts a new line"),
         };
         composer.set_placeholder_text(placeholder);

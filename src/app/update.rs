@@ -395,6 +395,9 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::Canned => super::canned::open(s),
+        Command::CannedNew => super::canned::ask_name(s),
+        // The canned picker's own key: it reaches the picker through the overlay.
+        Command::EditChoice => Vec::new(),
         Command::Complete => super::canned::complete(s),
         Command::ExternalEditor => {
             if s.open.is_none() {

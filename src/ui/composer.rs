@@ -24,6 +24,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         ComposerMode::Note => {
             (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
         }
+        ComposerMode::CannedBody(c, _) => (
+            format!(" Canned reply `{}`: Enter saves it for the team (Esc: leave it) ", sanitize(&c.name, false)),
+            styles.bar_warn,
+        ),
         ComposerMode::Edit(..) => (
             format!(" Editing your message to {} (Esc: leave it as it is) ", sanitize(&row.title, false)),
             styles.bar_warn,

@@ -82,6 +82,7 @@ fn draw_overlay(frame: &mut Frame<'_>, area: Rect, main: Rect, overlay: &Overlay
         Overlay::Palette(picker) => picker::draw(frame, area, state, picker, styles),
         Overlay::Emoji(picker) => picker::draw(frame, area, state, picker, styles),
         Overlay::Canned(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::CannedName(picker) => picker::draw(frame, area, state, picker, styles),
         Overlay::Search(panel) => search::draw(frame, main, state, panel, styles),
         Overlay::Contact(panel) => contact_card::draw(frame, main, state, panel, styles),
         Overlay::Campaign => campaign_panel::draw(frame, main, state, styles),
