@@ -3,7 +3,7 @@
 
 use tokio::sync::mpsc;
 
-use super::action::{self, Action, Effect, MessageRequest};
+use super::action::{Action, Effect, MessageRequest};
 use super::state;
 use crate::store::{SharedStore, Store};
 use crate::sync::Engine;
@@ -300,180 +300,17 @@ pub(super) fn perform(
                 let _ = tx.send(Action::StoreChanged);
             });
         }
-        Effect::LoadSegment { generation, filter } => {
-            tokio::spawn(async move {
-                let result = store
-                    .run(move |s| {
-                        let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        let condition = filter.condition(crate::model::now_ms());
-                        let count = s.count_members(&condition).map_err(|e| e.to_string())?;
-                        let sample = s.sample_members(&condition, SAMPLE).map_err(|e| e.to_string())?;
-                        Ok((count, sample))
-                    })
-                    .await;
-                let _ = tx.send(Action::SegmentLoaded { generation, result });
-            });
-        }
-        Effect::ListSegments => {
-            tokio::spawn(async move {
-                match store.run(|s| s.segments()).await {
-                    Ok(list) => tx.send(Action::SegmentsListed(list)),
-                    Err(e) => tx.send(Action::Error(format!("loading segments: {e}"))),
-                }
-            });
-        }
-        Effect::SaveSegment { name, filter } => {
-            tokio::spawn(async move {
-                let result = store
-                    .run(move |s| {
-                        s.save_segment(&name, &filter, crate::model::now_ms())
-                            .map(|_| format!("segment `{name}` saved"))
-                    })
-                    .await
-                    .map_err(|e| e.to_string());
-                let _ = tx.send(Action::Done(result));
-                if let Ok(list) = store.run(|s| s.segments()).await {
-                    let _ = tx.send(Action::SegmentsListed(list));
-                }
-            });
-        }
-        Effect::PlanCampaign { generation, filter, message, policy } => {
-            tokio::spawn(async move {
-                let result = store
-                    .run(move |s| {
-                        let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        crate::campaign::launch::plan(s, &filter, &message, &policy, crate::model::now_ms())
-                            .map_err(|e| e.to_string())
-                    })
-                    .await;
-                let _ = tx.send(Action::Planned { generation, result });
-            });
-        }
-        Effect::LaunchCampaign { name, segment, filter, message, policy } => {
-            let wake = engine.map(Engine::waker);
-            tokio::spawn(async move {
-                let result = store
-                    .run(move |s| {
-                        let launched = crate::campaign::launch::launch(
-                            s,
-                            &name,
-                            segment.as_deref(),
-                            &filter,
-                            &message,
-                            &policy,
-                            crate::model::now_ms(),
-                        )?;
-                        Ok::<_, crate::store::StoreError>(format!(
-                            "campaign `{name}` launched: {} messages queued, {} excluded",
-                            launched.plan.totals.included, launched.plan.totals.excluded
-                        ))
-                    })
-                    .await
-                    .map_err(|e| e.to_string());
-                if let Some(wake) = wake {
-                    wake.notify_waiters();
-                }
-                let _ = tx.send(Action::Launched(result));
-            });
-        }
-        Effect::LoadCampaigns { finished_too, results_of } => {
-            tokio::spawn(async move {
-                let result = store
-                    .run(move |s| {
-                        let mut campaigns = s.active_campaigns()?;
-                        // The latest finished ones too, for their results.
-                        let recent = if finished_too { RECENT_CAMPAIGNS } else { 0 };
-                        for name in s.campaign_names()?.into_iter().take(recent) {
-                            if !campaigns.iter().any(|c| c.name == name) {
-                                campaigns.push(s.campaign_status(&name)?);
-                            }
-                        }
-                        let results = match results_of {
-                            Some(name) => Some(crate::campaign::results::of(s, &name)?),
-                            None => None,
-                        };
-                        Ok::<_, crate::store::StoreError>((campaigns, results))
-                    })
-                    .await;
-                let action = match result {
-                    Ok((campaigns, results)) => Action::CampaignsLoaded { campaigns, results },
-                    Err(e) => Action::Error(format!("loading campaigns: {e}")),
-                };
-                let _ = tx.send(action);
-            });
-        }
-        Effect::SetCampaignState { name, to } => {
-            let wake = engine.map(Engine::waker);
-            tokio::spawn(async move {
-                let reason = (to == "paused").then_some("paused by hand");
-                let result = store
-                    .run(move |s| {
-                        s.set_campaign_state(&name, &to, reason, crate::model::now_ms())
-                            .map(|c| format!("campaign `{}` is {}", c.name, c.state))
-                    })
-                    .await
-                    .map_err(|e| e.to_string());
-                if let Some(wake) = wake {
-                    wake.notify_waiters();
-                }
-                let _ = tx.send(Action::Done(result));
-                let _ = tx.send(Action::StoreChanged);
-            });
-        }
-        Effect::LoadContact(contact) => {
-            tokio::spawn(async move {
-                let result = store.run(move |s| s.contact_card(contact)).await.map_err(|e| e.to_string());
-                let _ = tx.send(Action::ContactLoaded(result));
-            });
-        }
-        Effect::EditContact { contact, edit } => {
-            tokio::spawn(async move {
-                let result = store.run(move |s| edit_contact(s, contact, edit)).await.map_err(|e| e.to_string());
-                let _ = tx.send(Action::Done(result));
-                let card = store.run(move |s| s.contact_card(contact)).await.map_err(|e| e.to_string());
-                let _ = tx.send(Action::ContactLoaded(card));
-            });
-        }
+        panel @ (Effect::LoadSegment { .. }
+        | Effect::ListSegments
+        | Effect::SaveSegment { .. }
+        | Effect::PlanCampaign { .. }
+        | Effect::LaunchCampaign { .. }
+        | Effect::LoadCampaigns { .. }
+        | Effect::SetCampaignState { .. }
+        | Effect::LoadContact(_)
+        | Effect::EditContact { .. }) => super::panel_effects::perform(panel, store, tx, engine),
         Effect::Suspend | Effect::ExternalEditor { .. } | Effect::Quit => {}
     }
-}
-
-/// Members shown in the segment panel's sample.
-const SAMPLE: usize = 12;
-/// Finished campaigns the panel lists besides those under way.
-const RECENT_CAMPAIGNS: usize = 5;
-
-fn edit_contact(
-    s: &mut Store,
-    contact: crate::model::ContactId,
-    edit: action::ContactEdit,
-) -> crate::store::Result<String> {
-    use action::ContactEdit;
-    Ok(match edit {
-        ContactEdit::ToggleTag(tag) => {
-            if s.toggle_tag(contact, &tag)? {
-                format!("tagged {tag}")
-            } else {
-                format!("tag {tag} removed")
-            }
-        }
-        ContactEdit::Stage(stage) => {
-            s.set_stage(contact, &stage)?;
-            format!("stage: {stage}")
-        }
-        ContactEdit::Attribute(name, value) => {
-            s.set_attribute(contact, &name, &value)?;
-            if value.is_empty() { format!("{name} removed") } else { format!("{name} = {value}") }
-        }
-        ContactEdit::TimeZone(zone) => {
-            s.set_time_zone(contact, &zone)?;
-            format!("time zone: {}", if zone.is_empty() { "the default" } else { &zone })
-        }
-        ContactEdit::Consent { channel, opt_in, note, by } => {
-            s.record_agent_consent(contact, channel, "marketing", opt_in, &note, &by, crate::model::now_ms())?;
-            format!("marketing {} on {} recorded", if opt_in { "opt-in" } else { "opt-out" }, channel.display_name())
-        }
-    })
 }
 
 /// The messages a `MessageRequest` asks for, oldest first (the benchmarks read them the

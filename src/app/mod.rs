@@ -13,6 +13,7 @@ pub mod emoji;
 mod list;
 pub mod notify;
 pub mod overlay;
+mod panel_effects;
 pub mod picker;
 mod presence;
 pub mod search;

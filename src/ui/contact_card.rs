@@ -46,7 +46,16 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
                 card.time_zone.as_deref().unwrap_or("the default")
             )),
         ]),
-        Line::from(vec![key("Stage"), text(format!("{}   (s/S: {})", card.stage, STAGES.join(" → ")))]),
+        Line::from(vec![
+            key("Stage"),
+            text(format!(
+                "{}   ({}/{}: {})",
+                card.stage,
+                state.key_hint(Context::Card, Command::StageNext),
+                state.key_hint(Context::Card, Command::StagePrev),
+                STAGES.join(" → ")
+            )),
+        ]),
         Line::from(vec![key("Tags"), text(if card.tags.is_empty() { "—".into() } else { card.tags.join(", ") })]),
         Line::from(vec![key("Source"), text(card.source.clone().unwrap_or_else(|| "—".into()))]),
     ];
