@@ -395,7 +395,8 @@ fn launch(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(plan) = panel.plan.as_ref().filter(|_| panel.planned_form.as_ref() == Some(&panel.form())) else {
-        notify(s, "preview first (ctrl-p): a launch sends exactly what the preview shows".into(), true);
+        let preview = s.key_hint(Context::Campaign, Command::Preview);
+        notify(s, format!("preview first ({preview}): a launch sends exactly what the preview shows"), true);
         return Vec::new();
     };
     if plan.totals.included == 0 {
@@ -405,7 +406,8 @@ fn launch(s: &mut AppState) -> Vec<Effect> {
     if !panel.confirm_launch {
         let n = plan.totals.included;
         s.campaign_panel.as_mut().expect("open").confirm_launch = true;
-        notify(s, format!("ctrl-l again sends `{name}` to {n} customers; any other key does not"), false);
+        let launch = s.key_hint(Context::Campaign, Command::Launch);
+        notify(s, format!("{launch} again sends `{name}` to {n} customers; any other key does not"), false);
         return Vec::new();
     }
     let (segment, filter) = (panel.text(Field::Segment).trim().to_string(), panel.text(Field::Filter));

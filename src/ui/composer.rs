@@ -25,11 +25,20 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
             (format!(" Note on {}: private, never sent to the customer ", sanitize(&row.title, false)), styles.bar_warn)
         }
         ComposerMode::CannedBody(c, _) => (
-            format!(" Canned reply `{}`: Enter saves it for the team (Esc: leave it) ", sanitize(&c.name, false)),
+            format!(
+                " Canned reply `{}`: {} saves it for the team ({}: leave it) ",
+                sanitize(&c.name, false),
+                state.key_hint(crate::keymap::Context::Composer, crate::keymap::Command::Send),
+                state.key_hint(crate::keymap::Context::Composer, crate::keymap::Command::Back)
+            ),
             styles.bar_warn,
         ),
         ComposerMode::Edit(..) => (
-            format!(" Editing your message to {} (Esc: leave it as it is) ", sanitize(&row.title, false)),
+            format!(
+                " Editing your message to {} ({}: leave it as it is) ",
+                sanitize(&row.title, false),
+                state.key_hint(crate::keymap::Context::Composer, crate::keymap::Command::Back)
+            ),
             styles.bar_warn,
         ),
         _ => {
