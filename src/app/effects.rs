@@ -192,10 +192,7 @@ pub(super) fn perform(
         }
         Effect::WakeSnoozed(now) => {
             tokio::spawn(async move {
-                let woken = store.run(move |s| match s.next_wake()? {
-                    Some(due) if due <= now => crate::sync::scheduler::tick(s, now),
-                    _ => Ok(Vec::new()),
-                });
+                let woken = store.run(move |s| crate::sync::scheduler::tick(s, now));
                 match woken.await {
                     Ok(woken) if !woken.is_empty() => drop(tx.send(Action::StoreChanged)),
                     Ok(_) => {}

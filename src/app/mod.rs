@@ -225,22 +225,18 @@ where
             _ = tokio::time::sleep_until(reload_at.unwrap_or_else(tokio::time::Instant::now)), if reload_at.is_some() => {
                 reload_at = None;
                 last_reload = tokio::time::Instant::now();
-                let version = store.run(|s| s.data_version()).await.unwrap_or(data_version);
-                if version == data_version {
-                    continue;
+                match store_changed(&store, &mut data_version).await {
+                    Some(action) => action,
+                    None => continue,
                 }
-                data_version = version;
-                Action::StoreChanged
             }
             // Other processes' commits (another console, the engine's own process).
             _ = refresh.tick() => {
                 last_reload = tokio::time::Instant::now();
-                let version = store.run(|s| s.data_version()).await.unwrap_or(data_version);
-                if version == data_version {
-                    continue;
+                match store_changed(&store, &mut data_version).await {
+                    Some(action) => action,
+                    None => continue,
                 }
-                data_version = version;
-                Action::StoreChanged
             }
             _ = clock.tick() => match terminal::take_background_panic() {
                 Some(message) => Action::Error(message),
@@ -298,6 +294,17 @@ fn edit_outside<B: Backend>(
     let edited = std::fs::read_to_string(file.path()).map_err(|e| format!("cannot read what the editor wrote: {e}"))?;
     // Editors end a file with a newline the agent did not mean as part of the message.
     Ok(edited.trim_end_matches(['\n', '\r']).to_string())
+}
+
+/// `StoreChanged` when another connection has committed since `seen` (SQLite's
+/// `data_version`), which it then records.
+async fn store_changed(store: &SharedStore, seen: &mut i64) -> Option<Action> {
+    let version = store.run(|s| s.data_version()).await.unwrap_or(*seen);
+    if version == *seen {
+        return None;
+    }
+    *seen = version;
+    Some(Action::StoreChanged)
 }
 
 /// On the way out: every draft is written and waited for, whatever was saved before.

@@ -49,29 +49,34 @@ pub struct CannedFile {
     pub canned: Vec<Canned>,
 }
 
+/// Saves one reply on `conn` (the store's connection, or an import's transaction):
+/// checked, its shortcut nobody else's, replacing the reply of the same name.
+fn save(conn: &rusqlite::Connection, c: &Canned, now: Millis) -> Result<std::result::Result<(), String>> {
+    if let Err(e) = c.check() {
+        return Ok(Err(e));
+    }
+    let taken: Option<String> = conn
+        .query_row("SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2", params![c.shortcut, c.name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(other) = taken {
+        let shortcut = c.shortcut.as_deref().unwrap_or_default();
+        return Ok(Err(format!("the shortcut /{shortcut} is `{other}`'s already")));
+    }
+    conn.execute(
+        "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
+           language = excluded.language, updated_at = excluded.updated_at",
+        params![c.name, c.shortcut, c.body, c.language, now],
+    )?;
+    Ok(Ok(()))
+}
+
 impl Store {
     /// Adds a canned reply, or replaces the one with its name.
     pub fn save_canned(&self, c: &Canned, now: Millis) -> Result<std::result::Result<(), String>> {
-        if let Err(e) = c.check() {
-            return Ok(Err(e));
-        }
-        let taken: Option<String> = self
-            .conn
-            .query_row("SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2", params![c.shortcut, c.name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(other) = taken {
-            let shortcut = c.shortcut.as_deref().unwrap_or_default();
-            return Ok(Err(format!("the shortcut /{shortcut} is `{other}`'s already")));
-        }
-        self.conn.execute(
-            "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
-               language = excluded.language, updated_at = excluded.updated_at",
-            params![c.name, c.shortcut, c.body, c.language, now],
-        )?;
-        Ok(Ok(()))
+        save(&self.conn, c, now)
     }
 
     /// Removes a canned reply by name; whether there was one.
@@ -97,24 +102,10 @@ impl Store {
         }
         let tx = self.write()?;
         for c in &file.canned {
-            let taken: Option<String> = tx
-                .query_row(
-                    "SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2",
-                    params![c.shortcut, c.name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(other) = taken {
+            if let Err(why) = save(&tx, c, now)? {
                 // Dropping the transaction rolls back what this import wrote so far.
-                let shortcut = c.shortcut.as_deref().unwrap_or_default();
-                return Ok(Err(format!("`{}`: the shortcut /{shortcut} is `{other}`'s already", c.name)));
+                return Ok(Err(format!("`{}`: {why}", c.name)));
             }
-            tx.execute(
-                "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
-                   language = excluded.language, updated_at = excluded.updated_at",
-                params![c.name, c.shortcut, c.body, c.language, now],
-            )?;
         }
         tx.commit()?;
         Ok(Ok(file.canned.len()))

@@ -20,18 +20,19 @@ pub enum Change {
 }
 
 impl Change {
-    fn action(&self) -> &'static str {
+    /// What the agent asked: the outbox's action, and the word for events and errors.
+    pub fn what(&self) -> &'static str {
         match self {
             Change::Edit(_) => "edit",
             Change::Delete => "delete",
         }
     }
 
-    /// What the agent asked, for the timeline's events and errors.
-    pub fn what(&self) -> &'static str {
+    /// The same, done: for the message's events and the reason a change failed.
+    fn done(&self) -> &'static str {
         match self {
-            Change::Edit(_) => "edit",
-            Change::Delete => "delete",
+            Change::Edit(_) => "edited",
+            Change::Delete => "deleted",
         }
     }
 }
@@ -113,7 +114,7 @@ impl Store {
         tx.execute(
             "INSERT INTO outbox(message_id, channel, chat_id, priority, next_attempt_at, action, new_body) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id, channel, chat, PRIORITY_REPLY, now, change.action(), new_body],
+            params![id, channel, chat, PRIORITY_REPLY, now, change.what(), new_body],
         )?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, ?2, ?3, ?4)",
@@ -147,7 +148,7 @@ impl Store {
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(
             "INSERT INTO message_events(message_id, kind, at) VALUES (?1, ?2, ?3)",
-            params![id, if matches!(change, Change::Edit(_)) { "edited" } else { "deleted" }, at],
+            params![id, change.done(), at],
         )?;
         tx.commit()?;
         Ok(())
@@ -171,7 +172,7 @@ impl Store {
     /// The change cannot be made: the message stays as it was, with the reason shown.
     pub fn change_failed(&mut self, id: MessageId, change: &Change, reason: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
-        let shown = format!("not {}: {reason}", if matches!(change, Change::Edit(_)) { "edited" } else { "deleted" });
+        let shown = format!("not {}: {reason}", change.done());
         tx.execute("UPDATE messages SET error = ?2 WHERE id = ?1", params![id, shown])?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.execute(

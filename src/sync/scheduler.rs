@@ -14,8 +14,12 @@ use crate::store::{PRESENCE_FRESH, Store, StoreError};
 /// now still wakes within this of its time.
 const LOOK_AGAIN: Duration = Duration::from_secs(5);
 
-/// Wakes what is due at `now`; returns what it woke.
+/// Wakes what is due at `now`; returns what it woke. A read when nothing is due: the
+/// engine and every console call this, and a write would take the store's lock each time.
 pub fn tick(store: &Store, now: Millis) -> Result<Vec<ConversationId>, StoreError> {
+    if store.next_wake()?.is_none_or(|due| due > now) {
+        return Ok(Vec::new());
+    }
     let woken = store.wake_snoozed(now)?;
     if !woken.is_empty() {
         tracing::info!(conversations = woken.len(), "snoozed conversations woken");

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::badge_style;
 use crate::app::AppState;
@@ -21,14 +21,8 @@ const LABEL: u16 = 10;
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles) {
     let Some(panel) = state.campaign_panel.as_ref() else { return };
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Segments and campaigns — {} closes ", state.key_hint(Context::Campaign, Command::Close)))
-        .style(styles.help)
-        .border_style(styles.border_focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let title = format!(" Segments and campaigns — {} closes ", state.key_hint(Context::Campaign, Command::Close));
+    let inner = super::overlay_frame(frame, area, title, styles);
     let wide = inner.width >= 100;
     let (left, right) = if wide {
         let [l, r] = Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(inner);

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::badge_style;
 use crate::app::AppState;
@@ -18,14 +18,8 @@ use crate::theme::Styles;
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &ContactPanel, styles: &Styles) {
     let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
     let [area] = Layout::vertical([Constraint::Percentage(94)]).flex(Flex::Center).areas(area);
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Contact — {} closes ", state.key_hint(Context::Card, Command::Close)))
-        .style(styles.help)
-        .border_style(styles.border_focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let title = format!(" Contact — {} closes ", state.key_hint(Context::Card, Command::Close));
+    let inner = super::overlay_frame(frame, area, title, styles);
     let [body, prompt, keys] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(2), Constraint::Length(1)]).areas(inner);
     let width = body.width as usize;

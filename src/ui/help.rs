@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
 use crate::keymap::Context;
@@ -16,14 +16,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let [area] =
         Layout::horizontal([Constraint::Max(if two_columns { 110 } else { 72 })]).flex(Flex::Center).areas(area);
     let [area] = Layout::vertical([Constraint::Percentage(94)]).flex(Flex::Center).areas(area);
-    frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Keys — any key closes ")
-        .style(styles.help)
-        .border_style(styles.border_focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::overlay_frame(frame, area, " Keys — any key closes ".into(), styles);
     // The keys where the agent is (the panel, picker or pane), then those that work
     // everywhere; over a conversation opened from a search, its match keys first.
     let (left, right): (Vec<Context>, Vec<Context>) = match over {

@@ -98,6 +98,18 @@ fn badge_style(styles: &Styles, channel: ChannelKind) -> ratatui::style::Style {
     }
 }
 
+/// An overlay's frame over whatever is under `area`: cleared, bordered, titled; returns
+/// the space inside it.
+fn overlay_frame(frame: &mut Frame<'_>, area: Rect, title: String, styles: &Styles) -> Rect {
+    use ratatui::widgets::{Block, Borders, Clear};
+    frame.render_widget(Clear, area);
+    let block =
+        Block::default().borders(Borders::ALL).title(title).style(styles.help).border_style(styles.border_focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
 /// A pane with nothing to show yet: its frame and one line saying why.
 fn empty_pane(frame: &mut ratatui::Frame<'_>, area: Rect, title: &str, hint: &str, focused: bool, styles: &Styles) {
     let block = pane_block(title.to_string(), focused, styles);

@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
 use crate::app::picker::{Choice, Picker};
@@ -20,16 +20,9 @@ pub fn draw<T: Choice>(frame: &mut Frame<'_>, area: Rect, state: &AppState, pick
     let [area] = Layout::horizontal([Constraint::Max(80)]).flex(Flex::Center).areas(area);
     let [area] =
         Layout::vertical([Constraint::Length(wanted.clamp(6, area.height.max(6)))]).flex(Flex::Center).areas(area);
-    frame.render_widget(Clear, area);
     let keys = state
         .hints(Context::Picker, &[(Command::Down, "move"), (Command::Choose, "choose"), (Command::Close, "close")]);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!("{}— {keys} ", picker.title))
-        .style(styles.help)
-        .border_style(styles.border_focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::overlay_frame(frame, area, format!("{}— {keys} ", picker.title), styles);
     if inner.height < 2 {
         return;
     }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::{badge_style, marks, time};
 use crate::app::AppState;
@@ -16,16 +16,9 @@ use crate::theme::Styles;
 pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &SearchPanel, styles: &Styles) {
     let [area] = Layout::horizontal([Constraint::Max(96)]).flex(Flex::Center).areas(area);
     let [area] = Layout::vertical([Constraint::Max(26)]).flex(Flex::Center).areas(area);
-    frame.render_widget(Clear, area);
     let keys = state
         .hints(Context::Picker, &[(Command::Down, "choose"), (Command::Choose, "open"), (Command::Close, "close")]);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Search: type, {keys} "))
-        .style(styles.help)
-        .border_style(styles.border_focused);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::overlay_frame(frame, area, format!(" Search: type, {keys} "), styles);
     if inner.height < 2 {
         return;
     }
