@@ -120,7 +120,6 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
             }
             Effect::MarkRead { .. }
             | Effect::LoadCampaigns { .. }
-            | Effect::LoadMuted { .. }
             | Effect::WakeSnoozed(_)
             | Effect::Heartbeat { .. } => continue,
             other => panic!("the bench does not perform {other:?}"),

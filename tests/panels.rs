@@ -214,6 +214,7 @@ fn editing_the_contact_card_asks_for_a_consent_note() {
         blocked_at: None,
         assignee: None,
         snoozed_until: None,
+        muted: false,
     };
     let generation = s.list.generation;
     update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });

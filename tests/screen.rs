@@ -42,6 +42,7 @@ fn conversation(id: i64, title: &str, preview: &str, ago_min: i64, unanswered: b
         blocked_at: None,
         assignee: None,
         snoozed_until: None,
+        muted: false,
     }
 }
 

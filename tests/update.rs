@@ -32,6 +32,7 @@ fn row(id: i64, unanswered: bool) -> ConversationRow {
         blocked_at: None,
         assignee: None,
         snoozed_until: None,
+        muted: false,
     }
 }
 
@@ -662,6 +663,13 @@ fn a_customers_new_message_rings_with_a_desktop_notice_when_unfocused() {
             desktop: true
         }]
     );
+    // Muted (m): the same news rings nothing; the row shows it muted at once.
+    update(&mut s, chr('m'));
+    assert!(s.list.rows[0].muted && s.open.as_ref().unwrap().row.muted);
+    let mut rows: Vec<_> = (1..=3).map(|i| row(i, i == 1)).collect();
+    rows[0].last_message_at = NOW + 2000;
+    rows[0].muted = true;
+    assert!(rings(reload(&mut s, rows)).is_empty(), "a muted conversation rings nothing");
 }
 
 #[test]

@@ -320,6 +320,13 @@ fn unread_counts_clear_for_the_agent_who_read() {
     assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria")), unread(&store, None)), (2, 0, 0));
     store.ingest(&[inbound(42, "Анна", 4, "Спасибо", T0 + 3000)], None, T0 + 3000).unwrap();
     assert_eq!((unread(&store, Some("ivan")), unread(&store, Some("maria"))), (3, 1));
+    // A mute is the muting agent's alone.
+    store.set_muted("maria", id, true).unwrap();
+    let muted = |reader: &str| {
+        let filter = ConversationFilter { reader: Some(reader.into()), ..Default::default() };
+        store.conversations_page(filter, None, 10).unwrap()[0].muted
+    };
+    assert_eq!((muted("maria"), muted("ivan")), (true, false));
 }
 
 #[test]

@@ -67,8 +67,6 @@ pub enum Action {
     Edited(Result<String, String>),
     /// The agents the store knows, for the assign picker.
     AgentsLoaded(Vec<String>),
-    /// The conversations this agent muted.
-    MutedLoaded(Vec<ConversationId>),
     /// The next (or previous) match of a search in a conversation, if there is one.
     Matched {
         conversation: ConversationId,
@@ -262,10 +260,6 @@ pub enum Effect {
     },
     /// Wakes the snoozed conversations due by this time.
     WakeSnoozed(Millis),
-    /// Reads which conversations this agent muted.
-    LoadMuted {
-        agent: String,
-    },
     Mute {
         agent: String,
         conversation: ConversationId,

@@ -247,18 +247,12 @@ pub(super) fn perform(
                 }
             });
         }
-        Effect::LoadMuted { agent } => {
-            tokio::spawn(async move {
-                if let Ok(muted) = store.run(move |s| s.muted(&agent)).await {
-                    let _ = tx.send(Action::MutedLoaded(muted));
-                }
-            });
-        }
         Effect::Mute { agent, conversation, muted } => {
             tokio::spawn(async move {
                 if let Err(e) = store.run(move |s| s.set_muted(&agent, conversation, muted)).await {
                     let _ = tx.send(Action::Error(format!("cannot keep the mute: {e}")));
                 }
+                let _ = tx.send(Action::StoreChanged);
             });
         }
         Effect::AddNote { conversation, text, author } => {

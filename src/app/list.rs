@@ -122,7 +122,7 @@ pub fn loaded(
         let kind = s.notify;
         // The watcher still learns a muted conversation's messages: unmuting it later
         // does not ring for old ones.
-        effects.extend(fresh.into_iter().filter(|r| !s.muted.contains(&r.id)).map(|r| Effect::Notify {
+        effects.extend(fresh.into_iter().filter(|r| !r.muted).map(|r| Effect::Notify {
             kind,
             title: r.title.clone(),
             body: r.last_preview.clone(),
@@ -279,12 +279,11 @@ pub fn assign(s: &mut AppState, agent: Option<String>) -> Vec<Effect> {
 
 /// Mutes the open conversation's alerts for this agent, or unmutes them.
 pub fn toggle_mute(s: &mut AppState) -> Vec<Effect> {
-    let Some(id) = s.open_id().or_else(|| s.list.selected_row().map(|r| r.id)) else { return Vec::new() };
-    let muted = !s.muted.contains(&id);
-    if muted {
-        s.muted.insert(id);
-    } else {
-        s.muted.remove(&id);
+    let Some(row) = s.open.as_ref().map(|o| &o.row).or_else(|| s.list.selected_row()) else { return Vec::new() };
+    let (id, muted) = (row.id, !row.muted);
+    // Shown at once; the list's next load reads it back from the store.
+    for row in s.list.rows.iter_mut().filter(|r| r.id == id).chain(s.open.as_mut().map(|o| &mut o.row)) {
+        row.muted = muted;
     }
     notify(s, if muted { "muted: no alerts for this conversation" } else { "unmuted" }.into(), false);
     vec![Effect::Mute { agent: s.agent.clone(), conversation: id, muted }]

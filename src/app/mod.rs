@@ -184,7 +184,6 @@ where
     let mut effects = list::refresh(&mut state);
     effects.push(update::load_campaigns(&state));
     effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
-    effects.push(Effect::LoadMuted { agent: state.agent.clone() });
     // Draw only after something happened: idle checks and ignored events draw nothing.
     let mut dirty = true;
     loop {

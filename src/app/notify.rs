@@ -126,6 +126,7 @@ mod tests {
             blocked_at: None,
             assignee: assignee.map(str::to_string),
             snoozed_until: None,
+            muted: false,
         }
     }
 

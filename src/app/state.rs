@@ -214,8 +214,6 @@ pub struct AppState {
     pub focused: bool,
     /// What the list showed last, to tell what is new.
     pub watcher: super::notify::Watcher,
-    /// The conversations this agent muted: no bell, no desktop notification.
-    pub muted: std::collections::HashSet<ConversationId>,
     /// This console, among the others on the store (presence).
     pub console_id: String,
     /// When this console last told the store where it is.
@@ -265,7 +263,6 @@ impl AppState {
             notify: crate::config::NotifyKind::Off,
             focused: true,
             watcher: Default::default(),
-            muted: Default::default(),
             console_id: console_id(now),
             last_beat: 0,
             send_armed: false,

@@ -96,7 +96,6 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             if let Some(panel) = s.contact_panel() {
                 effects.push(Effect::LoadContact(panel.contact));
             }
-            effects.push(Effect::LoadMuted { agent: s.agent.clone() });
             effects
         }
         Action::SegmentLoaded { generation, result } => {
@@ -223,10 +222,6 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::AgentsLoaded(agents) => {
             super::overlay::agents_loaded(s, agents);
-            Vec::new()
-        }
-        Action::MutedLoaded(muted) => {
-            s.muted = muted.into_iter().collect();
             Vec::new()
         }
         Action::Matched { conversation, query, forward, result } => {

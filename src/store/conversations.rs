@@ -27,6 +27,8 @@ pub struct ConversationRow {
     pub assignee: Option<String>,
     /// When a snoozed conversation comes back (none: when the customer writes).
     pub snoozed_until: Option<Millis>,
+    /// The filter's reader muted it (no bell for them); false when the list has no reader.
+    pub muted: bool,
 }
 
 impl ConversationRow {
@@ -91,6 +93,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
         blocked_at: r.get(12)?,
         assignee: r.get(13)?,
         snoozed_until: r.get(14)?,
+        muted: false,
     })
 }
 
@@ -107,7 +110,8 @@ impl Store {
     ) -> Result<Vec<ConversationRow>> {
         let sql = format!(
             "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(inbound_count - r.seen, 0) \
-               FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END \
+               FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END, \
+               EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) \
              FROM conversations \
              WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
                AND (?7 = 0 OR assignee IS ?8) \
@@ -132,6 +136,7 @@ impl Store {
             |r| {
                 let mut row = from_row(r)?;
                 row.unread = r.get(15)?;
+                row.muted = r.get(16)?;
                 Ok(row)
             },
         )?;

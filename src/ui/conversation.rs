@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
             format!(" · {} is {}", sanitize(agent, false), if *typing { "typing…" } else { "viewing" })
         })
         .collect();
-    let muted = if state.muted.contains(&row.id) { " · muted" } else { "" };
+    let muted = if row.muted { " · muted" } else { "" };
     let owner = format!("{owner}{muted}{others}");
     let title = format!(" {} · {} {} · {status}{owner} ", sanitize(&row.title, false), row.channel.as_str(), kind);
     let mut block = pane_block(title, focused, styles);

@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         let pick = |style: Style| if selected { styles.list_selected } else { style };
         let when = time::relative(state.now, row.last_message_at, state.tz);
         let marker = if row.unanswered { "●" } else { " " };
-        let muted = if state.muted.contains(&row.id) { " ⊘" } else { "" };
+        let muted = if row.muted { " ⊘" } else { "" };
         let unread = if row.unread > 0 { format!("{muted} ({})", row.unread.min(999)) } else { muted.to_string() };
         let badge = row.channel.badge();
         let group = if row.is_group { "# " } else { "" };
