@@ -160,6 +160,27 @@ async fn vk_check(
     (true, format!("{name}, long polling: no public URL needed"))
 }
 
+/// The composer's spell-check: which dictionaries load, or how to get them. `(ok, text)`.
+pub fn spell_check(config: &crate::spell::SpellConfig) -> (bool, String) {
+    if !config.enabled {
+        return (false, "off in the config ([spell] enabled = false)".into());
+    }
+    let (speller, problems) = crate::spell::dictionaries::load_all(config);
+    let (found, _) = crate::spell::dictionaries::find(config);
+    let loaded: Vec<String> = found
+        .iter()
+        .filter(|f| speller.names().contains(&f.language.as_str()))
+        .map(|f| format!("{} ({})", f.language, f.dic.display()))
+        .collect();
+    match (loaded.is_empty(), problems.is_empty()) {
+        (true, _) => {
+            (false, format!("no dictionaries: {}; {}", problems.join("; "), crate::spell::dictionaries::INSTALL_HINT))
+        }
+        (false, true) => (true, loaded.join(", ")),
+        (false, false) => (true, format!("{}; but {}", loaded.join(", "), problems.join("; "))),
+    }
+}
+
 /// Below this much free space the store is reported as (nearly) full: a burst of
 /// webhooks with media captions fills a few megabytes in seconds.
 const LOW_SPACE: u64 = 16 * 1024 * 1024;

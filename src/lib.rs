@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod logging;
 pub mod model;
 pub mod sandbox;
+pub mod spell;
 pub mod store;
 pub mod sync;
 pub mod text;

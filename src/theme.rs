@@ -53,6 +53,7 @@ styles! {
     status_read = "status.read";
     status_failed = "status.failed";
     composer_target = "composer.target";
+    composer_misspelled = "composer.misspelled";
     bar = "bar";
     bar_ok = "bar.ok";
     bar_warn = "bar.warn";

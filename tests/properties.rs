@@ -1,7 +1,7 @@
 //! Property tests: no input panics. Arbitrary bytes, arbitrary JSON and mutations of the
 //! recorded fixtures go to each channel's decoder and webhook route; arbitrary strings
 //! go to the filter parser, the template renderer, the time zone parser, the config
-//! loader and the CSV importer. Each gives a clear error or a stored result that
+//! loader, the CSV importer and the spell-check's dictionary reader. Each gives a clear error or a stored result that
 //! round-trips through export.
 //!
 //! CI runs a few dozen cases each (seconds in all). A long run:
@@ -581,6 +581,52 @@ proptest! {
             let id = store.find_conversation(switchboard::model::ChannelKind::Telegram, "42").unwrap().unwrap();
             let which = file.canned[0].name.clone();
             let _ = store.render_canned(&which, id, "maria").unwrap();
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Any bytes as a dictionary's two files: read, or refused with the file's name.
+    /// Whatever reads, checks and suggests without a panic.
+    #[test]
+    fn dictionaries_load_or_are_refused(
+        aff in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            ".{0,120}".prop_map(|s| format!("SET UTF-8\nTRY абв\nSFX A Y 1\nSFX A 0 {s}\n").into_bytes()),
+        ],
+        dic in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            ".{0,120}".prop_map(|s| format!("2\n{s}\nслово/A\n").into_bytes()),
+        ],
+        word in ".{0,30}",
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let found = switchboard::spell::dictionaries::Found {
+            language: "ru_RU".into(),
+            aff: dir.path().join("ru_RU.aff"),
+            dic: dir.path().join("ru_RU.dic"),
+        };
+        std::fs::write(&found.aff, &aff).unwrap();
+        std::fs::write(&found.dic, &dic).unwrap();
+        match switchboard::spell::dictionaries::load(&found) {
+            Err(e) => prop_assert!(e.contains("ru_RU."), "{}", e),
+            Ok(language) => {
+                let speller = switchboard::spell::Speller::new(vec![language]);
+                for w in switchboard::spell::words(&word) {
+                    let _ = speller.check(w.text);
+                    let _ = speller.suggest(w.text);
+                }
+            }
+        }
+    }
+
+    /// Any text splits into words whose ranges are the words.
+    #[test]
+    fn words_point_into_the_text(text in ".{0,80}") {
+        for w in switchboard::spell::words(&text) {
+            prop_assert_eq!(&text[w.start..w.end], w.text);
         }
     }
 }

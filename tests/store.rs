@@ -212,7 +212,7 @@ fn a_store_file_reopens_at_the_same_schema() {
     Store::open(&path).unwrap();
     let store = Store::open(&path).unwrap();
     let version: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 6, "every migration applied");
+    assert_eq!(version, switchboard::store::SCHEMA_VERSION, "every migration applied");
     let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }

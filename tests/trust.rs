@@ -106,7 +106,7 @@ fn two_processes_opening_a_new_store_at_once_both_succeed() {
         }
         let version: i64 =
             Store::open(&path).unwrap().conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 6);
+        assert_eq!(version, switchboard::store::SCHEMA_VERSION);
         // No staging file is left behind.
         let left: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -65,6 +65,18 @@ pub enum Action {
     CannedLoaded(Vec<(crate::store::Canned, Result<String, String>)>),
     /// What the agent's editor left in the draft's file (or why there is nothing).
     Edited(Result<String, String>),
+    /// The dictionaries are read (what could not be is said in `problems`).
+    SpellLoaded {
+        speller: std::sync::Arc<crate::spell::Speller>,
+        problems: Vec<String>,
+    },
+    /// Corrections for a word.
+    Suggested {
+        word: String,
+        corrections: Vec<String>,
+    },
+    /// The words in this agent's own dictionary.
+    Remembered(Vec<String>),
     /// The agents the store knows, for the assign picker.
     AgentsLoaded(Vec<String>),
     /// The next (or previous) match of a search in a conversation, if there is one.
@@ -132,6 +144,22 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Reads the dictionaries (`Action::SpellLoaded`).
+    LoadSpeller(crate::spell::SpellConfig),
+    /// Finds corrections for a word (`Action::Suggested`).
+    Suggest {
+        speller: std::sync::Arc<crate::spell::Speller>,
+        word: String,
+    },
+    /// Reads the agent's own dictionary (`Action::Remembered`).
+    LoadRemembered {
+        agent: String,
+    },
+    /// Keeps a word in the agent's own dictionary.
+    RememberWord {
+        agent: String,
+        word: String,
+    },
     LoadList {
         generation: u64,
         filter: ConversationFilter,

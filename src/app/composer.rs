@@ -119,6 +119,9 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         notify(s, format!("not sent: {reason}"), true);
         return Vec::new();
     }
+    if !super::spell::before_send(s, text.trim_end()) {
+        return Vec::new();
+    }
     follow(s);
     s.reset_composer();
     vec![Effect::Enqueue { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }]

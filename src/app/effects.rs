@@ -25,6 +25,36 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::LoadSpeller(config) => {
+            tokio::task::spawn_blocking(move || {
+                let (speller, problems) = crate::spell::dictionaries::load_all(&config);
+                let _ = tx.send(Action::SpellLoaded { speller: std::sync::Arc::new(speller), problems });
+            });
+        }
+        Effect::Suggest { speller, word } => {
+            tokio::task::spawn_blocking(move || {
+                let corrections = speller.suggest(&word);
+                let _ = tx.send(Action::Suggested { word, corrections });
+            });
+        }
+        Effect::LoadRemembered { agent } => {
+            tokio::spawn(async move {
+                match store.run(move |s| s.spell_words(&agent)).await {
+                    Ok(words) => {
+                        let _ = tx.send(Action::Remembered(words));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot read the agent's dictionary"),
+                }
+            });
+        }
+        Effect::RememberWord { agent, word } => {
+            tokio::spawn(async move {
+                let kept = store.run(move |s| s.remember_word(&agent, &word, crate::model::now_ms())).await;
+                if let Err(e) = kept {
+                    let _ = tx.send(Action::Error(format!("cannot keep the word in your dictionary: {e}")));
+                }
+            });
+        }
         Effect::LoadDrafts { agent } => {
             tokio::spawn(async move {
                 let action = match store.run(move |s| s.drafts(&agent)).await {

@@ -17,6 +17,7 @@ mod panel_effects;
 pub mod picker;
 mod presence;
 pub mod search;
+pub mod spell;
 pub mod state;
 pub mod terminal;
 pub mod update;
@@ -184,6 +185,10 @@ where
     let mut effects = list::refresh(&mut state);
     effects.push(update::load_campaigns(&state));
     effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
+    state.spell.before_send = console.config.spell.before_send;
+    state.spell.style = console.styles.composer_misspelled;
+    effects.push(Effect::LoadSpeller(console.config.spell.clone()));
+    effects.push(Effect::LoadRemembered { agent: state.agent.clone() });
     // Draw only after something happened: idle checks and ignored events draw nothing.
     let mut dirty = true;
     loop {

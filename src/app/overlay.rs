@@ -31,6 +31,8 @@ pub enum Overlay {
     Canned(Picker<super::canned::CannedChoice>),
     /// The name (and /shortcut) to save the draft under as a canned reply.
     CannedName(Picker<super::canned::NameChoice>),
+    /// Corrections for a misspelled word.
+    Spell(super::spell::SpellPanel),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -49,6 +51,7 @@ impl Overlay {
             | Overlay::Emoji(_)
             | Overlay::Canned(_)
             | Overlay::CannedName(_)
+            | Overlay::Spell(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -212,6 +215,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Picked::Closed => close(s),
             _ => Vec::new(),
         },
+        Overlay::Spell(_) => super::spell::on_key(s, key),
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),

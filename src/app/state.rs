@@ -228,6 +228,8 @@ pub struct AppState {
     pub campaigns: Vec<crate::store::CampaignStatus>,
     /// The rules campaigns planned here keep.
     pub policy: crate::campaign::CampaignPolicy,
+    /// The composer's spell-check.
+    pub spell: super::spell::SpellState,
 }
 
 /// A name for this console among the others on the store: unique per process, and per
@@ -270,6 +272,7 @@ impl AppState {
             campaign_panel: None,
             campaigns: Vec::new(),
             policy: Default::default(),
+            spell: Default::default(),
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

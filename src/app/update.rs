@@ -11,6 +11,13 @@ use crate::keymap::{Command, Context};
 use crate::text;
 
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
+    let effects = apply(s, action);
+    // Whatever changed the draft, its misspelled words are the ones underlined.
+    super::spell::refresh(s);
+    effects
+}
+
+fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(s, key),
         Action::Paste(pasted) => {
@@ -220,6 +227,18 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::SpellLoaded { speller, problems } => {
+            super::spell::loaded(s, speller, problems);
+            Vec::new()
+        }
+        Action::Suggested { word, corrections } => {
+            super::spell::suggested(s, &word, corrections);
+            Vec::new()
+        }
+        Action::Remembered(words) => {
+            super::spell::remembered(s, words);
+            Vec::new()
+        }
         Action::AgentsLoaded(agents) => {
             super::overlay::agents_loaded(s, agents);
             Vec::new()
@@ -394,6 +413,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         // The canned picker's own key: it reaches the picker through the overlay.
         Command::EditChoice => Vec::new(),
         Command::Complete => super::canned::complete(s),
+        Command::SpellSuggest => super::spell::suggest(s),
         Command::ExternalEditor => {
             if s.open.is_none() {
                 return Vec::new();

@@ -319,6 +319,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {
+            let (store_ok, store_text) = crate::doctor::store_check(&paths.store_file());
+            println!("{:<9} {:<4} {}", "store", if store_ok { "ok" } else { "FAIL" }, store_text);
+            // Spell-check is a help, not a requirement: "off" is no failure.
+            let (spell_ok, spell_text) = crate::doctor::spell_check(&config.spell);
+            println!("{:<9} {:<4} {}", "spell", if spell_ok { "ok" } else { "off" }, spell_text);
             if config.channels.telegram.is_none()
                 && config.channels.whatsapp.is_none()
                 && config.channels.viber.is_none()
@@ -326,8 +331,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             {
                 bail!("no channel is configured in {}: see config.example.toml", paths.config_file.display());
             }
-            let (store_ok, store_text) = crate::doctor::store_check(&paths.store_file());
-            println!("{:<9} {:<4} {}", "store", if store_ok { "ok" } else { "FAIL" }, store_text);
             let checks = crate::doctor::run(&config, public_url.as_deref(), set_webhook).await;
             for c in &checks {
                 println!("{:<9} {:<4} {}", c.channel.as_str(), if c.ok { "ok" } else { "FAIL" }, c.text);

@@ -63,6 +63,8 @@ pub struct Config {
     /// Key overrides: context (`global`, `list`, `conversation`, `composer`, `found`,
     /// `picker`, `card`, `campaign`) → command → one key or a list of keys.
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
+    /// The composer's spell-check.
+    pub spell: crate::spell::SpellConfig,
     pub log: LogConfig,
 }
 

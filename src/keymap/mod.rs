@@ -155,6 +155,7 @@ commands! {
     ExternalEditor = "external-editor", "edit the draft in $EDITOR";
     CannedNew = "canned-new", "save the draft as a canned reply";
     EditChoice = "edit-choice", "edit the selected one";
+    SpellSuggest = "spell-suggest", "correct a misspelled word";
 }
 
 /// The built-in bindings, by context.
@@ -233,6 +234,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Composer, CannedNew, &["alt-s"]),
         (Picker, EditChoice, &["ctrl-e"]),
         (Composer, ClearDraft, &["ctrl-l"]),
+        (Composer, SpellSuggest, &["f7", "alt-;"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),
         (Found, NextMatch, &["n"]),

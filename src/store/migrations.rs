@@ -16,10 +16,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/004_trust.sql"),
     include_str!("../../migrations/005_workflow.sql"),
     include_str!("../../migrations/006_agents.sql"),
+    include_str!("../../migrations/007_spell.sql"),
 ];
 
+/// The schema version of a store with every migration applied.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let known = MIGRATIONS.len() as i64;
+    let known = SCHEMA_VERSION;
     // Up to date (every open but the first): no write lock needed.
     if conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? == known {
         return Ok(());

@@ -19,6 +19,7 @@ mod outbox;
 mod receipts;
 mod search;
 mod segments;
+mod spell_words;
 
 pub use crate::model::{StopPolicy, default_confirmations};
 pub use agents::{AgentRow, PRESENCE_FRESH};
@@ -31,6 +32,7 @@ pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use messages::{MessageKey, MessageRow};
+pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use search::{SearchHit, fts_expression, query_words};
 pub use segments::{Condition, Member, Reach, SampleRow, Segment};

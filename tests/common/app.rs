@@ -63,6 +63,20 @@ impl Backend for SharedBackend {
     }
 }
 
+/// The cells of row `y` a terminal shows: those a wide character covers are left out.
+fn visible(buffer: &Buffer, y: u16) -> impl Iterator<Item = (u16, &ratatui::buffer::Cell)> {
+    let mut covered = 0;
+    (0..buffer.area.width).filter_map(move |x| {
+        if covered > 0 {
+            covered -= 1;
+            return None;
+        }
+        let cell = &buffer[(x, y)];
+        covered = unicode_width::UnicodeWidthStr::width(cell.symbol()).saturating_sub(1);
+        Some((x, cell))
+    })
+}
+
 pub struct TestApp {
     keys: UnboundedSender<io::Result<Event>>,
     backend: SharedBackend,
@@ -107,7 +121,7 @@ impl TestApp {
 
     fn launch(
         dir: &Path,
-        config: Config,
+        mut config: Config,
         channels: Vec<switchboard::channels::Channel>,
         now: Millis,
         editor: String,
@@ -115,6 +129,11 @@ impl TestApp {
         // The clock runs as the wall clock does, `advance` jumps it: heartbeats and
         // notices go on while a test moves time.
         let clock = Arc::new(AtomicI64::new(now - switchboard::model::now_ms()));
+        // No test reads the machine's own dictionaries: spell-check is on only where a
+        // test names its dictionaries.
+        if config.spell.dictionaries.is_empty() {
+            config.spell.enabled = false;
+        }
         let time = clock.clone();
         let console = Console {
             store_path: dir.join("switchboard.db"),
@@ -166,13 +185,38 @@ impl TestApp {
         self.clock.fetch_add(ms, Ordering::SeqCst);
     }
 
-    /// The screen as text, a line per row.
+    /// The screen as text, a line per row, as a terminal shows it: a wide character
+    /// covers the cell after it, whatever that cell last held (the backend keeps what
+    /// was there, as a terminal's memory does, but nobody sees it).
     pub fn screen(&self) -> String {
         let backend = self.backend.0.lock().unwrap();
         let buffer: &Buffer = backend.buffer();
         (0..buffer.area.height)
-            .map(|y| (0..buffer.area.width).map(|x| buffer[(x, y)].symbol()).collect::<String>() + "\n")
+            .map(|y| visible(buffer, y).map(|(_, c)| c.symbol()).collect::<String>() + "\n")
             .collect()
+    }
+
+    /// The runs of text drawn in `style` (its colour and modifiers), left to right and
+    /// top to bottom.
+    pub fn drawn_in(&self, style: ratatui::style::Style) -> Vec<String> {
+        let backend = self.backend.0.lock().unwrap();
+        let buffer: &Buffer = backend.buffer();
+        let mut runs = Vec::new();
+        for y in 0..buffer.area.height {
+            let mut run = String::new();
+            for (_, cell) in visible(buffer, y) {
+                let matches = style.fg.is_none_or(|c| cell.fg == c) && cell.modifier.contains(style.add_modifier);
+                if matches {
+                    run.push_str(cell.symbol());
+                } else if !run.is_empty() {
+                    runs.push(std::mem::take(&mut run));
+                }
+            }
+            if !run.is_empty() {
+                runs.push(run);
+            }
+        }
+        runs
     }
 
     /// Waits until the screen shows `text`, and returns the screen; fails showing it.
