@@ -13,7 +13,13 @@ use switchboard::store::{Canned, CannedFile, Store};
 const T0: i64 = 1_773_134_000_000;
 
 fn canned(name: &str, shortcut: Option<&str>, body: &str) -> Canned {
-    Canned { name: name.into(), shortcut: shortcut.map(str::to_string), body: body.into(), language: Some("ru".into()) }
+    Canned {
+        name: name.into(),
+        shortcut: shortcut.map(str::to_string),
+        body: body.into(),
+        language: Some("ru".into()),
+        ..Canned::default()
+    }
 }
 
 #[test]
@@ -143,4 +149,90 @@ async fn slash_shortcut_tab_puts_the_reply_for_this_customer_in_the_composer() {
     app.press(KeyCode::Tab);
     app.press(KeyCode::Esc);
     app.quit().await;
+}
+
+#[test]
+fn a_macro_is_checked_when_saved_and_exports_with_its_actions_and_key() {
+    let store = Store::open_in_memory().unwrap();
+    let shipped = Canned {
+        actions: vec!["tag shipped".into(), "resolve".into()],
+        key: Some("alt-1".into()),
+        ..canned("Отправлено", Some("отпр"), "{{first_name|друг}}, ваш заказ отправлен!")
+    };
+    assert_eq!(store.save_canned(&shipped, T0).unwrap(), Ok(()));
+    let acts_only = Canned { actions: vec!["snooze 2h".into()], ..canned("Позже", None, "") };
+    assert_eq!(store.save_canned(&acts_only, T0).unwrap(), Ok(()), "a macro may only act");
+
+    let refused = |c: Canned| store.save_canned(&c, T0).unwrap().unwrap_err();
+    let why = refused(Canned { actions: vec!["close".into()], ..canned("Плохой", None, "x") });
+    assert!(why.contains("`Плохой`") && why.contains("`close` is no action"), "{why}");
+    let why = refused(Canned { actions: vec!["stage vip".into()], ..canned("Плохой", None, "x") });
+    assert!(why.contains("the stage is one of"), "{why}");
+    let why = refused(Canned { key: Some("ctrl-c".into()), ..canned("Плохой", None, "x") });
+    assert!(
+        why.contains("Ctrl-c is the console's key for quit") || why.contains("the console's key for quit"),
+        "{why}"
+    );
+    let why = refused(Canned { key: Some("ы".into()), ..canned("Плохой", None, "x") });
+    assert!(why.contains("typed into the composer"), "{why}");
+    let why = refused(Canned { key: Some("alt-1".into()), ..canned("Другой", None, "x") });
+    assert!(why.contains("alt-1 runs `Отправлено` already"), "{why}");
+    let why = refused(Canned { key: Some("hyper-q".into()), ..canned("Плохой", None, "x") });
+    assert!(why.contains("is not a key"), "{why}");
+
+    let exported = toml::to_string(&CannedFile { canned: store.canned().unwrap() }).unwrap();
+    assert!(
+        exported.contains("actions = [\"tag shipped\", \"resolve\"]") && exported.contains("key = \"alt-1\""),
+        "{exported}"
+    );
+    let mut other = Store::open_in_memory().unwrap();
+    assert_eq!(other.import_canned(&toml::from_str(&exported).unwrap(), T0).unwrap(), Ok(2));
+    assert_eq!(other.canned().unwrap(), store.canned().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_macro_replies_tags_and_resolves_after_a_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_ms();
+    let db = dir.path().join("switchboard.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        store.ingest(&[inbound(42, "Анна Петрова", 1, "Когда отправите?", now - 60_000)], None, now).unwrap();
+        let shipped = Canned {
+            actions: vec!["tag shipped".into(), "resolve".into()],
+            key: Some("alt-1".into()),
+            ..canned("Отправлено", None, "{{first_name|друг}}, ваш заказ отправлен! {{agent}}")
+        };
+        store.save_canned(&shipped, now).unwrap().unwrap();
+    }
+    let app = TestApp::start(dir.path(), "Мария", now);
+    app.wait_for("Когда отправите?").await;
+    // The help and the palette name it with its key.
+    app.press(KeyCode::F(1));
+    app.wait_for("Alt-1             Отправлено: reply, tag shipped").await;
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Enter);
+    app.send_keys("черновик");
+    // Its key shows what it will do for this customer; Esc leaves everything as it was.
+    app.press_with(KeyCode::Char('1'), crossterm::event::KeyModifiers::ALT);
+    app.wait_for("Macro “Отправлено”").await;
+    app.wait_for("Enter runs: reply, tag shipped, resolve").await;
+    app.wait_for("Анна, ваш заказ отправлен! Мария").await;
+    app.press(KeyCode::Esc);
+    app.wait_for("the macro did not run").await;
+    app.press_with(KeyCode::Char('1'), crossterm::event::KeyModifiers::ALT);
+    app.wait_for("Анна, ваш заказ отправлен! Мария").await;
+    app.press(KeyCode::Enter);
+    app.wait_for("`Отправлено`: replied, tagged shipped, res").await;
+    app.wait_for("→ Мария").await;
+    app.wait_for("черновик").await;
+    app.quit().await;
+
+    let store = Store::open(&db).unwrap();
+    let sent = common::rows(&store, "SELECT body, author FROM messages WHERE direction = 'out'");
+    assert_eq!(sent, vec![vec![serde_json::json!("Анна, ваш заказ отправлен! Мария"), serde_json::json!("Мария")]]);
+    let tags = common::rows(&store, "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id");
+    assert_eq!(tags, vec![vec![serde_json::json!("shipped")]]);
+    let status = common::rows(&store, "SELECT status FROM conversations");
+    assert_eq!(status, vec![vec![serde_json::json!("resolved")]]);
 }

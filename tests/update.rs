@@ -902,7 +902,7 @@ fn a_draft_becomes_a_canned_reply_and_a_reply_is_edited_in_the_composer() {
         name: "Спасибо".into(),
         shortcut: Some("спс".into()),
         body: "Спасибо, {{first_name|друг}}!".into(),
-        language: None,
+        ..Canned::default()
     };
     assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Effect::SaveCanned(saved.clone())]);
     assert_eq!(s.composer_text(), "Спасибо, {{first_name|друг}}!", "the draft stays");

@@ -77,6 +77,13 @@ pub enum Action {
     },
     /// The words in this agent's own dictionary.
     Remembered(Vec<String>),
+    /// Every canned reply, for the macros among them.
+    MacrosLoaded(Vec<crate::store::Canned>),
+    /// A macro's reply rendered for the open conversation's customer (or why not).
+    MacroRendered {
+        name: String,
+        result: Result<String, String>,
+    },
     /// The agents the store knows, for the assign picker.
     AgentsLoaded(Vec<String>),
     /// The next (or previous) match of a search in a conversation, if there is one.
@@ -144,6 +151,22 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Reads the canned replies for their macros (`Action::MacrosLoaded`).
+    LoadMacros,
+    /// Renders a macro's reply for a conversation's customer (`Action::MacroRendered`).
+    RenderMacro {
+        conversation: ConversationId,
+        name: String,
+        agent: String,
+    },
+    /// A macro: its reply queued, then its steps, in one go.
+    RunMacro {
+        name: String,
+        conversation: ConversationId,
+        reply: Option<String>,
+        author: String,
+        steps: Vec<super::macros::Step>,
+    },
     /// Reads the dictionaries (`Action::SpellLoaded`).
     LoadSpeller(crate::spell::SpellConfig),
     /// Finds corrections for a word (`Action::Suggested`).

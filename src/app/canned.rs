@@ -156,7 +156,7 @@ pub fn ask_name(s: &mut AppState) -> Vec<Effect> {
 /// Saves the draft, as it is (variables and all), under the name chosen.
 pub fn save_draft_as(s: &mut AppState, choice: NameChoice) -> Vec<Effect> {
     s.overlay = Overlay::None;
-    let canned = Canned { name: choice.name, shortcut: choice.shortcut, body: s.composer_text(), language: None };
+    let canned = Canned { name: choice.name, shortcut: choice.shortcut, body: s.composer_text(), ..Canned::default() };
     vec![Effect::SaveCanned(canned)]
 }
 

@@ -68,18 +68,9 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         s.reset_composer();
         return vec![Effect::AddNote { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }];
     }
-    let row = open.row.clone();
     let conversation = open.id();
-    let rules = row.channel.rules();
-    let refused = match rules.access {
-        _ if row.blocked_at.is_none() => None,
-        crate::model::Access::Subscribers => Some("unsubscribed"),
-        crate::model::Access::Permission => Some("denied messages from the community"),
-        crate::model::Access::UntilBlocked => None,
-    };
-    if let Some(what) = refused {
-        let why = format!("not sent: the customer {what}; {} delivers nothing until they write again", rules.name);
-        notify(s, why, true);
+    if let Some(why) = blocked(&open.row) {
+        notify(s, format!("not sent: {why}"), true);
         return Vec::new();
     }
     if let ComposerMode::Template(template, kept) = s.mode.clone() {
@@ -104,19 +95,9 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
     if text.trim().is_empty() {
         return Vec::new();
     }
-    if let Some((false, closed)) = s.window() {
-        let key = s.key_hint(Context::Composer, Command::Template);
-        let ago = crate::ui::time::relative(s.now, closed, s.tz);
-        let message = format!(
-            "not sent: the 24-hour window closed {} ago; only an approved template reaches them now ({key} to choose one)",
-            ago.trim_end_matches(" ago")
-        );
-        notify(s, message, true);
-        return Vec::new();
-    }
     // Refused here, with the text kept, rather than failing after it was queued.
-    if let Err(reason) = Outgoing::text(text.trim_end()).check(row.channel) {
-        notify(s, format!("not sent: {reason}"), true);
+    if let Some(why) = refusal(s, text.trim_end()) {
+        notify(s, format!("not sent: {why}"), true);
         return Vec::new();
     }
     if !super::spell::before_send(s, text.trim_end()) {
@@ -125,6 +106,37 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
     follow(s);
     s.reset_composer();
     vec![Effect::Enqueue { conversation, text: text.trim_end().to_string(), author: s.agent.clone() }]
+}
+
+/// Why a text reply cannot reach the open conversation's customer now, if it cannot:
+/// they blocked or left, the 24-hour window closed, or the text breaks the channel's
+/// limits.
+pub fn refusal(s: &AppState, text: &str) -> Option<String> {
+    let open = s.open.as_ref()?;
+    if let Some(why) = blocked(&open.row) {
+        return Some(why);
+    }
+    if let Some((false, closed)) = s.window() {
+        let key = s.key_hint(Context::Composer, Command::Template);
+        let ago = crate::ui::time::relative(s.now, closed, s.tz);
+        return Some(format!(
+            "the 24-hour window closed {} ago; only an approved template reaches them now ({key} to choose one)",
+            ago.trim_end_matches(" ago")
+        ));
+    }
+    Outgoing::text(text).check(open.row.channel).err().map(|e| e.to_string())
+}
+
+/// Why nothing reaches this customer on their channel until they write again, if so.
+fn blocked(row: &crate::store::ConversationRow) -> Option<String> {
+    let rules = row.channel.rules();
+    let what = match rules.access {
+        _ if row.blocked_at.is_none() => None,
+        crate::model::Access::Subscribers => Some("unsubscribed"),
+        crate::model::Access::Permission => Some("denied messages from the community"),
+        crate::model::Access::UntilBlocked => None,
+    }?;
+    Some(format!("the customer {what}; {} delivers nothing until they write again", rules.name))
 }
 
 /// After sending, the view follows the newest messages again.

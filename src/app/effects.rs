@@ -258,11 +258,52 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::LoadMacros => {
+            tokio::spawn(async move {
+                match store.run(|s| s.canned()).await {
+                    Ok(all) => drop(tx.send(Action::MacrosLoaded(all))),
+                    Err(e) => drop(tx.send(Action::Error(format!("cannot read the macros: {e}")))),
+                }
+            });
+        }
+        Effect::RenderMacro { conversation, name, agent } => {
+            tokio::spawn(async move {
+                let which = name.clone();
+                let result = match store.run(move |s| s.render_canned(&which, conversation, &agent)).await {
+                    Ok(rendered) => rendered,
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Action::MacroRendered { name, result });
+            });
+        }
+        Effect::RunMacro { name, conversation, reply, author, steps } => {
+            let wake = engine.map(Engine::waker);
+            tokio::spawn(async move {
+                let done = store
+                    .run(move |s| super::panel_effects::run_macro(s, conversation, reply.as_deref(), &author, &steps))
+                    .await;
+                if let Some(wake) = wake {
+                    wake.notify_waiters();
+                }
+                let result = match done {
+                    Ok(did) => Ok(format!("`{name}`: {did}")),
+                    Err(e) => Err(format!("`{name}` stopped: {e}")),
+                };
+                let _ = tx.send(Action::Done(result));
+                let _ = tx.send(Action::StoreChanged);
+            });
+        }
         Effect::SaveCanned(canned) => {
             tokio::spawn(async move {
                 let name = canned.name.clone();
                 let result = match store.run(move |s| s.save_canned(&canned, crate::model::now_ms())).await {
-                    Ok(Ok(())) => Ok(format!("canned reply `{name}` saved")),
+                    Ok(Ok(())) => {
+                        // A macro saved here runs by its key at once.
+                        if let Ok(all) = store.run(|s| s.canned()).await {
+                            let _ = tx.send(Action::MacrosLoaded(all));
+                        }
+                        Ok(format!("canned reply `{name}` saved"))
+                    }
                     Ok(Err(why)) => Err(format!("not saved: {why}")),
                     Err(e) => Err(format!("not saved: {e}")),
                 };

@@ -11,6 +11,7 @@ mod conversation;
 mod effects;
 pub mod emoji;
 mod list;
+pub mod macros;
 pub mod notify;
 pub mod overlay;
 mod panel_effects;
@@ -189,6 +190,7 @@ where
     state.spell.style = console.styles.composer_misspelled;
     effects.push(Effect::LoadSpeller(console.config.spell.clone()));
     effects.push(Effect::LoadRemembered { agent: state.agent.clone() });
+    effects.push(Effect::LoadMacros);
     // Draw only after something happened: idle checks and ignored events draw nothing.
     let mut dirty = true;
     loop {

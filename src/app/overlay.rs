@@ -33,6 +33,8 @@ pub enum Overlay {
     CannedName(Picker<super::canned::NameChoice>),
     /// Corrections for a misspelled word.
     Spell(super::spell::SpellPanel),
+    /// What a macro is about to do.
+    Macro(super::macros::MacroPanel),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -52,6 +54,7 @@ impl Overlay {
             | Overlay::Canned(_)
             | Overlay::CannedName(_)
             | Overlay::Spell(_)
+            | Overlay::Macro(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -96,16 +99,19 @@ impl Choice for AgentChoice {
     }
 }
 
-/// A command in the palette, with the keys it has where the agent is.
+/// A command in the palette, with the keys it has where the agent is; or a macro.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaletteEntry {
-    pub command: Command,
+    pub command: Option<Command>,
+    /// A macro's name (when `command` is None).
+    pub macro_name: Option<String>,
+    pub label: String,
     pub keys: String,
 }
 
 impl Choice for PaletteEntry {
     fn label(&self) -> String {
-        format!("{} — {}", self.command.name(), self.command.describe())
+        self.label.clone()
     }
 
     fn aside(&self) -> Option<String> {
@@ -172,9 +178,16 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Overlay::Palette(picker) => match picker.on_key(&keymap, key) {
             Picked::Chosen(i) => {
-                let command = picker.items[i].command;
+                let entry = picker.items[i].clone();
                 s.overlay = Overlay::None;
-                run_command(s, command)
+                match (entry.command, entry.macro_name) {
+                    (Some(command), _) => run_command(s, command),
+                    (None, Some(name)) => match s.macros.iter().find(|m| m.name == name).cloned() {
+                        Some(m) => super::macros::preview(s, m),
+                        None => Vec::new(),
+                    },
+                    (None, None) => Vec::new(),
+                }
             }
             Picked::Closed => close(s),
             _ => Vec::new(),
@@ -216,6 +229,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Overlay::Spell(_) => super::spell::on_key(s, key),
+        Overlay::Macro(_) => super::macros::on_key(s, key),
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),
@@ -245,7 +259,21 @@ pub fn open_palette(s: &mut AppState) -> Vec<Effect> {
             .find(|k| !k.is_empty())
             .map(|k| k.iter().map(ToString::to_string).collect::<Vec<_>>().join(" / "))
             .unwrap_or_default();
-        items.push(PaletteEntry { command: *command, keys });
+        let label = format!("{} — {}", command.name(), command.describe());
+        items.push(PaletteEntry { command: Some(*command), macro_name: None, label, keys });
+    }
+    // The team's macros, by name and what they do (they run on the open conversation).
+    if s.open.is_some() {
+        for m in &s.macros {
+            let label = format!("macro: {} — {}", crate::text::sanitize(&m.name, false), super::macros::summary(m));
+            let keys = m.key.as_deref().and_then(|k| crate::keymap::Key::parse(k).ok()).map(|k| k.to_string());
+            items.push(PaletteEntry {
+                command: None,
+                macro_name: Some(m.name.clone()),
+                label,
+                keys: keys.unwrap_or_default(),
+            });
+        }
     }
     s.overlay = Overlay::Palette(Picker::new(" Commands ", "type part of a command's name or what it does", items));
     Vec::new()

@@ -153,6 +153,51 @@ const SAMPLE: usize = 12;
 /// Finished campaigns the panel lists besides those under way.
 const RECENT_CAMPAIGNS: usize = 5;
 
+/// A macro's reply queued, then its steps, in order; what was done, said for the
+/// status bar. A step that fails stops the rest (what is done stays done).
+pub(super) fn run_macro(
+    s: &mut Store,
+    conversation: crate::model::ConversationId,
+    reply: Option<&str>,
+    author: &str,
+    steps: &[super::macros::Step],
+) -> crate::store::Result<String> {
+    use super::macros::Step;
+    let mut did = Vec::new();
+    if let Some(text) = reply {
+        s.enqueue(conversation, text, author, crate::store::PRIORITY_REPLY, crate::model::now_ms())?;
+        did.push("replied".to_string());
+    }
+    for step in steps {
+        did.push(match step {
+            Step::Status(status) => {
+                s.set_status(conversation, *status)?;
+                status.as_str().to_string()
+            }
+            Step::Snooze(until) => {
+                s.snooze(conversation, *until)?;
+                "snoozed".into()
+            }
+            Step::Tag(contact, tag) => {
+                s.add_tag(*contact, tag)?;
+                format!("tagged {tag}")
+            }
+            Step::Stage(contact, stage) => {
+                s.set_stage(*contact, stage)?;
+                format!("stage {stage}")
+            }
+            Step::Assign(agent) => {
+                s.assign(conversation, agent.as_deref())?;
+                match agent {
+                    Some(a) => format!("assigned to {a}"),
+                    None => "unassigned".into(),
+                }
+            }
+        });
+    }
+    Ok(did.join(", "))
+}
+
 fn edit_contact(
     s: &mut Store,
     contact: crate::model::ContactId,

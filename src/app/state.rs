@@ -230,6 +230,8 @@ pub struct AppState {
     pub policy: crate::campaign::CampaignPolicy,
     /// The composer's spell-check.
     pub spell: super::spell::SpellState,
+    /// The team's macros (canned replies with actions or a key).
+    pub macros: Vec<crate::store::Canned>,
 }
 
 /// A name for this console among the others on the store: unique per process, and per
@@ -273,6 +275,7 @@ impl AppState {
             campaigns: Vec::new(),
             policy: Default::default(),
             spell: Default::default(),
+            macros: Vec::new(),
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

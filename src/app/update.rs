@@ -235,6 +235,14 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             super::spell::suggested(s, &word, corrections);
             Vec::new()
         }
+        Action::MacrosLoaded(all) => {
+            super::macros::loaded(s, all);
+            Vec::new()
+        }
+        Action::MacroRendered { name, result } => {
+            super::macros::rendered(s, &name, result);
+            Vec::new()
+        }
         Action::Remembered(words) => {
             super::spell::remembered(s, words);
             Vec::new()
@@ -304,6 +312,9 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         return super::overlay::on_key(s, key);
     }
     let Some(command) = command else {
+        if let Some(m) = super::macros::for_key(s, &key) {
+            return super::macros::preview(s, m);
+        }
         if s.focus == Focus::Composer && s.composer.input(key) && key.code == crossterm::event::KeyCode::Char(':') {
             super::emoji::expand(&mut s.composer);
         }

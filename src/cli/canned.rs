@@ -1,5 +1,6 @@
-//! `switchboard canned`: the team's canned replies from the command line: list, add (or
-//! change), remove, import from and export to a TOML file of `[[canned]]` tables.
+//! `switchboard canned`: the team's canned replies and macros from the command line:
+//! list, add (or change), remove, import from and export to a TOML file of `[[canned]]`
+//! tables.
 
 use anyhow::{Context as _, bail};
 
@@ -8,19 +9,28 @@ use crate::store::{Canned, CannedFile, Store};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CannedCommand {
-    /// Every canned reply: name, /shortcut, language, body.
+    /// Every canned reply: name, /shortcut, language, key, body, then a macro's actions.
     List,
-    /// Adds a canned reply, or changes the one with this name.
+    /// Adds a canned reply (a macro, with --action), or changes the one with this name.
     Add {
         name: String,
         /// What follows the slash in the composer: /thanks, then Tab.
         #[arg(long)]
         shortcut: Option<String>,
         /// The text, with variables: {{first_name|друг}}, {{name}}, {{agent}}, {{attr.city}}.
-        #[arg(long)]
+        /// A macro's may be left out: it only acts.
+        #[arg(long, default_value = "")]
         body: String,
         #[arg(long)]
         language: Option<String>,
+        /// What the macro does after the reply, in order; repeat it: --action "tag shipped"
+        /// --action resolve. One of: resolve, pending, snooze TIME, snooze until reply,
+        /// tag NAME, assign NAME, assign me, unassign, stage NAME.
+        #[arg(long = "action")]
+        actions: Vec<String>,
+        /// The key that runs it in the console (alt-1, f9): it shows a preview, Enter runs.
+        #[arg(long)]
+        key: Option<String>,
     },
     Remove {
         name: String,
@@ -40,13 +50,18 @@ pub fn run(store: &mut Store, command: CannedCommand) -> anyhow::Result<()> {
             for c in store.canned()? {
                 let shortcut = c.shortcut.map(|s| format!("/{s}")).unwrap_or_else(|| "-".into());
                 let language = c.language.unwrap_or_else(|| "-".into());
+                let key = c.key.unwrap_or_else(|| "-".into());
                 let body = crate::text::truncate(&crate::text::sanitize(&c.body, false), 60);
-                println!("{:<24} {:<14} {:<4} {body}", crate::text::sanitize(&c.name, false), shortcut, language);
+                let name = crate::text::sanitize(&c.name, false);
+                println!("{name:<24} {shortcut:<14} {language:<4} {key:<8} {body}");
+                if !c.actions.is_empty() {
+                    println!("{:<24} then: {}", "", crate::text::sanitize(&c.actions.join(", "), false));
+                }
             }
         }
-        CannedCommand::Add { name, shortcut, body, language } => {
+        CannedCommand::Add { name, shortcut, body, language, actions, key } => {
             let shortcut = shortcut.map(|s| s.trim_start_matches('/').to_string());
-            let canned = Canned { name: name.clone(), shortcut, body, language };
+            let canned = Canned { name: name.clone(), shortcut, body, language, actions, key };
             if let Err(why) = store.save_canned(&canned, now_ms())? {
                 bail!("not saved: {why}");
             }

@@ -67,6 +67,11 @@ impl Key {
         Some(Key { code, mods })
     }
 
+    /// A character with no Ctrl or Alt: typed into the composer.
+    pub fn is_plain(&self) -> bool {
+        matches!(self.code, KeyCodeOrd::Char(_)) && self.mods & (CTRL | ALT) == 0
+    }
+
     /// Parses `ctrl-s`, `alt-enter`, `shift-up`, `f1`, `G`, `?`, `pagedown`.
     pub fn parse(s: &str) -> Result<Key, String> {
         let mut mods = 0;

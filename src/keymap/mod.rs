@@ -329,6 +329,15 @@ impl Keymap {
         contexts.iter().chain([&Context::Global]).find_map(|ctx| self.lookup.get(&(*ctx, key))).copied()
     }
 
+    /// The command `key` has where a macro's key works (the panes and the global keys),
+    /// if any: a macro cannot take it.
+    pub fn taken(&self, key: &Key) -> Option<Command> {
+        [Context::Global, Context::List, Context::Conversation, Context::Composer]
+            .iter()
+            .find_map(|ctx| self.lookup.get(&(*ctx, *key)))
+            .copied()
+    }
+
     /// The keys bound to `cmd` in `ctx`, for hints.
     pub fn keys_for(&self, ctx: Context, cmd: Command) -> &[Key] {
         self.bindings.iter().find(|(c, m, _)| *c == ctx && *m == cmd).map(|(_, _, k)| k.as_slice()).unwrap_or(&[])

@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod inbound;
+mod macros;
 mod outgoing;
 mod rules;
 mod stop;
@@ -13,6 +14,7 @@ pub mod when;
 mod zone;
 
 pub use inbound::*;
+pub use macros::{MACRO_ACTIONS, MacroAction};
 pub use outgoing::*;
 pub use rules::{Access, ButtonRules, ChatIdRule, Rules};
 pub use stop::{StopPolicy, default_confirmations};

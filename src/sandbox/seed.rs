@@ -122,7 +122,50 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         }
     }
     marketing(store, customers, now, &seeded)?;
+    canned_library(store, now)?;
     Ok(seeded)
+}
+
+/// A few canned replies in Russian and English, and two macros, as a team starts with.
+fn canned_library(store: &mut Store, now: Millis) -> Result<()> {
+    let reply = |name: &str, shortcut: &str, body: &str, language: &str| crate::store::Canned {
+        name: name.into(),
+        shortcut: Some(shortcut.into()),
+        body: body.into(),
+        language: Some(language.into()),
+        ..Default::default()
+    };
+    let library = [
+        reply(
+            "Спасибо за заказ",
+            "спасибо",
+            "{{first_name|Здравствуйте}}, спасибо за заказ! Мы уже собираем его. {{agent}}",
+            "ru",
+        ),
+        reply("Доставка", "доставка", "Курьер привезёт заказ в течение 1–2 дней и позвонит за час.", "ru"),
+        reply("Thanks", "thanks", "Thank you, {{first_name|there}}! Your order is being packed. {{agent}}", "en"),
+        crate::store::Canned {
+            actions: vec!["tag shipped".into(), "resolve".into()],
+            key: Some("alt-1".into()),
+            ..reply(
+                "Отправлено",
+                "отправлено",
+                "{{first_name|Здравствуйте}}, ваш заказ отправлен! Трек-номер пришлём отдельно.",
+                "ru",
+            )
+        },
+        crate::store::Canned {
+            actions: vec!["pending".into(), "assign me".into()],
+            key: Some("alt-2".into()),
+            ..reply("Проверю", "проверю", "Проверю и вернусь с ответом в течение часа.", "ru")
+        },
+    ];
+    for canned in &library {
+        if let Err(why) = store.save_canned(canned, now)? {
+            tracing::error!(%why, "the demo's canned reply does not save");
+        }
+    }
+    Ok(())
 }
 
 /// What the segment panel works with: stages, tags, a city, a time zone, and consent as

@@ -2,6 +2,10 @@
 //! `/shortcut`, a body with variables (`{{first_name|друг}}`, `{{agent}}`, `{{attr.X}}`:
 //! the campaign templates' set) and an optional language. A body with an unknown
 //! variable is refused when it is saved, not when an agent inserts it.
+//!
+//! A canned reply with actions (`resolve`, `tag shipped`, `snooze 2h`…) is a macro: the
+//! reply goes out and the actions follow, in one step. Either may have a key that runs
+//! it in the console.
 
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -10,15 +14,23 @@ use super::{Result, Store};
 use crate::campaign::Template;
 use crate::model::{ConversationId, Millis};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Canned {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shortcut: Option<String>,
+    /// The reply; a macro's may be empty (it only acts).
+    #[serde(default)]
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// What a macro does after its reply, in order (see `MacroAction`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// The key that runs it in the console (`alt-1`, `f9`): a preview, then Enter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Canned {
@@ -28,8 +40,23 @@ impl Canned {
         if self.name.trim().is_empty() || self.name.chars().any(char::is_control) {
             return Err("a canned reply needs a name (one line)".into());
         }
-        if self.body.trim().is_empty() {
+        if self.body.trim().is_empty() && self.actions.is_empty() {
             return Err(format!("`{}`: the body is empty", self.name));
+        }
+        for action in &self.actions {
+            crate::model::MacroAction::parse(action).map_err(|e| format!("`{}`: {e}", self.name))?;
+        }
+        if let Some(key) = &self.key {
+            let parsed = crate::keymap::Key::parse(key).map_err(|e| format!("`{}`: the key: {e}", self.name))?;
+            if let Some(command) = crate::keymap::Keymap::default().taken(&parsed) {
+                return Err(format!("`{}`: {key} is the console's key for {}", self.name, command.name()));
+            }
+            if parsed.is_plain() {
+                return Err(format!(
+                    "`{}`: {key} is typed into the composer; a macro's key has Alt, Ctrl or is a function key",
+                    self.name
+                ));
+            }
         }
         if let Some(s) = &self.shortcut
             && (s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-')))
@@ -55,6 +82,12 @@ fn save(conn: &rusqlite::Connection, c: &Canned, now: Millis) -> Result<std::res
     if let Err(e) = c.check() {
         return Ok(Err(e));
     }
+    let key_taken: Option<String> = conn
+        .query_row("SELECT name FROM canned WHERE key = ?1 AND name <> ?2", params![c.key, c.name], |r| r.get(0))
+        .optional()?;
+    if let Some(other) = key_taken {
+        return Ok(Err(format!("the key {} runs `{other}` already", c.key.as_deref().unwrap_or_default())));
+    }
     let taken: Option<String> = conn
         .query_row("SELECT name FROM canned WHERE shortcut = ?1 AND name <> ?2", params![c.shortcut, c.name], |r| {
             r.get(0)
@@ -65,10 +98,12 @@ fn save(conn: &rusqlite::Connection, c: &Canned, now: Millis) -> Result<std::res
         return Ok(Err(format!("the shortcut /{shortcut} is `{other}`'s already")));
     }
     conn.execute(
-        "INSERT INTO canned(name, shortcut, body, language, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+        "INSERT INTO canned(name, shortcut, body, language, actions, key, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
          ON CONFLICT(name) DO UPDATE SET shortcut = excluded.shortcut, body = excluded.body, \
-           language = excluded.language, updated_at = excluded.updated_at",
-        params![c.name, c.shortcut, c.body, c.language, now],
+           language = excluded.language, actions = excluded.actions, key = excluded.key, \
+           updated_at = excluded.updated_at",
+        params![c.name, c.shortcut, c.body, c.language, c.actions.join("\n"), c.key, now],
     )?;
     Ok(Ok(()))
 }
@@ -86,9 +121,19 @@ impl Store {
 
     /// Every canned reply, by name.
     pub fn canned(&self) -> Result<Vec<Canned>> {
-        let mut stmt = self.conn.prepare_cached("SELECT name, shortcut, body, language FROM canned ORDER BY name")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, shortcut, body, language, actions, key FROM canned ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
-            Ok(Canned { name: r.get(0)?, shortcut: r.get(1)?, body: r.get(2)?, language: r.get(3)? })
+            let actions: String = r.get(4)?;
+            Ok(Canned {
+                name: r.get(0)?,
+                shortcut: r.get(1)?,
+                body: r.get(2)?,
+                language: r.get(3)?,
+                actions: actions.lines().map(str::to_string).collect(),
+                key: r.get(5)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

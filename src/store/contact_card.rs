@@ -175,14 +175,22 @@ impl Store {
             params![id, tag],
         )?;
         if removed == 0 {
-            tx.execute("INSERT OR IGNORE INTO tags(name) VALUES (?1)", [tag])?;
-            tx.execute(
-                "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2",
-                params![id, tag],
-            )?;
+            insert_tag(&tx, id, tag)?;
         }
         tx.commit()?;
         Ok(removed == 0)
+    }
+
+    /// Adds a tag (a contact that has it keeps it).
+    pub fn add_tag(&mut self, id: ContactId, tag: &str) -> Result<()> {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            return Err(StoreError::NotFound("a tag needs a name".into()));
+        }
+        let tx = self.write()?;
+        insert_tag(&tx, id, tag)?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn set_stage(&mut self, id: ContactId, stage: &str) -> Result<()> {
@@ -254,4 +262,14 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Gives the contact the tag, making the tag if it is new.
+fn insert_tag(tx: &rusqlite::Transaction<'_>, id: ContactId, tag: &str) -> rusqlite::Result<()> {
+    tx.execute("INSERT OR IGNORE INTO tags(name) VALUES (?1)", [tag])?;
+    tx.execute(
+        "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2",
+        params![id, tag],
+    )?;
+    Ok(())
 }

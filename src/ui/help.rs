@@ -60,6 +60,19 @@ fn section_lines<'a>(state: &AppState, styles: &Styles, contexts: &[Context]) ->
                 Span::styled(codes, styles.help),
             ]));
         }
+        if *ctx == Context::Global && !state.macros.is_empty() {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("Macros (a preview first, Enter runs)", styles.help_key));
+            for m in &state.macros {
+                let key = m.key.as_deref().and_then(|k| crate::keymap::Key::parse(k).ok());
+                let key = key.map(|k| k.to_string()).unwrap_or_else(|| "palette".into());
+                let what = format!("{}: {}", m.name, crate::app::macros::summary(m));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {key:<18}"), styles.help_key),
+                    Span::styled(crate::text::sanitize(&what, false), styles.help),
+                ]));
+            }
+        }
         lines.push(Line::raw(""));
     }
     lines
