@@ -116,6 +116,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
         sender_name: "Switchboard Demo".into(),
         welcome: Some("Здравствуйте! Напишите, чем помочь. Hi! Tell us how we can help.".into()),
         rate_limits: true,
+        public_url: Some(format!("http://{webhook}")),
     });
     let (vk_token, group) = ("demo-vk-token", 171_104_414);
     let vk_options = sandbox::vk::VkOptions { reply_delay, seed: now_ms() as u64, max_wait: None };

@@ -25,6 +25,7 @@ async fn doctor_checks_every_channel_and_registers_viber() {
         sender_name: "Shop".into(),
         welcome: None,
         rate_limits: true,
+        public_url: None,
     };
     // The engine answers Viber's probe when set_webhook registers the URL.
     let dir = tempfile::tempdir().unwrap();

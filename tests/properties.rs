@@ -471,6 +471,7 @@ fn webhook_routes_answer_any_signed_body() {
             sender_name: "Shop".into(),
             welcome: Some("Привет".into()),
             rate_limits: true,
+            public_url: None,
         };
         let vk = VkConfig {
             mode: VkMode::Callback,

@@ -46,6 +46,7 @@ fn viber(url: &str) -> ViberConfig {
         sender_name: "Switchboard Shop".into(),
         welcome: Some("Здравствуйте! Чем помочь?".into()),
         rate_limits: true,
+        public_url: None,
     }
 }
 

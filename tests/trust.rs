@@ -506,6 +506,7 @@ async fn a_redelivered_viber_conversation_started_gets_one_welcome() {
         sender_name: "Shop".into(),
         welcome: Some("Здравствуйте!".into()),
         rate_limits: true,
+        public_url: None,
     };
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
     let webhook = switchboard::config::WebhookConfig {

@@ -218,6 +218,7 @@ fn channel() -> ViberChannel {
         sender_name: "Switchboard Shop".into(),
         welcome: Some("Здравствуйте! Напишите нам.".into()),
         rate_limits: true,
+        public_url: None,
     })
     .unwrap()
 }

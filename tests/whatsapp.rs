@@ -254,7 +254,7 @@ fn item(content: Content, body: &str) -> OutboxItem {
 fn bodies_have_the_documented_shapes() {
     let wa = channel();
     assert_eq!(
-        wa.body(&item(Content::Text, "Привет")).unwrap(),
+        wa.body(&item(Content::Text, "Привет"), None).unwrap(),
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": ANNA, "type": "text",
                "text": {"body": "Привет", "preview_url": false}})
     );
@@ -262,7 +262,7 @@ fn bodies_have_the_documented_shapes() {
     buttons.buttons =
         vec![vec![Button::parse("👍 Отлично=rate:good").unwrap(), Button::parse("Stop promotions=optout").unwrap()]];
     assert_eq!(
-        wa.body(&buttons).unwrap()["interactive"],
+        wa.body(&buttons, None).unwrap()["interactive"],
         json!({"type": "button", "body": {"text": "Как вам доставка?"}, "action": {"buttons": [
             {"type": "reply", "reply": {"id": "rate:good", "title": "👍 Отлично"}},
             {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions"}}]}})
@@ -271,34 +271,34 @@ fn bodies_have_the_documented_shapes() {
     let mut link = item(Content::Text, "Ваш заказ собран");
     link.buttons = vec![vec![Button::parse("Отследить=https://shop.example/track/5512").unwrap()]];
     assert_eq!(
-        wa.body(&link).unwrap()["interactive"],
+        wa.body(&link, None).unwrap()["interactive"],
         json!({"type": "cta_url", "body": {"text": "Ваш заказ собран"}, "action": {"name": "cta_url",
                "parameters": {"display_text": "Отследить", "url": "https://shop.example/track/5512"}}})
     );
     // What WhatsApp cannot carry fails with the reason, never truncated or dropped.
     let mut mixed = link.clone();
     mixed.buttons.push(vec![Button::parse("Стоп=optout").unwrap()]);
-    assert!(matches!(wa.body(&mixed), Err(SendError::Permanent(r)) if r.contains("cannot mix")));
+    assert!(matches!(wa.body(&mixed, None), Err(SendError::Permanent(r)) if r.contains("cannot mix")));
     let mut long = buttons.clone();
     long.buttons = vec![vec![Button::parse("Stop promotions please=optout").unwrap()]];
-    assert!(matches!(wa.body(&long), Err(SendError::Permanent(r)) if r.contains("at most 20")));
+    assert!(matches!(wa.body(&long, None), Err(SendError::Permanent(r)) if r.contains("at most 20")));
     let mut photo_buttons = item(Content::Photo { source: "https://shop.example/box.jpg".into() }, "");
     photo_buttons.buttons = buttons.buttons.clone();
-    assert!(matches!(wa.body(&photo_buttons), Err(SendError::Permanent(r)) if r.contains("only under a text")));
+    assert!(matches!(wa.body(&photo_buttons, None), Err(SendError::Permanent(r)) if r.contains("only under a text")));
     let photo = item(Content::Photo { source: "https://shop.example/box.jpg".into() }, "Ваша посылка");
     assert_eq!(
-        wa.body(&photo).unwrap()["image"],
+        wa.body(&photo, None).unwrap()["image"],
         json!({"link": "https://shop.example/box.jpg", "caption": "Ваша посылка"})
     );
     let call = r#"{"name":"order_update","language":"en_US","params":["Ann","5512"]}"#;
     let template = item(Content::from_stored("template", Some(call)).unwrap(), "Hi Ann, order 5512 is ready");
     assert_eq!(
-        wa.body(&template).unwrap()["template"],
+        wa.body(&template, None).unwrap()["template"],
         json!({"name": "order_update", "language": {"code": "en_US"}, "components": [{"type": "body", "parameters": [
             {"type": "text", "text": "Ann"}, {"type": "text", "text": "5512"}]}]})
     );
     let local = item(Content::Photo { source: "/tmp/box.jpg".into() }, "");
-    assert!(matches!(wa.body(&local), Err(SendError::Permanent(_))));
+    assert!(matches!(wa.body(&local, None), Err(SendError::Permanent(_))));
 }
 
 #[test]

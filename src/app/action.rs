@@ -77,6 +77,18 @@ pub enum Action {
     },
     /// The words in this agent's own dictionary.
     Remembered(Vec<String>),
+    /// A directory's entries for the path picker (`query` as typed).
+    Listed {
+        query: String,
+        result: Result<Vec<super::attach::PathChoice>, String>,
+    },
+    /// The customer's messages with files, newest first.
+    MediaLoaded(Vec<crate::store::MediaMessage>),
+    /// A file could not be queued: why, and the caption to give back.
+    NotAttached {
+        caption: String,
+        why: String,
+    },
     /// Every canned reply, for the macros among them.
     MacrosLoaded(Vec<crate::store::Canned>),
     /// A macro's reply rendered for the open conversation's customer (or why not).
@@ -151,6 +163,35 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Lists a directory for the path picker (`Action::Listed`).
+    ListDir {
+        query: String,
+    },
+    /// Checks a file for the channel, copies it beside the store and queues it with its
+    /// caption (`Action::Done`, or `Action::NotAttached`).
+    Attach {
+        conversation: ConversationId,
+        channel: ChannelKind,
+        path: std::path::PathBuf,
+        caption: String,
+        author: String,
+        /// Where attached files wait (`model::attachments_dir`).
+        dir: std::path::PathBuf,
+    },
+    /// The customer's messages with files (`Action::MediaLoaded`).
+    LoadMedia {
+        conversation: ConversationId,
+        limit: usize,
+    },
+    /// Fetches a customer's file through its channel into `dir`, then opens it with
+    /// `opener` when there is one (`Action::Done`).
+    Download {
+        choice: super::media::MediaChoice,
+        dir: std::path::PathBuf,
+        /// Open it once saved (`open-media`), not only save it (`save-media`).
+        open: bool,
+        opener: Option<String>,
+    },
     /// Reads the canned replies for their macros (`Action::MacrosLoaded`).
     LoadMacros,
     /// Renders a macro's reply for a conversation's customer (`Action::MacroRendered`).

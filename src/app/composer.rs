@@ -113,18 +113,23 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
 /// limits.
 pub fn refusal(s: &AppState, text: &str) -> Option<String> {
     let open = s.open.as_ref()?;
+    unreachable(s).or_else(|| Outgoing::text(text).check(open.row.channel).err().map(|e| e.to_string()))
+}
+
+/// Why nothing free-form (a text, a file) reaches the open conversation's customer now,
+/// if so: they blocked or left, or the 24-hour window closed.
+pub fn unreachable(s: &AppState) -> Option<String> {
+    let open = s.open.as_ref()?;
     if let Some(why) = blocked(&open.row) {
         return Some(why);
     }
-    if let Some((false, closed)) = s.window() {
-        let key = s.key_hint(Context::Composer, Command::Template);
-        let ago = crate::ui::time::relative(s.now, closed, s.tz);
-        return Some(format!(
-            "the 24-hour window closed {} ago; only an approved template reaches them now ({key} to choose one)",
-            ago.trim_end_matches(" ago")
-        ));
-    }
-    Outgoing::text(text).check(open.row.channel).err().map(|e| e.to_string())
+    let (false, closed) = s.window()? else { return None };
+    let key = s.key_hint(Context::Composer, Command::Template);
+    let ago = crate::ui::time::relative(s.now, closed, s.tz);
+    Some(format!(
+        "the 24-hour window closed {} ago; only an approved template reaches them now ({key} to choose one)",
+        ago.trim_end_matches(" ago")
+    ))
 }
 
 /// Why nothing reaches this customer on their channel until they write again, if so.

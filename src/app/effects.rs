@@ -14,9 +14,13 @@ pub(super) fn perform(
     store: &SharedStore,
     tx: &mpsc::UnboundedSender<Action>,
     engine: Option<&Engine>,
+    channels: &[crate::channels::Channel],
 ) {
     let (store, tx) = (store.clone(), tx.clone());
     match effect {
+        Effect::ListDir { .. } | Effect::Attach { .. } | Effect::LoadMedia { .. } | Effect::Download { .. } => {
+            super::file_effects::perform(effect, store, tx, engine, channels)
+        }
         Effect::SaveDrafts { agent, drafts } => {
             tokio::spawn(async move {
                 let saved = store.run(move |s| s.save_drafts(&agent, &drafts, crate::model::now_ms())).await;

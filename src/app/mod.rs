@@ -3,6 +3,7 @@
 //! effects; `effects` performs them, and this loop redraws after each batch.
 
 pub mod action;
+pub mod attach;
 pub mod campaign_panel;
 pub mod canned;
 mod composer;
@@ -10,8 +11,10 @@ pub mod contact_panel;
 mod conversation;
 mod effects;
 pub mod emoji;
+mod file_effects;
 mod list;
 pub mod macros;
+pub mod media;
 pub mod notify;
 pub mod overlay;
 mod panel_effects;
@@ -187,6 +190,9 @@ where
     effects.push(update::load_campaigns(&state));
     effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
     state.spell.before_send = console.config.spell.before_send;
+    state.attachments_dir = crate::model::attachments_dir(&console.store_path);
+    state.downloads_dir = crate::model::downloads_dir(&console.store_path);
+    state.opener = media::opener(&console.config.ui.opener, &|k| std::env::var(k).ok());
     state.spell.style = console.styles.composer_misspelled;
     effects.push(Effect::LoadSpeller(console.config.spell.clone()));
     effects.push(Effect::LoadRemembered { agent: state.agent.clone() });
@@ -205,7 +211,7 @@ where
                     let _ = tx.send(Action::Edited(edit_outside(tui, &mut away, &text)));
                     dirty = true;
                 }
-                other => effects::perform(other, &store, &tx, engine.as_ref()),
+                other => effects::perform(other, &store, &tx, engine.as_ref(), &console.channels),
             }
         }
         if std::mem::take(&mut dirty) {

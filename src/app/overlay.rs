@@ -35,6 +35,10 @@ pub enum Overlay {
     Spell(super::spell::SpellPanel),
     /// What a macro is about to do.
     Macro(super::macros::MacroPanel),
+    /// A file to attach, or where to save one.
+    Path(super::attach::PathPanel),
+    /// The customer's files, to open or save.
+    Media(super::media::MediaPanel),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -55,6 +59,8 @@ impl Overlay {
             | Overlay::CannedName(_)
             | Overlay::Spell(_)
             | Overlay::Macro(_)
+            | Overlay::Path(_)
+            | Overlay::Media(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -230,6 +236,8 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Overlay::Spell(_) => super::spell::on_key(s, key),
         Overlay::Macro(_) => super::macros::on_key(s, key),
+        Overlay::Path(_) => super::attach::on_key(s, key),
+        Overlay::Media(_) => super::media::on_key(s, key),
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),

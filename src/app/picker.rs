@@ -56,6 +56,13 @@ impl<T: Choice> Picker<T> {
         picker
     }
 
+    /// Puts `text` in the input, the cursor after it.
+    pub fn set_query(&mut self, text: &str) {
+        self.input.select_all();
+        self.input.cut();
+        self.input.insert_str(text);
+    }
+
     pub fn query(&self) -> String {
         self.input.lines().join(" ")
     }

@@ -232,6 +232,13 @@ pub struct AppState {
     pub spell: super::spell::SpellState,
     /// The team's macros (canned replies with actions or a key).
     pub macros: Vec<crate::store::Canned>,
+    /// Where files attached here wait to be sent, and customers' files are saved.
+    pub attachments_dir: std::path::PathBuf,
+    pub downloads_dir: std::path::PathBuf,
+    /// What opens a saved file (None: no display here, so the console says where it is).
+    pub opener: Option<String>,
+    /// The directory the path picker was last in.
+    pub last_dir: Option<std::path::PathBuf>,
 }
 
 /// A name for this console among the others on the store: unique per process, and per
@@ -276,6 +283,10 @@ impl AppState {
             policy: Default::default(),
             spell: Default::default(),
             macros: Vec::new(),
+            attachments_dir: std::path::PathBuf::from("attachments"),
+            downloads_dir: std::path::PathBuf::from("downloads"),
+            opener: None,
+            last_dir: None,
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

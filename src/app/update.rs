@@ -235,6 +235,22 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             super::spell::suggested(s, &word, corrections);
             Vec::new()
         }
+        Action::Listed { query, result } => {
+            super::attach::listed(s, query, result);
+            Vec::new()
+        }
+        Action::MediaLoaded(messages) => {
+            super::media::loaded(s, messages);
+            Vec::new()
+        }
+        Action::NotAttached { caption, why } => {
+            // The caption comes back unless something new was typed meanwhile.
+            if s.composer.is_empty() {
+                s.composer.insert_str(caption);
+            }
+            notify(s, format!("not attached: {why}"), true);
+            Vec::new()
+        }
         Action::MacrosLoaded(all) => {
             super::macros::loaded(s, all);
             Vec::new()
@@ -425,6 +441,9 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::EditChoice => Vec::new(),
         Command::Complete => super::canned::complete(s),
         Command::SpellSuggest => super::spell::suggest(s),
+        Command::Attach => super::attach::open(s),
+        Command::OpenMedia => super::media::open(s, false),
+        Command::SaveMedia => super::media::open(s, true),
         Command::ExternalEditor => {
             if s.open.is_none() {
                 return Vec::new();

@@ -2,6 +2,7 @@
 //! payloads into `InboundEvent`s, sends one message, and says how fast it may send.
 
 pub mod hook;
+pub mod media;
 pub mod signature;
 pub mod telegram;
 pub mod viber;

@@ -137,6 +137,11 @@ pub struct ViberConfig {
     /// Pace sends under Viber's rules. Switch off only against the sandbox.
     #[serde(default = "yes")]
     pub rate_limits: bool,
+    /// The https address Viber reaches the webhook server at (`https://support.example.com`).
+    /// Viber fetches attachments by URL only: files attached in the console are served
+    /// from `{public_url}/media/…` by the webhook server for it to fetch.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// The WhatsApp Cloud API: one business phone number.

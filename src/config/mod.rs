@@ -82,6 +82,10 @@ pub struct UiConfig {
     /// announced: `auto` (the bell, and a desktop notification by the terminal's own
     /// sequence while it is not focused), `osc9`, `osc777`, `osc99`, `bel` or `off`.
     pub notify: NotifyKind,
+    /// What opens a customer's file (`open-media`), given the file's path: empty for
+    /// the system's (`xdg-open` with a display, `open` on macOS); over SSH with no
+    /// display the console says where the file was saved instead.
+    pub opener: String,
 }
 
 /// Auto-assignment (`[assignment]`): who gets a new or reopened conversation.
@@ -135,7 +139,13 @@ fn os_user() -> String {
 
 impl Default for UiConfig {
     fn default() -> Self {
-        UiConfig { theme: "dark".into(), agent_name: os_user(), mouse: false, notify: NotifyKind::Auto }
+        UiConfig {
+            theme: "dark".into(),
+            agent_name: os_user(),
+            mouse: false,
+            notify: NotifyKind::Auto,
+            opener: String::new(),
+        }
     }
 }
 

@@ -156,6 +156,9 @@ commands! {
     CannedNew = "canned-new", "save the draft as a canned reply";
     EditChoice = "edit-choice", "edit the selected one";
     SpellSuggest = "spell-suggest", "correct a misspelled word";
+    Attach = "attach", "attach a photo or a document";
+    OpenMedia = "open-media", "open a customer's photo or file";
+    SaveMedia = "save-media", "save a customer's file to…";
 }
 
 /// The built-in bindings, by context.
@@ -235,6 +238,10 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Picker, EditChoice, &["ctrl-e"]),
         (Composer, ClearDraft, &["ctrl-l"]),
         (Composer, SpellSuggest, &["f7", "alt-;"]),
+        (Composer, Attach, &["alt-a"]),
+        (Conversation, Attach, &["alt-a"]),
+        (Conversation, OpenMedia, &["o"]),
+        (Conversation, SaveMedia, &["S"]),
         (Conversation, EditMessage, &["e"]),
         (Conversation, DeleteMessage, &["D"]),
         (Found, NextMatch, &["n"]),

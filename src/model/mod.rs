@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod attachment;
 mod inbound;
 mod macros;
 mod outgoing;
@@ -13,6 +14,7 @@ mod template;
 pub mod when;
 mod zone;
 
+pub use attachment::{Attachment, attachments_dir, downloads_dir, is_attachment_token, picture_format, size_text};
 pub use inbound::*;
 pub use macros::{MACRO_ACTIONS, MacroAction};
 pub use outgoing::*;

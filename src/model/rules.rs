@@ -35,7 +35,23 @@ pub struct Rules {
     /// Whether our message, once sent, can be edited or deleted (only Telegram lets a
     /// bot do both).
     pub can_change_sent: bool,
+    /// What files go as photos and documents, and how large a customer's may be fetched.
+    pub media: MediaRules,
 }
+
+/// Attachments on a channel. A file of a photo type within `photo_max` goes as a photo;
+/// any other within `document_max` as a document.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaRules {
+    /// Picture formats the channel shows as a photo (`jpeg`, `png`, …, by content).
+    pub photo_types: &'static [&'static str],
+    pub photo_max: u64,
+    pub document_max: u64,
+    /// The largest file of a customer's this console downloads.
+    pub download_max: u64,
+}
+
+const MB: u64 = 1024 * 1024;
 
 /// Who a channel lets a business write to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +134,13 @@ const TELEGRAM: Rules = Rules {
     sustained_per_sec: 30,
     access: Access::UntilBlocked,
     can_change_sent: true,
+    // sendPhoto takes 10 MB, sendDocument 50 MB; getFile fetches 20 MB at most.
+    media: MediaRules {
+        photo_types: &["jpeg", "png", "webp"],
+        photo_max: 10 * MB,
+        document_max: 50 * MB,
+        download_max: 20 * MB,
+    },
 };
 
 /// Cloud API: text 4096, captions 1024; interactive messages carry either up to 3 reply
@@ -149,6 +172,14 @@ const WHATSAPP: Rules = Rules {
     sustained_per_sec: 80,
     access: Access::UntilBlocked,
     can_change_sent: false,
+    // Cloud API media: images (JPEG, PNG) 5 MB, documents 100 MB, uploaded to
+    // /PHONE_ID/media first.
+    media: MediaRules {
+        photo_types: &["jpeg", "png"],
+        photo_max: 5 * MB,
+        document_max: 100 * MB,
+        download_max: 100 * MB,
+    },
 };
 
 /// REST Bot API: text up to 7000; a keyboard is a grid six columns wide, with reply and
@@ -168,6 +199,13 @@ const VIBER: Rules = Rules {
     sustained_per_sec: 80,
     access: Access::Subscribers,
     can_change_sent: false,
+    // Pictures (JPEG, PNG, GIF) of 1 MB, files of 50 MB, fetched by Viber from a URL.
+    media: MediaRules {
+        photo_types: &["jpeg", "png", "gif"],
+        photo_max: MB,
+        document_max: 50 * MB,
+        download_max: 50 * MB,
+    },
 };
 
 /// Community messages, API 5.199: text up to 9000 (error 914 past it); an inline
@@ -190,6 +228,13 @@ const VK: Rules = Rules {
     sustained_per_sec: 20,
     access: Access::Permission,
     can_change_sent: false,
+    // Photos through the messages upload server (50 MB), documents 200 MB.
+    media: MediaRules {
+        photo_types: &["jpeg", "png", "gif"],
+        photo_max: 50 * MB,
+        document_max: 200 * MB,
+        download_max: 50 * MB,
+    },
 };
 
 impl ButtonRules {

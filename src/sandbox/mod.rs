@@ -7,6 +7,7 @@ mod script;
 pub mod seed;
 pub mod telegram;
 mod telegram_control;
+pub mod telegram_files;
 mod telegram_send;
 pub mod telegram_updates;
 pub mod viber;

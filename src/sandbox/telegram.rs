@@ -165,6 +165,7 @@ impl TelegramEmulator {
             .route("/sandbox/say", post(control_say))
             .route("/sandbox/sent", get(control_sent))
             .route("/{bot}/{method}", any(api))
+            .route("/file/{bot}/{*path}", get(super::telegram_files::file))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
@@ -377,6 +378,7 @@ async fn api(
             super::telegram_send::send(emu, &method, params)
         }
         "editmessagetext" | "deletemessage" => super::telegram_send::change(emu, &method, params),
+        "getfile" => super::telegram_files::get_file(&params),
         "answercallbackquery" => {
             let id = params.get("callback_query_id").and_then(Value::as_str).unwrap_or_default().to_string();
             lock(&emu).answered.push(id);

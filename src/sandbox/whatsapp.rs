@@ -18,6 +18,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+mod media;
+
 use super::customers::CampaignReaction;
 use super::push::{Pusher, ascii_json};
 use super::{Customer, Rng, customers};
@@ -54,6 +56,8 @@ struct WaState {
     replying: HashSet<String>,
     broadcast: super::BroadcastSense,
     rng: Rng,
+    /// Media by id: uploaded to `/PHONE_ID/media`, or sent by a customer.
+    media: HashMap<String, media::Media>,
 }
 
 struct Shared {
@@ -99,12 +103,15 @@ impl WhatsAppEmulator {
                 replying: HashSet::new(),
                 broadcast: Default::default(),
                 rng: Rng::new(options.seed),
+                media: HashMap::new(),
             }),
             push,
             options,
         });
         let app = Router::new()
             .route("/{version}/{phone}/messages", post(messages))
+            .route("/{version}/{phone}/media", post(media::upload))
+            .route("/media-download/{id}", get(media::download))
             .route("/{version}/{phone}", get(phone_info))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -128,6 +135,31 @@ impl WhatsAppEmulator {
     /// A customer writes; their 24-hour window opens.
     pub fn customer_says(&self, wa_id: &str, text: &str) -> String {
         customer_message(&self.shared, wa_id, json!({"type": "text", "text": {"body": text}}))
+    }
+
+    /// A customer sends a photo (`image`) or a document with these bytes; its media id
+    /// fetches them (`GET /MEDIA_ID`, then the URL with the token).
+    pub fn customer_sends_media(&self, wa_id: &str, kind: &str, mime: &str, bytes: Vec<u8>, caption: &str) -> String {
+        let id = {
+            let mut state = lock(&self.shared);
+            state.next += 1;
+            let id = format!("{}", 1_000_000_000_000 + state.next);
+            state.media.insert(id.clone(), media::Media { bytes, mime: mime.into() });
+            id
+        };
+        let mut media = json!({"id": id, "mime_type": mime, "sha256": "ZmFrZQ=="});
+        if !caption.is_empty() {
+            media["caption"] = json!(caption);
+        }
+        if kind == "document" {
+            media["filename"] = json!("счёт.pdf");
+        }
+        customer_message(&self.shared, wa_id, json!({"type": kind, kind: media}))
+    }
+
+    /// The bytes of media uploaded or sent, by id.
+    pub fn media(&self, id: &str) -> Option<(Vec<u8>, String)> {
+        lock(&self.shared).media.get(id).map(|m| (m.bytes.clone(), m.mime.clone()))
     }
 
     /// When the customer last wrote (their window runs a day from then).
@@ -235,6 +267,10 @@ async fn phone_info(
     if bearer(&headers) != Some(state.token.as_str()) {
         return error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token.");
     }
+    // `GET /MEDIA_ID` shares the path's shape with `GET /PHONE_ID`.
+    if let Some(media) = state.media.get(&phone) {
+        return media::info(&phone, media, &headers);
+    }
     axum::Json(json!({"id": phone, "display_phone_number": "+1 555-000-1111", "verified_name": "Switchboard Demo"}))
         .into_response()
 }
@@ -268,6 +304,11 @@ async fn messages(
     }
     if state.rate_limited {
         return error(StatusCode::BAD_REQUEST, 130429, "(#130429) Rate limit hit");
+    }
+    if let Some(id) = body[&kind]["id"].as_str()
+        && !state.media.contains_key(id)
+    {
+        return error(StatusCode::BAD_REQUEST, 131053, "(#131053) Media upload error: unknown media id");
     }
     state.next += 1;
     let wamid = format!("wamid.OUT{:012}", state.next);

@@ -75,7 +75,37 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
+/// A customer's message with a file to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaMessage {
+    pub id: MessageId,
+    pub kind: String,
+    /// The line the timeline shows (`[photo 1280x960]` and the caption).
+    pub body: String,
+    pub sent_at: Millis,
+    /// What fetches it (JSON, as the decoder kept it).
+    pub media: String,
+}
+
+/// The kinds of message whose file an agent can open.
+pub const MEDIA_KINDS: &[&str] = &["photo", "document", "voice", "audio", "video", "video_note", "sticker"];
+
 impl Store {
+    /// The customer's latest messages with a file (photo, document, voice, audio,
+    /// video, sticker), newest first.
+    pub fn media_messages(&self, conversation: ConversationId, limit: usize) -> Result<Vec<MediaMessage>> {
+        let kinds = MEDIA_KINDS.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, kind, body, sent_at, media FROM messages \
+             WHERE conversation_id = ?1 AND direction = 'in' AND media IS NOT NULL AND kind IN ({kinds}) \
+             ORDER BY sent_at DESC, id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![conversation, limit as i64], |r| {
+            Ok(MediaMessage { id: r.get(0)?, kind: r.get(1)?, body: r.get(2)?, sent_at: r.get(3)?, media: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Up to `limit` messages just before `before` (or the newest), oldest first.
     pub fn messages_before(
         &self,

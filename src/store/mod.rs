@@ -31,7 +31,7 @@ pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, S
 pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};
 pub use ingest::{IngestReport, OutboundRecord};
-pub use messages::{MessageKey, MessageRow};
+pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use search::{SearchHit, fts_expression, query_words};

@@ -246,7 +246,12 @@ impl Engine {
         tasks.push(tokio::spawn(publish_status(Arc::downgrade(&lock), status.subscribe())));
         let mut webhook_addr = None;
         if !hooks.is_empty() {
-            let hooks = webhook::Hooks { hooks, status: status.clone(), max_body: webhook.max_body_bytes };
+            let hooks = webhook::Hooks {
+                hooks,
+                status: status.clone(),
+                max_body: webhook.max_body_bytes,
+                media_dir: Some(crate::model::attachments_dir(store_path)),
+            };
             let (addr, task) = webhook::serve(webhook.listen, webhook.max_connections, hooks)
                 .map_err(|source| EngineError::Listen { addr: webhook.listen, source })?;
             webhook_addr = Some(addr);

@@ -5,6 +5,10 @@
 //! size is capped, and the answer is 200 only after the update is committed: an update
 //! that could not be stored is answered 500, and the platform delivers it again. A bad
 //! request is logged (never with a secret) and the server keeps serving.
+//!
+//! It also serves the files agents attach, at `/media/<token>/<name>`, for Viber, which
+//! fetches attachments by URL: only files in the store's attachments directory, under
+//! their random 128-bit directory names.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,6 +40,8 @@ pub struct Hooks {
     pub status: StatusBoard,
     /// The body limit, applied once the caller has been admitted.
     pub max_body: usize,
+    /// The attachments directory served at `/media/` (see `model::attachments_dir`).
+    pub media_dir: Option<std::path::PathBuf>,
 }
 
 /// Binds `listen` now (so a taken port is an error at start) and serves the routes.
@@ -48,7 +54,10 @@ pub fn serve(
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
-    let router = Router::new().route("/webhook/{channel}", get(handshake).post(receive)).with_state(Arc::new(hooks));
+    let router = Router::new()
+        .route("/webhook/{channel}", get(handshake).post(receive))
+        .route("/media/{token}/{name}", get(media))
+        .with_state(Arc::new(hooks));
     let task = tokio::spawn(super::http_server::run(listener, router, max_connections));
     tracing::info!(%addr, "webhook server listening");
     Ok((addr, task))
@@ -63,6 +72,33 @@ fn refused(kind: ChannelKind, r: Refused) -> Response {
 fn hook<'a>(hooks: &'a Hooks, name: &str) -> Option<(ChannelKind, &'a Hook)> {
     let kind: ChannelKind = name.parse().ok()?;
     hooks.hooks.get(&kind).map(|h| (kind, h))
+}
+
+/// A file an agent attached, for the platform to fetch; 404 for anything else.
+async fn media(State(hooks): State<Arc<Hooks>>, Path((token, name)): Path<(String, String)>) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "no such file").into_response();
+    let Some(dir) = &hooks.media_dir else { return not_found() };
+    if !crate::model::is_attachment_token(&token)
+        || name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+    {
+        return not_found();
+    }
+    let path = dir.join(&token).join(&name);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => {
+            let kind = match crate::model::picture_format(&bytes) {
+                Some("png") => "image/png",
+                Some("gif") => "image/gif",
+                Some("webp") => "image/webp",
+                Some(_) => "image/jpeg",
+                None => "application/octet-stream",
+            };
+            ([(axum::http::header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        Err(_) => not_found(),
+    }
 }
 
 /// A GET: the platform's check of the URL (Meta's verify-token handshake).

@@ -30,8 +30,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     };
     if two_columns {
         let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
-        frame.render_widget(Paragraph::new(section_lines(state, styles, &left)), l);
-        frame.render_widget(Paragraph::new(section_lines(state, styles, &right)), r);
+        let (mut first, second) = (section_lines(state, styles, &left), section_lines(state, styles, &right));
+        // Where the agent is on the left, the rest on the right; a left column longer
+        // than the screen goes on at the top of the right one.
+        let height = inner.height as usize;
+        let mut rest = if first.len() > height { first.split_off(height) } else { Vec::new() };
+        rest.extend(second);
+        frame.render_widget(Paragraph::new(first), l);
+        frame.render_widget(Paragraph::new(rest), r);
     } else {
         let all: Vec<Context> = left.into_iter().chain(right).collect();
         frame.render_widget(Paragraph::new(section_lines(state, styles, &all)), inner);

@@ -52,8 +52,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let used: usize = left.iter().map(|s| width(&s.content)).sum();
     let hint_width: usize = hints.iter().map(|(k, d)| width(k) + width(d) + 3).sum();
     let room = (area.width as usize).saturating_sub(used);
-    // The notice gets the room the hints leave, but never less than a third of the bar.
-    let show_hints = room >= hint_width + area.width as usize / 3 || state.notice.is_none();
+    // A notice is read whole: the hints give way to one that would not fit beside them
+    // (F1 still lists every key).
+    let show_hints = match &state.notice {
+        None => true,
+        Some(n) => room >= hint_width + width(&n.text) + 3,
+    };
     let notice_room = if show_hints { room.saturating_sub(hint_width) } else { room };
     if let Some(notice) = &state.notice {
         let style = if notice.is_error { styles.bar_error } else { styles.bar };

@@ -311,6 +311,25 @@ impl TelegramChannel {
         }
     }
 
+    /// A customer's file: `getFile` for its path, then the file from the Bot API's file
+    /// URL (which holds the token: never shown). Bots may fetch 20 MB at most.
+    pub(crate) async fn download(&self, media: &Value, max: u64) -> Result<super::media::Downloaded, String> {
+        let file_id = media["file_id"].as_str().ok_or("the message keeps no Telegram file id")?;
+        let file = self.call("getFile", &json!({ "file_id": file_id })).await.map_err(|e| format!("getFile: {e}"))?;
+        if let Some(size) = file["file_size"].as_u64().filter(|s| *s > max) {
+            return Err(format!(
+                "it is {}; Telegram lets a bot fetch at most {}",
+                crate::model::size_text(size),
+                crate::model::size_text(max)
+            ));
+        }
+        let path = file["file_path"].as_str().ok_or("Telegram gave no path for the file (too large for a bot?)")?;
+        let url = format!("{}/file/bot{}/{path}", self.api_url.trim_end_matches('/'), self.token.expose());
+        let (bytes, content_type) = super::media::fetch(&self.http, &url, None, max).await?;
+        let name = media["file_name"].as_str().map(str::to_string).unwrap_or_default();
+        Ok(super::media::Downloaded { bytes, content_type, name })
+    }
+
     /// A plain text message, for tools and tests.
     pub async fn send_text(&self, chat_id: &str, text: &str) -> Result<Sent, SendError> {
         let item = OutboxItem::text(crate::model::ChannelKind::Telegram, chat_id, text);

@@ -21,6 +21,7 @@ pub struct ViberChannel {
     sender_name: String,
     welcome: Option<String>,
     rate_limits: bool,
+    public_url: Option<reqwest::Url>,
 }
 
 impl ViberChannel {
@@ -38,6 +39,12 @@ impl ViberChannel {
             sender_name: config.sender_name.clone(),
             welcome: config.welcome.clone(),
             rate_limits: config.rate_limits,
+            public_url: match &config.public_url {
+                Some(u) => {
+                    Some(reqwest::Url::parse(u).map_err(|e| format!("channels.viber.public_url is not a URL: {e}"))?)
+                }
+                None => None,
+            },
         })
     }
 
@@ -86,6 +93,44 @@ impl ViberChannel {
         }
     }
 
+    /// Where Viber fetches an attachment: its URL as given, or, for a file attached in
+    /// the console (`…/attachments/TOKEN/NAME`), the webhook server's `/media/TOKEN/NAME`
+    /// under `public_url`; with the file's size when it is here.
+    fn media_url(&self, source: &str) -> Result<(String, Option<u64>), SendError> {
+        if source.starts_with("https://") || source.starts_with("http://") {
+            return Ok((source.to_string(), None));
+        }
+        let path = std::path::Path::new(source);
+        let (Some(name), Some(token)) = (
+            path.file_name().and_then(|n| n.to_str()),
+            path.parent().and_then(|p| p.file_name()).and_then(|t| t.to_str()),
+        ) else {
+            return Err(SendError::Permanent(format!("{source} is not a file attached in the console")));
+        };
+        let Some(base) = &self.public_url else {
+            return Err(SendError::Permanent(
+                "Viber fetches files by URL: set [channels.viber] public_url (the https address Viber reaches \
+                 the webhook at) so the engine can serve the file"
+                    .into(),
+            ));
+        };
+        let size = std::fs::metadata(path).map_err(|e| SendError::Permanent(format!("{source}: {e}")))?.len();
+        let mut url = base.clone();
+        url.path_segments_mut()
+            .map_err(|_| SendError::Permanent("channels.viber.public_url cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(["media", token, name]);
+        Ok((url.to_string(), Some(size)))
+    }
+
+    /// A customer's file, from the URL Viber put in the message.
+    pub(crate) async fn download(&self, media: &Value, max: u64) -> Result<super::media::Downloaded, String> {
+        let url = media["media"].as_str().ok_or("the message keeps no Viber media URL")?;
+        let (bytes, content_type) = super::media::fetch(&self.http, url, None, max).await?;
+        let name = media["file_name"].as_str().map(str::to_string).unwrap_or_default();
+        Ok(super::media::Downloaded { bytes, content_type, name })
+    }
+
     /// The send_message body for one queued message. Messages with buttons carry
     /// `sb:<our id>` as tracking data, so the reply a button sends can be matched to it.
     pub fn body(&self, item: &OutboxItem) -> Result<Value, SendError> {
@@ -93,24 +138,19 @@ impl ViberChannel {
             "receiver": item.chat_id, "min_api_version": 1, "sender": {"name": self.sender_name},
         });
         match &item.content {
-            Content::Photo { source: media } => {
-                if !media.starts_with("https://") && !media.starts_with("http://") {
-                    return Err(SendError::Permanent("Viber takes pictures by https URL".into()));
-                }
+            Content::Photo { source } => {
                 body["type"] = json!("picture");
-                body["media"] = json!(media);
+                body["media"] = json!(self.media_url(source)?.0);
                 body["text"] = json!(item.body);
             }
-            Content::Document { source: media } => {
-                if !media.starts_with("https://") && !media.starts_with("http://") {
-                    return Err(SendError::Permanent("Viber takes files by https URL".into()));
-                }
-                let name = media.rsplit('/').next().unwrap_or("file");
+            Content::Document { source } => {
+                let (url, size) = self.media_url(source)?;
+                let name = source.rsplit(['/', '\\']).next().filter(|n| !n.is_empty()).unwrap_or("file");
                 body["type"] = json!("file");
-                body["media"] = json!(media);
+                body["media"] = json!(url);
                 body["file_name"] = json!(name);
-                // Viber wants the size; it is not known for a remote file.
-                body["size"] = json!(0);
+                // Viber wants the size; a remote file's is not known here.
+                body["size"] = json!(size.unwrap_or(0));
             }
             Content::Template(_) => {
                 return Err(SendError::Permanent("templates are WhatsApp's; Viber takes text".into()));

@@ -67,6 +67,40 @@ pub enum LongPoll {
 }
 
 impl VkChannel {
+    /// A customer's file, from the URL VK put in the message's first attachment: the
+    /// largest size of a photo, a document's URL, a voice message's recording.
+    pub(crate) async fn download(&self, media: &Value, max: u64) -> Result<super::media::Downloaded, String> {
+        let a = &media["attachments"][0];
+        let t = a["type"].as_str().unwrap_or("");
+        let item = &a[t];
+        let (url, name) = match t {
+            "photo" | "graffiti" => {
+                let biggest = item["sizes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|z| decode::int(&z["width"]).unwrap_or(0) * decode::int(&z["height"]).unwrap_or(0));
+                (biggest.and_then(|z| z["url"].as_str()).or(item["url"].as_str()), String::new())
+            }
+            "doc" => {
+                let title = item["title"].as_str().unwrap_or("");
+                let ext = item["ext"].as_str().unwrap_or("");
+                let name = if ext.is_empty() || title.ends_with(&format!(".{ext}")) {
+                    title.to_string()
+                } else {
+                    format!("{title}.{ext}")
+                };
+                (item["url"].as_str(), name)
+            }
+            "audio_message" => (item["link_ogg"].as_str().or(item["link_mp3"].as_str()), String::new()),
+            "" => return Err("the message keeps no VK attachment".into()),
+            other => return Err(format!("VK gives no file for a {other} attachment")),
+        };
+        let url = url.ok_or("VK gave no URL for the attachment")?;
+        let (bytes, content_type) = super::media::fetch(&self.http, url, None, max).await?;
+        Ok(super::media::Downloaded { bytes, content_type, name })
+    }
+
     pub fn new(config: &VkConfig) -> Result<VkChannel, String> {
         reqwest::Url::parse(&config.api_url).map_err(|e| format!("channels.vk.api_url is not a URL: {e}"))?;
         if config.group_id == 0 {

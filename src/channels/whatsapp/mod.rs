@@ -108,8 +108,9 @@ impl WhatsAppChannel {
         (mode == Some("subscribe") && token_ok).then_some(challenge?)
     }
 
-    /// The request body for one queued message.
-    pub fn body(&self, item: &OutboxItem) -> Result<Value, SendError> {
+    /// The request body for one queued message; `uploaded` is the media id of its local
+    /// file, uploaded first (`upload`).
+    pub fn body(&self, item: &OutboxItem, uploaded: Option<&str>) -> Result<Value, SendError> {
         let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": item.chat_id});
         let buttons = &item.buttons;
         if !buttons.is_empty() && item.content != Content::Text {
@@ -128,18 +129,17 @@ impl WhatsAppChannel {
                 body["template"] = template;
             }
             Content::Photo { source: link } | Content::Document { source: link } => {
-                if !link.starts_with("https://") && !link.starts_with("http://") {
-                    return Err(SendError::Permanent(
-                        "WhatsApp takes attachments by https URL here; upload the file somewhere it can fetch".into(),
-                    ));
-                }
                 let kind = if matches!(item.content, Content::Photo { .. }) { "image" } else { "document" };
-                let mut media = json!({"link": link});
+                let mut media = match uploaded {
+                    _ if is_url(link) => json!({"link": link}),
+                    Some(id) => json!({"id": id}),
+                    None => return Err(SendError::Permanent("the file was not uploaded to WhatsApp".into())),
+                };
                 if !item.body.is_empty() {
                     media["caption"] = json!(item.body);
                 }
                 if kind == "document"
-                    && let Some(name) = link.rsplit('/').next().filter(|n| !n.is_empty())
+                    && let Some(name) = file_name(link)
                 {
                     media["filename"] = json!(name);
                 }
@@ -181,10 +181,57 @@ impl WhatsAppChannel {
     }
 
     pub async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
-        let body = self.body(item)?;
+        let uploaded = match &item.content {
+            Content::Photo { source } | Content::Document { source } if !is_url(source) => {
+                Some(self.upload(std::path::Path::new(source)).await?)
+            }
+            _ => None,
+        };
+        let body = self.body(item, uploaded.as_deref())?;
         let answer = self.call(self.http.post(format!("{}/messages", self.base)).json(&body)).await?;
         let id = answer["messages"][0]["id"].as_str().map(str::to_string);
         Ok(Sent { external_id: id, at: now_ms() })
+    }
+
+    /// Uploads a local file (`POST /PHONE_ID/media`, multipart): the media id to send it by.
+    async fn upload(&self, path: &std::path::Path) -> Result<String, SendError> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| SendError::Permanent(format!("cannot read {}: {e}", path.display())))?;
+        let mime = mime_of(path, &bytes);
+        let name = file_name(&path.to_string_lossy()).unwrap_or("file").to_string();
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(mime)
+            .map_err(|e| SendError::Permanent(format!("the file's type: {e}")))?;
+        let form =
+            reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime).part("file", part);
+        let answer = self.call(self.http.post(format!("{}/media", self.base)).multipart(form)).await?;
+        answer["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Permanent(format!("WhatsApp took the file but gave no media id: {answer}")))
+    }
+
+    /// A customer's file: its short-lived URL from `GET /MEDIA_ID`, then the file from
+    /// that URL with the bearer token.
+    pub(crate) async fn download(&self, media: &Value, max: u64) -> Result<super::media::Downloaded, String> {
+        let id = media["id"].as_str().ok_or("the message keeps no WhatsApp media id")?;
+        let root = self.base.rsplit_once('/').map(|(root, _)| root).unwrap_or(&self.base);
+        let info =
+            self.call(self.http.get(format!("{root}/{id}"))).await.map_err(|e| format!("the media's URL: {e}"))?;
+        if let Some(size) = info["file_size"].as_u64().filter(|s| *s > max) {
+            return Err(format!(
+                "it is {}; this console fetches at most {}",
+                crate::model::size_text(size),
+                crate::model::size_text(max)
+            ));
+        }
+        let url = info["url"].as_str().ok_or("WhatsApp gave no URL for the media")?;
+        let (bytes, content_type) = super::media::fetch(&self.http, url, Some(self.token.expose()), max).await?;
+        let name = media["filename"].as_str().map(str::to_string).unwrap_or_default();
+        let content_type = content_type.or_else(|| info["mime_type"].as_str().map(str::to_string));
+        Ok(super::media::Downloaded { bytes, content_type, name })
     }
 
     /// Makes a Graph API call with the token: its JSON answer, or Meta's error envelope
@@ -221,5 +268,42 @@ pub fn classify(code: i64, message: &str, http: u16) -> SendError {
         131050 => SendError::MarketingOptOut(reason),
         _ if http >= 500 => SendError::Retry { after: None, reason },
         _ => SendError::Permanent(reason),
+    }
+}
+
+fn is_url(source: &str) -> bool {
+    source.starts_with("https://") || source.starts_with("http://")
+}
+
+/// The last part of a path or URL, when there is one.
+fn file_name(source: &str) -> Option<&str> {
+    source.rsplit(['/', '\\']).next().filter(|n| !n.is_empty())
+}
+
+/// The type WhatsApp is told a file has: a picture by its content, a document by its
+/// extension among those WhatsApp takes.
+fn mime_of(path: &std::path::Path, bytes: &[u8]) -> &'static str {
+    if let Some(picture) = crate::model::picture_format(bytes) {
+        return match picture {
+            "png" => "image/png",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            _ => "image/jpeg",
+        };
+    }
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "mp4" => "video/mp4",
+        "ogg" => "audio/ogg",
+        "mp3" => "audio/mpeg",
+        _ => "application/octet-stream",
     }
 }
