@@ -70,6 +70,7 @@ pub fn loaded(s: &mut AppState, messages: Vec<MediaMessage>) {
             MediaChoice { channel, message, when }
         })
         .collect();
+    panel.picker.input.set_placeholder_text("type to filter; Enter fetches it");
     panel.picker.refilter();
 }
 

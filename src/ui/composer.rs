@@ -77,4 +77,36 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.composer, inner);
+    steady_widths(frame.buffer_mut(), inner);
+}
+
+/// The composer keeps the agent's text as it will be sent, but each cell must hold what
+/// every terminal draws as wide as ratatui measured it. A cluster with a variation
+/// selector, a joiner or a skin tone is shown by its first emoji in the cells ratatui
+/// gave it (❤️ as ❤ and a space, 👨‍👩‍👧 as 👨, 👍🏽 as 👍), as `text::sanitize` shows
+/// customers' text; the cursor and the wrapping stay where the textarea put them.
+fn steady_widths(buf: &mut ratatui::buffer::Buffer, area: Rect) {
+    let ambiguous = |c: char| matches!(c, '\u{fe0e}' | '\u{fe0f}' | '\u{200d}' | '\u{1f3fb}'..='\u{1f3ff}');
+    for y in area.top()..area.bottom() {
+        let mut x = area.left();
+        while x < area.right() {
+            let symbol = buf[(x, y)].symbol().to_string();
+            let given = crate::text::width(&symbol).max(1) as u16;
+            if symbol.chars().any(ambiguous) {
+                let shown = crate::text::sanitize(&symbol, false);
+                let first = unicode_segmentation::UnicodeSegmentation::graphemes(shown.as_str(), true)
+                    .next()
+                    .unwrap_or(" ")
+                    .to_string();
+                let used = crate::text::width(&first) as u16;
+                if used <= given {
+                    buf[(x, y)].set_symbol(&first);
+                    for pad in x + used.max(1)..(x + given).min(area.right()) {
+                        buf[(pad, y)].set_symbol(" ");
+                    }
+                }
+            }
+            x += given;
+        }
+    }
 }
