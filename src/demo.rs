@@ -122,6 +122,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     let vk_options = sandbox::vk::VkOptions { reply_delay, seed: now_ms() as u64, max_wait: None };
     let vk = sandbox::vk::VkEmulator::start(loopback, vk_token, group, on(ChannelKind::Vk), vk_options).await?;
     config.channels.vk = Some(crate::config::VkConfig::new(Secret::new(vk_token), group as u64, vk.url()));
+    config.automation = sandbox::seed::automation();
     // The simulated platforms live in this process, so the engine does too.
     let look = crate::cli::look(&paths, &config)?;
     let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config, look)? };

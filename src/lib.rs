@@ -2,6 +2,7 @@
 //! messengers, with one local SQLite store as the single source of truth.
 
 pub mod app;
+pub mod automation;
 pub mod campaign;
 pub mod channels;
 pub mod cli;

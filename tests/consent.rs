@@ -131,8 +131,16 @@ async fn a_stop_through_the_engine_is_confirmed_to_the_customer() {
         keywords: vec!["СТОП".into()],
         confirmations: [("default".to_string(), "Вы отписаны.".to_string())].into_iter().collect(),
     };
-    let _engine =
-        Engine::start_with(lock, &db, vec![channel], &Default::default(), &stop, &Default::default()).unwrap();
+    let _engine = Engine::start_with(
+        lock,
+        &db,
+        vec![channel],
+        &Default::default(),
+        &stop,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
     let chat = demo_customers(1)[0].id;
     emu.customer_says(chat, "стоп");
     let sent = emu.wait_for_sent(1, Duration::from_secs(20)).await;

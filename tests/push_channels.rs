@@ -208,7 +208,7 @@ async fn viber_round_trip_welcome_and_unsubscribe() {
 
     emu.customer_opens(&irina, "ad_spring");
     let welcome =
-        eventually(WAIT, || (count(&db, "SELECT count(*) FROM messages WHERE author = 'welcome'") == 1).then_some(()))
+        eventually(WAIT, || (count(&db, "SELECT count(*) FROM messages WHERE author = 'bot'") == 1).then_some(()))
             .await;
     assert!(welcome.is_some(), "the welcome went out in the answer and is in the conversation");
 
@@ -329,10 +329,8 @@ async fn whatsapp_welcomes_a_customer_who_opens_the_chat_once() {
     }
     let sent = eventually(WAIT, || {
         // Sent, not only sending: the emulator has it by the time the send is recorded.
-        (count(
-            &db,
-            "SELECT count(*) FROM messages WHERE author = 'welcome' AND status IN ('sent', 'delivered', 'read')",
-        ) == 1)
+        (count(&db, "SELECT count(*) FROM messages WHERE author = 'bot' AND status IN ('sent', 'delivered', 'read')")
+            == 1)
             .then_some(())
     })
     .await;

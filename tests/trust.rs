@@ -544,7 +544,7 @@ async fn a_redelivered_viber_conversation_started_gets_one_welcome() {
     let welcomes: i64 = Store::open(&db)
         .unwrap()
         .conn()
-        .query_row("SELECT count(*) FROM messages WHERE author = 'welcome'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM messages WHERE author = 'bot'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(welcomes, 1);
     drop(engine);

@@ -439,7 +439,7 @@ fn opening_the_chat_is_a_notice_and_queues_the_welcome_once() {
     assert!(store.enqueue_welcome(ChannelKind::WhatsApp, ANNA, "Здравствуйте! Чем помочь?", now).unwrap());
     assert!(!store.enqueue_welcome(ChannelKind::WhatsApp, ANNA, "Здравствуйте! Чем помочь?", now).unwrap());
     let queued = rows(&store, "SELECT body, status, author FROM messages WHERE direction = 'out'");
-    assert_eq!(queued, vec![vec![json!("Здравствуйте! Чем помочь?"), json!("queued"), json!("welcome")]]);
+    assert_eq!(queued, vec![vec![json!("Здравствуйте! Чем помочь?"), json!("queued"), json!("bot")]]);
 }
 
 #[test]

@@ -77,6 +77,8 @@ pub enum Action {
     },
     /// The words in this agent's own dictionary.
     Remembered(Vec<String>),
+    /// When each automation rule last fired (or why that could not be read).
+    AutomationLoaded(Result<Vec<crate::store::Fired>, String>),
     /// A directory's entries for the path picker (`query` as typed).
     Listed {
         query: String,
@@ -163,6 +165,8 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Reads when each automation rule last fired (`Action::AutomationLoaded`).
+    LoadAutomation,
     /// Lists a directory for the path picker (`Action::Listed`).
     ListDir {
         query: String,

@@ -262,6 +262,12 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::LoadAutomation => {
+            tokio::spawn(async move {
+                let result = store.run(|s| s.automation_fired()).await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::AutomationLoaded(result));
+            });
+        }
         Effect::LoadMacros => {
             tokio::spawn(async move {
                 match store.run(|s| s.canned()).await {

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod attach;
+pub mod automation;
 pub mod campaign_panel;
 pub mod canned;
 mod composer;
@@ -191,6 +192,8 @@ where
     effects.push(Effect::LoadDrafts { agent: state.agent.clone() });
     state.spell.before_send = console.config.spell.before_send;
     state.attachments_dir = crate::model::attachments_dir(&console.store_path);
+    state.automation = console.config.automation.rules();
+    state.schedule = console.config.automation.schedule();
     state.downloads_dir = crate::model::downloads_dir(&console.store_path);
     state.opener = media::opener(&console.config.ui.opener, &|k| std::env::var(k).ok());
     state.spell.style = console.styles.composer_misspelled;
@@ -363,6 +366,7 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
         &config.webhook,
         &stop,
         &config.assignment,
+        &config.automation,
     )
     .context("starting the engine")?;
     let mut status = engine.status();

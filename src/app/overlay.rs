@@ -39,6 +39,8 @@ pub enum Overlay {
     Path(super::attach::PathPanel),
     /// The customer's files, to open or save.
     Media(super::media::MediaPanel),
+    /// The automation rules and when each last fired.
+    Automation(Picker<super::automation::RuleChoice>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -61,6 +63,7 @@ impl Overlay {
             | Overlay::Macro(_)
             | Overlay::Path(_)
             | Overlay::Media(_)
+            | Overlay::Automation(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -238,6 +241,10 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Overlay::Macro(_) => super::macros::on_key(s, key),
         Overlay::Path(_) => super::attach::on_key(s, key),
         Overlay::Media(_) => super::media::on_key(s, key),
+        Overlay::Automation(picker) => match picker.on_key(&keymap, key) {
+            Picked::Chosen(_) | Picked::Closed => close(s),
+            _ => Vec::new(),
+        },
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),

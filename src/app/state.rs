@@ -239,6 +239,10 @@ pub struct AppState {
     pub opener: Option<String>,
     /// The directory the path picker was last in.
     pub last_dir: Option<std::path::PathBuf>,
+    /// The automation rules (`[automation]`), for the Automation screen.
+    pub automation: Vec<crate::automation::RuleLine>,
+    /// Business hours, for the status bar.
+    pub schedule: Option<crate::automation::Schedule>,
 }
 
 /// A name for this console among the others on the store: unique per process, and per
@@ -287,6 +291,8 @@ impl AppState {
             downloads_dir: std::path::PathBuf::from("downloads"),
             opener: None,
             last_dir: None,
+            automation: Vec::new(),
+            schedule: None,
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

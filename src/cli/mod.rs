@@ -109,6 +109,11 @@ pub enum Command {
         #[command(subcommand)]
         command: campaign::SegmentCommand,
     },
+    /// Automation rules ([automation] in the config) and when each last fired.
+    Automation {
+        #[command(subcommand)]
+        command: AutomationCommand,
+    },
     /// The team's canned replies: list, add, remove, import FILE.toml, export.
     Canned {
         #[command(subcommand)]
@@ -316,6 +321,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             conversations::agents(&open_store(&paths)?, available, away, &config)
         }
         Some(Command::Canned { command }) => canned::run(&mut open_store(&paths)?, command),
+        Some(Command::Automation { command: AutomationCommand::List }) => {
+            automation_list(&open_store(&paths)?, &config)
+        }
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
         Some(Command::Doctor { public_url, set_webhook }) => {
@@ -359,6 +367,39 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum AutomationCommand {
+    /// Every rule: on or off, what it does, when it last fired and for whom.
+    List,
+}
+
+/// `automation list`: the rules of the config, each with its last firing from the store.
+fn automation_list(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let rules = config.automation.rules();
+    if rules.is_empty() {
+        println!("no automation rules: see [automation] in config.example.toml");
+        return Ok(());
+    }
+    let fired = store.automation_fired()?;
+    let tz = chrono::Local::now().offset().fix();
+    for rule in rules {
+        let last = match fired.iter().find(|f| f.rule == rule.rule) {
+            Some(f) => format!(
+                "last {} for {} ({} in all): {}",
+                crate::ui::time::when(f.at, tz),
+                crate::text::sanitize(&f.who, false),
+                f.times,
+                crate::text::sanitize(&f.detail, false)
+            ),
+            None => "never fired".into(),
+        };
+        let on = if rule.on { "on" } else { "off" };
+        println!("{:<20} {on:<4} {}", rule.rule, crate::text::sanitize(&rule.what, false));
+        println!("{:<20}      {last}", "");
+    }
+    Ok(())
+}
+
 pub(crate) fn open_store(paths: &Paths) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&paths.data_dir)
         .with_context(|| format!("creating the data directory {}", paths.data_dir.display()))?;
@@ -367,14 +408,18 @@ pub(crate) fn open_store(paths: &Paths) -> anyhow::Result<Store> {
 
 fn channels(config: &Config) -> anyhow::Result<Vec<Channel>> {
     let mut channels = Vec::new();
+    // A channel's own welcome wins; `[automation.welcome]` greets on the others.
+    let welcome = config.automation.welcome.as_ref().filter(|w| w.enabled).map(|w| w.text.clone());
     if let Some(tg) = &config.channels.telegram {
         channels.push(Channel::Telegram(TelegramChannel::new(tg).map_err(anyhow::Error::msg)?));
     }
     if let Some(wa) = &config.channels.whatsapp {
-        channels.push(Channel::WhatsApp(WhatsAppChannel::new(wa).map_err(anyhow::Error::msg)?));
+        let wa = crate::config::WhatsAppConfig { welcome: wa.welcome.clone().or(welcome.clone()), ..wa.clone() };
+        channels.push(Channel::WhatsApp(WhatsAppChannel::new(&wa).map_err(anyhow::Error::msg)?));
     }
     if let Some(vb) = &config.channels.viber {
-        channels.push(Channel::Viber(ViberChannel::new(vb).map_err(anyhow::Error::msg)?));
+        let vb = crate::config::ViberConfig { welcome: vb.welcome.clone().or(welcome), ..vb.clone() };
+        channels.push(Channel::Viber(ViberChannel::new(&vb).map_err(anyhow::Error::msg)?));
     }
     if let Some(vk) = &config.channels.vk {
         channels.push(Channel::Vk(crate::channels::VkChannel::new(vk).map_err(anyhow::Error::msg)?));

@@ -22,7 +22,15 @@ pub(super) async fn serve(paths: &Paths, config: Config, for_consoles: bool) -> 
         bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
     };
     let stop = config.consent.stop_policy();
-    let _engine = Engine::start_with(lock, &paths.store_file(), channels, &config.webhook, &stop, &config.assignment)?;
+    let _engine = Engine::start_with(
+        lock,
+        &paths.store_file(),
+        channels,
+        &config.webhook,
+        &stop,
+        &config.assignment,
+        &config.automation,
+    )?;
     if for_consoles {
         tracing::info!("engine started for the consoles; it stops a few seconds after the last one");
         let consoles = paths.consoles_file();

@@ -65,6 +65,8 @@ pub struct Config {
     pub keys: BTreeMap<String, BTreeMap<String, KeyList>>,
     /// The composer's spell-check.
     pub spell: crate::spell::SpellConfig,
+    /// Welcome, business hours and away replies, keyword replies.
+    pub automation: crate::automation::AutomationConfig,
     pub log: LogConfig,
 }
 
@@ -328,6 +330,16 @@ impl Config {
                     "{line}key `campaigns.brake_share`: {share} is not a share between 0 and 1 (0.05 pauses at 5%)"
                 ),
             });
+        }
+        if let Err(message) = config.automation.check() {
+            // The table the problem is in, for its line: the schedule or the keyword rules.
+            let table = if message.starts_with("automation.hours") { "automation.hours" } else { "automation" };
+            let line = text
+                .lines()
+                .position(|l| l.trim().trim_start_matches('[').starts_with(table))
+                .map(|l| format!("line {}, ", l + 1))
+                .unwrap_or_default();
+            return Err(ConfigError::Invalid { path: path.into(), message: format!("{line}{message}") });
         }
         if config.assignment.auto == AutoAssign::Balanced && config.assignment.cap == 0 {
             let line = line_of(text, "assignment", "cap").map(|l| format!("line {l}, ")).unwrap_or_default();

@@ -159,6 +159,7 @@ commands! {
     Attach = "attach", "attach a photo or a document";
     OpenMedia = "open-media", "open a customer's photo or file";
     SaveMedia = "save-media", "save a customer's file to…";
+    Automation = "automation", "automation rules, what fired";
 }
 
 /// The built-in bindings, by context.
@@ -219,6 +220,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (List, ContactCard, &["p"]),
         (Conversation, ContactCard, &["p"]),
         (Global, Campaigns, &["f3"]),
+        (Global, Automation, &["f4"]),
         (List, Campaigns, &["C"]),
         (Conversation, Campaigns, &["C"]),
         (Global, Palette, &["ctrl-k"]),

@@ -27,6 +27,38 @@ pub struct Seeded {
     pub unsubscribed: Vec<String>,
 }
 
+/// The demo's automation, as a small shop has it: a welcome for a Telegram `/start`
+/// (and VK's first message), business hours in Moscow with an away reply, and a keyword
+/// reply about delivery from the canned library.
+pub fn automation() -> crate::automation::AutomationConfig {
+    let weekdays = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d.to_string(), "09:00-18:00".to_string()));
+    crate::automation::AutomationConfig {
+        welcome: Some(crate::automation::WelcomeConfig {
+            enabled: true,
+            text: "Здравствуйте! Напишите, чем помочь. Hi! Tell us how we can help.".into(),
+            payloads: Default::default(),
+        }),
+        hours: Some(crate::automation::HoursConfig {
+            enabled: true,
+            time_zone: "Europe/Moscow".into(),
+            week: weekdays.into_iter().chain([("sat".to_string(), "10:00-15:00".to_string())]).collect(),
+            holidays: vec![],
+            away: Some("Сейчас мы не на связи: ответим {{next_open}} по Москве.".into()),
+            language: Some("ru".into()),
+        }),
+        keywords: vec![crate::automation::KeywordRule {
+            name: "delivery".into(),
+            enabled: true,
+            words: vec!["доставка".into(), "когда привезут".into(), "delivery".into()],
+            regex: None,
+            reply: "Доставка".into(),
+            tag: Some("delivery".into()),
+            stage: None,
+            assign: None,
+        }],
+    }
+}
+
 /// The demo's approved WhatsApp templates.
 pub fn templates() -> Vec<crate::config::TemplateConfig> {
     vec![

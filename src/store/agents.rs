@@ -15,13 +15,16 @@ pub const PRESENCE_FRESH: Millis = 6_000;
 /// Someone who wrote a reply or a note (a console, `switchboard send`, a script) is an
 /// agent the assign picker offers; the engine's own authors are not.
 pub(super) fn known(tx: &rusqlite::Transaction<'_>, author: &str, now: Millis) -> Result<()> {
-    let machine =
-        author.is_empty() || author == "welcome" || author.starts_with("bot") || author.starts_with("campaign:");
-    if !machine {
+    if !is_machine(author) {
         tx.prepare_cached("INSERT OR IGNORE INTO agents(name, seen_at) VALUES (?1, ?2)")?
             .execute(params![author, now])?;
     }
     Ok(())
+}
+
+/// Whether the engine wrote it (a welcome, automation's bot, a campaign), not a person.
+pub(super) fn is_machine(author: &str) -> bool {
+    author.is_empty() || author == "welcome" || author.starts_with("bot") || author.starts_with("campaign:")
 }
 
 /// An agent as `switchboard agents` lists them.

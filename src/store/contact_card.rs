@@ -265,7 +265,7 @@ impl Store {
 }
 
 /// Gives the contact the tag, making the tag if it is new.
-fn insert_tag(tx: &rusqlite::Transaction<'_>, id: ContactId, tag: &str) -> rusqlite::Result<()> {
+pub(super) fn insert_tag(tx: &rusqlite::Transaction<'_>, id: ContactId, tag: &str) -> rusqlite::Result<()> {
     tx.execute("INSERT OR IGNORE INTO tags(name) VALUES (?1)", [tag])?;
     tx.execute(
         "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2",

@@ -182,10 +182,11 @@ impl Store {
         self.conn.execute(
             &format!(
                 "UPDATE conversations SET status = ?2, snoozed_until = NULL, \
-                   unanswered = CASE WHEN ?2 IN ('resolved', 'snoozed', 'pending') THEN 0 ELSE {WAITING} END \
+                   unanswered = CASE WHEN ?2 IN ('resolved', 'snoozed', 'pending') THEN 0 ELSE {WAITING} END, \
+                   resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 ELSE resolved_at END \
                  WHERE id = ?1"
             ),
-            params![id, status.as_str()],
+            params![id, status.as_str(), crate::model::now_ms()],
         )?;
         Ok(())
     }

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/006_agents.sql"),
     include_str!("../../migrations/007_spell.sql"),
     include_str!("../../migrations/008_macros.sql"),
+    include_str!("../../migrations/009_automation.sql"),
 ];
 
 /// The schema version of a store with every migration applied.

@@ -3,6 +3,7 @@
 //! writer work at once). The queries live in one file per table group.
 
 mod agents;
+mod automation;
 mod campaign_results;
 mod campaigns;
 mod canned;
@@ -23,6 +24,7 @@ mod spell_words;
 
 pub use crate::model::{StopPolicy, default_confirmations};
 pub use agents::{AgentRow, PRESENCE_FRESH};
+pub use automation::{AutoMessage, BOT, Fire, Fired};
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
 pub use canned::{Canned, CannedFile};

@@ -277,12 +277,18 @@ impl Store {
             sent_at: now,
             status: crate::model::DeliveryStatus::Sent,
             error: None,
-            author: "welcome",
+            author: super::BOT,
             // One welcome per conversation: a redelivered "opened the chat" finds it there.
             external_id: Some(WELCOME_ID.into()),
             buttons: None,
         };
-        self.record_outbound(conversation, &record)
+        let new = self.record_outbound(conversation, &record)?;
+        if new {
+            let tx = self.write()?;
+            super::automation::log_fire(&tx, "welcome", conversation, "", now, "sent")?;
+            tx.commit()?;
+        }
+        Ok(new)
     }
 
     /// Queues the welcome message for a customer who just opened the chat (WhatsApp's
@@ -290,15 +296,17 @@ impl Store {
     pub fn enqueue_welcome(&mut self, channel: ChannelKind, chat_id: &str, text: &str, now: Millis) -> Result<bool> {
         let Some(conversation) = self.find_conversation(channel, chat_id)? else { return Ok(false) };
         let tx = self.write()?;
-        let already: bool = tx.query_row(
+        // Once per conversation (welcomes from before the automation log have the author
+        // `welcome`).
+        let earlier: bool = tx.query_row(
             "SELECT EXISTS(SELECT 1 FROM messages WHERE conversation_id = ?1 AND direction = 'out' AND author = 'welcome')",
             [conversation],
             |r| r.get(0),
         )?;
-        if already {
+        if earlier || !super::automation::log_fire(&tx, "welcome", conversation, "", now, "sent")? {
             return Ok(false);
         }
-        enqueue_in(&tx, conversation, &Outgoing::text(text), "welcome", PRIORITY_REPLY, now, None)?;
+        enqueue_in(&tx, conversation, &Outgoing::text(text), super::BOT, PRIORITY_REPLY, now, None)?;
         tx.commit()?;
         Ok(true)
     }
@@ -402,8 +410,9 @@ impl Store {
     }
 }
 
-/// Writes an outbound message and its outbox row inside `tx`. A campaign's message does
-/// not answer the customer: an unanswered conversation stays unanswered.
+/// Writes an outbound message and its outbox row inside `tx`. Only a person's message
+/// answers the customer: after a campaign's or the bot's (an away reply, say), an
+/// unanswered conversation stays unanswered.
 pub(super) fn enqueue_in(
     tx: &rusqlite::Transaction<'_>,
     conversation: ConversationId,
@@ -439,7 +448,7 @@ pub(super) fn enqueue_in(
     .execute(params![id, channel, chat_id, priority, now])?;
     tx.prepare_cached("INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'queued', ?2)")?
         .execute(params![id, now])?;
-    let answered = campaign.is_none();
+    let answered = campaign.is_none() && !super::agents::is_machine(author);
     tx.prepare_cached(
         "UPDATE conversations SET last_message_at = max(last_message_at, ?2), last_outbound_at = ?2, \
            last_preview = ?3, unanswered = unanswered * NOT ?4, unread = unread * NOT ?4 WHERE id = ?1",

@@ -183,7 +183,15 @@ impl Engine {
         channels: Vec<Channel>,
         webhook: &WebhookConfig,
     ) -> Result<Engine, EngineError> {
-        Engine::start_with(lock, store_path, channels, webhook, &StopPolicy::default(), &Default::default())
+        Engine::start_with(
+            lock,
+            store_path,
+            channels,
+            webhook,
+            &StopPolicy::default(),
+            &Default::default(),
+            &Default::default(),
+        )
     }
 
     /// `start`, with the configured STOP keywords for every message the engine stores,
@@ -195,6 +203,7 @@ impl Engine {
         webhook: &WebhookConfig,
         stop: &StopPolicy,
         assignment: &crate::config::AssignmentConfig,
+        automation: &crate::automation::AutomationConfig,
     ) -> Result<Engine, EngineError> {
         // Every connection that stores inbound messages applies the STOP keywords.
         let receiving_store = || -> Result<SharedStore, StoreError> {
@@ -240,6 +249,16 @@ impl Engine {
         }
         tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
         tasks.push(tokio::spawn(scheduler::run(store_path.to_path_buf(), assignment.clone())));
+        match crate::automation::Automation::new(automation) {
+            Ok(a) if a.is_empty() => {}
+            Ok(a) => tasks.push(tokio::spawn(crate::automation::run::run(
+                store_path.to_path_buf(),
+                a,
+                stop.clone(),
+                wake.clone(),
+            ))),
+            Err(e) => tracing::error!(error = %e, "automation is off"),
+        }
         let lock = Arc::new(lock);
         // Weak: the engine alone keeps the lock, so dropping it releases the lock at once
         // (an aborted task drops what it holds only when the runtime next gets to it).

@@ -42,6 +42,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         };
         left.push(Span::styled(format!("{} {mark} {text} ", kind.badge()), style));
     }
+    // Outside business hours the away reply is answering: the agent should know.
+    if state.schedule.as_ref().is_some_and(|s| !s.is_open(state.now)) {
+        left.push(Span::styled("☾ outside business hours ", styles.bar_warn));
+    }
     // Campaigns under way: a glance at their progress wherever the agent is.
     for c in state.campaigns.iter().take(2) {
         let (mark, style) = if c.state == "paused" { ("⏸", styles.bar_warn) } else { ("▶", styles.bar_ok) };
