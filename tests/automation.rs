@@ -62,6 +62,7 @@ fn config() -> AutomationConfig {
             stage: None,
             assign: None,
         }],
+        csat: None,
     }
 }
 
@@ -251,4 +252,120 @@ async fn the_engine_welcomes_a_telegram_start_once_under_redelivery() {
     assert!(again.is_none(), "{:?}", emu.sent());
     let store = Store::open(&db).unwrap();
     assert_eq!(bot(&store), ["Спасибо, что пришли по акции!"]);
+}
+
+fn csat_config() -> AutomationConfig {
+    AutomationConfig {
+        csat: Some(switchboard::automation::CsatConfig {
+            enabled: true,
+            question: "Как мы справились?".into(),
+            every_days: 30,
+            comment_minutes: 10,
+            whatsapp_template: None,
+        }),
+        ..AutomationConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csat_on_resolve_records_the_press_and_the_comment_once_a_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db).unwrap();
+    let token = "123:test-token";
+    let emu =
+        TelegramEmulator::start("127.0.0.1:0".parse().unwrap(), token, demo_customers(1), EmulatorOptions::default())
+            .await
+            .unwrap();
+    let chat = demo_customers(1)[0].id;
+    let lock = switchboard::sync::EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let telegram = TelegramConfig { poll_timeout_secs: 1, ..TelegramConfig::new(Secret::new(token), emu.url()) };
+    let channel = Channel::Telegram(TelegramChannel::new(&telegram).unwrap());
+    let _engine = switchboard::sync::Engine::start_with(
+        lock,
+        &db,
+        vec![channel],
+        &Default::default(),
+        &StopPolicy::default(),
+        &Default::default(),
+        &csat_config(),
+    )
+    .unwrap();
+    emu.customer_says(chat, "Где мой заказ?");
+    let conversation = eventually(Duration::from_secs(20), || {
+        Store::open(&db)
+            .unwrap()
+            .find_conversation(switchboard::model::ChannelKind::Telegram, &chat.to_string())
+            .unwrap()
+    })
+    .await
+    .expect("the conversation");
+    let mut store = Store::open(&db).unwrap();
+    store.enqueue(conversation, "Уже в пути!", "maria", 10, switchboard::model::now_ms()).unwrap();
+    emu.wait_for_sent(1, Duration::from_secs(20)).await;
+    store.set_status(conversation, ConversationStatus::Resolved).unwrap();
+
+    // The survey: five buttons in Telegram's inline keyboard, sent by the bot.
+    let sent = emu.wait_for_sent(2, Duration::from_secs(20)).await;
+    assert_eq!(sent[1].text, "Как мы справились?");
+    let keyboard = sent[1].reply_markup.as_ref().unwrap()["inline_keyboard"][0].as_array().unwrap().clone();
+    let data: Vec<&str> = keyboard.iter().map(|b| b["callback_data"].as_str().unwrap()).collect();
+    assert_eq!(data, ["csat:1", "csat:2", "csat:3", "csat:4", "csat:5"]);
+    emu.customer_presses(chat, sent[1].message_id, "csat:4");
+    let scored = eventually(Duration::from_secs(20), || {
+        let contact = Store::open(&db).unwrap().contact_of(conversation).unwrap()?;
+        let scores = Store::open(&db).unwrap().csat_scores(contact).unwrap();
+        scores.first().and_then(|s| s.score).map(|_| (contact, scores))
+    })
+    .await
+    .expect("the score recorded");
+    assert_eq!(scored.1[0].score, Some(4));
+    assert_eq!(scored.1[0].agent.as_deref(), Some("maria"), "against the agent who answered");
+    // The next words are the comment, and no rule answers them.
+    emu.customer_says(chat, "Быстро, спасибо");
+    let comment = eventually(Duration::from_secs(20), || {
+        Store::open(&db).unwrap().csat_scores(scored.0).unwrap()[0].comment.clone()
+    })
+    .await;
+    assert_eq!(comment.as_deref(), Some("Быстро, спасибо"));
+    let card = Store::open(&db).unwrap().contact_card(scored.0).unwrap();
+    assert_eq!(card.csat.len(), 1);
+
+    // Resolved again the same month: not asked again.
+    let store = Store::open(&db).unwrap();
+    store.set_status(conversation, ConversationStatus::Open).unwrap();
+    store.set_status(conversation, ConversationStatus::Resolved).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(emu.sent().len(), 2, "{:?}", emu.sent());
+}
+
+#[test]
+fn csat_is_skipped_with_the_reason_when_a_whatsapp_window_has_closed() {
+    use switchboard::model::{ChannelKind, ChatRef, InboundEvent, InboundMessage, Peer};
+    let mut store = Store::open_in_memory().unwrap();
+    let automation = Automation::new(&csat_config()).unwrap();
+    let now = switchboard::model::now_ms();
+    run(&mut store, &automation, now);
+    let chat = ChatRef {
+        channel: ChannelKind::WhatsApp,
+        external_chat_id: "79161234567".into(),
+        is_group: false,
+        title: "Анна".into(),
+    };
+    let from =
+        Peer { external_id: "79161234567".into(), display_name: "Анна".into(), username: None, locale: None };
+    let old = InboundMessage::text(chat, from, "wamid.1".into(), "Здравствуйте".into(), now - 2 * 24 * HOUR);
+    store.ingest(&[InboundEvent::Message(old)], None, now).unwrap();
+    let conversation = store.find_conversation(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    std::thread::sleep(Duration::from_millis(2));
+    store.set_status(conversation, ConversationStatus::Resolved).unwrap();
+    run(&mut store, &automation, switchboard::model::now_ms());
+    assert!(bot(&store).is_empty());
+    let fired = store.automation_fired().unwrap();
+    assert_eq!(fired[0].rule, "csat");
+    assert!(
+        fired[0].detail.contains("window has closed") && fired[0].detail.contains("whatsapp_template"),
+        "{:?}",
+        fired[0]
+    );
 }

@@ -267,6 +267,12 @@ fn bodies_have_the_documented_shapes() {
             {"type": "reply", "reply": {"id": "rate:good", "title": "👍 Отлично"}},
             {"type": "reply", "reply": {"id": "optout", "title": "Stop promotions"}}]}})
     );
+    // Four to ten replies: a list message, one row each.
+    let mut scale = item(Content::Text, "Как мы справились?");
+    scale.buttons = vec![(1..=5).map(|n| Button::parse(&format!("{n}=csat:{n}")).unwrap()).collect()];
+    let list = &wa.body(&scale, None).unwrap()["interactive"];
+    assert_eq!((list["type"].as_str(), list["action"]["button"].as_str()), (Some("list"), Some("Choose")));
+    assert_eq!(list["action"]["sections"][0]["rows"][4], json!({"id": "csat:5", "title": "5"}));
     // One link button: a call-to-action that opens it.
     let mut link = item(Content::Text, "Ваш заказ собран");
     link.buttons = vec![vec![Button::parse("Отследить=https://shop.example/track/5512").unwrap()]];

@@ -5,11 +5,13 @@
 //! rule fires it is logged, so the console and `switchboard automation list` show what
 //! fired, when and for whom.
 
+mod csat;
 pub mod hours;
 pub mod run;
 
 use serde::Deserialize;
 
+pub use csat::SCALE;
 pub use hours::{HoursConfig, Schedule};
 pub use run::{Automation, BOT, step};
 
@@ -20,6 +22,42 @@ pub struct AutomationConfig {
     pub welcome: Option<WelcomeConfig>,
     pub hours: Option<HoursConfig>,
     pub keywords: Vec<KeywordRule>,
+    pub csat: Option<CsatConfig>,
+}
+
+/// `[automation.csat]`: "How did we do?" with a 1–5 scale on buttons when a
+/// conversation is resolved: Telegram's inline buttons, Viber's and VK's keyboards,
+/// WhatsApp's list message (or, once the 24-hour window has closed, an approved template
+/// whose quick-reply payloads are `csat:1` … `csat:5`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsatConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_question")]
+    pub question: String,
+    /// Not asked again within this many days of the last survey to the same contact.
+    #[serde(default = "default_every_days")]
+    pub every_days: u32,
+    /// The customer's next message within this many minutes of their score is its comment.
+    #[serde(default = "default_comment_minutes")]
+    pub comment_minutes: u32,
+    /// For a WhatsApp customer whose window has closed: an approved template (none: the
+    /// survey is skipped, and the log says why).
+    #[serde(default)]
+    pub whatsapp_template: Option<crate::model::TemplateCall>,
+}
+
+fn default_question() -> String {
+    "How did we do? Rate us from 1 to 5.".into()
+}
+
+fn default_every_days() -> u32 {
+    30
+}
+
+fn default_comment_minutes() -> u32 {
+    10
 }
 
 /// `[automation.welcome]`: the first thing a customer who starts the chat reads.
@@ -132,6 +170,10 @@ impl AutomationConfig {
                 }
             }
             lines.push(RuleLine { rule: format!("keyword:{}", k.name), on: k.enabled, what });
+        }
+        if let Some(c) = &self.csat {
+            let what = format!("asks for a 1–5 score on resolve (not within {} days of the last)", c.every_days);
+            lines.push(RuleLine { rule: "csat".into(), on: c.enabled, what });
         }
         lines
     }

@@ -45,7 +45,14 @@ impl Automation {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.config.welcome.as_ref().is_none_or(|w| !w.enabled) && self.schedule.is_none() && self.keywords.is_empty()
+        self.config.welcome.as_ref().is_none_or(|w| !w.enabled)
+            && self.schedule.is_none()
+            && self.keywords.is_empty()
+            && self.csat().is_none()
+    }
+
+    fn csat(&self) -> Option<&super::CsatConfig> {
+        self.config.csat.as_ref().filter(|c| c.enabled)
     }
 }
 
@@ -87,10 +94,22 @@ pub async fn run(
 /// it looked at. Each message's outcome is written with the cursor past it, so a crash
 /// never repeats or loses one.
 pub fn step(store: &mut Store, automation: &Automation, stop: &StopPolicy, now: Millis) -> Result<usize, StoreError> {
+    if let Some(csat) = automation.csat() {
+        super::csat::ask(store, csat, now)?;
+    }
+    store.csat_presses()?;
     let after = store.automation_after()?;
     let batch = store.automation_batch(after, BATCH)?;
     for message in &batch {
-        let fires = decide(store, automation, stop, message, now)?;
+        // The customer's words just after their score are its comment, not a question.
+        let comment = match automation.csat() {
+            Some(c) if message.kind == "text" => {
+                let window = c.comment_minutes as Millis * 60_000;
+                store.csat_comment(message.conversation, &message.body, message.sent_at, window)?
+            }
+            _ => false,
+        };
+        let fires = if comment { Vec::new() } else { decide(store, automation, stop, message, now)? };
         for f in fires.iter().filter(|f| f.reply.is_none() && !f.detail.is_empty()) {
             tracing::info!(rule = %f.rule, conversation = %message.conversation, detail = %f.detail, "automation held back");
         }
@@ -106,7 +125,8 @@ fn decide(
     m: &AutoMessage,
     now: Millis,
 ) -> Result<Vec<Fire>, StoreError> {
-    if m.is_group || stop.matches(&m.body) {
+    // A press (a survey's, a campaign's) or a reaction is no message to answer.
+    if m.is_group || stop.matches(&m.body) || matches!(m.kind.as_str(), "click" | "reaction") {
         return Ok(Vec::new());
     }
     let mut fires = Vec::new();

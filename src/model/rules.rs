@@ -156,12 +156,14 @@ const WHATSAPP: Rules = Rules {
     badge: "WA",
     text_limit: 4096,
     caption_limit: 1024,
+    // Up to three reply buttons go as buttons; four to ten as a list message, one row
+    // each (rows are not a layout there, so one row of buttons may hold them all).
     buttons: ButtonRules {
-        max_replies: 3,
+        max_replies: 10,
         max_links: 1,
         mix: false,
         title_limit: 20,
-        max_per_row: 3,
+        max_per_row: 10,
         text_limit: 1024,
         // A media header on an interactive message is not built here: an attachment
         // goes as its own message.
@@ -300,14 +302,17 @@ mod tests {
     }
 
     #[test]
-    fn whatsapp_takes_three_replies_or_one_link_and_telegram_takes_both() {
+    fn whatsapp_takes_ten_replies_or_one_link_and_telegram_takes_both() {
         let wa = ChannelKind::WhatsApp.rules().buttons;
         assert!(wa.check(&[vec![b("Да=yes"), b("Нет=no"), b("Позже=later")]], "WhatsApp").is_ok());
         assert!(wa.check(&[vec![b("Открыть=https://shop.example/a")]], "WhatsApp").is_ok());
         let mixed = [vec![b("Открыть=https://shop.example/a")], vec![b("Стоп=stop")]];
         assert!(wa.check(&mixed, "WhatsApp").unwrap_err().contains("cannot mix"));
+        // Past three, a list message: ten rows at most.
         let four = [vec![b("1=a"), b("2=b")], vec![b("3=c"), b("4=d")]];
-        assert!(wa.check(&four, "WhatsApp").unwrap_err().contains("at most 3 reply"));
+        assert!(wa.check(&four, "WhatsApp").is_ok());
+        let eleven: Vec<Vec<Button>> = vec![(0..11).map(|i| b(&format!("{i}=d{i}"))).collect()];
+        assert!(wa.check(&eleven, "WhatsApp").unwrap_err().contains("at most 10 reply"));
         let long = [vec![b("Посмотреть все товары=all")]];
         assert!(wa.check(&long, "WhatsApp").unwrap_err().contains("at most 20"));
         assert!(ChannelKind::Telegram.rules().buttons.check(&mixed, "Telegram").is_ok());

@@ -56,6 +56,13 @@ pub fn automation() -> crate::automation::AutomationConfig {
             stage: None,
             assign: None,
         }],
+        csat: Some(crate::automation::CsatConfig {
+            enabled: true,
+            question: "Как мы справились? Оцените от 1 до 5. How did we do?".into(),
+            every_days: 30,
+            comment_minutes: 10,
+            whatsapp_template: None,
+        }),
     }
 }
 

@@ -51,6 +51,8 @@ pub struct ContactCard {
     pub attributes: Vec<(String, String)>,
     pub consent: Vec<ConsentState>,
     pub conversations: Vec<ConversationBrief>,
+    /// Satisfaction surveys, newest first.
+    pub csat: Vec<super::Score>,
 }
 
 /// The funnel stages offered in the card; the store accepts any word.
@@ -104,6 +106,7 @@ impl Store {
                             .collect(),
                         consent: Vec::new(),
                         conversations: Vec::new(),
+                        csat: Vec::new(),
                     })
                 },
             )
@@ -159,6 +162,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        card.csat = self.csat_scores(id)?;
         Ok(card)
     }
 

@@ -52,6 +52,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
         ]),
         Line::from(vec![key("Tags"), text(if card.tags.is_empty() { "—".into() } else { card.tags.join(", ") })]),
         Line::from(vec![key("Source"), text(card.source.clone().unwrap_or_else(|| "—".into()))]),
+        Line::from(vec![key("Satisfaction"), text(satisfaction(&card.csat))]),
     ];
     let attrs = card.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     lines.push(Line::from(vec![key("Attributes"), text(if attrs.is_empty() { "—".into() } else { attrs })]));
@@ -130,4 +131,26 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
         ],
     );
     frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
+}
+
+/// The latest survey's score (and comment), and the average of all answered:
+/// `4/5 “быстро, спасибо” (by maria) · average 4.5 of 2`.
+fn satisfaction(scores: &[crate::store::Score]) -> String {
+    let answered: Vec<i64> = scores.iter().filter_map(|s| s.score).collect();
+    let Some(latest) = scores.first() else { return "—".into() };
+    let mut said = match latest.score {
+        Some(n) => format!("{n}/5"),
+        None => "asked, no answer yet".into(),
+    };
+    if let Some(comment) = &latest.comment {
+        said.push_str(&format!(" “{comment}”"));
+    }
+    if let Some(agent) = &latest.agent {
+        said.push_str(&format!(" (by {agent})"));
+    }
+    if answered.len() > 1 {
+        let average = answered.iter().sum::<i64>() as f64 / answered.len() as f64;
+        said.push_str(&format!(" · average {average:.1} of {}", answered.len()));
+    }
+    said
 }

@@ -157,12 +157,19 @@ impl WhatsAppChannel {
                     // One link: a call-to-action button that opens it.
                     [Button { url: Some(url), text, .. }] => json!({"type": "cta_url", "body": {"text": item.body},
                         "action": {"name": "cta_url", "parameters": {"display_text": text, "url": url}}}),
-                    replies => {
+                    replies if replies.len() <= 3 => {
                         let replies: Vec<Value> = replies
                             .iter()
                             .map(|b| json!({"type": "reply", "reply": {"id": b.callback_data, "title": b.text}}))
                             .collect();
                         json!({"type": "button", "body": {"text": item.body}, "action": {"buttons": replies}})
+                    }
+                    // Past three, a list message: a button that opens the choices.
+                    rows => {
+                        let rows: Vec<Value> =
+                            rows.iter().map(|b| json!({"id": b.callback_data, "title": b.text})).collect();
+                        json!({"type": "list", "body": {"text": item.body},
+                               "action": {"button": "Choose", "sections": [{"rows": rows}]}})
                     }
                 };
             }
