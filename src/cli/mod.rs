@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod automation;
 mod campaign;
 mod canned;
 mod conversations;
@@ -112,7 +113,7 @@ pub enum Command {
     /// Automation rules ([automation] in the config) and when each last fired.
     Automation {
         #[command(subcommand)]
-        command: AutomationCommand,
+        command: automation::AutomationCommand,
     },
     /// The team's canned replies: list, add, remove, import FILE.toml, export.
     Canned {
@@ -321,8 +322,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             conversations::agents(&open_store(&paths)?, available, away, &config)
         }
         Some(Command::Canned { command }) => canned::run(&mut open_store(&paths)?, command),
-        Some(Command::Automation { command: AutomationCommand::List }) => {
-            automation_list(&open_store(&paths)?, &config)
+        Some(Command::Automation { command: automation::AutomationCommand::List }) => {
+            automation::list(&open_store(&paths)?, &config)
         }
         Some(Command::Segment { command }) => campaign::segment(&paths, command),
         Some(Command::Campaign { command }) => campaign::campaign(&paths, &config, command),
@@ -365,39 +366,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum AutomationCommand {
-    /// Every rule: on or off, what it does, when it last fired and for whom.
-    List,
-}
-
-/// `automation list`: the rules of the config, each with its last firing from the store.
-fn automation_list(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let rules = config.automation.rules();
-    if rules.is_empty() {
-        println!("no automation rules: see [automation] in config.example.toml");
-        return Ok(());
-    }
-    let fired = store.automation_fired()?;
-    let tz = chrono::Local::now().offset().fix();
-    for rule in rules {
-        let last = match fired.iter().find(|f| f.rule == rule.rule) {
-            Some(f) => format!(
-                "last {} for {} ({} in all): {}",
-                crate::ui::time::when(f.at, tz),
-                crate::text::sanitize(&f.who, false),
-                f.times,
-                crate::text::sanitize(&f.detail, false)
-            ),
-            None => "never fired".into(),
-        };
-        let on = if rule.on { "on" } else { "off" };
-        println!("{:<20} {on:<4} {}", rule.rule, crate::text::sanitize(&rule.what, false));
-        println!("{:<20}      {last}", "");
-    }
-    Ok(())
 }
 
 pub(crate) fn open_store(paths: &Paths) -> anyhow::Result<Store> {
