@@ -311,6 +311,17 @@ async fn csat_on_resolve_records_the_press_and_the_comment_once_a_month() {
     let keyboard = sent[1].reply_markup.as_ref().unwrap()["inline_keyboard"][0].as_array().unwrap().clone();
     let data: Vec<&str> = keyboard.iter().map(|b| b["callback_data"].as_str().unwrap()).collect();
     assert_eq!(data, ["csat:1", "csat:2", "csat:3", "csat:4", "csat:5"]);
+    // A press names our message by Telegram's id, which the store has once the send is
+    // confirmed (a person takes longer than that; the emulator would not).
+    let confirmed = eventually(Duration::from_secs(20), || {
+        let n = rows(
+            &Store::open(&db).unwrap(),
+            "SELECT count(*) FROM messages WHERE author = 'bot' AND external_id IS NOT NULL",
+        );
+        (n[0][0] == json!(1)).then_some(())
+    })
+    .await;
+    assert!(confirmed.is_some(), "the survey's send confirmed");
     emu.customer_presses(chat, sent[1].message_id, "csat:4");
     let scored = eventually(Duration::from_secs(20), || {
         let contact = Store::open(&db).unwrap().contact_of(conversation).unwrap()?;
