@@ -77,6 +77,8 @@ pub enum Action {
     },
     /// The words in this agent's own dictionary.
     Remembered(Vec<String>),
+    /// The polls, for the poll picker (or why they could not be read).
+    PollsLoaded(Result<Vec<crate::store::Poll>, String>),
     /// When each automation rule last fired (or why that could not be read).
     AutomationLoaded(Result<Vec<crate::store::Fired>, String>),
     /// A directory's entries for the path picker (`query` as typed).
@@ -165,6 +167,8 @@ pub enum MessageRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Reads the polls (`Action::PollsLoaded`).
+    LoadPolls,
     /// Reads when each automation rule last fired (`Action::AutomationLoaded`).
     LoadAutomation,
     /// Lists a directory for the path picker (`Action::Listed`).

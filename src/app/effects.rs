@@ -262,6 +262,12 @@ pub(super) fn perform(
                 }
             });
         }
+        Effect::LoadPolls => {
+            tokio::spawn(async move {
+                let result = store.run(|s| s.polls()).await.map_err(|e| e.to_string());
+                let _ = tx.send(Action::PollsLoaded(result));
+            });
+        }
         Effect::LoadAutomation => {
             tokio::spawn(async move {
                 let result = store.run(|s| s.automation_fired()).await.map_err(|e| e.to_string());

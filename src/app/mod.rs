@@ -20,6 +20,7 @@ pub mod notify;
 pub mod overlay;
 mod panel_effects;
 pub mod picker;
+pub mod polls;
 mod presence;
 pub mod search;
 pub mod spell;

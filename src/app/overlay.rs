@@ -41,6 +41,8 @@ pub enum Overlay {
     Media(super::media::MediaPanel),
     /// The automation rules and when each last fired.
     Automation(Picker<super::automation::RuleChoice>),
+    /// A poll to send to the open conversation.
+    Polls(Picker<crate::store::Poll>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -64,6 +66,7 @@ impl Overlay {
             | Overlay::Path(_)
             | Overlay::Media(_)
             | Overlay::Automation(_)
+            | Overlay::Polls(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
@@ -241,6 +244,15 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Overlay::Macro(_) => super::macros::on_key(s, key),
         Overlay::Path(_) => super::attach::on_key(s, key),
         Overlay::Media(_) => super::media::on_key(s, key),
+        Overlay::Polls(picker) => match picker.on_key(&keymap, key) {
+            Picked::Chosen(i) => {
+                let poll = picker.items[i].clone();
+                s.overlay = Overlay::None;
+                super::polls::send(s, poll)
+            }
+            Picked::Closed => close(s),
+            _ => Vec::new(),
+        },
         Overlay::Automation(picker) => match picker.on_key(&keymap, key) {
             Picked::Chosen(_) | Picked::Closed => close(s),
             _ => Vec::new(),

@@ -235,6 +235,10 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             super::spell::suggested(s, &word, corrections);
             Vec::new()
         }
+        Action::PollsLoaded(result) => {
+            super::polls::loaded(s, result);
+            Vec::new()
+        }
         Action::AutomationLoaded(result) => {
             super::automation::loaded(s, result);
             Vec::new()
@@ -447,6 +451,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::SpellSuggest => super::spell::suggest(s),
         Command::Attach => super::attach::open(s),
         Command::Automation => super::automation::open(s),
+        Command::Poll => super::polls::open(s),
         Command::OpenMedia => super::media::open(s, false),
         Command::SaveMedia => super::media::open(s, true),
         Command::ExternalEditor => {

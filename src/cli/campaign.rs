@@ -44,8 +44,12 @@ pub struct CampaignMessage {
     #[arg(long)]
     filter: Option<String>,
     /// The message (variant A), with {{first_name}}, {{attr.city}}, {{first_name|friend}} …
-    #[arg(long)]
-    text: String,
+    #[arg(long, required_unless_present = "poll")]
+    text: Option<String>,
+    /// A poll (`switchboard poll create`): its question is the text and its options the
+    /// buttons; the answers are in `poll results`.
+    #[arg(long, conflicts_with_all = ["text", "buttons", "variant_b"])]
+    poll: Option<String>,
     /// A second version for an A/B test.
     #[arg(long)]
     variant_b: Option<String>,
@@ -260,7 +264,11 @@ fn build(
         (None, None) => bail!("give --segment or --filter"),
     };
     let filter = parse_filter(&filter_text)?;
-    let buttons = Button::parse_rows(&m.buttons).map_err(anyhow::Error::msg)?;
+    let poll = m.poll.as_deref().map(|name| super::poll::find(store, name)).transpose()?;
+    let buttons = match &poll {
+        Some(p) => p.buttons(),
+        None => Button::parse_rows(&m.buttons).map_err(anyhow::Error::msg)?,
+    };
     let template = match &m.whatsapp_template {
         Some(name) => {
             let templates = config.channels.whatsapp.as_ref().map(|w| w.templates.as_slice()).unwrap_or_default();
@@ -268,7 +276,8 @@ fn build(
         }
         None => None,
     };
-    let mut texts = vec![m.text.clone()];
+    let text = poll.map(|p| p.question).or_else(|| m.text.clone()).unwrap_or_default();
+    let mut texts = vec![text];
     texts.extend(m.variant_b.clone());
     let message = Message::new(&texts, m.split, buttons, template, split_key, filter.required_channels())
         .map_err(anyhow::Error::msg)

@@ -10,6 +10,7 @@ mod automation;
 mod campaign;
 mod canned;
 mod conversations;
+mod poll;
 mod serve;
 
 use anyhow::{Context, bail};
@@ -115,6 +116,11 @@ pub enum Command {
         #[command(subcommand)]
         command: automation::AutomationCommand,
     },
+    /// Polls: create, list, send to a chat, results (a campaign sends one to a segment).
+    Poll {
+        #[command(subcommand)]
+        command: poll::PollCommand,
+    },
     /// The team's canned replies: list, add, remove, import FILE.toml, export.
     Canned {
         #[command(subcommand)]
@@ -207,7 +213,7 @@ pub enum ImportKind {
     Contacts,
 }
 
-fn parse_channel(s: &str) -> Result<ChannelKind, String> {
+pub(crate) fn parse_channel(s: &str) -> Result<ChannelKind, String> {
     s.parse().map_err(|e: crate::model::UnknownValue| e.to_string())
 }
 
@@ -322,6 +328,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             conversations::agents(&open_store(&paths)?, available, away, &config)
         }
         Some(Command::Canned { command }) => canned::run(&mut open_store(&paths)?, command),
+        Some(Command::Poll { command }) => poll::run(&paths, command),
         Some(Command::Automation { command: automation::AutomationCommand::List }) => {
             automation::list(&open_store(&paths)?, &config)
         }
@@ -486,7 +493,7 @@ fn template_message(
     Ok(t.outgoing(params))
 }
 
-fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {
+pub(crate) fn send(paths: &Paths, channel: ChannelKind, chat: String, out: Outgoing) -> anyhow::Result<()> {
     channel.check_chat_id(&chat).map_err(|e| anyhow::anyhow!("--chat: {e}"))?;
     let mut store = open_store(paths)?;
     let (_, message) =

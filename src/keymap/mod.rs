@@ -160,6 +160,7 @@ commands! {
     OpenMedia = "open-media", "open a customer's photo or file";
     SaveMedia = "save-media", "save a customer's file to…";
     Automation = "automation", "automation rules, what fired";
+    Poll = "poll", "send a poll to this customer";
 }
 
 /// The built-in bindings, by context.
@@ -241,6 +242,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Composer, ClearDraft, &["ctrl-l"]),
         (Composer, SpellSuggest, &["f7", "alt-;"]),
         (Composer, Attach, &["alt-a"]),
+        (Composer, Poll, &["alt-p"]),
         (Conversation, Attach, &["alt-a"]),
         (Conversation, OpenMedia, &["o"]),
         (Conversation, SaveMedia, &["S"]),

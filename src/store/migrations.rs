@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/008_macros.sql"),
     include_str!("../../migrations/009_automation.sql"),
     include_str!("../../migrations/010_csat.sql"),
+    include_str!("../../migrations/011_polls.sql"),
 ];
 
 /// The schema version of a store with every migration applied.

@@ -18,6 +18,7 @@ mod ingest;
 mod messages;
 mod migrations;
 mod outbox;
+mod polls;
 mod receipts;
 mod search;
 mod segments;
@@ -38,6 +39,7 @@ pub use ingest::{IngestReport, OutboundRecord};
 pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
+pub use polls::{OPTION_MAX, Poll, Tally};
 pub use search::{SearchHit, fts_expression, query_words};
 pub use segments::{Condition, Member, Reach, SampleRow, Segment};
 

@@ -88,6 +88,7 @@ fn draw_overlay(frame: &mut Frame<'_>, area: Rect, main: Rect, overlay: &Overlay
         Overlay::Path(panel) => picker::draw(frame, area, state, &panel.picker, styles),
         Overlay::Media(panel) => picker::draw(frame, area, state, &panel.picker, styles),
         Overlay::Automation(picker) => picker::draw(frame, area, state, picker, styles),
+        Overlay::Polls(picker) => picker::draw(frame, area, state, picker, styles),
         Overlay::Search(panel) => search::draw(frame, main, state, panel, styles),
         Overlay::Contact(panel) => contact_card::draw(frame, main, state, panel, styles),
         Overlay::Campaign => campaign_panel::draw(frame, main, state, styles),
