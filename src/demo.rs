@@ -138,3 +138,51 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     }
     result
 }
+
+/// `--demo --training`: a workspace of its own with the team's canned replies, the
+/// Telegram emulator with the scenarios' customers (who say only what the scenarios
+/// say), and the scenarios played one after another, each scored in its conversation
+/// (see `training`).
+pub async fn training(paths: &Paths, keep_data: bool, file: Option<&Path>) -> anyhow::Result<()> {
+    let scenarios = crate::training::load(file)?;
+    let temp;
+    let data_dir: &Path = if keep_data {
+        &paths.data_dir
+    } else {
+        temp = tempfile::Builder::new().prefix("switchboard-training-").tempdir()?;
+        temp.path()
+    };
+    let paths = Paths {
+        data_dir: data_dir.to_path_buf(),
+        log_dir: data_dir.join("logs"),
+        config_file: paths.config_file.clone(),
+        config_required: paths.config_required,
+    };
+    let mut config = Config::load(&paths.config_file, paths.config_required)?;
+    {
+        let mut store = open_store(&paths)?;
+        sandbox::seed::canned_library(&mut store, now_ms())?;
+        store.reset_sync(ChannelKind::Telegram)?;
+    }
+    let token = "training:sandbox-token";
+    let options = EmulatorOptions { reply_delay: None, ambient_every: None, ..EmulatorOptions::default() };
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse()?;
+    let customers = crate::training::customers(&scenarios);
+    let telegram = TelegramEmulator::start(loopback, token, customers, options).await?;
+    config.channels = Default::default();
+    config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), telegram.url()));
+    config.webhook.listen = loopback;
+    let spell = config.spell.clone();
+    let look = crate::cli::look(&paths, &config)?;
+    let console = app::Console { engine: app::EngineMode::InProcess, ..console(&paths, config, look)? };
+    let store = crate::store::SharedStore::new(open_store(&paths)?);
+    let runner = tokio::spawn(async move {
+        let speller = tokio::task::spawn_blocking(move || crate::spell::dictionaries::load_all(&spell).0)
+            .await
+            .unwrap_or_default();
+        crate::training::run(store, telegram, scenarios, speller).await;
+    });
+    let result = app::run(console).await;
+    runner.abort();
+    result
+}

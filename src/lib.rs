@@ -21,4 +21,5 @@ pub mod store;
 pub mod sync;
 pub mod text;
 pub mod theme;
+pub mod training;
 pub mod ui;

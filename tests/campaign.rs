@@ -131,7 +131,13 @@ fn every_exclusion_reason_is_planned_and_reported() {
     opt_in(&mut store, capped, tg);
     store.set_attribute(capped, "city", "Leeds").unwrap();
     store.set_time_zone(capped, &offset_where_it_is(14)).unwrap();
-    let policy = CampaignPolicy { frequency_cap: 1, ..CampaignPolicy::default() };
+    // Contacts with no zone of their own are where it is midday, whenever this runs
+    // (the machine's own zone would put them in quiet hours at night).
+    let policy = CampaignPolicy {
+        frequency_cap: 1,
+        default_time_zone: switchboard::model::Zone::parse(&offset_where_it_is(12)),
+        ..CampaignPolicy::default()
+    };
     let earlier = Filter::parse("attr:city=Leeds").unwrap();
     switchboard::campaign::launch::launch(
         &mut store,

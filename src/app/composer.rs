@@ -16,11 +16,12 @@ pub fn send(s: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     };
     // Someone else replied (or left a note) since this agent opened the conversation:
-    // say so before sending, as Help Scout's Traffic Cop does; Enter again sends.
+    // say so before sending, as Help Scout's Traffic Cop does; Enter again sends. What
+    // the engine wrote (the bot, a welcome, training's notes) is nobody's reply.
     let newer = open.messages.iter().rev().find(|m| {
         m.direction == crate::model::Direction::Out
             && m.sent_at > open.opened_at
-            && m.author.as_deref().is_some_and(|a| a != s.agent)
+            && m.author.as_deref().is_some_and(|a| a != s.agent && !crate::store::is_machine(a))
     });
     if let Some(m) = newer
         && !s.send_armed

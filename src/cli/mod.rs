@@ -44,6 +44,10 @@ pub struct Cli {
     /// Open the console on a demo workspace with simulated customers; no tokens needed.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: practice on scripted customers, each answer scored (the scenarios of
+    /// FILE, or training/scenarios.toml).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub training: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -225,6 +229,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let demo = cli.demo || matches!(cli.command, Some(Command::Demo));
     let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    if let Some(file) = cli.training {
+        let file = (!file.is_empty()).then(|| PathBuf::from(file));
+        return crate::demo::training(&paths, cli.data_dir.is_some(), file.as_deref()).await;
+    }
     if demo {
         return crate::demo::run(&paths, cli.data_dir.is_some()).await;
     }

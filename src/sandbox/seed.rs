@@ -166,7 +166,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
 }
 
 /// A few canned replies in Russian and English, and two macros, as a team starts with.
-fn canned_library(store: &mut Store, now: Millis) -> Result<()> {
+pub fn canned_library(store: &mut Store, now: Millis) -> Result<()> {
     let reply = |name: &str, shortcut: &str, body: &str, language: &str| crate::store::Canned {
         name: name.into(),
         shortcut: Some(shortcut.into()),
@@ -182,6 +182,7 @@ fn canned_library(store: &mut Store, now: Millis) -> Result<()> {
             "ru",
         ),
         reply("Доставка", "доставка", "Курьер привезёт заказ в течение 1–2 дней и позвонит за час.", "ru"),
+        reply("Стоимость доставки", "цена", "Доставка по России — 390 ₽, от 3 000 ₽ бесплатно; срок 1–3 дня.", "ru"),
         reply("Thanks", "thanks", "Thank you, {{first_name|there}}! Your order is being packed. {{agent}}", "en"),
         crate::store::Canned {
             actions: vec!["tag shipped".into(), "resolve".into()],

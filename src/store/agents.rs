@@ -22,9 +22,21 @@ pub(super) fn known(tx: &rusqlite::Transaction<'_>, author: &str, now: Millis) -
     Ok(())
 }
 
-/// Whether the engine wrote it (a welcome, automation's bot, a campaign), not a person.
-pub(super) fn is_machine(author: &str) -> bool {
-    author.is_empty() || author == "welcome" || author.starts_with("bot") || author.starts_with("campaign:")
+/// The authors the engine writes as: a welcome, the STOP confirmation, automation's bot,
+/// training's scores; and `campaign:<name>`.
+const MACHINES: [&str; 4] = ["welcome", "switchboard", "bot", "trainer"];
+
+/// Whether the engine wrote it, not a person.
+pub fn is_machine(author: &str) -> bool {
+    author.is_empty() || MACHINES.contains(&author) || author.starts_with("bot") || author.starts_with("campaign:")
+}
+
+/// SQL that holds when `column` (an author) is a person, as `is_machine` judges.
+pub fn human_author(column: &str) -> String {
+    let names = MACHINES.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        "(coalesce({column}, '') NOT IN ({names}, '') AND {column} NOT LIKE 'bot%' AND {column} NOT LIKE 'campaign:%')"
+    )
 }
 
 /// An agent as `switchboard agents` lists them.

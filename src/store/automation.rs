@@ -92,19 +92,18 @@ impl Store {
 
     /// The customers' messages after `after`, oldest first.
     pub fn automation_batch(&self, after: i64, limit: usize) -> Result<Vec<AutoMessage>> {
-        let mut stmt = self.conn.prepare_cached(
+        let human = super::agents::human_author("o.author");
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT m.id, m.conversation_id, c.channel, c.contact_id, c.is_group, m.kind, m.body, m.sent_at, \
                c.blocked_at IS NOT NULL, \
                NOT EXISTS (SELECT 1 FROM messages p WHERE p.conversation_id = m.conversation_id AND p.id < m.id), \
                EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id AND o.direction = 'out' \
-                 AND o.kind <> 'note' AND o.sent_at > coalesce(c.resolved_at, 0) \
-                 AND coalesce(o.author, '') NOT IN ('bot', 'welcome', '') AND o.author NOT LIKE 'campaign:%'), \
+                 AND o.kind <> 'note' AND o.sent_at > coalesce(c.resolved_at, 0) AND {human}), \
                (SELECT max(o.sent_at) FROM messages o WHERE o.conversation_id = m.conversation_id \
-                 AND o.direction = 'out' AND o.kind <> 'note' \
-                 AND coalesce(o.author, '') NOT IN ('bot', 'welcome', '') AND o.author NOT LIKE 'campaign:%') \
+                 AND o.direction = 'out' AND o.kind <> 'note' AND {human}) \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id \
              WHERE m.id > ?1 AND m.direction = 'in' ORDER BY m.id LIMIT ?2",
-        )?;
+        ))?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
             Ok(AutoMessage {
                 id: r.get(0)?,

@@ -60,15 +60,15 @@ impl Store {
     /// first; the cursor moves past them.
     pub fn csat_resolved(&mut self, now: Millis) -> Result<Vec<Resolved>> {
         let after = self.cursor(RESOLVED, &format!("SELECT {now}"))?;
-        let mut stmt = self.conn.prepare_cached(
+        let human = super::agents::human_author("o.author");
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.id, c.contact_id, c.channel, c.is_group, c.resolved_at, c.blocked_at IS NOT NULL, \
                c.last_inbound_at, \
                coalesce(c.assignee, (SELECT o.author FROM messages o WHERE o.conversation_id = c.id \
-                 AND o.direction = 'out' AND o.kind <> 'note' AND coalesce(o.author, '') NOT IN ('bot', 'welcome', '') \
-                 AND o.author NOT LIKE 'campaign:%' ORDER BY o.sent_at DESC LIMIT 1)), \
+                 AND o.direction = 'out' AND o.kind <> 'note' AND {human} ORDER BY o.sent_at DESC LIMIT 1)), \
                (SELECT max(s.asked_at) FROM csat s WHERE s.contact_id = c.contact_id) \
              FROM conversations c WHERE c.status = 'resolved' AND c.resolved_at > ?1 ORDER BY c.resolved_at LIMIT 200",
-        )?;
+        ))?;
         let rows: Vec<Resolved> = stmt
             .query_map([after], |r| {
                 Ok(Resolved {

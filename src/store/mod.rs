@@ -25,7 +25,7 @@ mod segments;
 mod spell_words;
 
 pub use crate::model::{StopPolicy, default_confirmations};
-pub use agents::{AgentRow, PRESENCE_FRESH};
+pub use agents::{AgentRow, PRESENCE_FRESH, human_author, is_machine};
 pub use automation::{AutoMessage, BOT, Fire, Fired};
 pub use campaign_results::VariantResults;
 pub use campaigns::{CampaignStatus, Fate, NewCampaign, NewRecipient, RecipientConsent, ReviewFacts};
