@@ -380,3 +380,71 @@ fn csat_is_skipped_with_the_reason_when_a_whatsapp_window_has_closed() {
         fired[0]
     );
 }
+
+#[test]
+fn csat_is_asked_and_scored_on_whatsapp_viber_and_vk_too() {
+    use switchboard::model::{ChannelKind, ChatRef, Click, InboundEvent, InboundMessage, Peer};
+    let mut store = Store::open_in_memory().unwrap();
+    let automation = Automation::new(&csat_config()).unwrap();
+    run(&mut store, &automation, switchboard::model::now_ms());
+    for (channel, chat) in
+        [(ChannelKind::WhatsApp, "79161234567"), (ChannelKind::Viber, "vb+user=="), (ChannelKind::Vk, "51422811")]
+    {
+        let now = switchboard::model::now_ms();
+        let c = ChatRef { channel, external_chat_id: chat.into(), is_group: false, title: "Анна".into() };
+        let p =
+            Peer {
+                external_id: chat.into(), display_name: "Анна".into(), username: None, locale: Some("ru".into())
+            };
+        let m = InboundMessage::text(c.clone(), p.clone(), format!("{chat}-1"), "Здравствуйте".into(), now - 60_000);
+        store.ingest(&[InboundEvent::Message(m)], None, now).unwrap();
+        let conversation = store.find_conversation(channel, chat).unwrap().unwrap();
+        store.enqueue(conversation, "Готово!", "maria", 10, now - 30_000).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+        store.set_status(conversation, ConversationStatus::Resolved).unwrap();
+        run(&mut store, &automation, switchboard::model::now_ms());
+        let survey = rows(
+            &store,
+            &format!("SELECT id, buttons FROM messages WHERE conversation_id = {} AND author = 'bot'", conversation.0),
+        );
+        assert_eq!(survey.len(), 1, "{channel:?}: the survey is queued");
+        assert!(survey[0][1].as_str().unwrap().contains("csat:5"), "{channel:?}");
+        let id = switchboard::model::MessageId(survey[0][0].as_i64().unwrap());
+        store.mark_sent(id, Some(&format!("{chat}-survey")), switchboard::model::now_ms()).unwrap();
+        let press = Click {
+            chat: c,
+            from: p,
+            query_id: format!("{chat}-press"),
+            message_external_id: Some(format!("{chat}-survey")),
+            data: Some("csat:4".into()),
+            label: None,
+            at: switchboard::model::now_ms(),
+        };
+        store.ingest(&[InboundEvent::Click(press)], None, switchboard::model::now_ms()).unwrap();
+        run(&mut store, &automation, switchboard::model::now_ms());
+        let contact = store.contact_of(conversation).unwrap().unwrap();
+        assert_eq!(store.csat_scores(contact).unwrap()[0].score, Some(4), "{channel:?}");
+        // The press leaves the conversation resolved, a WhatsApp press (a message) too.
+        let status = rows(&store, &format!("SELECT status FROM conversations WHERE id = {}", conversation.0));
+        assert_eq!(status[0][0], "resolved", "{channel:?}");
+    }
+}
+
+#[test]
+fn vk_message_allow_is_welcomed_and_platform_events_are_not_answered() {
+    use switchboard::model::{ChannelKind, ChatRef, InboundEvent, Membership, Peer};
+    let mut store = store();
+    let automation = Automation::new(&config()).unwrap();
+    run(&mut store, &automation, 0);
+    // Saturday night in Moscow: closed, but a platform event gets no away reply.
+    let night = msk(2026, 12, 5, 23, 0);
+    let member = |channel, chat: &str, blocked, at| {
+        let c = ChatRef { channel, external_chat_id: chat.into(), is_group: false, title: "Анна".into() };
+        let p = Peer { external_id: chat.into(), display_name: "Анна".into(), username: None, locale: None };
+        InboundEvent::Membership(Membership { chat: c, from: p, blocked, at, key: None, event_id: None })
+    };
+    store.ingest(&[member(ChannelKind::Vk, "51422811", false, night)], None, night).unwrap();
+    store.ingest(&[member(ChannelKind::Telegram, "42", false, night)], None, night).unwrap();
+    run(&mut store, &automation, night);
+    assert_eq!(bot(&store), ["Здравствуйте! Чем помочь?"], "VK's message_allow is welcomed, once");
+}

@@ -1,5 +1,5 @@
 //! The rules applied to each new message from a customer, in order: the welcome (a
-//! Telegram `/start`, a customer's first message on VK), the away reply outside business
+//! Telegram `/start`, a customer's first message or `message_allow` on VK), the away reply outside business
 //! hours (unless an agent wrote in the conversation in the last half hour: someone is
 //! there), then the first keyword rule that matches. STOP words (consent's) and group
 //! chats get nothing; keyword rules stay quiet once an agent has answered in the
@@ -129,6 +129,12 @@ fn decide(
     if m.is_group || stop.matches(&m.body) || matches!(m.kind.as_str(), "click" | "reaction") {
         return Ok(Vec::new());
     }
+    // A platform event (a block, a subscription) is no message to answer; VK's
+    // `message_allow` (the customer let the community write) is welcomed.
+    let allowed = m.kind == "system" && m.channel == ChannelKind::Vk && m.body == "allowed messages from the community";
+    if m.kind == "system" && !allowed {
+        return Ok(Vec::new());
+    }
     let mut fires = Vec::new();
     let mut welcomed = false;
     if let Some(w) = automation.config.welcome.as_ref().filter(|w| w.enabled) {
@@ -138,13 +144,16 @@ fn decide(
             .filter(|rest| rest.is_empty() || rest.starts_with(' '));
         let text = match (start, m.channel) {
             (Some(payload), _) => Some(w.payloads.get(payload.trim()).unwrap_or(&w.text).clone()),
-            (None, ChannelKind::Vk) if m.first => Some(w.text.clone()),
+            (None, ChannelKind::Vk) if m.first || allowed => Some(w.text.clone()),
             _ => None,
         };
         if let Some(text) = text {
             welcomed = start.is_some();
             fires.push(reaching(m, Fire { rule: "welcome".into(), reply: Some(text), ..Fire::default() }));
         }
+    }
+    if allowed {
+        return Ok(fires);
     }
     if let (Some(schedule), Some(away)) =
         (&automation.schedule, automation.config.hours.as_ref().and_then(|h| h.away.as_ref()))
