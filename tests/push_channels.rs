@@ -340,3 +340,73 @@ async fn whatsapp_welcomes_a_customer_who_opens_the_chat_once() {
     assert_eq!(sends[0].body["text"]["body"], "Здравствуйте! Чем помочь?");
     assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE kind = 'system' AND direction = 'in'"), 1);
 }
+
+/// A WhatsApp conversation resolved: the survey goes as a list message, the customer
+/// picks a row, and the score is recorded with the conversation left resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csat_on_whatsapp_goes_as_a_list_and_the_chosen_row_is_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let customers = demo_customers(1);
+    let emu = WhatsAppEmulator::start(
+        "127.0.0.1:0".parse().unwrap(),
+        WA_TOKEN,
+        PHONE,
+        APP_SECRET,
+        customers.clone(),
+        WhatsAppOptions::default(),
+    )
+    .await
+    .unwrap();
+    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let webhook =
+        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
+    let automation = switchboard::automation::AutomationConfig {
+        csat: Some(switchboard::automation::CsatConfig {
+            enabled: true,
+            question: "Как мы справились?".into(),
+            every_days: 30,
+            comment_minutes: 10,
+            whatsapp_template: None,
+        }),
+        ..Default::default()
+    };
+    let channel = Channel::WhatsApp(WhatsAppChannel::new(&whatsapp(&emu.url())).unwrap());
+    let engine =
+        Engine::start_with(lock, &db, vec![channel], &webhook, &Default::default(), &Default::default(), &automation)
+            .unwrap();
+    emu.set_webhook(&format!("http://{}/webhook/whatsapp", engine.webhook_addr().unwrap()));
+    let anna = wa_id(&customers[0]);
+    emu.customer_says(&anna, "Где мой заказ?");
+    let conversation =
+        eventually(WAIT, || Store::open(&db).unwrap().find_conversation(ChannelKind::WhatsApp, &anna).unwrap())
+            .await
+            .expect("the conversation");
+    let mut store = Store::open(&db).unwrap();
+    store.enqueue(conversation, "Уже в пути!", "maria", 10, switchboard::model::now_ms()).unwrap();
+    eventually(WAIT, || (emu.sent().len() == 1).then_some(())).await.expect("the reply");
+    store.set_status(conversation, switchboard::model::ConversationStatus::Resolved).unwrap();
+    let survey = eventually(WAIT, || emu.sent().get(1).cloned()).await.expect("the survey");
+    let list = &survey.body["interactive"];
+    assert_eq!(list["type"], "list", "{list}");
+    assert_eq!(list["action"]["sections"][0]["rows"].as_array().unwrap().len(), 5);
+    // Its send confirmed (the press names it by the wamid), the customer picks 5.
+    eventually(WAIT, || {
+        let n = common::rows(
+            &Store::open(&db).unwrap(),
+            "SELECT count(*) FROM messages WHERE author = 'bot' AND external_id IS NOT NULL",
+        );
+        (n[0][0] == json!(1)).then_some(())
+    })
+    .await
+    .expect("the survey's send confirmed");
+    emu.customer_chooses(&anna, &survey.wamid, "csat:5", "5 😍");
+    let contact = Store::open(&db).unwrap().contact_of(conversation).unwrap().unwrap();
+    let score = eventually(WAIT, || Store::open(&db).unwrap().csat_scores(contact).unwrap()[0].score).await;
+    assert_eq!(score, Some(5));
+    let status = common::rows(
+        &Store::open(&db).unwrap(),
+        &format!("SELECT status FROM conversations WHERE id = {}", conversation.0),
+    );
+    assert_eq!(status[0][0], "resolved", "a press is a message on WhatsApp, yet the conversation stays resolved");
+}

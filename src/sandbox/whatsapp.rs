@@ -137,6 +137,13 @@ impl WhatsAppEmulator {
         customer_message(&self.shared, wa_id, json!({"type": "text", "text": {"body": text}}))
     }
 
+    /// A customer picks a row of one of our list messages (`list_reply`, in reply to it).
+    pub fn customer_chooses(&self, wa_id: &str, our_wamid: &str, row_id: &str, title: &str) -> String {
+        let reply = json!({"type": "interactive", "context": {"from": "15550001111", "id": our_wamid},
+            "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}}});
+        customer_message(&self.shared, wa_id, reply)
+    }
+
     /// A customer sends a photo (`image`) or a document with these bytes; its media id
     /// fetches them (`GET /MEDIA_ID`, then the URL with the token).
     pub fn customer_sends_media(&self, wa_id: &str, kind: &str, mime: &str, bytes: Vec<u8>, caption: &str) -> String {
@@ -351,12 +358,25 @@ async fn messages(
     });
     if answer && let (Some(c), Some((lo, hi))) = (customer, shared.options.reply_delay) {
         let shared3 = shared.clone();
-        let buttons: Vec<(String, String)> = body["interactive"]["action"]["buttons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|b| Some((b["reply"]["id"].as_str()?.to_string(), b["reply"]["title"].as_str()?.to_string())))
-            .collect();
+        // Reply buttons, or a list message's rows: the customer may press one.
+        let list = body["interactive"]["type"] == "list";
+        let buttons: Vec<(String, String)> = if list {
+            let sections = body["interactive"]["action"]["sections"].as_array().cloned().unwrap_or_default();
+            sections
+                .iter()
+                .flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default())
+                .filter_map(|r| Some((r["id"].as_str()?.to_string(), r["title"].as_str()?.to_string())))
+                .collect()
+        } else {
+            body["interactive"]["action"]["buttons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|b| {
+                    Some((b["reply"]["id"].as_str()?.to_string(), b["reply"]["title"].as_str()?.to_string()))
+                })
+                .collect()
+        };
         let wamid3 = wamid.clone();
         tokio::spawn(async move {
             let delay = lo + Duration::from_millis(choice * hi.saturating_sub(lo).as_millis() as u64 / 100);
@@ -365,9 +385,12 @@ async fn messages(
                 Some(r) => r == CampaignReaction::Press,
                 None => choice < 70,
             };
-            let reply = if let Some((id, title)) = buttons.first().filter(|_| press) {
+            // Which one: the first of reply buttons, any row of a list.
+            let pick = if list { buttons.get(choice as usize % buttons.len().max(1)) } else { buttons.first() };
+            let reply = if let Some((id, title)) = pick.filter(|_| press) {
+                let (kind, field) = if list { ("list_reply", "list_reply") } else { ("button_reply", "button_reply") };
                 json!({"type": "interactive", "context": {"from": "15550001111", "id": wamid3},
-                       "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
+                       "interactive": {"type": kind, field: {"id": id, "title": title}}})
             } else {
                 let text = match reaction {
                     Some(CampaignReaction::Stop) => customers::stop_word(&c).to_string(),
