@@ -4,6 +4,10 @@
 //!
 //! `cargo bench --bench campaign_planning` (add `-- N` for another contact count).
 
+mod stats;
+
+use stats::median;
+
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
@@ -147,11 +151,6 @@ fn launch(path: &std::path::Path, message: &Message, policy: &CampaignPolicy) {
     );
     println!("  switchboard launch::launch  {:>8.1} ms   (planning included)", ours.as_secs_f64() * 1e3);
     println!("  baseline: the same inserts  {:>8.1} ms   (planning not included)", base.as_secs_f64() * 1e3);
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// The member query with plain rusqlite: every column planning reads, into tuples.

@@ -10,6 +10,10 @@
 //!
 //! `cargo bench --bench composer`
 
+mod stats;
+
+use stats::{median, ms, p99};
+
 use std::time::{Duration, Instant};
 
 use chrono::FixedOffset;
@@ -124,18 +128,4 @@ fn keystrokes(store: &Store, speller: Option<std::sync::Arc<switchboard::spell::
         }
     }
     times
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn p99(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[(v.len() * 99 / 100).min(v.len() - 1)]
 }

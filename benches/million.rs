@@ -14,6 +14,10 @@
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
 //! figures alone).
 
+mod stats;
+
+use stats::{median, ms, p99};
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -80,20 +84,6 @@ fn main() {
 
 fn row(name: &str, ours: f64, base: f64, unit: &str, target: &str) {
     println!("{name:<58} {:>9.3} {unit:<2} {:>9.3} {unit:<2} {:>7.2}x  {target}", ours, base, ours / base);
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn p99(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[(v.len() * 99 / 100).min(v.len() - 1)]
 }
 
 fn state() -> AppState {

@@ -15,3 +15,5 @@ CREATE INDEX automation_log_rule ON automation_log(rule, fired_at);
 -- When a conversation was last resolved: keyword replies stop once an agent has
 -- answered, until the conversation is resolved again.
 ALTER TABLE conversations ADD COLUMN resolved_at INTEGER;
+-- The survey on resolve looks for conversations resolved since its cursor.
+CREATE INDEX conversations_resolved ON conversations(resolved_at) WHERE resolved_at IS NOT NULL;

@@ -14,19 +14,8 @@ use crate::sandbox::{self, EmulatorOptions, TelegramEmulator};
 /// The demo: a throwaway store (or `--data-dir`) seeded with customers and history, the
 /// Telegram emulator on a loopback port, and the real adapter pointed at it.
 pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
-    let temp;
-    let data_dir: &Path = if keep_data {
-        &paths.data_dir
-    } else {
-        temp = tempfile::Builder::new().prefix("switchboard-demo-").tempdir()?;
-        temp.path()
-    };
-    let paths = Paths {
-        data_dir: data_dir.to_path_buf(),
-        log_dir: data_dir.join("logs"),
-        config_file: paths.config_file.clone(),
-        config_required: paths.config_required,
-    };
+    let (_temp, paths) = workspace(paths, keep_data, "switchboard-demo-")?;
+    let data_dir = paths.data_dir.clone();
     // The user's look and keys apply; their channels do not.
     let mut config = Config::load(&paths.config_file, paths.config_required)?;
     let customers = sandbox::customers::demo_customers(36);
@@ -145,19 +134,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
 /// (see `training`).
 pub async fn training(paths: &Paths, keep_data: bool, file: Option<&Path>) -> anyhow::Result<()> {
     let scenarios = crate::training::load(file)?;
-    let temp;
-    let data_dir: &Path = if keep_data {
-        &paths.data_dir
-    } else {
-        temp = tempfile::Builder::new().prefix("switchboard-training-").tempdir()?;
-        temp.path()
-    };
-    let paths = Paths {
-        data_dir: data_dir.to_path_buf(),
-        log_dir: data_dir.join("logs"),
-        config_file: paths.config_file.clone(),
-        config_required: paths.config_required,
-    };
+    let (_temp, paths) = workspace(paths, keep_data, "switchboard-training-")?;
     let mut config = Config::load(&paths.config_file, paths.config_required)?;
     {
         let mut store = open_store(&paths)?;
@@ -185,4 +162,18 @@ pub async fn training(paths: &Paths, keep_data: bool, file: Option<&Path>) -> an
     let result = app::run(console).await;
     runner.abort();
     result
+}
+
+/// Where a demo keeps its store and logs: `--data-dir` when given, else a temporary
+/// directory (removed when the returned guard drops).
+fn workspace(paths: &Paths, keep_data: bool, prefix: &str) -> anyhow::Result<(Option<tempfile::TempDir>, Paths)> {
+    let temp = if keep_data { None } else { Some(tempfile::Builder::new().prefix(prefix).tempdir()?) };
+    let data_dir = temp.as_ref().map(|t| t.path().to_path_buf()).unwrap_or_else(|| paths.data_dir.clone());
+    let paths = Paths {
+        log_dir: data_dir.join("logs"),
+        data_dir,
+        config_file: paths.config_file.clone(),
+        config_required: paths.config_required,
+    };
+    Ok((temp, paths))
 }

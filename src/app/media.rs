@@ -139,11 +139,7 @@ pub fn keep(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<
 
 /// Runs the opener on the file, in the background (its output is not the console's).
 pub fn run_opener(opener: &str, path: &std::path::Path) -> std::io::Result<()> {
-    let mut child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{opener} \"$1\""))
-        .arg("sh")
-        .arg(path)
+    let mut child = super::terminal::on_file(opener, path)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -109,9 +109,16 @@ pub fn editor_command(env: &dyn Fn(&str) -> Option<String>) -> String {
 /// (`code --wait`, `emacs -nw`) works; the file's name is passed as an argument, never
 /// pasted into the command.
 pub fn run_editor(editor: &str, path: &std::path::Path) -> io::Result<()> {
-    let status =
-        std::process::Command::new("sh").arg("-c").arg(format!("{editor} \"$1\"")).arg("sh").arg(path).status()?;
+    let status = on_file(editor, path).status()?;
     if status.success() { Ok(()) } else { Err(io::Error::other(format!("`{editor}` ended with {status}"))) }
+}
+
+/// `program FILE` through the shell (a program given with its arguments works), the
+/// file's name passed as an argument, never pasted into the command.
+pub fn on_file(program: &str, path: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg(format!("{program} \"$1\"")).arg("sh").arg(path);
+    command
 }
 
 /// Ctrl-Z: give the terminal back, stop until `fg`, then take it again.

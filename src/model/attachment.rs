@@ -45,6 +45,16 @@ pub fn picture_format(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The media type of a picture, by its first bytes (`image/png`), or None.
+pub fn picture_mime(head: &[u8]) -> Option<&'static str> {
+    picture_format(head).map(|f| match f {
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        _ => "image/jpeg",
+    })
+}
+
 /// How a size reads: `812 KB`, `3.4 MB`.
 pub fn size_text(bytes: u64) -> String {
     if bytes < 1024 * 1024 {

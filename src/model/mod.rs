@@ -14,7 +14,9 @@ mod template;
 pub mod when;
 mod zone;
 
-pub use attachment::{Attachment, attachments_dir, downloads_dir, is_attachment_token, picture_format, size_text};
+pub use attachment::{
+    Attachment, attachments_dir, downloads_dir, is_attachment_token, picture_format, picture_mime, size_text,
+};
 pub use inbound::*;
 pub use macros::{MACRO_ACTIONS, MacroAction};
 pub use outgoing::*;

@@ -79,15 +79,7 @@ impl Store {
     /// The last message automation has looked at. The first time, the newest message
     /// now: history that was there before automation is never answered.
     pub fn automation_after(&mut self) -> Result<i64> {
-        if let Some(v) = self.sync_value(CURSOR.0, CURSOR.1)? {
-            return Ok(v.parse().unwrap_or(0));
-        }
-        let newest: i64 = self.conn.query_row("SELECT coalesce(max(id), 0) FROM messages", [], |r| r.get(0))?;
-        self.conn.execute(
-            "INSERT OR IGNORE INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3)",
-            params![CURSOR.0, CURSOR.1, newest.to_string()],
-        )?;
-        Ok(newest)
+        self.numeric_cursor(CURSOR, "SELECT coalesce(max(id), 0) FROM messages")
     }
 
     /// The customers' messages after `after`, oldest first.
@@ -157,11 +149,7 @@ impl Store {
             }
             fired.push(fire.rule.clone());
         }
-        tx.execute(
-            "INSERT INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(channel, key) DO UPDATE SET value = excluded.value",
-            params![CURSOR.0, CURSOR.1, message.id.0.to_string()],
-        )?;
+        super::set_sync_value(&tx, CURSOR.0, CURSOR.1, &message.id.0.to_string())?;
         tx.commit()?;
         Ok(fired)
     }

@@ -38,28 +38,10 @@ const RESOLVED: (&str, &str) = ("automation", "csat_resolved_after");
 const PRESSES: (&str, &str) = ("automation", "csat_press_after");
 
 impl Store {
-    fn cursor(&mut self, key: (&str, &str), start: &str) -> Result<i64> {
-        if let Some(v) = self.sync_value(key.0, key.1)? {
-            return Ok(v.parse().unwrap_or(0));
-        }
-        let first: i64 = self.conn.query_row(start, [], |r| r.get(0))?;
-        self.set_cursor(key, first)?;
-        Ok(first)
-    }
-
-    fn set_cursor(&self, key: (&str, &str), value: i64) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(channel, key) DO UPDATE SET value = excluded.value",
-            params![key.0, key.1, value.to_string()],
-        )?;
-        Ok(())
-    }
-
     /// Conversations resolved after the cursor (the first time: none before now), oldest
     /// first; the cursor moves past them.
     pub fn csat_resolved(&mut self, now: Millis) -> Result<Vec<Resolved>> {
-        let after = self.cursor(RESOLVED, &format!("SELECT {now}"))?;
+        let after = self.numeric_cursor(RESOLVED, &format!("SELECT {now}"))?;
         let human = super::agents::human_author("o.author");
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT c.id, c.contact_id, c.channel, c.is_group, c.resolved_at, c.blocked_at IS NOT NULL, \
@@ -85,7 +67,7 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         if let Some(last) = rows.last() {
-            self.set_cursor(RESOLVED, last.resolved_at)?;
+            super::set_sync_value(&self.conn, RESOLVED.0, RESOLVED.1, &last.resolved_at.to_string())?;
         }
         Ok(rows)
     }
@@ -126,7 +108,7 @@ impl Store {
     /// latest press on a survey counts). A press that reopened the conversation (a
     /// WhatsApp press is a message) puts it back as resolved. How many were recorded.
     pub fn csat_presses(&mut self) -> Result<usize> {
-        let after = self.cursor(PRESSES, "SELECT coalesce(max(id), 0) FROM message_events")?;
+        let after = self.numeric_cursor(PRESSES, "SELECT coalesce(max(id), 0) FROM message_events")?;
         let presses: Vec<(i64, MessageId, String, Millis)> = self
             .conn
             .prepare_cached(
@@ -159,11 +141,7 @@ impl Store {
             recorded += 1;
         }
         if let Some((last, ..)) = presses.last() {
-            tx.execute(
-                "INSERT INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(channel, key) DO UPDATE SET value = excluded.value",
-                params![PRESSES.0, PRESSES.1, last.to_string()],
-            )?;
+            super::set_sync_value(&tx, PRESSES.0, PRESSES.1, &last.to_string())?;
         }
         tx.commit()?;
         Ok(recorded)

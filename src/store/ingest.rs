@@ -115,11 +115,7 @@ impl Store {
             }
         }
         if let Some((channel, key, value)) = cursor {
-            tx.execute(
-                "INSERT INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(channel, key) DO UPDATE SET value = excluded.value",
-                params![channel, key, value],
-            )?;
+            super::set_sync_value(&tx, channel, key, &value)?;
         }
         tx.commit()?;
         Ok(report)

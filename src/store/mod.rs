@@ -189,6 +189,17 @@ impl Store {
         &self.conn
     }
 
+    /// A numeric cursor kept in `sync_state`; the first time, what `start` (a query of
+    /// one number) says, written so the next call finds it.
+    pub(crate) fn numeric_cursor(&self, key: (&str, &str), start: &str) -> Result<i64> {
+        if let Some(v) = self.sync_value(key.0, key.1)? {
+            return Ok(v.parse().unwrap_or(0));
+        }
+        let first: i64 = self.conn.query_row(start, [], |r| r.get(0))?;
+        set_sync_value(&self.conn, key.0, key.1, &first.to_string())?;
+        Ok(first)
+    }
+
     /// A per-channel cursor such as the Telegram update offset.
     pub fn sync_value(&self, channel: &str, key: &str) -> Result<Option<String>> {
         use rusqlite::OptionalExtension;
@@ -208,6 +219,16 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no table named {table}")))?;
         Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
     }
+}
+
+/// Writes a value of `sync_state` (a cursor), on the store's connection or in a transaction.
+fn set_sync_value(conn: &Connection, channel: &str, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_state(channel, key, value) VALUES (?1, ?2, ?3) \
+         ON CONFLICT(channel, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(rusqlite::params![channel, key, value])?;
+    Ok(())
 }
 
 /// The SQL functions the store's queries use, on `conn`: `fold(text)`, case folding in

@@ -88,13 +88,7 @@ async fn media(State(hooks): State<Arc<Hooks>>, Path((token, name)): Path<(Strin
     let path = dir.join(&token).join(&name);
     match tokio::fs::read(&path).await {
         Ok(bytes) => {
-            let kind = match crate::model::picture_format(&bytes) {
-                Some("png") => "image/png",
-                Some("gif") => "image/gif",
-                Some("webp") => "image/webp",
-                Some(_) => "image/jpeg",
-                None => "application/octet-stream",
-            };
+            let kind = crate::model::picture_mime(&bytes).unwrap_or("application/octet-stream");
             ([(axum::http::header::CONTENT_TYPE, kind)], bytes).into_response()
         }
         Err(_) => not_found(),

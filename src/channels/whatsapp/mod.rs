@@ -290,13 +290,8 @@ fn file_name(source: &str) -> Option<&str> {
 /// The type WhatsApp is told a file has: a picture by its content, a document by its
 /// extension among those WhatsApp takes.
 fn mime_of(path: &std::path::Path, bytes: &[u8]) -> &'static str {
-    if let Some(picture) = crate::model::picture_format(bytes) {
-        return match picture {
-            "png" => "image/png",
-            "gif" => "image/gif",
-            "webp" => "image/webp",
-            _ => "image/jpeg",
-        };
+    if let Some(picture) = crate::model::picture_mime(bytes) {
+        return picture;
     }
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
