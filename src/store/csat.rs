@@ -135,7 +135,7 @@ impl Store {
             )?;
             tx.execute(
                 "UPDATE conversations SET status = 'resolved', unanswered = 0 \
-                 WHERE id = ?1 AND status = 'open' AND last_message_at <= ?2",
+                 WHERE id = ?1 AND status = 'open' AND coalesce(last_inbound_at, 0) <= ?2",
                 params![conversation, at],
             )?;
             recorded += 1;
