@@ -14,6 +14,7 @@ pub mod generate;
 pub mod import;
 pub mod keymap;
 pub mod logging;
+pub mod report;
 pub mod model;
 pub mod sandbox;
 pub mod spell;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
+use chrono::{Datelike, NaiveDate, Timelike};
 use serde::Deserialize;
 
 use crate::model::{Millis, Zone};
@@ -96,11 +96,7 @@ impl Schedule {
 
     /// (date, minutes after midnight) at `t` in the schedule's zone.
     fn local(&self, t: Millis) -> (NaiveDate, u32) {
-        let utc = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default();
-        let naive = match self.zone {
-            Zone::Named(tz) => utc.with_timezone(&tz).naive_local(),
-            Zone::Fixed(off) => utc.with_timezone(&off).naive_local(),
-        };
+        let naive = self.zone.wall_clock(t);
         (naive.date(), naive.hour() * 60 + naive.minute())
     }
 
@@ -129,19 +125,44 @@ impl Schedule {
     }
 
     /// The instant a local date and minute is (the earlier one when a clock change
-    /// repeats it; just after the gap when it skips it).
+    /// repeats it; just after the gap when it skips it). Minute 24:00 is the next day's
+    /// midnight.
     fn instant(&self, date: NaiveDate, minute: u32) -> Option<Millis> {
-        let naive = date.and_hms_opt(minute / 60, minute % 60, 0)?;
-        let resolve = |r: chrono::LocalResult<chrono::DateTime<chrono::FixedOffset>>| r.earliest();
-        let at = match self.zone {
-            Zone::Named(tz) => tz
-                .from_local_datetime(&naive)
-                .earliest()
-                .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
-                .map(|d| d.timestamp_millis()),
-            Zone::Fixed(off) => resolve(off.from_local_datetime(&naive)).map(|d| d.timestamp_millis()),
-        };
-        at.map(|t| t - t % MINUTE)
+        let (date, minute) = if minute >= 24 * 60 { (date.succ_opt()?, minute - 24 * 60) } else { (date, minute) };
+        let at = self.zone.instant(date.and_hms_opt(minute / 60, minute % 60, 0)?)?;
+        Some(at - at.rem_euclid(MINUTE))
+    }
+
+    /// The zone the schedule is kept in.
+    pub fn zone(&self) -> Zone {
+        self.zone
+    }
+
+    /// The open intervals within [from, to), in time order: what business-hours
+    /// durations are measured against.
+    pub fn open_spans(&self, from: Millis, to: Millis) -> Vec<(Millis, Millis)> {
+        let mut out = Vec::new();
+        if from >= to {
+            return out;
+        }
+        let (first, _) = self.local(from);
+        let (last, _) = self.local(to);
+        let mut day = first.pred_opt().unwrap_or(first);
+        while day <= last {
+            for &(open, close) in self.spans(day) {
+                if let (Some(a), Some(b)) = (self.instant(day, open), self.instant(day, close)) {
+                    let (a, b) = (a.max(from), b.min(to));
+                    if a < b {
+                        out.push((a, b));
+                    }
+                }
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        out
     }
 
     /// When it opens, as the customer reads it: `today at 09:00`, `tomorrow at 09:00`,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{TimeZone, Timelike};
+use chrono::Timelike;
 use serde::Serialize;
 
 use super::policy::CampaignPolicy;
@@ -322,11 +322,7 @@ pub fn sustained_rate(kind: ChannelKind) -> f64 {
 
 /// The local time of day (`HH:MM`) in `zone` at `now`.
 pub fn local_minutes(zone: &Zone, now: Millis) -> u32 {
-    let utc = chrono::Utc.timestamp_millis_opt(now).single().unwrap_or_default();
-    let t = match zone {
-        Zone::Named(tz) => utc.with_timezone(tz).time(),
-        Zone::Fixed(offset) => utc.with_timezone(offset).time(),
-    };
+    let t = zone.wall_clock(now).time();
     t.hour() * 60 + t.minute()
 }
 

@@ -11,6 +11,7 @@ mod campaign;
 mod canned;
 mod conversations;
 mod poll;
+mod report;
 mod serve;
 
 use anyhow::{Context, bail};
@@ -135,6 +136,9 @@ pub enum Command {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
     },
+    /// A report for a period: response-times, new-clients, funnel, campaigns, csat or
+    /// engagement (definitions in the README, "Reports").
+    Report(report::ReportArgs),
     /// Conversations, most recent first, by status, assignee and channel.
     Conversations {
         /// open, pending, snoozed or resolved.
@@ -335,6 +339,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Agents { available, away }) => {
             conversations::agents(&open_store(&paths)?, available, away, &config)
         }
+        Some(Command::Report(args)) => report::run(&open_store(&paths)?, &config, args),
         Some(Command::Canned { command }) => canned::run(&mut open_store(&paths)?, command),
         Some(Command::Poll { command }) => poll::run(&paths, command),
         Some(Command::Automation { command: automation::AutomationCommand::List }) => {

@@ -35,6 +35,9 @@ pub struct Rules {
     /// Whether our message, once sent, can be edited or deleted (only Telegram lets a
     /// bot do both).
     pub can_change_sent: bool,
+    /// What the platform tells us of our messages after sending: delivered to the
+    /// device, read. Reports base their rates on it.
+    pub receipts: Receipts,
     /// What files go as photos and documents, and how large a customer's may be fetched.
     pub media: MediaRules,
 }
@@ -52,6 +55,13 @@ pub struct MediaRules {
 }
 
 const MB: u64 = 1024 * 1024;
+
+/// The receipts a channel sends for our messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipts {
+    pub delivered: bool,
+    pub read: bool,
+}
 
 /// Who a channel lets a business write to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +144,8 @@ const TELEGRAM: Rules = Rules {
     sustained_per_sec: 30,
     access: Access::UntilBlocked,
     can_change_sent: true,
+    // Telegram tells a bot neither delivery nor reading.
+    receipts: Receipts { delivered: false, read: false },
     // sendPhoto takes 10 MB, sendDocument 50 MB; getFile fetches 20 MB at most.
     media: MediaRules {
         photo_types: &["jpeg", "png", "webp"],
@@ -174,6 +186,7 @@ const WHATSAPP: Rules = Rules {
     sustained_per_sec: 80,
     access: Access::UntilBlocked,
     can_change_sent: false,
+    receipts: Receipts { delivered: true, read: true },
     // Cloud API media: images (JPEG, PNG) 5 MB, documents 100 MB, uploaded to
     // /PHONE_ID/media first.
     media: MediaRules {
@@ -201,6 +214,8 @@ const VIBER: Rules = Rules {
     sustained_per_sec: 80,
     access: Access::Subscribers,
     can_change_sent: false,
+    // Viber's `delivered` and `seen` callbacks.
+    receipts: Receipts { delivered: true, read: true },
     // Pictures (JPEG, PNG, GIF) of 1 MB, files of 50 MB, fetched by Viber from a URL.
     media: MediaRules {
         photo_types: &["jpeg", "png", "gif"],
@@ -230,6 +245,8 @@ const VK: Rules = Rules {
     sustained_per_sec: 20,
     access: Access::Permission,
     can_change_sent: false,
+    // VK's `message_read`; no delivery receipt.
+    receipts: Receipts { delivered: false, read: true },
     // Photos through the messages upload server (50 MB), documents 200 MB.
     media: MediaRules {
         photo_types: &["jpeg", "png", "gif"],

@@ -40,4 +40,32 @@ impl Zone {
     pub fn local() -> Zone {
         Zone::Fixed(chrono::Local::now().offset().fix())
     }
+
+    /// The wall-clock time at instant `t` (milliseconds) in this zone.
+    pub fn wall_clock(&self, t: crate::model::Millis) -> chrono::NaiveDateTime {
+        let utc = chrono::DateTime::from_timestamp_millis(t).unwrap_or_default();
+        match self {
+            Zone::Named(tz) => utc.with_timezone(tz).naive_local(),
+            Zone::Fixed(off) => utc.with_timezone(off).naive_local(),
+        }
+    }
+
+    /// The instant a wall-clock time is in this zone: the earlier one when a clock change
+    /// repeats it, an hour on when a change skips it.
+    pub fn instant(&self, wall: chrono::NaiveDateTime) -> Option<crate::model::Millis> {
+        use chrono::TimeZone;
+        match self {
+            Zone::Named(tz) => tz
+                .from_local_datetime(&wall)
+                .earliest()
+                .or_else(|| tz.from_local_datetime(&(wall + chrono::Duration::hours(1))).earliest())
+                .map(|d| d.timestamp_millis()),
+            Zone::Fixed(off) => off.from_local_datetime(&wall).earliest().map(|d| d.timestamp_millis()),
+        }
+    }
+
+    /// The instant local `date` begins.
+    pub fn midnight(&self, date: chrono::NaiveDate) -> Option<crate::model::Millis> {
+        self.instant(date.and_hms_opt(0, 0, 0)?)
+    }
 }

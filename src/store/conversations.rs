@@ -179,6 +179,11 @@ impl Store {
     /// conversation out of triage (nothing waits for an answer there); open puts it back
     /// as its messages say: waiting when the customer spoke last. A snooze's time is cleared (`snooze` sets one).
     pub fn set_status(&self, id: ConversationId, status: ConversationStatus) -> Result<()> {
+        self.set_status_at(id, status, crate::model::now_ms())
+    }
+
+    /// `set_status` at a given time: what the reports record as the resolve.
+    pub fn set_status_at(&self, id: ConversationId, status: ConversationStatus, now: Millis) -> Result<()> {
         self.conn.execute(
             &format!(
                 "UPDATE conversations SET status = ?2, snoozed_until = NULL, \
@@ -186,7 +191,7 @@ impl Store {
                    resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 ELSE resolved_at END \
                  WHERE id = ?1"
             ),
-            params![id, status.as_str(), crate::model::now_ms()],
+            params![id, status.as_str(), now],
         )?;
         Ok(())
     }

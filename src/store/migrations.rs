@@ -21,7 +21,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/009_automation.sql"),
     include_str!("../../migrations/010_csat.sql"),
     include_str!("../../migrations/011_polls.sql"),
+    include_str!("../../migrations/012_reports.sql"),
 ];
+
+/// Work a migration needs beyond its SQL, run in its transaction after it.
+fn after(version: i64, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    match version {
+        12 => super::reports::backfill(tx),
+        _ => Ok(()),
+    }
+}
 
 /// The schema version of a store with every migration applied.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -46,6 +55,7 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         let Some(sql) = MIGRATIONS.get(found as usize) else { return Ok(()) };
         let version = found + 1;
         tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, source })?;
+        after(version, &tx).map_err(|source| StoreError::Migration { version, source })?;
         tx.pragma_update(None, "user_version", version).map_err(|source| StoreError::Migration { version, source })?;
         tx.commit().map_err(|source| StoreError::Migration { version, source })?;
     }

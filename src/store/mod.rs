@@ -20,6 +20,7 @@ mod migrations;
 mod outbox;
 mod polls;
 mod receipts;
+mod reports;
 mod search;
 mod segments;
 mod spell_words;
@@ -40,6 +41,9 @@ pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use polls::{OPTION_MAX, Poll, Tally};
+pub use reports::{
+    BlockRow, BlockTime, CampaignRow, CsatRow, NewClientRow, ResolutionRow, StageRow, VolumeRow,
+};
 pub use search::{SearchHit, fts_expression, query_words};
 pub use segments::{Condition, Member, Reach, SampleRow, Segment};
 

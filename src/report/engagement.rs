@@ -1,0 +1,153 @@
+//! Engagement, satisfaction and volume. Engagement: the conversations in which a
+//! customer began writing in the period, how many were two-way (answered by a person or
+//! a bot), and the messages per conversation. CSAT: surveys asked in the period, the
+//! answers' average and distribution. Volume: messages per channel and local day.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::period::local_date;
+use super::stats::rate;
+use super::table::{Table, Value, col};
+use super::{ALL, By, Context, Period, Result, group};
+use crate::store::{BlockTime, Store};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Engagement {
+    pub conversations: i64,
+    pub two_way: i64,
+    pub messages: i64,
+}
+
+impl Engagement {
+    pub fn per_conversation(&self) -> Option<f64> {
+        (self.conversations > 0).then(|| self.messages as f64 / self.conversations as f64)
+    }
+}
+
+pub fn compute(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Vec<(String, Engagement)>> {
+    // group → conversation → (answered, messages)
+    let mut groups: BTreeMap<String, HashMap<i64, (bool, i64)>> = BTreeMap::new();
+    let mut all: HashMap<i64, (bool, i64)> = HashMap::new();
+    for b in store.report_blocks(BlockTime::Started, period.from, period.to)? {
+        let answered = b.replied_at.is_some() || b.bot_at.is_some();
+        let key = group(by, ctx, &b.channel, None, b.started_at, None);
+        for map in [groups.entry(key).or_default(), &mut all] {
+            let e = map.entry(b.conversation).or_default();
+            e.0 |= answered;
+            e.1 += b.inbound + b.outbound;
+        }
+    }
+    let sum = |m: HashMap<i64, (bool, i64)>| Engagement {
+        conversations: m.len() as i64,
+        two_way: m.values().filter(|v| v.0).count() as i64,
+        messages: m.values().map(|v| v.1).sum(),
+    };
+    let mut out: Vec<(String, Engagement)> = groups.into_iter().map(|(k, m)| (k, sum(m))).collect();
+    out.push((ALL.into(), sum(all)));
+    Ok(out)
+}
+
+pub fn table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Table> {
+    let columns = [
+        col("group", by.as_str()),
+        col("conversations", "conversations"),
+        col("two_way", "two-way"),
+        col("two_way_percent", "two-way %"),
+        col("messages", "messages"),
+        col("messages_per_conversation", "per conversation"),
+    ];
+    let mut t = Table::new(format!("Engagement by {}", by.as_str()), period, &columns);
+    for (key, e) in compute(store, period, by, ctx)? {
+        t.rows.push(vec![
+            Value::Text(key),
+            Value::Count(e.conversations),
+            Value::Count(e.two_way),
+            Value::Percent(rate(e.two_way, e.conversations)),
+            Value::Count(e.messages),
+            Value::Number(e.per_conversation()),
+        ]);
+    }
+    t.notes.push(
+        "A conversation counts when a customer began writing in it in the period; it is two-way when a person or a \
+         bot answered. Messages: the customer's and the replies to them (not notes, not campaigns)."
+            .into(),
+    );
+    Ok(t)
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Csat {
+    pub asked: i64,
+    /// Answers scored 1 to 5.
+    pub scores: [i64; 5],
+}
+
+impl Csat {
+    pub fn answered(&self) -> i64 {
+        self.scores.iter().sum()
+    }
+
+    pub fn average(&self) -> Option<f64> {
+        let n = self.answered();
+        (n > 0).then(|| self.scores.iter().enumerate().map(|(i, c)| (i as i64 + 1) * c).sum::<i64>() as f64 / n as f64)
+    }
+}
+
+pub fn csat(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Vec<(String, Csat)>> {
+    let mut groups: BTreeMap<String, Csat> = BTreeMap::new();
+    let mut all = Csat::default();
+    for r in store.report_csat(period.from, period.to)? {
+        let key = group(by, ctx, &r.channel, r.agent.as_deref(), r.asked_at, None);
+        for c in [groups.entry(key).or_default(), &mut all] {
+            c.asked += 1;
+            if let Some(score @ 1..=5) = r.score {
+                c.scores[score as usize - 1] += 1;
+            }
+        }
+    }
+    let mut out: Vec<(String, Csat)> = groups.into_iter().collect();
+    out.push((ALL.into(), all));
+    Ok(out)
+}
+
+pub fn csat_table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Table> {
+    let columns = [
+        col("group", by.as_str()),
+        col("asked", "asked"),
+        col("answered", "answered"),
+        col("response_percent", "answered %"),
+        col("average", "average"),
+        col("score_1", "1"),
+        col("score_2", "2"),
+        col("score_3", "3"),
+        col("score_4", "4"),
+        col("score_5", "5"),
+    ];
+    let mut t = Table::new(format!("Satisfaction (CSAT) by {}", by.as_str()), period, &columns);
+    for (key, c) in csat(store, period, by, ctx)? {
+        let mut row = vec![
+            Value::Text(key),
+            Value::Count(c.asked),
+            Value::Count(c.answered()),
+            Value::Percent(rate(c.answered(), c.asked)),
+            Value::Number(c.average()),
+        ];
+        row.extend(c.scores.iter().map(|n| Value::Count(*n)));
+        t.rows.push(row);
+    }
+    t.notes.push("Surveys asked in the period (on resolve, [automation.csat]); scores 1 (bad) to 5 (good).".into());
+    Ok(t)
+}
+
+/// Messages per local day for each channel (customers', people's, bots' and
+/// campaigns'), one value per day of the period.
+pub fn volume(store: &Store, period: &Period, ctx: &Context) -> Result<Vec<(String, Vec<u64>)>> {
+    let days = period.days(ctx.zone);
+    let index: HashMap<chrono::NaiveDate, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let mut channels: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for r in store.report_volume(period.from, period.to)? {
+        let Some(i) = index.get(&local_date(ctx.zone, r.hour * 3_600_000)) else { continue };
+        channels.entry(r.channel).or_insert_with(|| vec![0; days.len()])[*i] += r.messages.max(0) as u64;
+    }
+    Ok(channels.into_iter().collect())
+}

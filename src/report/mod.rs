@@ -1,0 +1,157 @@
+//! Reports: the figures that say whether messenger work pays (response times, new
+//! clients, the funnel, campaigns, satisfaction, engagement), each defined in the
+//! README's "Reports" section and computed exactly from what the store keeps for them
+//! (migration 012). One `Table` per report feeds `switchboard report` and the Reports
+//! screen alike, so both show the same numbers.
+
+pub mod campaigns;
+pub mod clients;
+pub mod clock;
+pub mod engagement;
+pub mod funnel;
+pub mod period;
+pub mod response;
+pub mod stats;
+pub mod table;
+
+pub use period::{Period, Preset};
+pub use table::{Table, Value};
+
+use crate::automation::Schedule;
+use crate::model::{Millis, Zone};
+use crate::store::{Store, StoreError};
+
+/// What a report needs besides the store: the business's zone and hours, and what
+/// counts as a campaign's conversion.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Days and weeks are this zone's: the business hours' zone, else
+    /// `campaigns.default_time_zone`, else this machine's.
+    pub zone: Zone,
+    /// Business hours (`[automation.hours]`); None: only calendar time.
+    pub schedule: Option<Schedule>,
+    /// A campaign converts a recipient who enters this stage …
+    pub conversion_stage: String,
+    /// … within this many days after the launch.
+    pub conversion_days: i64,
+}
+
+impl Context {
+    pub fn new(config: &crate::config::Config) -> Context {
+        let schedule = config.automation.schedule();
+        let zone = schedule
+            .as_ref()
+            .map(Schedule::zone)
+            .or(config.campaigns.default_time_zone)
+            .unwrap_or_else(Zone::local);
+        Context { zone, schedule, conversion_stage: "customer".into(), conversion_days: 14 }
+    }
+}
+
+/// The reports there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    ResponseTimes,
+    NewClients,
+    Funnel,
+    Campaigns,
+    Csat,
+    Engagement,
+}
+
+/// How a report's rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    Channel,
+    Agent,
+    Day,
+    Week,
+    Source,
+    Campaign,
+}
+
+impl By {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Channel => "channel",
+            By::Agent => "agent",
+            By::Day => "day",
+            By::Week => "week",
+            By::Source => "source",
+            By::Campaign => "campaign",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T> = std::result::Result<T, ReportError>;
+
+impl Metric {
+    /// The groupings this report offers; the first is its default.
+    pub fn groupings(self) -> &'static [By] {
+        match self {
+            Metric::ResponseTimes => &[By::Channel, By::Agent, By::Day, By::Week],
+            Metric::NewClients => &[By::Channel, By::Source, By::Day, By::Week],
+            Metric::Funnel => &[By::Week],
+            Metric::Campaigns => &[By::Campaign, By::Channel],
+            Metric::Csat => &[By::Channel, By::Agent, By::Day, By::Week],
+            Metric::Engagement => &[By::Channel, By::Day, By::Week],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::ResponseTimes => "response-times",
+            Metric::NewClients => "new-clients",
+            Metric::Funnel => "funnel",
+            Metric::Campaigns => "campaigns",
+            Metric::Csat => "csat",
+            Metric::Engagement => "engagement",
+        }
+    }
+}
+
+/// Report `metric` over `period`, grouped `by` (None: its default).
+pub fn table(store: &Store, metric: Metric, period: &Period, by: Option<By>, ctx: &Context) -> Result<Table> {
+    let offered = metric.groupings();
+    let by = by.unwrap_or(offered[0]);
+    if !offered.contains(&by) {
+        let names: Vec<&str> = offered.iter().map(|b| b.as_str()).collect();
+        return Err(ReportError::Usage(format!(
+            "report {} groups --by {}, not {}",
+            metric.name(),
+            names.join(" or "),
+            by.as_str()
+        )));
+    }
+    Ok(match metric {
+        Metric::ResponseTimes => response::table(store, period, by, ctx)?,
+        Metric::NewClients => clients::table(store, period, by, ctx)?,
+        Metric::Funnel => funnel::table(store, period, ctx)?,
+        Metric::Campaigns => campaigns::table(store, period, by, ctx)?,
+        Metric::Csat => engagement::csat_table(store, period, by, ctx)?,
+        Metric::Engagement => engagement::table(store, period, by, ctx)?,
+    })
+}
+
+/// The row a record goes in under `by`.
+pub(crate) fn group(by: By, ctx: &Context, channel: &str, agent: Option<&str>, at: Millis, source: Option<&str>) -> String {
+    match by {
+        By::Channel => channel.to_string(),
+        By::Agent => agent.filter(|a| !a.is_empty()).unwrap_or("unassigned").to_string(),
+        By::Day => period::local_date(ctx.zone, at).to_string(),
+        By::Week => format!("week of {}", period::local_week(ctx.zone, at)),
+        By::Source => source.filter(|s| !s.is_empty()).unwrap_or("direct").to_string(),
+        By::Campaign => String::new(),
+    }
+}
+
+/// The name of the total row.
+pub const ALL: &str = "all";
