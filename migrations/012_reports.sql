@@ -75,7 +75,7 @@ CREATE TABLE volume (
     PRIMARY KEY (hour, channel, who)
 ) WITHOUT ROWID;
 
-CREATE INDEX csat_by_answer ON csat(answered_at) WHERE answered_at IS NOT NULL;
+CREATE INDEX csat_by_asked ON csat(asked_at);
 
 CREATE TRIGGER report_customer_message AFTER INSERT ON messages
 WHEN new.direction = 'in' AND new.kind NOT IN ('click', 'system', 'reaction')

@@ -2,8 +2,10 @@
 //! trying the console on a long history. Contacts over the three channels, conversations
 //! whose lengths follow a long tail (plus one of 100,000 messages), two years of mixed
 //! English and Russian messages with statuses, consent events, tags and a few finished
-//! campaigns. Deterministic from a seed; written with plain batched inserts, through the
-//! real schema and its full-text triggers.
+//! campaigns; for reports, replies by five agents and a bot minutes after the customer,
+//! resolves with satisfaction answers, and stage histories along the funnel.
+//! Deterministic from a seed; written with plain batched inserts, through the real schema
+//! and its triggers (the search index, the report tables).
 
 use rusqlite::{Connection, params};
 
@@ -71,6 +73,7 @@ const EN_LINES: &[&str] = &[
     "Could you send me the invoice as a PDF?",
     "The tracking number does not work, can you help?",
 ];
+const AGENTS: &[&str] = &["maria", "ivan", "olga", "james", "sofia"];
 const CITIES: &[&str] = &["Kazan", "Moscow", "Saint Petersburg", "London", "Manchester", "Almaty"];
 const CHANNELS: [&str; 3] = ["telegram", "whatsapp", "viber"];
 
@@ -91,6 +94,7 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
     // Messages arrive interleaved across conversations: keep their index pages in memory.
     conn.pragma_update(None, "cache_size", -256_000)?;
     let tx = conn.transaction()?;
+    let mut histories: Vec<Vec<(&str, Millis)>> = Vec::with_capacity(size.contacts);
     tx.execute("INSERT OR IGNORE INTO tags(name) VALUES ('vip'), ('churned'), ('wholesale')", [])?;
     {
         let mut contact = tx.prepare(
@@ -117,8 +121,10 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
             let city = CITIES[rng.below(CITIES.len() as u64) as usize];
             let attributes = if rng.below(10) < 8 { format!("{{\"city\":\"{city}\"}}") } else { "{}".into() };
             let zone = if ru { "Europe/Moscow" } else { "Europe/London" };
-            let stage = ["new", "lead", "qualified", "customer", "repeat"][rng.below(5) as usize];
             let created = start + rng.below(SPAN as u64) as Millis;
+            let history = stage_history(&mut rng, created, now);
+            let stage = history.last().map_or("new", |h| h.0);
+            histories.push(history);
             let source = if id as usize > conversations { "import" } else { "chat" };
             contact.execute(params![
                 id,
@@ -146,6 +152,20 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
             if (65..70).contains(&roll) {
                 consent.execute(params![id, channel, "opt_out", "keyword", "STOP", created + DAY])?;
                 out.consent_events += 1;
+            }
+        }
+    }
+    // Each contact's way through the funnel, at its times (the trigger logged only the
+    // stage each was created in).
+    tx.execute("DELETE FROM stage_events", [])?;
+    {
+        let mut event =
+            tx.prepare("INSERT INTO stage_events(contact_id, from_stage, to_stage, at) VALUES (?1, ?2, ?3, ?4)")?;
+        for (i, history) in histories.iter().enumerate() {
+            let mut from = None;
+            for (stage, at) in history {
+                event.execute(params![i as i64 + 1, from, stage, at])?;
+                from = Some(*stage);
             }
         }
     }
@@ -185,7 +205,9 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
     // Conversations first; then every message in time order, as a store that grew by
     // live sync has them (row ids follow arrival), in batches.
     let tx = conn.transaction()?;
-    let mut schedule: Vec<(Millis, u32, u32)> = Vec::with_capacity(size.messages);
+    // (time, conversation index, who: customer, agent or bot)
+    let mut schedule: Vec<(Millis, u32, Who)> = Vec::with_capacity(size.messages);
+    let mut steps: Vec<Millis> = Vec::with_capacity(lengths.len());
     let mut titles = Vec::with_capacity(lengths.len());
     for (index, &len) in lengths.iter().enumerate() {
         let id = index as i64 + 1;
@@ -204,11 +226,30 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
             params![id, channel, external_id(channel, id), title, first_at],
         )?;
         titles.push(title);
+        // The customer writes at evenly spread times (with jitter, the last before
+        // now); each message gets a reply within minutes, rarely hours. Now and then
+        // the bot answers first: the customer answers it, and an agent takes over.
+        let mut previous = first_at;
+        let mut after_bot = false;
         for n in 0..len {
-            // Evenly spread with jitter, so the last one is before now.
-            let t = first_at + n as Millis * step + rng.below(step as u64) as Millis;
-            schedule.push((t, index as u32, n as u32));
+            let (who, t) = if n % 2 == 1 {
+                if rng.below(10) == 0 && n + 2 < len {
+                    (Who::Bot, previous + 3_000 + rng.below(12_000) as Millis)
+                } else {
+                    (Who::Agent, previous + reply_delay(&mut rng).min((step / 2).max(1)))
+                }
+            } else if after_bot {
+                (Who::Customer, previous + 30_000 + rng.below(270_000) as Millis)
+            } else {
+                (Who::Customer, first_at + n as Millis * step + rng.below(step as u64) as Millis)
+            };
+            after_bot = who == Who::Bot;
+            // In order, and before now.
+            let t = t.max(previous + 1).min(now - 1);
+            previous = t;
+            schedule.push((t, index as u32, who));
         }
+        steps.push(step);
         out.conversations += 1;
     }
     tx.commit()?;
@@ -225,10 +266,20 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
                 "INSERT INTO messages(id, conversation_id, direction, kind, body, sent_at, status, author, \
                    sender_name, external_id, created_at) VALUES (?1, ?2, ?3, 'text', ?4, ?5, ?6, ?7, ?8, ?9, ?5)",
             )?;
-            for &(t, index, n) in batch {
+            // A resolve and the customer's next message reopening it: the triggers
+            // record the session's resolution.
+            let mut resolve = tx.prepare_cached(
+                "UPDATE conversations SET status = 'resolved', resolved_at = ?2, assignee = ?3 WHERE id = ?1",
+            )?;
+            let mut reopen = tx.prepare_cached("UPDATE conversations SET status = 'open' WHERE id = ?1")?;
+            let mut survey = tx.prepare_cached(
+                "INSERT INTO csat(conversation_id, contact_id, agent, asked_at, score, answered_at) \
+                 VALUES (?1, ?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for &(t, index, who) in batch {
                 message_id += 1;
                 let id = index as i64 + 1;
-                let inbound = n % 2 == 0 || rng.below(5) == 0;
+                let inbound = who == Who::Customer;
                 let lines = if id % 2 == 0 { RU_LINES } else { EN_LINES };
                 let mut body = lines[rng.below(lines.len() as u64) as usize].to_string();
                 if rng.below(8) == 0 {
@@ -241,6 +292,13 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
                     ["sent", "delivered", "read", "read", "failed"][rng.below(5) as usize]
                 };
                 let title = &titles[index as usize];
+                // One agent per conversation; now and then the bot answers first.
+                let agent = AGENTS[(id % AGENTS.len() as i64) as usize];
+                let author = match who {
+                    Who::Customer => None,
+                    Who::Bot => Some("bot"),
+                    Who::Agent => Some(agent),
+                };
                 insert.execute(params![
                     message_id,
                     id,
@@ -248,10 +306,29 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
                     body,
                     t,
                     status,
-                    (!inbound).then_some("agent"),
+                    author,
                     inbound.then_some(title),
                     format!("g{message_id}"),
                 ])?;
+                // Sparse conversations are resolved after most answers, busy ones now
+                // and then.
+                let resolves = if steps[index as usize] > 6 * 3_600_000 { rng.below(4) > 0 } else { rng.below(8) == 0 };
+                if who == Who::Agent && resolves {
+                    let at = t + 60_000 + rng.below(30 * 60_000) as Millis;
+                    resolve.execute(params![id, at, agent])?;
+                    reopen.execute([id])?;
+                    if rng.below(5) < 2 {
+                        let score = [1, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5][rng.below(12) as usize];
+                        let answered = rng.below(4) > 0;
+                        survey.execute(params![
+                            id,
+                            agent,
+                            at,
+                            answered.then_some(score),
+                            answered.then_some(at + 60_000)
+                        ])?;
+                    }
+                }
                 let l = &mut last[index as usize];
                 *l = (t, if inbound { Some(t) } else { l.1 }, body, inbound);
             }
@@ -263,7 +340,8 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
     {
         let mut update = tx.prepare(
             "UPDATE conversations SET last_message_at = ?2, last_inbound_at = ?3, last_outbound_at = ?2, \
-               last_preview = ?4, unanswered = ?5, unread = ?5, status = ?6 WHERE id = ?1",
+               last_preview = ?4, unanswered = ?5, unread = ?5, status = ?6, \
+               resolved_at = CASE WHEN ?6 = 'resolved' THEN ?2 + 300000 ELSE resolved_at END WHERE id = ?1",
         )?;
         for (index, (last_at, last_inbound, preview, unanswered)) in last.into_iter().enumerate() {
             let status = if unanswered { "open" } else { ["open", "resolved", "resolved"][rng.below(3) as usize] };
@@ -285,7 +363,10 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
         let campaign = tx.last_insert_rowid();
         let mut insert_message = tx.prepare_cached(
             "INSERT INTO messages(id, conversation_id, direction, kind, body, sent_at, status, author, campaign_id, created_at) \
-             VALUES (?1, ?2, 'out', 'text', 'Скидка 20% на всё до воскресенья / 20% off until Sunday', ?3, 'delivered', 'campaign', ?4, ?3)",
+             VALUES (?1, ?2, 'out', 'text', 'Скидка 20% на всё до воскресенья / 20% off until Sunday', ?3, ?5, 'campaign', ?4, ?3)",
+        )?;
+        let mut click = tx.prepare_cached(
+            "INSERT INTO message_events(message_id, kind, detail, at) VALUES (?1, 'click', 'shop', ?2)",
         )?;
         let mut recipient = tx.prepare_cached(
             "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state, message_id) \
@@ -293,13 +374,64 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
         )?;
         for conversation in (1..=conversations as i64).step_by(10) {
             message_id += 1;
-            insert_message.execute(params![message_id, conversation, at, campaign])?;
-            recipient.execute(params![campaign, conversation, CHANNELS[(conversation % 3) as usize], message_id])?;
+            let channel = CHANNELS[(conversation % 3) as usize];
+            // Telegram tells a bot nothing after the send; the others deliver, and read.
+            let status = match (channel, rng.below(10)) {
+                ("telegram", _) => "sent",
+                (_, 0) => "sent",
+                (_, 1..=4) => "delivered",
+                _ => "read",
+            };
+            insert_message.execute(params![message_id, conversation, at, campaign, status])?;
+            recipient.execute(params![campaign, conversation, channel, message_id])?;
+            if rng.below(12) == 0 {
+                click.execute(params![message_id, at + 3_600_000])?;
+            }
         }
         out.campaigns += 1;
     }
     tx.commit()?;
     Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Customer,
+    Agent,
+    Bot,
+}
+
+/// How long a reply takes: mostly minutes, sometimes an hour or two, now and then the
+/// next morning.
+fn reply_delay(rng: &mut Rng) -> Millis {
+    let minute = 60_000;
+    match rng.below(10) {
+        0..=6 => 20_000 + rng.below(10 * minute as u64) as Millis,
+        7 | 8 => 10 * minute + rng.below(110 * minute as u64) as Millis,
+        _ => 2 * 60 * minute + rng.below(14 * 60 * minute as u64) as Millis,
+    }
+}
+
+/// A contact's stages from its creation: most stay new or leads; some become customers
+/// and come back; some churn. Each step days after the last, never past `now`.
+fn stage_history(rng: &mut Rng, created: Millis, now: Millis) -> Vec<(&'static str, Millis)> {
+    let mut history = vec![("new", created)];
+    let mut at = created;
+    for (stage, percent) in [("lead", 60), ("qualified", 50), ("customer", 45), ("repeat", 30)] {
+        at += DAY / 2 + rng.below((20 * DAY) as u64) as Millis;
+        if at >= now {
+            break;
+        }
+        if rng.below(100) < 8 {
+            history.push(("churned", at));
+            break;
+        }
+        if rng.below(100) >= percent {
+            break;
+        }
+        history.push((stage, at));
+    }
+    history
 }
 
 /// The platform id of contact `id` on `channel`.

@@ -6,7 +6,9 @@
 
 mod common;
 
+use common::app::TestApp;
 use common::{cli, inbound, rows};
+use crossterm::event::KeyCode;
 use switchboard::automation::{HoursConfig, Schedule};
 use switchboard::model::{ChannelKind, ConversationId, ConversationStatus, Millis, Outgoing, Zone};
 use switchboard::report::{self, By, Context, Metric, Period, Value};
@@ -60,19 +62,27 @@ fn conversation(store: &Store, user: i64) -> ConversationId {
 /// 17:50 customer, Wednesday 09:20 maria (second block); resolved Wednesday 09:30.
 fn two_blocks() -> Store {
     let mut store = Store::open_in_memory().unwrap();
-    store.ingest(&[inbound(1, "Анна", 1, "Здравствуйте, где заказ?", msk(24, 10, 0))], None, msk(24, 10, 0)).unwrap();
-    let c = conversation(&store, 1);
-    reply(&mut store, c, "bot", "Мы скоро ответим", msk(24, 10, 1));
-    store.ingest(&[inbound(1, "Анна", 2, "Номер 5512", msk(24, 10, 5))], None, msk(24, 10, 5)).unwrap();
-    reply(&mut store, c, "maria", "Заказ у курьера", msk(24, 10, 10));
-    store.ingest(&[inbound(1, "Анна", 3, "Курьер не пришёл", msk(24, 17, 50))], None, msk(24, 17, 50)).unwrap();
-    reply(&mut store, c, "maria", "Курьер будет завтра", msk(25, 9, 20));
-    store.assign(c, Some("maria")).unwrap();
-    store.set_status_at(c, ConversationStatus::Resolved, msk(25, 9, 30)).unwrap();
+    fill_two_blocks(&mut store);
     store
 }
 
-fn find<'a>(rows: &'a [(String, report::response::Measure, report::response::Times)], group: &str, m: &str) -> &'a report::response::Times {
+fn fill_two_blocks(store: &mut Store) {
+    store.ingest(&[inbound(1, "Анна", 1, "Здравствуйте, где заказ?", msk(24, 10, 0))], None, msk(24, 10, 0)).unwrap();
+    let c = conversation(store, 1);
+    reply(store, c, "bot", "Мы скоро ответим", msk(24, 10, 1));
+    store.ingest(&[inbound(1, "Анна", 2, "Номер 5512", msk(24, 10, 5))], None, msk(24, 10, 5)).unwrap();
+    reply(store, c, "maria", "Заказ у курьера", msk(24, 10, 10));
+    store.ingest(&[inbound(1, "Анна", 3, "Курьер не пришёл", msk(24, 17, 50))], None, msk(24, 17, 50)).unwrap();
+    reply(store, c, "maria", "Курьер будет завтра", msk(25, 9, 20));
+    store.assign(c, Some("maria")).unwrap();
+    store.set_status_at(c, ConversationStatus::Resolved, msk(25, 9, 30)).unwrap();
+}
+
+fn find<'a>(
+    rows: &'a [(String, report::response::Measure, report::response::Times)],
+    group: &str,
+    m: &str,
+) -> &'a report::response::Times {
     &rows.iter().find(|(g, measure, _)| g == group && measure.name() == m).unwrap_or_else(|| panic!("{group} {m}")).2
 }
 
@@ -110,7 +120,11 @@ fn two_blocks_a_bot_reply_and_two_agent_replies_give_the_exact_times() {
 
     // Without business hours the business figures are absent, and the table says why.
     let table = report::table(&store, Metric::ResponseTimes, &november(), Some(By::Channel), &context(false)).unwrap();
-    let row = table.rows.iter().position(|r| r[0] == Value::Text("telegram".into()) && r[1] == Value::Text("response".into())).unwrap();
+    let row = table
+        .rows
+        .iter()
+        .position(|r| r[0] == Value::Text("telegram".into()) && r[1] == Value::Text("response".into()))
+        .unwrap();
     assert_eq!(table.cell(row, "median_s"), Some(&Value::Duration(min(470.0))));
     assert_eq!(table.cell(row, "business_median_s"), Some(&Value::Duration(None)));
     assert!(table.notes.iter().any(|n| n.contains("none are configured")), "{:?}", table.notes);
@@ -147,7 +161,12 @@ fn the_migration_rebuilds_the_blocks_the_triggers_keep() {
     store.ingest(&[inbound(1, "Анна", 4, "И ещё вопрос", msk(26, 11, 0))], None, msk(26, 11, 0)).unwrap();
     reply(&mut store, c, "bot", "Минуту", msk(26, 11, 1));
     store.ingest(&[inbound(2, "Olivia", 1, "Hi!", msk(26, 12, 0))], None, msk(26, 12, 0)).unwrap();
-    let blocks = |s: &Store| rows(s, "SELECT conversation_id, channel, first, started_at, inbound, outbound, bot_at, replied_at, agent, open FROM reply_blocks ORDER BY id");
+    let blocks = |s: &Store| {
+        rows(
+            s,
+            "SELECT conversation_id, channel, first, started_at, inbound, outbound, bot_at, replied_at, agent, open FROM reply_blocks ORDER BY id",
+        )
+    };
     let sessions = |s: &Store| rows(s, "SELECT id, session_started_at FROM conversations ORDER BY id");
     let (kept, kept_sessions) = (blocks(&store), sessions(&store));
     assert_eq!(kept.len(), 4);
@@ -179,7 +198,10 @@ fn a_contact_moving_new_qualified_customer_gives_the_funnel() {
     for (contact, stage, at) in times {
         let n = store
             .conn()
-            .execute("UPDATE stage_events SET at = ?3 WHERE contact_id = ?1 AND to_stage = ?2", rusqlite::params![contact, stage, at])
+            .execute(
+                "UPDATE stage_events SET at = ?3 WHERE contact_id = ?1 AND to_stage = ?2",
+                rusqlite::params![contact, stage, at],
+            )
             .unwrap();
         assert_eq!(n, 1, "{stage}");
     }
@@ -225,7 +247,11 @@ fn a_campaign_with_reads_and_clicks_gives_open_rate_and_ctr() {
     .unwrap();
     for (i, (channel, chat, status, clicked)) in recipients.iter().enumerate() {
         let id = i as i64 + 1;
-        conn.execute("INSERT INTO contacts(id, display_name, created_at) VALUES (?1, ?2, ?3)", rusqlite::params![id, chat, launched - HOUR]).unwrap();
+        conn.execute(
+            "INSERT INTO contacts(id, display_name, created_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![id, chat, launched - HOUR],
+        )
+        .unwrap();
         conn.execute(
             "INSERT INTO conversations(id, channel, external_chat_id, contact_id, title, created_at) VALUES (?1, ?2, ?3, ?1, ?3, ?4)",
             rusqlite::params![id, channel, chat, launched - HOUR],
@@ -243,7 +269,11 @@ fn a_campaign_with_reads_and_clicks_gives_open_rate_and_ctr() {
         )
         .unwrap();
         if *clicked {
-            conn.execute("INSERT INTO message_events(message_id, kind, at) VALUES (?1, 'click', ?2)", rusqlite::params![id, launched + HOUR]).unwrap();
+            conn.execute(
+                "INSERT INTO message_events(message_id, kind, at) VALUES (?1, 'click', ?2)",
+                rusqlite::params![id, launched + HOUR],
+            )
+            .unwrap();
         }
     }
     // Contact 1 answers and becomes a customer two days later; contact 3 opts out.
@@ -258,7 +288,13 @@ fn a_campaign_with_reads_and_clicks_gives_open_rate_and_ctr() {
     )
     .unwrap();
     store.set_stage(switchboard::model::ContactId(1), "customer").unwrap();
-    store.conn().execute("UPDATE stage_events SET at = ?1 WHERE contact_id = 1 AND to_stage = 'customer'", [launched + 48 * HOUR]).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE stage_events SET at = ?1 WHERE contact_id = 1 AND to_stage = 'customer'",
+            [launched + 48 * HOUR],
+        )
+        .unwrap();
 
     let figures = report::campaigns::compute(&store, &november(), By::Campaign, &context(false)).unwrap();
     assert_eq!(figures.len(), 1);
@@ -321,26 +357,50 @@ fn the_cli_writes_text_csv_and_json_and_refuses_a_bad_period() {
     std::fs::create_dir_all(&data).unwrap();
     {
         let mut store = Store::open(&data.join("switchboard.db")).unwrap();
-        store.ingest(&[inbound(1, "=cmd|' /C calc'!A0", 1, "Здравствуйте", msk(24, 10, 0))], None, msk(24, 10, 0)).unwrap();
+        store
+            .ingest(&[inbound(1, "=cmd|' /C calc'!A0", 1, "Здравствуйте", msk(24, 10, 0))], None, msk(24, 10, 0))
+            .unwrap();
         let c = conversation(&store, 1);
         reply(&mut store, c, "maria", "Добрый день", msk(24, 10, 4));
         store.conn().execute("UPDATE contacts SET source = '=HYPERLINK(\"http://x\")'", []).unwrap();
     }
     let run = |args: &[&str]| {
         let out = cli(&config, &data, args);
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
-    let (ok, text, err) = run(&["report", "response-times", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "agent"]);
+    let (ok, text, err) =
+        run(&["report", "response-times", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "agent"]);
     assert!(ok, "{err}");
     assert!(text.contains("maria") && text.contains("4m 00s"), "{text}");
-    let (ok, csv, err) = run(&["report", "new-clients", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "source", "--format", "csv"]);
+    let (ok, csv, err) = run(&[
+        "report",
+        "new-clients",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--by",
+        "source",
+        "--format",
+        "csv",
+    ]);
     assert!(ok, "{err}");
     assert!(csv.starts_with("group,new_clients\n"), "{csv}");
     assert!(csv.contains("'=HYPERLINK"), "a formula is neutralised: {csv}");
-    let (ok, json, err) = run(&["report", "response-times", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"]);
+    let (ok, json, err) =
+        run(&["report", "response-times", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"]);
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let first = json["rows"].as_array().unwrap().iter().find(|r| r["group"] == "telegram" && r["measure"] == "first response").unwrap();
+    let first = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "telegram" && r["measure"] == "first response")
+        .unwrap();
     assert_eq!(first["median_s"], serde_json::json!(240.0));
     let (ok, _, err) = run(&["report", "funnel", "--from", "tomorrow"]);
     assert!(!ok);
@@ -348,4 +408,86 @@ fn the_cli_writes_text_csv_and_json_and_refuses_a_bad_period() {
     let (ok, _, err) = run(&["report", "csat", "--by", "source"]);
     assert!(!ok);
     assert!(err.contains("report csat groups --by"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reports_screen_shows_the_numbers_the_cli_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    {
+        let mut store = Store::open(&data.join("switchboard.db")).unwrap();
+        fill_two_blocks(&mut store);
+        // Ivan answers Olivia on Thursday within four minutes.
+        let hi = inbound(2, "Olivia", 1, "Hi, is the blue one in stock?", msk(26, 10, 0));
+        store.ingest(&[hi], None, msk(26, 10, 0)).unwrap();
+        let olivia = conversation(&store, 2);
+        reply(&mut store, olivia, "ivan", "Yes, in all sizes.", msk(26, 10, 4));
+    }
+    let config_file = dir.path().join("config.toml");
+    std::fs::write(&config_file, "[campaigns]\ndefault_time_zone = \"Europe/Moscow\"\n").unwrap();
+
+    let mut config = switchboard::config::Config::default();
+    config.engine.refresh_ms = 50;
+    config.ui.agent_name = "maria".into();
+    config.ui.notify = switchboard::config::NotifyKind::Off;
+    config.campaigns.default_time_zone = Zone::parse("Europe/Moscow");
+    let app = TestApp::with(&data, config, msk(26, 12, 0));
+    app.press(KeyCode::F(5));
+    let screen = app.wait_for("telegram: 8 messages").await;
+    assert!(screen.contains("1 Volume"), "{screen}");
+    app.press(KeyCode::Right);
+    let screen = app.wait_for("Median response per agent").await;
+    assert!(screen.contains("last 30 days (2026-10-28 – 2026-11-26)"), "{screen}");
+
+    // The CLI over the same days, as JSON; each agent's figures on the screen's line.
+    let out = cli(
+        &config_file,
+        &data,
+        &[
+            "report",
+            "response-times",
+            "--from",
+            "2026-10-28",
+            "--to",
+            "2026-11-26",
+            "--by",
+            "agent",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let seconds = |group: &str, measure: &str, key: &str| {
+        let row = rows.iter().find(|r| r["group"] == group && r["measure"] == measure).unwrap();
+        report::stats::duration(row[key].as_f64().map(|s| s * 1000.0))
+    };
+    for agent in ["maria", "ivan"] {
+        let line =
+            screen.lines().find(|l| l.contains(&format!("│{agent} "))).unwrap_or_else(|| panic!("{agent}: {screen}"));
+        let median = seconds(agent, "response", "median_s");
+        let p90 = seconds(agent, "response", "p90_s");
+        let first = seconds(agent, "first response", "median_s");
+        assert!(line.contains(&format!("{median} · p90 {p90} · first {first}")), "{line}");
+    }
+    assert_eq!(seconds("maria", "response", "median_s"), "7h 50m");
+    let bot = screen.lines().find(|l| l.contains("│bot ")).unwrap();
+    assert!(bot.contains(&seconds("bot", "bot response", "median_s")), "{bot}");
+
+    // The funnel and the new clients, a section each.
+    app.press(KeyCode::Right);
+    let screen = app.wait_for("Contacts who entered the funnel").await;
+    assert!(screen.lines().any(|l| l.contains("│new ") && l.contains("2 · 0.0% to next")), "{screen}");
+    app.press(KeyCode::Right);
+    let screen = app.wait_for("New clients: 2").await;
+    let out = cli(&config_file, &data, &["report", "new-clients", "--from", "2026-10-28", "--to", "2026-11-26"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("telegram") && l.trim_end().ends_with(" 2")), "{text}");
+    assert!(
+        screen.lines().any(|l| l.contains("│telegram ") && l.trim_end_matches(['│', ' ']).ends_with(" 2")),
+        "{screen}"
+    );
+    app.quit().await;
 }

@@ -81,6 +81,11 @@ pub enum Action {
     PollsLoaded(Result<Vec<crate::store::Poll>, String>),
     /// When each automation rule last fired (or why that could not be read).
     AutomationLoaded(Result<Vec<crate::store::Fired>, String>),
+    /// The Reports screen's figures for the load `generation`.
+    ReportsLoaded {
+        generation: u64,
+        result: Result<Box<super::reports::ReportData>, String>,
+    },
     /// A directory's entries for the path picker (`query` as typed).
     Listed {
         query: String,
@@ -171,6 +176,12 @@ pub enum Effect {
     LoadPolls,
     /// Reads when each automation rule last fired (`Action::AutomationLoaded`).
     LoadAutomation,
+    /// Computes the Reports screen's figures (`Action::ReportsLoaded`).
+    LoadReports {
+        period: crate::report::Period,
+        context: Box<crate::report::Context>,
+        generation: u64,
+    },
     /// Lists a directory for the path picker (`Action::Listed`).
     ListDir {
         query: String,

@@ -274,6 +274,13 @@ pub(super) fn perform(
                 let _ = tx.send(Action::AutomationLoaded(result));
             });
         }
+        Effect::LoadReports { period, context, generation } => {
+            tokio::spawn(async move {
+                let result =
+                    store.run(move |s| super::reports::ReportData::read(s, &period, &context)).await.map(Box::new);
+                let _ = tx.send(Action::ReportsLoaded { generation, result });
+            });
+        }
         Effect::LoadMacros => {
             tokio::spawn(async move {
                 match store.run(|s| s.canned()).await {

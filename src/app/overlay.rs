@@ -43,6 +43,8 @@ pub enum Overlay {
     Automation(Picker<super::automation::RuleChoice>),
     /// A poll to send to the open conversation.
     Polls(Picker<crate::store::Poll>),
+    /// The charts and figures of the reports.
+    Reports(Box<super::reports::ReportsPanel>),
     Search(SearchPanel),
     Contact(ContactPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
@@ -71,6 +73,8 @@ impl Overlay {
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
             Overlay::Contact(_) => Some(Context::Card),
             Overlay::Campaign => Some(Context::Campaign),
+            // Its own keys (sections, period), listed in its frame.
+            Overlay::Reports(_) => Some(Context::Picker),
         }
     }
 
@@ -260,6 +264,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),
+        Overlay::Reports(_) => super::reports::on_key(s, key),
         Overlay::None | Overlay::Help(_) => Vec::new(),
     }
 }

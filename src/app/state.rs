@@ -243,6 +243,8 @@ pub struct AppState {
     pub automation: Vec<crate::automation::RuleLine>,
     /// Business hours, for the status bar.
     pub schedule: Option<crate::automation::Schedule>,
+    /// The reports' time zone, business hours and conversion (`report::Context`).
+    pub report: crate::report::Context,
 }
 
 /// A name for this console among the others on the store: unique per process, and per
@@ -293,6 +295,12 @@ impl AppState {
             last_dir: None,
             automation: Vec::new(),
             schedule: None,
+            report: crate::report::Context {
+                zone: crate::model::Zone::Fixed(tz),
+                schedule: None,
+                conversion_stage: "customer".into(),
+                conversion_days: 14,
+            },
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

@@ -239,6 +239,10 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             super::polls::loaded(s, result);
             Vec::new()
         }
+        Action::ReportsLoaded { generation, result } => {
+            super::reports::loaded(s, generation, result);
+            Vec::new()
+        }
         Action::AutomationLoaded(result) => {
             super::automation::loaded(s, result);
             Vec::new()
@@ -451,6 +455,7 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::SpellSuggest => super::spell::suggest(s),
         Command::Attach => super::attach::open(s),
         Command::Automation => super::automation::open(s),
+        Command::Reports => super::reports::open(s),
         Command::Poll => super::polls::open(s),
         Command::OpenMedia => super::media::open(s, false),
         Command::SaveMedia => super::media::open(s, true),

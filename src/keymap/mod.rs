@@ -161,6 +161,7 @@ commands! {
     SaveMedia = "save-media", "save a customer's file to…";
     Automation = "automation", "automation rules, what fired";
     Poll = "poll", "send a poll to this customer";
+    Reports = "reports", "reports: volume, response times, funnel…";
 }
 
 /// The built-in bindings, by context.
@@ -222,6 +223,7 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Conversation, ContactCard, &["p"]),
         (Global, Campaigns, &["f3"]),
         (Global, Automation, &["f4"]),
+        (Global, Reports, &["f5"]),
         (List, Campaigns, &["C"]),
         (Conversation, Campaigns, &["C"]),
         (Global, Palette, &["ctrl-k"]),

@@ -25,7 +25,11 @@ pub fn compute(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<
 }
 
 pub fn table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Table> {
-    let mut t = Table::new(format!("New clients by {}", by.as_str()), period, &[col("group", by.as_str()), col("new_clients", "new clients")]);
+    let mut t = Table::new(
+        format!("New clients by {}", by.as_str()),
+        period,
+        &[col("group", by.as_str()), col("new_clients", "new clients")],
+    );
     for (key, n) in compute(store, period, by, ctx)? {
         t.rows.push(vec![Value::Text(key), Value::Count(n)]);
     }

@@ -52,7 +52,8 @@ mod tests {
     fn a_message_at_five_answered_at_seven_past_nine_is_five_minutes() {
         // Richpanel's example: 17:00 answered at 07:05 is 5 min of business time when
         // the business opens at 07:00 and closes at 17:00.
-        let week = ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (d.to_string(), "07:00-17:00".to_string())).collect();
+        let week =
+            ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (d.to_string(), "07:00-17:00".to_string())).collect();
         let config = HoursConfig {
             enabled: true,
             time_zone: "+03:00".into(),

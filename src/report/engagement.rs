@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::period::local_date;
 use super::stats::rate;
 use super::table::{Table, Value, col};
-use super::{ALL, By, Context, Period, Result, group};
+use super::{ALL, By, Context, Grouper, Period, Result, group};
 use crate::store::{BlockTime, Store};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,25 +25,33 @@ impl Engagement {
 }
 
 pub fn compute(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Vec<(String, Engagement)>> {
-    // group → conversation → (answered, messages)
-    let mut groups: BTreeMap<String, HashMap<i64, (bool, i64)>> = BTreeMap::new();
+    // (group, conversation) → (answered, messages), and conversation → the same.
+    let mut grouper = Grouper::new(by, ctx);
+    let mut groups: HashMap<(usize, i64), (bool, i64)> = HashMap::new();
     let mut all: HashMap<i64, (bool, i64)> = HashMap::new();
-    for b in store.report_blocks(BlockTime::Started, period.from, period.to)? {
+    store.for_each_block(BlockTime::Started, period.from, period.to, |b| {
         let answered = b.replied_at.is_some() || b.bot_at.is_some();
-        let key = group(by, ctx, &b.channel, None, b.started_at, None);
-        for map in [groups.entry(key).or_default(), &mut all] {
-            let e = map.entry(b.conversation).or_default();
+        let g = grouper.of(b.channel, None, b.started_at, None);
+        for e in [groups.entry((g, b.conversation)).or_default(), all.entry(b.conversation).or_default()] {
             e.0 |= answered;
             e.1 += b.inbound + b.outbound;
         }
+    })?;
+    let mut sums: Vec<Engagement> = vec![Engagement::default(); grouper.names.len()];
+    for ((g, _), (answered, messages)) in groups {
+        let e = &mut sums[g];
+        e.conversations += 1;
+        e.two_way += i64::from(answered);
+        e.messages += messages;
     }
-    let sum = |m: HashMap<i64, (bool, i64)>| Engagement {
-        conversations: m.len() as i64,
-        two_way: m.values().filter(|v| v.0).count() as i64,
-        messages: m.values().map(|v| v.1).sum(),
+    let mut out: Vec<(String, Engagement)> =
+        grouper.order().into_iter().map(|g| (grouper.names[g].clone(), sums[g].clone())).collect();
+    let total = Engagement {
+        conversations: all.len() as i64,
+        two_way: all.values().filter(|v| v.0).count() as i64,
+        messages: all.values().map(|v| v.1).sum(),
     };
-    let mut out: Vec<(String, Engagement)> = groups.into_iter().map(|(k, m)| (k, sum(m))).collect();
-    out.push((ALL.into(), sum(all)));
+    out.push((ALL.into(), total));
     Ok(out)
 }
 
@@ -139,15 +147,32 @@ pub fn csat_table(store: &Store, period: &Period, by: By, ctx: &Context) -> Resu
     Ok(t)
 }
 
-/// Messages per local day for each channel (customers', people's, bots' and
-/// campaigns'), one value per day of the period.
-pub fn volume(store: &Store, period: &Period, ctx: &Context) -> Result<Vec<(String, Vec<u64>)>> {
+/// Messages per channel over a period, one value per local day, or per hour for a
+/// period of two days or less.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    /// `day` or `hour`.
+    pub per: &'static str,
+    pub channels: Vec<(String, Vec<u64>)>,
+}
+
+/// The messages of every sender (customers, people, bots, campaigns) per channel.
+pub fn volume(store: &Store, period: &Period, ctx: &Context) -> Result<Volume> {
+    const HOUR: i64 = 3_600_000;
+    let hourly = period.to - period.from <= 48 * HOUR;
     let days = period.days(ctx.zone);
     let index: HashMap<chrono::NaiveDate, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let first_hour = period.from.div_euclid(HOUR);
+    let slots = if hourly { (period.to - 1).div_euclid(HOUR) - first_hour + 1 } else { days.len() as i64 };
     let mut channels: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for r in store.report_volume(period.from, period.to)? {
-        let Some(i) = index.get(&local_date(ctx.zone, r.hour * 3_600_000)) else { continue };
-        channels.entry(r.channel).or_insert_with(|| vec![0; days.len()])[*i] += r.messages.max(0) as u64;
+        let slot = if hourly {
+            Some((r.hour - first_hour) as usize)
+        } else {
+            index.get(&local_date(ctx.zone, r.hour * HOUR)).copied()
+        };
+        let Some(slot) = slot.filter(|s| (*s as i64) < slots) else { continue };
+        channels.entry(r.channel).or_insert_with(|| vec![0; slots.max(0) as usize])[slot] += r.messages.max(0) as u64;
     }
-    Ok(channels.into_iter().collect())
+    Ok(Volume { per: if hourly { "hour" } else { "day" }, channels: channels.into_iter().collect() })
 }

@@ -116,8 +116,7 @@ pub fn compute(store: &Store, period: &Period, ctx: &Context) -> Result<Vec<Coho
         weeks.entry(week).or_default().add(history, &order);
         all.add(history, &order);
     }
-    let mut out: Vec<Cohort> =
-        weeks.into_iter().map(|(w, t)| t.cohort(format!("week of {w}"), &order)).collect();
+    let mut out: Vec<Cohort> = weeks.into_iter().map(|(w, t)| t.cohort(format!("week of {w}"), &order)).collect();
     out.push(all.cohort(ALL.into(), &order));
     Ok(out)
 }

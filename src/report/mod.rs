@@ -23,7 +23,7 @@ use crate::store::{Store, StoreError};
 
 /// What a report needs besides the store: the business's zone and hours, and what
 /// counts as a campaign's conversion.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Context {
     /// Days and weeks are this zone's: the business hours' zone, else
     /// `campaigns.default_time_zone`, else this machine's.
@@ -39,11 +39,8 @@ pub struct Context {
 impl Context {
     pub fn new(config: &crate::config::Config) -> Context {
         let schedule = config.automation.schedule();
-        let zone = schedule
-            .as_ref()
-            .map(Schedule::zone)
-            .or(config.campaigns.default_time_zone)
-            .unwrap_or_else(Zone::local);
+        let zone =
+            schedule.as_ref().map(Schedule::zone).or(config.campaigns.default_time_zone).unwrap_or_else(Zone::local);
         Context { zone, schedule, conversion_stage: "customer".into(), conversion_days: 14 }
     }
 }
@@ -141,8 +138,94 @@ pub fn table(store: &Store, metric: Metric, period: &Period, by: Option<By>, ctx
     })
 }
 
+/// The groups of a report as records arrive: each key named once, records mapped to
+/// its index without copying their text (a report may group half a million).
+pub(crate) struct Grouper<'c> {
+    by: By,
+    ctx: &'c Context,
+    pub names: Vec<String>,
+    by_name: std::collections::HashMap<String, usize>,
+    by_day: std::collections::HashMap<i32, usize>,
+}
+
+impl<'c> Grouper<'c> {
+    pub fn new(by: By, ctx: &'c Context) -> Grouper<'c> {
+        Grouper { by, ctx, names: Vec::new(), by_name: Default::default(), by_day: Default::default() }
+    }
+
+    /// The group of a record.
+    pub fn of(&mut self, channel: &str, agent: Option<&str>, at: Millis, source: Option<&str>) -> usize {
+        use chrono::Datelike;
+        match self.by {
+            By::Day | By::Week => {
+                let date = match self.by {
+                    By::Day => period::local_date(self.ctx.zone, at),
+                    _ => period::local_week(self.ctx.zone, at),
+                };
+                if let Some(i) = self.by_day.get(&date.num_days_from_ce()) {
+                    return *i;
+                }
+                let i = self.add(group(self.by, self.ctx, channel, agent, at, source));
+                self.by_day.insert(date.num_days_from_ce(), i);
+                i
+            }
+            _ => {
+                let name = match self.by {
+                    By::Channel => channel,
+                    By::Agent => agent.filter(|a| !a.is_empty()).unwrap_or("unassigned"),
+                    By::Source => source.filter(|s| !s.is_empty()).unwrap_or("direct"),
+                    _ => "",
+                };
+                // A few channels or agents: comparing is quicker than hashing.
+                if self.names.len() <= 16 {
+                    if let Some(i) = self.names.iter().position(|n| n == name) {
+                        return i;
+                    }
+                } else if let Some(i) = self.by_name.get(name) {
+                    return *i;
+                }
+                let i = self.add(name.to_string());
+                self.by_name.insert(name.to_string(), i);
+                i
+            }
+        }
+    }
+
+    /// The group of this name (another reader's), added if new.
+    pub fn named(&mut self, name: &str) -> usize {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                let i = self.add(name.to_string());
+                self.by_name.insert(name.to_string(), i);
+                i
+            }
+        }
+    }
+
+    fn add(&mut self, name: String) -> usize {
+        self.names.push(name);
+        self.names.len() - 1
+    }
+
+    /// The group indexes in the order the report lists them: by name (dates sort as
+    /// dates).
+    pub fn order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
+        order
+    }
+}
+
 /// The row a record goes in under `by`.
-pub(crate) fn group(by: By, ctx: &Context, channel: &str, agent: Option<&str>, at: Millis, source: Option<&str>) -> String {
+pub(crate) fn group(
+    by: By,
+    ctx: &Context,
+    channel: &str,
+    agent: Option<&str>,
+    at: Millis,
+    source: Option<&str>,
+) -> String {
     match by {
         By::Channel => channel.to_string(),
         By::Agent => agent.filter(|a| !a.is_empty()).unwrap_or("unassigned").to_string(),

@@ -57,11 +57,13 @@ impl Period {
     /// Without `--from`, the 30 days up to `--to` (or now).
     pub fn parse(from: Option<&str>, to: Option<&str>, now: Millis, zone: Zone) -> Result<Period, String> {
         let to_at = match to {
-            Some(t) => instant(t, zone, true).ok_or_else(|| format!("--to `{t}`: not a date (YYYY-MM-DD) or an RFC 3339 time"))?,
+            Some(t) => instant(t, zone, true)
+                .ok_or_else(|| format!("--to `{t}`: not a date (YYYY-MM-DD) or an RFC 3339 time"))?,
             None => now,
         };
         let from_at = match from {
-            Some(f) => instant(f, zone, false).ok_or_else(|| format!("--from `{f}`: not a date (YYYY-MM-DD) or an RFC 3339 time"))?,
+            Some(f) => instant(f, zone, false)
+                .ok_or_else(|| format!("--from `{f}`: not a date (YYYY-MM-DD) or an RFC 3339 time"))?,
             None => return Ok(Period::last_days(30, to_at, zone)),
         };
         if from_at >= to_at {

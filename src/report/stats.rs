@@ -1,5 +1,6 @@
-//! Mean, median and 90th percentile of durations, exactly: the values are sorted and
-//! the percentiles interpolated between neighbours (values 10, 20, 30, 40, 100 give a
+//! Mean, median and 90th percentile of durations, exactly: the ranks are found by
+//! selection (linear, not a sort: a report can hold half a million values) and the
+//! percentiles interpolated between neighbours (values 10, 20, 30, 40, 100 give a
 //! mean of 40, a median of 30 and a p90 of 76, as Chatwoot's reports do).
 
 use serde::Serialize;
@@ -20,22 +21,23 @@ impl Summary {
         if values.is_empty() {
             return Summary::default();
         }
-        values.sort_unstable();
         let sum: f64 = values.iter().map(|v| *v as f64).sum();
         Summary {
             count: values.len(),
             mean: Some(sum / values.len() as f64),
-            median: Some(percentile(&values, 0.5)),
-            p90: Some(percentile(&values, 0.9)),
+            median: Some(percentile(&mut values, 0.5)),
+            p90: Some(percentile(&mut values, 0.9)),
         }
     }
 }
 
-/// The `q` quantile of sorted `values`, interpolated linearly between ranks.
-fn percentile(values: &[Millis], q: f64) -> f64 {
+/// The `q` quantile of `values` (reordered), interpolated linearly between ranks.
+fn percentile(values: &mut [Millis], q: f64) -> f64 {
     let rank = q * (values.len() - 1) as f64;
-    let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
-    let (a, b) = (values[low] as f64, values[high] as f64);
+    let low = rank.floor() as usize;
+    let (_, a, above) = values.select_nth_unstable(low);
+    let a = *a as f64;
+    let b = if rank > low as f64 { above.iter().min().map_or(a, |b| *b as f64) } else { a };
     a + (b - a) * (rank - low as f64)
 }
 

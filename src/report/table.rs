@@ -80,7 +80,13 @@ pub struct Table {
 
 impl Table {
     pub fn new(title: impl Into<String>, period: &super::Period, columns: &[Column]) -> Table {
-        Table { title: title.into(), period: period.label.clone(), columns: columns.to_vec(), rows: Vec::new(), notes: Vec::new() }
+        Table {
+            title: title.into(),
+            period: period.label.clone(),
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// The cell of `row` under the column keyed `key`.
@@ -163,8 +169,13 @@ mod tests {
     #[test]
     fn three_forms_of_one_table() {
         let period = super::super::Period { from: 0, to: 1, label: "today".into() };
-        let mut t = Table::new("Test", &period, &[col("group", "group"), col("median_s", "median"), col("rate", "rate")]);
-        t.rows.push(vec![Value::Text("=HYPERLINK(\"x\")".into()), Value::Duration(Some(250_000.0)), Value::Percent(Some(12.5))]);
+        let mut t =
+            Table::new("Test", &period, &[col("group", "group"), col("median_s", "median"), col("rate", "rate")]);
+        t.rows.push(vec![
+            Value::Text("=HYPERLINK(\"x\")".into()),
+            Value::Duration(Some(250_000.0)),
+            Value::Percent(Some(12.5)),
+        ]);
         t.rows.push(vec![Value::Text("Анна\u{1b}[31m".into()), Value::Duration(None), Value::Percent(None)]);
         let text = t.text();
         assert!(text.contains("4m 10s") && text.contains("12.5%") && text.contains("—"), "{text}");

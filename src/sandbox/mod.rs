@@ -2,6 +2,7 @@
 //! and the tests both use it, so both go through the real adapters over real HTTP.
 
 pub mod customers;
+mod history;
 pub mod push;
 mod script;
 pub mod seed;

@@ -161,6 +161,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         }
     }
     marketing(store, customers, now, &seeded)?;
+    super::history::history(store, customers, now, &mut rng)?;
     canned_library(store, now)?;
     Ok(seeded)
 }

@@ -42,7 +42,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
 pub use polls::{OPTION_MAX, Poll, Tally};
 pub use reports::{
-    BlockRow, BlockTime, CampaignRow, CsatRow, NewClientRow, ResolutionRow, StageRow, VolumeRow,
+    BlockRef, BlockTime, CampaignRow, CsatRow, NewClientRow, ReplyRef, ReportSplit, ResolutionRef, StageRow, VolumeRow,
 };
 pub use search::{SearchHit, fts_expression, query_words};
 pub use segments::{Condition, Member, Reach, SampleRow, Segment};

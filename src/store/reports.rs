@@ -8,19 +8,53 @@ use rusqlite::{Transaction, params};
 use super::{Result, Store};
 use crate::model::Millis;
 
-/// A customer message block (see migration 012).
+/// A customer message block (see migration 012), as the backfill builds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockRow {
-    pub conversation: i64,
-    pub channel: String,
+struct BlockRow {
+    conversation: i64,
+    channel: String,
     /// The first block of a session: its reply is the first response.
+    first: bool,
+    started_at: Millis,
+    inbound: i64,
+    outbound: i64,
+    bot_at: Option<Millis>,
+    replied_at: Option<Millis>,
+    agent: Option<String>,
+}
+
+/// A block as `for_each_block` lends it: its texts borrowed from the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockRef<'a> {
+    pub conversation: i64,
+    pub channel: &'a str,
     pub first: bool,
     pub started_at: Millis,
     pub inbound: i64,
     pub outbound: i64,
     pub bot_at: Option<Millis>,
     pub replied_at: Option<Millis>,
-    pub agent: Option<String>,
+    pub agent: Option<&'a str>,
+}
+
+/// A block's reply as `for_each_reply` lends it: by a person (`Replied`) or the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyRef<'a> {
+    pub channel: &'a str,
+    pub first: bool,
+    pub started_at: Millis,
+    /// When the person (or the bot) replied.
+    pub at: Millis,
+    pub agent: Option<&'a str>,
+}
+
+/// A long period's rows in two halves: the ids each table's second half begins at, and
+/// the store's file for the connection that reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSplit {
+    pub path: std::path::PathBuf,
+    pub blocks: i64,
+    pub resolutions: i64,
 }
 
 /// Which time of a block puts it in a period.
@@ -34,10 +68,11 @@ pub enum BlockTime {
     Started,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolutionRow {
-    pub channel: String,
-    pub agent: Option<String>,
+/// A resolution as `for_each_resolution` lends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolutionRef<'a> {
+    pub channel: &'a str,
+    pub agent: Option<&'a str>,
     pub opened_at: Millis,
     pub resolved_at: Millis,
 }
@@ -106,8 +141,15 @@ impl Store {
         Ok(())
     }
 
-    /// The blocks whose `by` time falls in [from, to).
-    pub fn report_blocks(&self, by: BlockTime, from: Millis, to: Millis) -> Result<Vec<BlockRow>> {
+    /// Calls `f` with each block whose `by` time falls in [from, to), in no set order:
+    /// a report over two years reads hundreds of thousands, so nothing is copied.
+    pub fn for_each_block(
+        &self,
+        by: BlockTime,
+        from: Millis,
+        to: Millis,
+        mut f: impl FnMut(BlockRef<'_>),
+    ) -> Result<()> {
         let column = match by {
             BlockTime::Replied => "replied_at",
             BlockTime::Bot => "bot_at",
@@ -115,34 +157,130 @@ impl Store {
         };
         let sql = format!(
             "SELECT conversation_id, channel, first, started_at, inbound, outbound, bot_at, replied_at, agent \
-             FROM reply_blocks WHERE {column} >= ?1 AND {column} < ?2"
+             FROM reply_blocks {} WHERE {column} >= ?1 AND {column} < ?2",
+            self.plan("reply_blocks", column, from, to)?
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![from, to], |r| {
-            Ok(BlockRow {
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            f(BlockRef {
                 conversation: r.get(0)?,
-                channel: r.get(1)?,
+                channel: r.get_ref(1)?.as_str().unwrap_or(""),
                 first: r.get(2)?,
                 started_at: r.get(3)?,
                 inbound: r.get(4)?,
                 outbound: r.get(5)?,
                 bot_at: r.get(6)?,
                 replied_at: r.get(7)?,
-                agent: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+                agent: r.get_ref(8)?.as_str_or_null().unwrap_or(None),
+            });
+        }
+        Ok(())
     }
 
-    /// The sessions resolved in [from, to).
-    pub fn report_resolutions(&self, from: Millis, to: Millis) -> Result<Vec<ResolutionRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT channel, agent, opened_at, resolved_at FROM resolutions WHERE resolved_at >= ?1 AND resolved_at < ?2",
-        )?;
-        let rows = stmt.query_map(params![from, to], |r| {
-            Ok(ResolutionRow { channel: r.get(0)?, agent: r.get(1)?, opened_at: r.get(2)?, resolved_at: r.get(3)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    /// Calls `f` with each reply by a person (`BlockTime::Replied`) or first reply by the
+    /// bot (`BlockTime::Bot`) in [from, to): only the columns response times need.
+    /// `ids` limits the rows read to a range of the table's row ids: a long period is
+    /// read in parts, on several threads (`report_split`).
+    pub fn for_each_reply(
+        &self,
+        by: BlockTime,
+        from: Millis,
+        to: Millis,
+        ids: std::ops::Range<i64>,
+        mut f: impl FnMut(ReplyRef<'_>),
+    ) -> Result<()> {
+        let column = match by {
+            BlockTime::Bot => "bot_at",
+            _ => "replied_at",
+        };
+        let sql = format!(
+            "SELECT channel, first, started_at, {column}, agent FROM reply_blocks {} \
+             WHERE {column} >= ?1 AND {column} < ?2{}",
+            self.plan("reply_blocks", column, from, to)?,
+            id_range(&ids)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![from, to, ids.start, ids.end])?;
+        while let Some(r) = rows.next()? {
+            f(ReplyRef {
+                channel: r.get_ref(0)?.as_str().unwrap_or(""),
+                first: r.get(1)?,
+                started_at: r.get(2)?,
+                at: r.get(3)?,
+                agent: r.get_ref(4)?.as_str_or_null().unwrap_or(None),
+            });
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each session resolved in [from, to).
+    pub fn for_each_resolution(
+        &self,
+        from: Millis,
+        to: Millis,
+        ids: std::ops::Range<i64>,
+        mut f: impl FnMut(ResolutionRef<'_>),
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT channel, agent, opened_at, resolved_at FROM resolutions {} \
+             WHERE resolved_at >= ?1 AND resolved_at < ?2{}",
+            self.plan("resolutions", "resolved_at", from, to)?,
+            id_range(&ids)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![from, to, ids.start, ids.end])?;
+        while let Some(r) = rows.next()? {
+            f(ResolutionRef {
+                channel: r.get_ref(0)?.as_str().unwrap_or(""),
+                agent: r.get_ref(1)?.as_str_or_null().unwrap_or(None),
+                opened_at: r.get(2)?,
+                resolved_at: r.get(3)?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Where to read a long period of replies and resolutions in two: the row ids that
+    /// halve each table, and the file a second connection can open. None when the period
+    /// is short (its index reads it at once) or the store has no file.
+    pub fn report_split(&self, from: Millis, to: Millis) -> Result<Option<ReportSplit>> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else {
+            return Ok(None);
+        };
+        if self.plan("reply_blocks", "replied_at", from, to)?.is_empty() {
+            return Ok(None);
+        }
+        let middle = |table: &str| -> Result<i64> {
+            Ok(self
+                .conn
+                .query_row(
+                    &format!("SELECT ((SELECT min(id) FROM {table}) + (SELECT max(id) FROM {table})) / 2 + 1"),
+                    [],
+                    |r| r.get::<_, Option<i64>>(0),
+                )?
+                .unwrap_or(0))
+        };
+        Ok(Some(ReportSplit { path, blocks: middle("reply_blocks")?, resolutions: middle("resolutions")? }))
+    }
+
+    /// How to read `table` for `column` in [from, to): by its index for a short period,
+    /// whole for one that covers much of what the table holds (a scan in order is many
+    /// times faster than looking up a quarter of the rows one by one).
+    fn plan(&self, table: &str, column: &str, from: Millis, to: Millis) -> Result<&'static str> {
+        let (first, last): (Option<Millis>, Option<Millis>) =
+            // Two subqueries: SQLite answers a lone min() or max() from the index.
+            self.conn.query_row(
+                &format!(
+                    "SELECT (SELECT min({column}) FROM {table} WHERE {column} IS NOT NULL), \
+                            (SELECT max({column}) FROM {table} WHERE {column} IS NOT NULL)"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+        let (Some(first), Some(last)) = (first, last) else { return Ok("") };
+        let covered = to.min(last + 1).saturating_sub(from.max(first)).max(0);
+        Ok(if covered.saturating_mul(5) > (last - first + 1) { "NOT INDEXED" } else { "" })
     }
 
     /// The contacts whose first message on any channel came in [from, to).
@@ -151,8 +289,9 @@ impl Store {
             "SELECT first_inbound_at, coalesce(first_channel, ''), source FROM contacts \
              WHERE first_inbound_at >= ?1 AND first_inbound_at < ?2",
         )?;
-        let rows = stmt
-            .query_map(params![from, to], |r| Ok(NewClientRow { at: r.get(0)?, channel: r.get(1)?, source: r.get(2)? }))?;
+        let rows = stmt.query_map(params![from, to], |r| {
+            Ok(NewClientRow { at: r.get(0)?, channel: r.get(1)?, source: r.get(2)? })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -165,8 +304,8 @@ impl Store {
              SELECT s.contact_id, s.to_stage, s.at FROM entered e JOIN stage_events s ON s.contact_id = e.contact_id \
              ORDER BY s.contact_id, s.at, s.id",
         )?;
-        let rows =
-            stmt.query_map(params![from, to], |r| Ok(StageRow { contact: r.get(0)?, stage: r.get(1)?, at: r.get(2)? }))?;
+        let rows = stmt
+            .query_map(params![from, to], |r| Ok(StageRow { contact: r.get(0)?, stage: r.get(1)?, at: r.get(2)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -211,10 +350,12 @@ impl Store {
 
     /// The surveys asked in [from, to), answered or not.
     pub fn report_csat(&self, from: Millis, to: Millis) -> Result<Vec<CsatRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.channel, s.agent, s.asked_at, s.score FROM csat s JOIN conversations c ON c.id = s.conversation_id \
+        let sql = format!(
+            "SELECT c.channel, s.agent, s.asked_at, s.score FROM csat s {} JOIN conversations c ON c.id = s.conversation_id \
              WHERE s.asked_at >= ?1 AND s.asked_at < ?2",
-        )?;
+            self.plan("csat", "asked_at", from, to)?
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![from, to], |r| {
             Ok(CsatRow { channel: r.get(0)?, agent: r.get(1)?, asked_at: r.get(2)?, score: r.get(3)? })
         })?;
@@ -233,6 +374,12 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// The condition that keeps a read to `ids` (?3 and ?4), none for every row: a range
+/// the planner might prefer to the period's index.
+fn id_range(ids: &std::ops::Range<i64>) -> &'static str {
+    if *ids == (i64::MIN..i64::MAX) { " AND ?3 <= ?4" } else { " AND id >= ?3 AND id < ?4" }
 }
 
 /// What a message is to the reply clocks.
@@ -385,7 +532,8 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
 /// The walk; `migrating`: the resolves are the conversations' last ones, to record;
 /// otherwise the ones recorded, which end sessions.
 fn walk_messages(tx: &Transaction<'_>, migrating: bool) -> rusqlite::Result<()> {
-    let mut recorded = tx.prepare("SELECT resolved_at FROM resolutions WHERE conversation_id = ?1 ORDER BY resolved_at")?;
+    let mut recorded =
+        tx.prepare("SELECT resolved_at FROM resolutions WHERE conversation_id = ?1 ORDER BY resolved_at")?;
     let mut stmt = tx.prepare(
         "SELECT m.conversation_id, c.channel, c.status = 'resolved', c.resolved_at, c.assignee, \
            m.direction, m.kind, m.author, m.campaign_id IS NOT NULL, m.sent_at \

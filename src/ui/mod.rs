@@ -9,6 +9,7 @@ mod conversation_list;
 mod help;
 mod marks;
 mod picker;
+mod reports;
 mod rich_text;
 mod search;
 mod status_bar;
@@ -92,6 +93,7 @@ fn draw_overlay(frame: &mut Frame<'_>, area: Rect, main: Rect, overlay: &Overlay
         Overlay::Search(panel) => search::draw(frame, main, state, panel, styles),
         Overlay::Contact(panel) => contact_card::draw(frame, main, state, panel, styles),
         Overlay::Campaign => campaign_panel::draw(frame, main, state, styles),
+        Overlay::Reports(panel) => reports::draw(frame, main, state, panel, styles),
     }
 }
 
