@@ -255,16 +255,7 @@ async fn the_engine_welcomes_a_telegram_start_once_under_redelivery() {
 }
 
 fn csat_config() -> AutomationConfig {
-    AutomationConfig {
-        csat: Some(switchboard::automation::CsatConfig {
-            enabled: true,
-            question: "Как мы справились?".into(),
-            every_days: 30,
-            comment_minutes: 10,
-            whatsapp_template: None,
-        }),
-        ..AutomationConfig::default()
-    }
+    common::csat_automation()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

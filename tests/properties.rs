@@ -546,6 +546,27 @@ proptest! {
         }
     }
 
+    /// Whatever is given as a report's dates (`--from`, `--to`, or typed on the Reports
+    /// screen) is read or refused by name, in any zone, and a period read is not empty;
+    /// its days and a business clock over it never panic either.
+    #[test]
+    fn report_periods_are_read_or_refused(
+        from in "(\\PC{0,30}|[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}|[+-]?[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)",
+        to in proptest::option::of("(\\PC{0,30}|[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2})"),
+        now in -62_000_000_000_000i64..250_000_000_000_000,
+        zone in prop::sample::select(vec!["Europe/Moscow", "UTC", "+05:30", "America/St_Johns", "-12:00"]),
+    ) {
+        let zone = switchboard::model::Zone::parse(zone).unwrap();
+        match switchboard::report::Period::parse(Some(&from), to.as_deref(), now, zone) {
+            Ok(p) => {
+                prop_assert!(p.from < p.to, "{from:?} {to:?} gave {p:?}");
+                let _ = p.days(zone);
+            }
+            Err(e) => prop_assert!(e.starts_with("--from") || e.starts_with("--to"), "{e}"),
+        }
+        let _ = switchboard::report::Period::last_days(30, now, zone).days(zone);
+    }
+
     /// What the search index holds of any text: no control character but newlines and
     /// tabs, and the text's own words.
     #[test]

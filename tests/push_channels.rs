@@ -11,7 +11,7 @@ use common::eventually;
 use serde_json::json;
 use switchboard::channels::signature::hmac_sha256_hex;
 use switchboard::channels::{Channel, ViberChannel, WhatsAppChannel};
-use switchboard::config::{Secret, ViberConfig, WebhookConfig, WhatsAppConfig};
+use switchboard::config::{Secret, ViberConfig, WhatsAppConfig};
 use switchboard::model::{ChannelKind, DeliveryStatus, Outgoing};
 use switchboard::sandbox::customers::demo_customers;
 use switchboard::sandbox::viber::{ViberEmulator, ViberOptions, user_id};
@@ -52,8 +52,7 @@ fn viber(url: &str) -> ViberConfig {
 
 fn engine(dir: &Path, channels: Vec<Channel>) -> Engine {
     let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
-    let webhook =
-        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
+    let webhook = common::loopback_webhook();
     Engine::start(lock, &dir.join("switchboard.db"), channels, &webhook).unwrap()
 }
 
@@ -359,18 +358,8 @@ async fn csat_on_whatsapp_goes_as_a_list_and_the_chosen_row_is_the_score() {
     .await
     .unwrap();
     let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
-    let webhook =
-        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
-    let automation = switchboard::automation::AutomationConfig {
-        csat: Some(switchboard::automation::CsatConfig {
-            enabled: true,
-            question: "Как мы справились?".into(),
-            every_days: 30,
-            comment_minutes: 10,
-            whatsapp_template: None,
-        }),
-        ..Default::default()
-    };
+    let webhook = common::loopback_webhook();
+    let automation = common::csat_automation();
     let channel = Channel::WhatsApp(WhatsAppChannel::new(&whatsapp(&emu.url())).unwrap());
     let engine =
         Engine::start_with(lock, &db, vec![channel], &webhook, &Default::default(), &Default::default(), &automation)
@@ -409,4 +398,58 @@ async fn csat_on_whatsapp_goes_as_a_list_and_the_chosen_row_is_the_score() {
         &format!("SELECT status FROM conversations WHERE id = {}", conversation.0),
     );
     assert_eq!(status[0][0], "resolved", "a press is a message on WhatsApp, yet the conversation stays resolved");
+}
+
+/// A Viber conversation resolved: the survey goes as a keyboard of five buttons, the
+/// customer presses one, and the score is recorded against the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csat_on_viber_goes_as_a_keyboard_and_the_press_is_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let customers = demo_customers(2);
+    let emu =
+        ViberEmulator::start("127.0.0.1:0".parse().unwrap(), VB_TOKEN, customers.clone(), ViberOptions::default())
+            .await
+            .unwrap();
+    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let webhook = common::loopback_webhook();
+    let automation = common::csat_automation();
+    let channel = ViberChannel::new(&viber(&emu.url())).unwrap();
+    let engine = Engine::start_with(
+        lock,
+        &db,
+        vec![Channel::Viber(channel.clone())],
+        &webhook,
+        &Default::default(),
+        &Default::default(),
+        &automation,
+    )
+    .unwrap();
+    channel.set_webhook(&format!("http://{}/webhook/viber", engine.webhook_addr().unwrap())).await.unwrap();
+    let irina = user_id(&customers[1]);
+    emu.customer_says(&irina, "Заказ пришёл, спасибо");
+    let conversation =
+        eventually(WAIT, || Store::open(&db).unwrap().find_conversation(ChannelKind::Viber, &irina).unwrap())
+            .await
+            .expect("the conversation");
+    let mut store = Store::open(&db).unwrap();
+    store.enqueue(conversation, "Рады помочь!", "maria", 10, switchboard::model::now_ms()).unwrap();
+    store.assign(conversation, Some("maria")).unwrap();
+    store.set_status(conversation, switchboard::model::ConversationStatus::Resolved).unwrap();
+    let survey = eventually(WAIT, || {
+        emu.calls().into_iter().find(|c| c.method == "send_message" && c.body["keyboard"].is_object())
+    })
+    .await
+    .expect("the survey");
+    let buttons = survey.body["keyboard"]["Buttons"].as_array().unwrap();
+    let data: Vec<&str> = buttons.iter().map(|b| b["ActionBody"].as_str().unwrap()).collect();
+    assert_eq!(data, ["csat:1", "csat:2", "csat:3", "csat:4", "csat:5"], "{}", survey.body);
+    emu.customer_presses(&irina, "csat:4");
+    let contact = store.contact_of(conversation).unwrap().unwrap();
+    let score =
+        eventually(WAIT, || Store::open(&db).unwrap().csat_scores(contact).unwrap().first().and_then(|s| s.score))
+            .await;
+    assert_eq!(score, Some(4));
+    let agent = common::rows(&store, "SELECT agent FROM csat");
+    assert_eq!(agent[0][0], "maria");
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::eventually;
 use serde_json::json;
 use switchboard::channels::{Channel, VkChannel};
-use switchboard::config::{Secret, VkConfig, VkMode, WebhookConfig};
+use switchboard::config::{Secret, VkConfig, VkMode};
 use switchboard::model::{Button, ChannelKind, DeliveryStatus, Outgoing};
 use switchboard::sandbox::customers::demo_customers;
 use switchboard::sandbox::vk::{VkEmulator, VkOptions, peer_id};
@@ -24,8 +24,7 @@ const GROUP: i64 = 171104414;
 
 fn engine(dir: &Path, vk: VkChannel) -> Engine {
     let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
-    let webhook =
-        WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
+    let webhook = common::loopback_webhook();
     Engine::start(lock, &dir.join("switchboard.db"), vec![Channel::Vk(vk)], &webhook).unwrap()
 }
 
@@ -200,4 +199,55 @@ async fn photos_and_documents_go_through_vk_upload_servers() {
         vec![("photo".to_string(), "упаковка.jpg".to_string(), 7), ("doc".to_string(), "счёт.pdf".to_string(), 13)]
     );
     assert_eq!(emu.attachments(), vec![format!("photo-{GROUP}_457000001_k3y"), format!("doc-{GROUP}_600002")]);
+}
+
+/// A VK conversation resolved: the survey goes with callback buttons, the customer
+/// presses one, and the score is recorded against the conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csat_on_vk_goes_as_callback_buttons_and_the_press_is_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    Store::open(&db).unwrap();
+    let emu = emulator().await;
+    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let webhook = common::loopback_webhook();
+    let automation = common::csat_automation();
+    let _engine = Engine::start_with(
+        lock,
+        &db,
+        vec![Channel::Vk(channel(&emu.url()))],
+        &webhook,
+        &Default::default(),
+        &Default::default(),
+        &automation,
+    )
+    .unwrap();
+    let anna = peer_id(&demo_customers(2)[0]);
+    emu.customer_says(anna, "Всё получила, спасибо!");
+    assert!(stored(&db, "Всё получила, спасибо!").await);
+    let mut store = Store::open(&db).unwrap();
+    let conversation = store.find_conversation(ChannelKind::Vk, &anna.to_string()).unwrap().unwrap();
+    store.enqueue(conversation, "Рады помочь!", "maria", 10, switchboard::model::now_ms()).unwrap();
+    store.set_status(conversation, switchboard::model::ConversationStatus::Resolved).unwrap();
+    // The survey sent, and VK's id for it known (the press names it).
+    let survey = eventually(WAIT, || {
+        let rows = common::rows(
+            &store,
+            "SELECT external_id, buttons FROM messages WHERE author = 'bot' AND external_id IS NOT NULL",
+        );
+        rows.first().cloned()
+    })
+    .await
+    .expect("the survey sent");
+    assert!(survey[1].as_str().unwrap().contains("csat:5"), "{survey:?}");
+    let send = emu.calls().into_iter().rfind(|c| c.method == "messages.send").unwrap();
+    assert!(send.params["keyboard"].contains("callback"), "{:?}", send.params);
+    let cmid: i64 = survey[0].as_str().unwrap().parse().unwrap();
+    let press = emu.customer_presses(anna, cmid, "\"csat:2\"");
+    eventually(WAIT, || emu.answered().contains(&press).then_some(())).await.expect("the press is answered");
+    let contact = store.contact_of(conversation).unwrap().unwrap();
+    let score =
+        eventually(WAIT, || Store::open(&db).unwrap().csat_scores(contact).unwrap().first().and_then(|s| s.score))
+            .await;
+    assert_eq!(score, Some(2));
 }

@@ -161,7 +161,7 @@ commands! {
     SaveMedia = "save-media", "save a customer's file to…";
     Automation = "automation", "automation rules, what fired";
     Poll = "poll", "send a poll to this customer";
-    Reports = "reports", "reports: volume, response times, funnel…";
+    Reports = "reports", "reports: response times, funnel…";
 }
 
 /// The built-in bindings, by context.

@@ -20,6 +20,30 @@ pub fn inbound(user: i64, name: &str, message_id: i64, text: &str, at: Millis) -
     InboundEvent::Message(InboundMessage::text(chat, from, message_id.to_string(), text.into(), at))
 }
 
+/// Automation that asks how it went on every resolve, once a month per contact, in
+/// Russian, with a comment taken for ten minutes after the press.
+pub fn csat_automation() -> switchboard::automation::AutomationConfig {
+    switchboard::automation::AutomationConfig {
+        csat: Some(switchboard::automation::CsatConfig {
+            enabled: true,
+            question: "Как мы справились?".into(),
+            every_days: 30,
+            comment_minutes: 10,
+            whatsapp_template: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// A webhook server on a free loopback port.
+pub fn loopback_webhook() -> switchboard::config::WebhookConfig {
+    switchboard::config::WebhookConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 1 << 20,
+        ..Default::default()
+    }
+}
+
 /// Polls `check` until it returns Some or `timeout` passes.
 pub async fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = tokio::time::Instant::now() + timeout;
