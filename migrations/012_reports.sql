@@ -80,8 +80,11 @@ CREATE INDEX csat_by_asked ON csat(asked_at);
 CREATE TRIGGER report_customer_message AFTER INSERT ON messages
 WHEN new.direction = 'in' AND new.kind NOT IN ('click', 'system', 'reaction')
 BEGIN
-    UPDATE reply_blocks SET inbound = inbound + 1, started_at = min(started_at, new.sent_at)
-        WHERE conversation_id = new.conversation_id AND open = 1;
+    -- Two statements: setting started_at (indexed) on every message would rewrite its
+    -- index entry each time; a message dated before its block's start is rare.
+    UPDATE reply_blocks SET inbound = inbound + 1 WHERE conversation_id = new.conversation_id AND open = 1;
+    UPDATE reply_blocks SET started_at = new.sent_at
+        WHERE conversation_id = new.conversation_id AND open = 1 AND started_at > new.sent_at;
     INSERT INTO reply_blocks(conversation_id, channel, first, started_at)
         SELECT c.id, c.channel, c.session_started_at IS NULL, new.sent_at FROM conversations c
         WHERE c.id = new.conversation_id

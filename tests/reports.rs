@@ -491,3 +491,34 @@ async fn the_reports_screen_shows_the_numbers_the_cli_prints() {
     );
     app.quit().await;
 }
+
+#[test]
+fn the_triggers_tell_people_from_the_engine_as_is_machine_does() {
+    // The report triggers name the engine's authors in SQL; they must agree with
+    // store::is_machine, or a bot's reply would stop a person's clock.
+    let mut store = Store::open_in_memory().unwrap();
+    store.ingest(&[inbound(1, "Анна", 1, "Привет", msk(24, 10, 0))], None, msk(24, 10, 0)).unwrap();
+    let c = conversation(&store, 1);
+    let authors = ["welcome", "switchboard", "bot", "bot:keyword", "trainer", "", "maria", "Мария", "robot"];
+    for (i, author) in authors.iter().enumerate() {
+        let at = msk(24, 11, i as u32);
+        store
+            .conn()
+            .execute(
+                "INSERT INTO messages(conversation_id, direction, body, sent_at, status, author, created_at) \
+                 VALUES (?1, 'out', 'x', ?2, 'sent', nullif(?3, ''), ?2)",
+                rusqlite::params![c, at, author],
+            )
+            .unwrap();
+        let who: String = store
+            .conn()
+            .query_row("SELECT who FROM volume WHERE hour = ?1 / 3600000 AND who <> 'customer'", [at], |r| r.get(0))
+            .unwrap();
+        let expected = if switchboard::store::is_machine(author) { "bot" } else { "agent" };
+        assert_eq!(who, expected, "{author:?}");
+        store.conn().execute("DELETE FROM volume WHERE who <> 'customer'", []).unwrap();
+    }
+    // The first person to answer closed the block: `maria`, after the engine's replies.
+    let agent: Option<String> = store.conn().query_row("SELECT agent FROM reply_blocks", [], |r| r.get(0)).unwrap();
+    assert_eq!(agent.as_deref(), Some("maria"));
+}
