@@ -650,3 +650,44 @@ fn a_message_a_channel_cannot_carry_is_excluded_there_with_the_reason() {
     let plan = switchboard::campaign::launch::plan(&store, &everyone, &link, &policy, now).unwrap();
     assert_eq!(plan.included.len(), 2, "{:?}", plan.excluded);
 }
+
+#[test]
+fn a_holdout_is_written_and_sent_nothing_and_is_the_same_at_every_launch() {
+    let held_of = |name: &str| {
+        let mut store = Store::open_in_memory().unwrap();
+        seed_customers(&mut store, 200);
+        let all = Filter::parse("").unwrap();
+        let mut msg = message(&["Новости"], &all);
+        msg.split_key = name.into();
+        msg.holdout = 20;
+        let launched = switchboard::campaign::launch::launch(
+            &mut store,
+            name,
+            None,
+            "",
+            &msg,
+            &CampaignPolicy::permissive(),
+            now_ms(),
+        )
+        .unwrap();
+        let status = store.campaign_status(name).unwrap();
+        let queued: i64 = store.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+        let held: Vec<i64> = common::rows(
+            &store,
+            "SELECT contact_id FROM campaign_recipients WHERE state = 'holdout' AND message_id IS NULL ORDER BY 1",
+        )
+        .into_iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+        assert_eq!(launched.held, held.len());
+        assert_eq!(status.held, held.len() as i64);
+        assert_eq!((status.recipients, queued), (200 - held.len() as i64, 200 - held.len() as i64));
+        assert_eq!(status.excluded, 0, "held out is not excluded");
+        held
+    };
+    let held = held_of("spring");
+    // About a fifth, by a draw of each member's own.
+    assert!((25..=55).contains(&held.len()), "{}", held.len());
+    assert_eq!(held_of("spring"), held, "the same campaign holds out the same members");
+    assert_ne!(held_of("autumn"), held, "another campaign draws again");
+}

@@ -296,6 +296,32 @@ fn a_campaign_with_reads_and_clicks_gives_open_rate_and_ctr() {
         )
         .unwrap();
 
+    // Two more members held out (sent nothing): one becomes a customer all the same.
+    for id in [7i64, 8] {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO contacts(id, display_name, created_at) VALUES (?1, 'held', ?2)",
+                rusqlite::params![id, launched - HOUR],
+            )
+            .unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state) VALUES (1, ?1, 'whatsapp', 'A', 'holdout')",
+                [id],
+            )
+            .unwrap();
+    }
+    store.set_stage(switchboard::model::ContactId(7), "customer").unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE stage_events SET at = ?1 WHERE contact_id = 7 AND to_stage = 'customer'",
+            [launched + 24 * HOUR],
+        )
+        .unwrap();
+
     let figures = report::campaigns::compute(&store, &november(), By::Campaign, &context(false)).unwrap();
     assert_eq!(figures.len(), 1);
     let f = &figures[0];
@@ -307,6 +333,12 @@ fn a_campaign_with_reads_and_clicks_gives_open_rate_and_ctr() {
     assert_eq!(table.cell(0, "open_rate_percent").map(Value::show), Some("66.7%".into()));
     assert_eq!(table.cell(0, "conversion_percent").map(Value::show), Some("20.0%".into()));
     assert!(table.notes.iter().any(|n| n.contains("Telegram reports neither")), "{:?}", table.notes);
+    // Conversion 1 of 5 sent (20%), against 1 of 2 held out (50%): the campaign did
+    // worse than nothing, by 30 points.
+    assert_eq!((f.held, f.held_converted), (2, 1));
+    assert_eq!(table.cell(0, "holdout_conversion_percent").map(Value::show), Some("50.0%".into()));
+    assert_eq!(table.cell(0, "lift_points"), Some(&Value::Number(Some(-30.0))));
+    assert!(table.notes.iter().any(|n| n.starts_with("Holdout:")), "{:?}", table.notes);
     let by_channel = report::table(&store, Metric::Campaigns, &november(), Some(By::Channel), &context(false)).unwrap();
     assert_eq!(by_channel.rows.len(), 2);
     let telegram = by_channel.rows.iter().position(|r| r[1] == Value::Text("telegram".into())).unwrap();

@@ -8,11 +8,13 @@ use super::policy::CampaignPolicy;
 use crate::model::{CampaignId, Millis};
 use crate::store::{Fate, NewCampaign, NewRecipient, Result, Store, StoreError};
 
-/// A launched campaign: its id, and the plan that was written.
+/// A launched campaign: its id, the plan that was written, and how many of those it
+/// reaches were held out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launched {
     pub id: CampaignId,
     pub plan: Plan,
+    pub held: usize,
 }
 
 /// Plans `message` for the members of `filter` as of `now`; nothing is written.
@@ -54,19 +56,25 @@ pub fn launch(
     };
     let (id, plan) = store.launch(&new, &filter.condition(now), now - policy.frequency_period, now, |members| {
         let plan = plan::plan(members, message, policy, now);
-        (rows(&plan), plan)
+        (rows(&plan, message), plan)
     })?;
-    Ok(Launched { id, plan })
+    let held = plan.included.iter().filter(|i| plan::held_out(&message.split_key, i.contact, message.holdout)).count();
+    Ok(Launched { id, plan, held })
 }
 
-/// The plan as the store writes it: one row per member.
-fn rows(plan: &Plan) -> Vec<NewRecipient> {
+/// The plan as the store writes it: one row per member; of those it reaches, the
+/// holdout's share is held out (written, sent nothing).
+fn rows(plan: &Plan, message: &Message) -> Vec<NewRecipient> {
     let included = plan.included.iter().map(|i| NewRecipient {
         contact: i.contact,
         channel: Some(i.channel),
         chat_id: i.chat_id.clone(),
         conversation: i.conversation,
-        fate: Fate::Send { variant: i.variant.clone(), outgoing: i.outgoing.clone() },
+        fate: if plan::held_out(&message.split_key, i.contact, message.holdout) {
+            Fate::Held { variant: i.variant.clone() }
+        } else {
+            Fate::Send { variant: i.variant.clone(), outgoing: i.outgoing.clone() }
+        },
     });
     let excluded = plan.excluded.iter().map(|e| NewRecipient {
         contact: e.contact,

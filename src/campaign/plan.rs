@@ -105,6 +105,9 @@ pub struct Message {
     pub split_key: String,
     /// The channels allowed (from the filter); empty for any.
     pub channels: Vec<ChannelKind>,
+    /// The percent of those it would reach who get nothing, to measure the campaign
+    /// against (`--holdout`); 0 for none.
+    pub holdout: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,13 +273,7 @@ fn best_reach<'a>(m: &'a Member, allowed: &[ChannelKind]) -> Option<&'a Reach> {
 
 /// A stable choice: the same member of the same campaign always gets the same variant.
 pub fn pick_variant<'a>(variants: &'a [Variant], key: &str, contact: ContactId) -> &'a Variant {
-    // FNV-1a over the key and the contact id: stable across runs and builds.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes().chain(contact.0.to_le_bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut point = (h % 100) as u8;
+    let mut point = percentile_of(key, contact);
     for v in variants {
         if point < v.share {
             return v;
@@ -284,6 +281,23 @@ pub fn pick_variant<'a>(variants: &'a [Variant], key: &str, contact: ContactId) 
         point -= v.share;
     }
     variants.last().expect("a campaign has at least one variant")
+}
+
+/// Where a contact falls, 0-99, for a campaign's key: FNV-1a over the key and the
+/// contact id, stable across runs and builds.
+fn percentile_of(key: &str, contact: ContactId) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes().chain(contact.0.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 100) as u8
+}
+
+/// Whether a member the campaign would reach is held out instead: `percent` of them, by
+/// a draw of their own (not the A/B split's), so the held-out group is like the rest.
+pub fn held_out(key: &str, contact: ContactId, percent: u8) -> bool {
+    percent > 0 && percentile_of(&format!("{key}\u{0}holdout"), contact) < percent
 }
 
 fn totals(members: usize, included: &[Included], excluded: &[Excluded]) -> Totals {
@@ -356,7 +370,7 @@ impl Message {
                 Ok(Variant { name: name.into(), text, buttons: buttons.clone(), share })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Message { variants, whatsapp_template, split_key: split_key.into(), channels })
+        Ok(Message { variants, whatsapp_template, split_key: split_key.into(), channels, holdout: 0 })
     }
 }
 

@@ -66,6 +66,10 @@ pub struct CampaignMessage {
     /// A parameter of the template, in order; may use the same variables as the text.
     #[arg(long = "param", requires = "whatsapp_template")]
     params: Vec<String>,
+    /// The percent (0-50) of those it would reach who are sent nothing: the holdout the
+    /// campaign's conversion is compared with (`report campaigns`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=50))]
+    holdout: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,7 +188,15 @@ pub fn campaign(paths: &Paths, config: &Config, command: CampaignCommand) -> any
                 crate::model::now_ms(),
             )?;
             print_plan(out, &launched.plan, 0)?;
-            writeln!(out, "campaign `{name}` launched: {} messages queued", launched.plan.totals.included)?;
+            let held = match launched.held {
+                0 => String::new(),
+                n => format!(", {n} held out (sent nothing, to compare with)"),
+            };
+            writeln!(
+                out,
+                "campaign `{name}` launched: {} messages queued{held}",
+                launched.plan.totals.included - launched.held
+            )?;
             if crate::sync::EngineLock::try_acquire(&paths.lock_file())?.is_some() {
                 eprintln!(
                     "switchboard: no engine runs for this store; the messages go out when `switchboard` or `switchboard serve` starts"
@@ -279,9 +291,10 @@ fn build(
     let text = poll.map(|p| p.question).or_else(|| m.text.clone()).unwrap_or_default();
     let mut texts = vec![text];
     texts.extend(m.variant_b.clone());
-    let message = Message::new(&texts, m.split, buttons, template, split_key, filter.required_channels())
+    let mut message = Message::new(&texts, m.split, buttons, template, split_key, filter.required_channels())
         .map_err(anyhow::Error::msg)
         .context("the message")?;
+    message.holdout = m.holdout;
     Ok((filter_text, filter, message))
 }
 
@@ -343,7 +356,7 @@ fn print_status(out: &mut impl Write, s: &CampaignStatus) -> anyhow::Result<()> 
         .unwrap_or_default();
     writeln!(
         out,
-        "{}: {} · {} of {} sent · {} failed · {} skipped · {} queued · {} excluded{eta}",
+        "{}: {} · {} of {} sent · {} failed · {} skipped · {} queued · {} excluded{}{eta}",
         sanitize(&s.name, false),
         s.state,
         s.sent,
@@ -351,7 +364,8 @@ fn print_status(out: &mut impl Write, s: &CampaignStatus) -> anyhow::Result<()> 
         s.failed,
         s.skipped,
         s.queued,
-        s.excluded
+        s.excluded,
+        if s.held > 0 { format!(" · {} held out", s.held) } else { String::new() }
     )?;
     if let Some(reason) = &s.pause_reason {
         writeln!(out, "  paused: {reason}")?;

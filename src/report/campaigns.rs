@@ -1,8 +1,9 @@
 //! Campaigns launched in the period: delivered, open rate (read / delivered, only on
 //! channels that report reads), click-through (clicks / delivered), replies, opt-outs,
 //! and conversion: recipients who entered the conversion stage within N days after the
-//! launch. A channel without delivery receipts (Telegram, VK) counts a message as
-//! delivered once sent; one without read receipts (Telegram) has no open rate.
+//! launch, against the holdout's when the campaign held some out. A channel without
+//! delivery receipts (Telegram, VK) counts a message as delivered once sent; one
+//! without read receipts (Telegram) has no open rate.
 
 use super::stats::rate;
 use super::table::{Table, Value, col};
@@ -27,6 +28,9 @@ pub struct Figures {
     pub replied: i64,
     pub opted_out: i64,
     pub converted: i64,
+    /// Held out, and of them those who converted without the campaign.
+    pub held: i64,
+    pub held_converted: i64,
 }
 
 impl Figures {
@@ -44,6 +48,22 @@ impl Figures {
         self.replied += r.replied;
         self.opted_out += r.opted_out;
         self.converted += r.converted;
+        self.held += r.held;
+        self.held_converted += r.held_converted;
+    }
+
+    /// Conversion among those sent it, and among those held out.
+    pub fn conversion(&self) -> Option<f64> {
+        rate(self.converted, self.sent)
+    }
+
+    pub fn holdout_conversion(&self) -> Option<f64> {
+        rate(self.held_converted, self.held)
+    }
+
+    /// What the campaign added: its conversion minus the holdout's, in points.
+    pub fn lift(&self) -> Option<f64> {
+        Some(self.conversion()? - self.holdout_conversion()?)
     }
 
     pub fn open_rate(&self) -> Option<f64> {
@@ -82,6 +102,9 @@ pub fn table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Ta
         col("opt_out_rate_percent", "opted out"),
         col("converted", "converted"),
         col("conversion_percent", "conversion"),
+        col("holdout", "holdout"),
+        col("holdout_conversion_percent", "holdout conv."),
+        col("lift_points", "lift (pts)"),
     ];
     let figures = compute(store, period, by, ctx)?;
     let title = if by == By::Channel { "Campaigns by channel" } else { "Campaigns" };
@@ -99,7 +122,10 @@ pub fn table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Ta
             Value::Percent(rate(f.replied, f.delivered)),
             Value::Percent(rate(f.opted_out, f.delivered)),
             Value::Count(f.converted),
-            Value::Percent(rate(f.converted, f.sent)),
+            Value::Percent(f.conversion()),
+            Value::Count(f.held),
+            Value::Percent(f.holdout_conversion()),
+            Value::Number(f.lift()),
         ]);
     }
     t.notes.push(format!(
@@ -117,6 +143,17 @@ pub fn table(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Ta
     if channels.iter().any(|c| c == "vk") {
         t.notes.push("VK reports reading but not delivery: its messages count as delivered once sent.".into());
     }
-    t.notes.push("No holdout: switchboard sends a campaign to every eligible member, so conversion is not compared with a held-out group.".into());
+    if figures.iter().any(|f| f.held > 0) {
+        t.notes.push(
+            "Holdout: recipients the campaign held out and sent nothing (`campaign launch --holdout PCT`). Lift: \
+             conversion minus the holdout's conversion, in percentage points; a holdout of a few dozen is mostly noise."
+                .into(),
+        );
+    } else {
+        t.notes.push(
+            "No campaign here had a holdout (`campaign launch --holdout PCT`), so conversion is not compared with one."
+                .into(),
+        );
+    }
     Ok(t)
 }

@@ -1,7 +1,7 @@
 //! The demo's past as the Reports screen reads it: each contact's way through the funnel
 //! (a day or two per stage since its first message), a few conversations resolved with
 //! the customer's satisfaction answer, and a campaign sent five days ago that some
-//! customers read, clicked and answered. Written after the conversations are seeded.
+//! customers read, clicked and answered, with a fifth of them held out. Written after the conversations are seeded.
 
 use rusqlite::params;
 
@@ -62,7 +62,14 @@ pub fn history(store: &mut Store, customers: &[Customer], now: Millis, rng: &mut
         }
         // The campaign, to whoever was opted in; the platforms' receipts as each gives them.
         let opted_in = i % 10 != 6 && i % 10 != 9;
-        if opted_in {
+        // A fifth of them held out, to measure the campaign against.
+        if opted_in && i % 5 == 2 {
+            store.conn().execute(
+                "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state) \
+                 VALUES (?1, ?2, ?3, 'A', 'holdout')",
+                params![campaign, contact, channel.as_str()],
+            )?;
+        } else if opted_in {
             let status = match (channel, rng.below(10)) {
                 (ChannelKind::Telegram, _) => "sent",
                 (ChannelKind::Vk, n) if n < 5 => "read",

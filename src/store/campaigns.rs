@@ -23,6 +23,8 @@ pub struct CampaignStatus {
     /// Members with a message.
     pub recipients: i64,
     pub excluded: i64,
+    /// Held out: reached by nothing, to measure the campaign against.
+    pub held: i64,
     pub queued: i64,
     pub sent: i64,
     pub failed: i64,
@@ -101,6 +103,9 @@ pub enum Fate {
     Send { variant: String, outgoing: Outgoing },
     /// Left out, for the reason with this code.
     Excluded { reason: &'static str, detail: Option<String> },
+    /// Would get this variant, and is held out: the group the campaign is measured
+    /// against.
+    Held { variant: String },
 }
 
 impl Store {
@@ -336,6 +341,7 @@ impl Store {
                         finished_at: r.get(5)?,
                         recipients: 0,
                         excluded: 0,
+                        held: 0,
                         queued: 0,
                         sent: 0,
                         failed: 0,
@@ -349,6 +355,7 @@ impl Store {
         Ok(CampaignStatus {
             recipients: c.recipients,
             excluded: c.excluded,
+            held: c.held,
             queued: c.queued,
             sent: c.sent,
             failed: c.failed,
@@ -371,6 +378,7 @@ impl Store {
 struct Counts {
     recipients: i64,
     excluded: i64,
+    held: i64,
     queued: i64,
     sent: i64,
     failed: i64,
@@ -378,13 +386,14 @@ struct Counts {
 }
 
 fn counts(conn: &rusqlite::Connection, id: CampaignId) -> Result<Counts> {
-    let (recipients, excluded, skipped): (i64, i64, i64) = conn
+    let (recipients, excluded, held, skipped): (i64, i64, i64, i64) = conn
         .prepare_cached(
-            "SELECT count(message_id), count(*) - count(message_id), coalesce(sum(state = 'skipped'), 0) \
-         FROM campaign_recipients WHERE campaign_id = ?1",
+            "SELECT count(message_id), coalesce(sum(message_id IS NULL AND state <> 'holdout'), 0), \
+               coalesce(sum(state = 'holdout'), 0), coalesce(sum(state = 'skipped'), 0) \
+             FROM campaign_recipients WHERE campaign_id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let mut c = Counts { recipients, excluded, queued: 0, sent: 0, failed: 0, skipped };
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let mut c = Counts { recipients, excluded, held, queued: 0, sent: 0, failed: 0, skipped };
     let mut stmt =
         conn.prepare_cached("SELECT status, count(*) FROM messages WHERE campaign_id = ?1 GROUP BY status")?;
     let mut rows = stmt.query([id])?;
@@ -433,6 +442,18 @@ fn write_recipients(
                      VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
                 )?
                 .execute(params![id, r.contact, channel, variant, message])?;
+            }
+            Fate::Held { variant } => {
+                tx.prepare_cached(
+                    "INSERT INTO campaign_recipients(campaign_id, contact_id, channel, variant, state) \
+                     VALUES (?1, ?2, ?3, ?4, 'holdout')",
+                )?
+                .execute(params![
+                    id,
+                    r.contact,
+                    r.channel.map(ChannelKind::as_str).unwrap_or(""),
+                    variant
+                ])?;
             }
             Fate::Excluded { reason, detail } => {
                 tx.prepare_cached(

@@ -111,6 +111,9 @@ pub struct CampaignRow {
     pub opted_out: i64,
     /// Recipients who entered the conversion stage within the days after the launch.
     pub converted: i64,
+    /// Held out (`--holdout`): sent nothing; and of them, those who converted all the same.
+    pub held: i64,
+    pub held_converted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,22 +333,50 @@ impl Store {
              WHERE k.launched_at >= ?1 AND k.launched_at < ?2 \
              GROUP BY k.id, r.channel ORDER BY k.launched_at, k.id, r.channel",
         )?;
-        let rows = stmt.query_map(params![from, to, stage, within], |r| {
-            Ok(CampaignRow {
-                name: r.get(0)?,
-                channel: r.get(1)?,
-                launched_at: r.get(2)?,
-                recipients: r.get(3)?,
-                sent: r.get(4)?,
-                delivered: r.get(5)?,
-                read: r.get(6)?,
-                clicked: r.get(7)?,
-                replied: r.get(8)?,
-                opted_out: r.get(9)?,
-                converted: r.get(10)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt
+            .query_map(params![from, to, stage, within], |r| {
+                Ok(CampaignRow {
+                    name: r.get(0)?,
+                    channel: r.get(1)?,
+                    launched_at: r.get(2)?,
+                    recipients: r.get(3)?,
+                    sent: r.get(4)?,
+                    delivered: r.get(5)?,
+                    read: r.get(6)?,
+                    clicked: r.get(7)?,
+                    replied: r.get(8)?,
+                    opted_out: r.get(9)?,
+                    converted: r.get(10)?,
+                    held: 0,
+                    held_converted: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The holdouts: recipients with no message, who entered the stage all the same.
+        let mut held = self.conn.prepare_cached(
+            "SELECT k.name, r.channel, k.launched_at, count(*), \
+               coalesce(sum(EXISTS (SELECT 1 FROM stage_events s WHERE s.contact_id = r.contact_id \
+                 AND s.to_stage = ?3 AND s.at >= k.launched_at AND s.at < k.launched_at + ?4)), 0) \
+             FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id \
+             WHERE k.launched_at >= ?1 AND k.launched_at < ?2 AND r.state = 'holdout' \
+             GROUP BY k.id, r.channel",
+        )?;
+        let mut found = held.query(params![from, to, stage, within])?;
+        while let Some(r) = found.next()? {
+            let (name, channel): (String, String) = (r.get(0)?, r.get(1)?);
+            let at = rows.iter().position(|x| x.name == name && x.channel == channel);
+            let row = match at {
+                Some(i) => &mut rows[i],
+                None => {
+                    rows.push(CampaignRow { name, channel, launched_at: r.get(2)?, ..CampaignRow::default() });
+                    rows.last_mut().expect("just pushed")
+                }
+            };
+            row.held = r.get(3)?;
+            row.held_converted = r.get(4)?;
+        }
+        rows.sort_by(|a, b| (a.launched_at, &a.name, &a.channel).cmp(&(b.launched_at, &b.name, &b.channel)));
+        Ok(rows)
     }
 
     /// The surveys asked in [from, to), answered or not.

@@ -315,8 +315,16 @@ fn campaigns(frame: &mut Frame<'_>, area: Rect, data: &ReportData, styles: &Styl
     let used = bars(frame, area, "Campaigns launched in the period: open rate (else CTR)", &items, styles);
     let mut lines: Vec<Line> = (0..t.rows.len())
         .map(|i| {
+            let holdout = match count(t, i, "holdout") {
+                0 => String::new(),
+                n => format!(
+                    " · holdout {n} ({}), lift {} pts",
+                    show(t, i, "holdout_conversion_percent"),
+                    show(t, i, "lift_points")
+                ),
+            };
             Line::from(format!(
-                "{}: {} sent, {} delivered · replied {} · opted out {} · converted {} ({})",
+                "{}: {} sent, {} delivered · replied {} · opted out {} · converted {} ({}){holdout}",
                 show(t, i, "campaign"),
                 show(t, i, "sent"),
                 show(t, i, "delivered"),
