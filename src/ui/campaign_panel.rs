@@ -246,8 +246,9 @@ pub fn gauge_line<'a>(c: &CampaignStatus, now: i64, styles: &Styles, width: usiz
         "paused" | "cancelled" => styles.status_failed,
         _ => styles.help,
     };
+    let held = if c.held > 0 { format!(" · {} held out", c.held) } else { String::new() };
     let rest = format!(
-        " {}/{} sent · {} failed · {} skipped · {} excluded{eta}",
+        " {}/{} sent · {} failed · {} skipped · {} excluded{held}{eta}",
         c.sent, c.recipients, c.failed, c.skipped, c.excluded
     );
     let name = truncate(&sanitize(&c.name, false), 18);
