@@ -216,3 +216,23 @@ fn a_store_file_reopens_at_the_same_schema() {
     let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn one_and_two_letter_beginnings_are_found_through_the_prefix_indexes() {
+    let mut store = Store::open_in_memory().unwrap();
+    let events = [
+        inbound(1, "A", 1, "Трек-номер не работает", T0),
+        inbound(1, "A", 2, "tracking: \u{1b}[31mERROR 502\u{1b}[0m", T0 + 1),
+        inbound(2, "B", 1, "Ёлка приехала", T0 + 2),
+    ];
+    store.ingest(&events, None, switchboard::model::now_ms()).unwrap();
+    let sql: String =
+        store.conn().query_row("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'", [], |r| r.get(0)).unwrap();
+    assert!(sql.contains("prefix = '1 2'"), "{sql}");
+    let bodies = |q: &str| -> Vec<String> { store.search(q, None, 10).unwrap().into_iter().map(|h| h.body).collect() };
+    assert_eq!(bodies("т"), ["Трек-номер не работает"]);
+    assert_eq!(bodies("t"), ["tracking: \u{1b}[31mERROR 502\u{1b}[0m"]);
+    assert_eq!(bodies("er"), ["tracking: \u{1b}[31mERROR 502\u{1b}[0m"], "the escape sequence is not part of the word");
+    assert_eq!(bodies("ел"), ["Ёлка приехала"], "е finds ё");
+    assert_eq!(bodies("тр"), ["Трек-номер не работает"]);
+}

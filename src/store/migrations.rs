@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/010_csat.sql"),
     include_str!("../../migrations/011_polls.sql"),
     include_str!("../../migrations/012_reports.sql"),
+    include_str!("../../migrations/013_search_prefixes.sql"),
 ];
 
 /// Work a migration needs beyond its SQL, run in its transaction after it.
