@@ -198,6 +198,26 @@ fn search_finds_customers_and_messages_whatever_the_case_and_the_e() {
     let words = store.search("елк", None, 10).unwrap();
     assert_eq!(words.len(), 2, "ё is е and case is folded: {words:?}");
     assert!(store.find_conversations("   ", 10).unwrap().is_empty());
+    // By the customer's handle, with or without the @, in any case.
+    let chat = switchboard::model::ChatRef {
+        channel: switchboard::model::ChannelKind::Telegram,
+        external_chat_id: "44".into(),
+        is_group: false,
+        title: "Ольга".into(),
+    };
+    let from = switchboard::model::Peer {
+        external_id: "44".into(),
+        display_name: "Ольга".into(),
+        username: Some("Olga_Shop".into()),
+        locale: None,
+    };
+    let hello = switchboard::model::InboundMessage::text(chat, from, "1".into(), "Здравствуйте".into(), T0 + 2);
+    store.ingest(&[switchboard::model::InboundEvent::Message(hello)], None, T0 + 2).unwrap();
+    for q in ["@olga_shop", "OLGA_S", "@Olga"] {
+        let found = store.find_conversations(q, 10).unwrap();
+        assert_eq!(found.iter().map(|h| h.title.as_str()).collect::<Vec<_>>(), ["Ольга"], "{q}");
+    }
+    assert!(store.find_conversations("@", 10).unwrap().is_empty(), "a bare @ finds nobody");
 }
 
 #[test]

@@ -30,8 +30,8 @@ impl Store {
             "SELECT c.id, c.channel, c.title, c.last_preview, c.last_message_at FROM conversations c \
              LEFT JOIN contacts k ON k.id = c.contact_id \
              WHERE instr(fold(c.title), ?1) > 0 OR instr(coalesce(k.phone, ''), ?1) > 0 \
-               OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.contact_id \
-                          AND instr(fold(coalesce(i.username, '')), ltrim(?1, '@')) > 0 AND ltrim(?1, '@') <> '') \
+               OR (ltrim(?1, '@') <> '' AND c.contact_id IN (SELECT i.contact_id FROM identities i \
+                     WHERE i.username IS NOT NULL AND instr(fold(i.username), ltrim(?1, '@')) > 0)) \
              ORDER BY c.last_message_at DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![q, limit as i64], |r| {
