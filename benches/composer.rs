@@ -20,7 +20,6 @@ use chrono::FixedOffset;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use rusqlite::Connection;
 use switchboard::app::state::ConversationView;
 use switchboard::app::{Action, AppState, Focus, update};
 use switchboard::keymap::Keymap;
@@ -37,8 +36,6 @@ const TEXT: &str = "Добрый день, спосибо за заказ! Your 
 fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("switchboard.db");
-    Store::open(&path).expect("the schema");
-    let mut conn = Connection::open(&path).expect("a connection");
     let size = switchboard::generate::Size {
         contacts: 2_000,
         conversations: 2_000,
@@ -46,8 +43,7 @@ fn main() {
         longest: 2_000,
         ..Default::default()
     };
-    let g = switchboard::generate::generate(&mut conn, size).expect("generating");
-    println!("generated {} conversations, {} messages", g.conversations, g.messages);
+    stats::generate_store(&path, size);
     let store = Store::open(&path).expect("the store");
 
     let system = SpellConfig::default();

@@ -35,20 +35,7 @@ fn main() {
         Some(i) => Path::new(&args[i + 1]).to_path_buf(),
         None => {
             let path = dir.path().join("switchboard.db");
-            let started = Instant::now();
-            Store::open(&path).expect("the schema");
-            let mut conn = Connection::open(&path).expect("a connection");
-            let g = switchboard::generate::generate(&mut conn, Default::default()).expect("generating");
-            println!(
-                "generated {} contacts, {} conversations, {} messages in {:.1} s",
-                g.contacts,
-                g.conversations,
-                g.messages,
-                started.elapsed().as_secs_f64()
-            );
-            Connection::open(&path)
-                .and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)"))
-                .expect("checkpoint");
+            stats::generate_store(&path, Default::default());
             path
         }
     };

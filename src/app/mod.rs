@@ -196,7 +196,7 @@ where
     state.attachments_dir = crate::model::attachments_dir(&console.store_path);
     state.automation = console.config.automation.rules();
     state.schedule = console.config.automation.schedule();
-    state.report = crate::report::Context::new(&console.config);
+    state.report = crate::report::Context::new(&console.config, state.schedule.clone());
     state.downloads_dir = crate::model::downloads_dir(&console.store_path);
     state.opener = media::opener(&console.config.ui.opener, &|k| std::env::var(k).ok());
     state.spell.style = console.styles.composer_misspelled;

@@ -295,12 +295,7 @@ impl AppState {
             last_dir: None,
             automation: Vec::new(),
             schedule: None,
-            report: crate::report::Context {
-                zone: crate::model::Zone::Fixed(tz),
-                schedule: None,
-                conversion_stage: "customer".into(),
-                conversion_days: 14,
-            },
+            report: crate::report::Context::in_zone(crate::model::Zone::Fixed(tz)),
         };
         // The list's unread counts are this agent's.
         state.list.filter.reader = Some(state.agent.clone());

@@ -32,10 +32,10 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
     /// campaigns: the stage whose entry counts as a conversion.
-    #[arg(long, default_value = "customer")]
+    #[arg(long, default_value = crate::report::CONVERSION_STAGE)]
     pub stage: String,
     /// campaigns: the days after the launch a conversion counts within.
-    #[arg(long, default_value_t = 14)]
+    #[arg(long, default_value_t = crate::report::CONVERSION_DAYS)]
     pub within_days: i64,
 }
 
@@ -46,7 +46,11 @@ pub fn run(store: &Store, config: &Config, args: ReportArgs) -> anyhow::Result<(
     if !(1..=365).contains(&args.within_days) {
         bail!("--within-days {}: between 1 and 365", args.within_days);
     }
-    let ctx = Context { conversion_stage: args.stage, conversion_days: args.within_days, ..Context::new(config) };
+    let ctx = Context {
+        conversion_stage: args.stage,
+        conversion_days: args.within_days,
+        ..Context::new(config, config.automation.schedule())
+    };
     let period = Period::parse(args.from.as_deref(), args.to.as_deref(), crate::model::now_ms(), ctx.zone)
         .map_err(anyhow::Error::msg)?;
     let table = crate::report::table(store, args.metric, &period, args.by, &ctx)?;

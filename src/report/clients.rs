@@ -2,21 +2,24 @@
 //! channel they wrote on or where they came from (a `/start` link's payload, an ad's
 //! referral, an import); `direct` when they simply wrote.
 
-use std::collections::BTreeMap;
-
 use super::table::{Table, Value, col};
-use super::{ALL, By, Context, Period, Result, group};
+use super::{ALL, By, Context, Grouper, Period, Result};
 use crate::store::Store;
 
 /// (group, new clients), by count, the total last.
 pub fn compute(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Vec<(String, i64)>> {
-    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-    let mut total = 0;
+    let mut grouper = Grouper::new(by, ctx);
+    let mut counts: Vec<i64> = Vec::new();
     for c in store.report_new_clients(period.from, period.to)? {
-        *counts.entry(group(by, ctx, &c.channel, None, c.at, c.source.as_deref())).or_default() += 1;
-        total += 1;
+        let g = grouper.of(&c.channel, None, c.at, c.source.as_deref());
+        if counts.len() <= g {
+            counts.resize(g + 1, 0);
+        }
+        counts[g] += 1;
     }
-    let mut rows: Vec<(String, i64)> = counts.into_iter().collect();
+    let total = counts.iter().sum();
+    let mut rows: Vec<(String, i64)> =
+        grouper.order().into_iter().map(|g| (grouper.names[g].clone(), counts[g])).collect();
     if matches!(by, By::Channel | By::Source) {
         rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::period::local_date;
 use super::stats::rate;
 use super::table::{Table, Value, col};
-use super::{ALL, By, Context, Grouper, Period, Result, group};
+use super::{ALL, By, Context, Grouper, Period, Result};
 use crate::store::{BlockTime, Store};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,18 +102,23 @@ impl Csat {
 }
 
 pub fn csat(store: &Store, period: &Period, by: By, ctx: &Context) -> Result<Vec<(String, Csat)>> {
-    let mut groups: BTreeMap<String, Csat> = BTreeMap::new();
+    let mut grouper = Grouper::new(by, ctx);
+    let mut groups: Vec<Csat> = Vec::new();
     let mut all = Csat::default();
     for r in store.report_csat(period.from, period.to)? {
-        let key = group(by, ctx, &r.channel, r.agent.as_deref(), r.asked_at, None);
-        for c in [groups.entry(key).or_default(), &mut all] {
+        let g = grouper.of(&r.channel, r.agent.as_deref(), r.asked_at, None);
+        if groups.len() <= g {
+            groups.resize(g + 1, Csat::default());
+        }
+        for c in [&mut groups[g], &mut all] {
             c.asked += 1;
             if let Some(score @ 1..=5) = r.score {
                 c.scores[score as usize - 1] += 1;
             }
         }
     }
-    let mut out: Vec<(String, Csat)> = groups.into_iter().collect();
+    let mut out: Vec<(String, Csat)> =
+        grouper.order().into_iter().map(|g| (grouper.names[g].clone(), groups[g].clone())).collect();
     out.push((ALL.into(), all));
     Ok(out)
 }

@@ -36,12 +36,22 @@ pub struct Context {
     pub conversion_days: i64,
 }
 
+/// A campaign converts a recipient who enters this stage within these days after the
+/// launch, unless told otherwise (`report campaigns --stage --within-days`).
+pub const CONVERSION_STAGE: &str = "customer";
+pub const CONVERSION_DAYS: i64 = 14;
+
 impl Context {
-    pub fn new(config: &crate::config::Config) -> Context {
-        let schedule = config.automation.schedule();
+    /// The context of `config`, with its business hours already read (`schedule`).
+    pub fn new(config: &crate::config::Config, schedule: Option<Schedule>) -> Context {
         let zone =
             schedule.as_ref().map(Schedule::zone).or(config.campaigns.default_time_zone).unwrap_or_else(Zone::local);
-        Context { zone, schedule, conversion_stage: "customer".into(), conversion_days: 14 }
+        Context { schedule, ..Context::in_zone(zone) }
+    }
+
+    /// Calendar time in `zone`, the default conversion.
+    pub fn in_zone(zone: Zone) -> Context {
+        Context { zone, schedule: None, conversion_stage: CONVERSION_STAGE.into(), conversion_days: CONVERSION_DAYS }
     }
 }
 
@@ -154,6 +164,8 @@ impl<'c> Grouper<'c> {
     }
 
     /// The group of a record.
+    /// The group of a record: by its channel, agent (`unassigned` for none), source
+    /// (`direct` for none), or the local day or week of `at`.
     pub fn of(&mut self, channel: &str, agent: Option<&str>, at: Millis, source: Option<&str>) -> usize {
         use chrono::Datelike;
         match self.by {
@@ -165,7 +177,10 @@ impl<'c> Grouper<'c> {
                 if let Some(i) = self.by_day.get(&date.num_days_from_ce()) {
                     return *i;
                 }
-                let i = self.add(group(self.by, self.ctx, channel, agent, at, source));
+                let i = self.add(match self.by {
+                    By::Day => date.to_string(),
+                    _ => format!("week of {date}"),
+                });
                 self.by_day.insert(date.num_days_from_ce(), i);
                 i
             }
@@ -214,25 +229,6 @@ impl<'c> Grouper<'c> {
         let mut order: Vec<usize> = (0..self.names.len()).collect();
         order.sort_by(|a, b| self.names[*a].cmp(&self.names[*b]));
         order
-    }
-}
-
-/// The row a record goes in under `by`.
-pub(crate) fn group(
-    by: By,
-    ctx: &Context,
-    channel: &str,
-    agent: Option<&str>,
-    at: Millis,
-    source: Option<&str>,
-) -> String {
-    match by {
-        By::Channel => channel.to_string(),
-        By::Agent => agent.filter(|a| !a.is_empty()).unwrap_or("unassigned").to_string(),
-        By::Day => period::local_date(ctx.zone, at).to_string(),
-        By::Week => format!("week of {}", period::local_week(ctx.zone, at)),
-        By::Source => source.filter(|s| !s.is_empty()).unwrap_or("direct").to_string(),
-        By::Campaign => String::new(),
     }
 }
 

@@ -315,24 +315,17 @@ impl Store {
     /// The campaigns launched in [from, to), per channel: what their messages became,
     /// and how many recipients entered `stage` within `within` after the launch.
     pub fn report_campaigns(&self, from: Millis, to: Millis, stage: &str, within: Millis) -> Result<Vec<CampaignRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT k.name, r.channel, k.launched_at, count(*), \
-               coalesce(sum(m.status IN ('sent', 'delivered', 'read')), 0), \
-               coalesce(sum(m.status IN ('delivered', 'read')), 0), \
-               coalesce(sum(m.status = 'read'), 0), \
-               coalesce(sum(EXISTS (SELECT 1 FROM message_events me WHERE me.message_id = m.id AND me.kind = 'click')), 0), \
-               coalesce(sum(m.status IN ('sent', 'delivered', 'read') AND EXISTS (SELECT 1 FROM messages x \
-                 WHERE x.conversation_id = m.conversation_id AND x.direction = 'in' AND x.kind NOT IN ('click', 'system', 'reaction') \
-                   AND x.sent_at > m.sent_at AND x.sent_at <= m.sent_at + k.reply_window)), 0), \
-               coalesce(sum(EXISTS (SELECT 1 FROM consent_events e WHERE e.contact_id = r.contact_id \
-                 AND e.channel = r.channel AND e.purpose = 'marketing' AND e.action = 'opt_out' AND e.at >= m.sent_at)), 0), \
-               coalesce(sum(m.status IN ('sent', 'delivered', 'read') AND EXISTS (SELECT 1 FROM stage_events s \
-                 WHERE s.contact_id = r.contact_id AND s.to_stage = ?3 AND s.at >= k.launched_at \
-                   AND s.at < k.launched_at + ?4)), 0) \
+        // A recipient entered the stage within `within` (?4) after the launch.
+        const CONVERTED: &str = "EXISTS (SELECT 1 FROM stage_events s WHERE s.contact_id = r.contact_id \
+             AND s.to_stage = ?3 AND s.at >= k.launched_at AND s.at < k.launched_at + ?4)";
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT k.name, r.channel, k.launched_at, count(*), {}, \
+               coalesce(sum(m.status IN ('sent', 'delivered', 'read') AND {CONVERTED}), 0) \
              FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id JOIN messages m ON m.id = r.message_id \
              WHERE k.launched_at >= ?1 AND k.launched_at < ?2 \
              GROUP BY k.id, r.channel ORDER BY k.launched_at, k.id, r.channel",
-        )?;
+            super::campaign_results::outcomes("k.reply_window")
+        ))?;
         let mut rows = stmt
             .query_map(params![from, to, stage, within], |r| {
                 Ok(CampaignRow {
@@ -353,14 +346,12 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         // The holdouts: recipients with no message, who entered the stage all the same.
-        let mut held = self.conn.prepare_cached(
-            "SELECT k.name, r.channel, k.launched_at, count(*), \
-               coalesce(sum(EXISTS (SELECT 1 FROM stage_events s WHERE s.contact_id = r.contact_id \
-                 AND s.to_stage = ?3 AND s.at >= k.launched_at AND s.at < k.launched_at + ?4)), 0) \
+        let mut held = self.conn.prepare_cached(&format!(
+            "SELECT k.name, r.channel, k.launched_at, count(*), coalesce(sum({CONVERTED}), 0) \
              FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id \
              WHERE k.launched_at >= ?1 AND k.launched_at < ?2 AND r.state = 'holdout' \
-             GROUP BY k.id, r.channel",
-        )?;
+             GROUP BY k.id, r.channel"
+        ))?;
         let mut found = held.query(params![from, to, stage, within])?;
         while let Some(r) = found.next()? {
             let (name, channel): (String, String) = (r.get(0)?, r.get(1)?);
