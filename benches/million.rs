@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
-//! figures alone).
+//! figures alone, `-- --only outbox` the outbox's).
 
 mod stats;
 
@@ -54,10 +54,15 @@ fn main() {
     Connection::open(&path).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
 
     println!("\n{:<58} {:>12} {:>12} {:>8}  target", "figure", "switchboard", "baseline", "ratio");
-    if args.iter().any(|a| a == "search") && args.iter().any(|a| a == "--only") {
-        search(&path);
-        search_panel(&path);
-        return;
+    match args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).map(String::as_str) {
+        Some("search") => {
+            search(&path);
+            search_panel(&path);
+            return;
+        }
+        Some("outbox") => return outbox(),
+        Some(other) => panic!("--only takes search or outbox, not {other}"),
+        None => {}
     }
     memory(&path);
     first_frame(&path);

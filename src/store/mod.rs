@@ -39,7 +39,7 @@ pub use csat::{Resolved, Score};
 pub use ingest::{IngestReport, OutboundRecord};
 pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow};
 pub use migrations::SCHEMA_VERSION;
-pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget};
+pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget, Sent};
 pub use polls::{OPTION_MAX, Poll, Tally};
 pub use reports::{
     BlockRef, BlockTime, CampaignRow, CsatRow, NewClientRow, ReplyRef, ReportSplit, ResolutionRef, StageRow, VolumeRow,

@@ -67,6 +67,14 @@ pub struct SendTarget {
 /// The external id of a conversation's one welcome message.
 pub const WELCOME_ID: &str = "welcome";
 
+/// A send the platform accepted: the message, the platform's id for it, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub id: MessageId,
+    pub external_id: Option<String>,
+    pub at: Millis,
+}
+
 impl Store {
     /// Writes an outbound text message and its outbox row; it shows at once as queued.
     pub fn enqueue(
@@ -178,22 +186,43 @@ impl Store {
         self.set_message_status(id, "sending", now)
     }
 
+    /// The sender is about to call the platform for each of `ids`: one transaction for
+    /// the sends that start together.
+    pub fn mark_sending_all(&mut self, ids: &[MessageId], now: Millis) -> Result<()> {
+        let tx = self.write()?;
+        for &id in ids {
+            status_in(&tx, id, "sending", now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The platform accepted the message.
     pub fn mark_sent(&mut self, id: MessageId, external_id: Option<&str>, at: Millis) -> Result<()> {
+        self.mark_sent_all(&[Sent { id, external_id: external_id.map(str::to_string), at }])
+    }
+
+    /// The platform accepted each of these: one transaction for the sends that finished
+    /// together.
+    pub fn mark_sent_all(&mut self, sent: &[Sent]) -> Result<()> {
         let tx = self.write()?;
-        tx.execute("UPDATE messages SET status = 'sent', error = NULL WHERE id = ?1", [id])?;
-        if let Some(ext) = external_id {
-            // A platform id already taken in this chat (never expected) is not worth
-            // failing a delivered message over: the message simply keeps no id.
-            tx.execute("UPDATE OR IGNORE messages SET external_id = ?2 WHERE id = ?1", params![id, ext])?;
-            // Receipts that beat this answer have waited for the id.
-            super::receipts::release_held(&tx, id, ext, at)?;
+        for Sent { id, external_id, at } in sent {
+            let (id, at) = (*id, *at);
+            tx.prepare_cached("UPDATE messages SET status = 'sent', error = NULL WHERE id = ?1")?.execute([id])?;
+            if let Some(ext) = external_id {
+                // A platform id already taken in this chat (never expected) is not worth
+                // failing a delivered message over: the message simply keeps no id.
+                tx.prepare_cached("UPDATE OR IGNORE messages SET external_id = ?2 WHERE id = ?1")?
+                    .execute(params![id, ext])?;
+                // Receipts that beat this answer have waited for the id.
+                super::receipts::release_held(&tx, id, ext, at)?;
+            }
+            tx.prepare_cached("DELETE FROM outbox WHERE message_id = ?1")?.execute([id])?;
+            tx.prepare_cached(
+                "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'sent', ?2)",
+            )?
+            .execute(params![id, at])?;
         }
-        tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
-        tx.execute(
-            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', 'sent', ?2)",
-            params![id, at],
-        )?;
         tx.commit()?;
         Ok(())
     }
@@ -400,14 +429,18 @@ impl Store {
 
     fn set_message_status(&mut self, id: MessageId, status: &str, now: Millis) -> Result<()> {
         let tx = self.write()?;
-        tx.execute("UPDATE messages SET status = ?2, error = NULL WHERE id = ?1", params![id, status])?;
-        tx.execute(
-            "INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', ?2, ?3)",
-            params![id, status, now],
-        )?;
+        status_in(&tx, id, status, now)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Sets a message's status in `tx`, with its event.
+fn status_in(tx: &rusqlite::Transaction<'_>, id: MessageId, status: &str, now: Millis) -> Result<()> {
+    tx.prepare_cached("UPDATE messages SET status = ?2, error = NULL WHERE id = ?1")?.execute(params![id, status])?;
+    tx.prepare_cached("INSERT INTO message_events(message_id, kind, status, at) VALUES (?1, 'status', ?2, ?3)")?
+        .execute(params![id, status, now])?;
+    Ok(())
 }
 
 /// Writes an outbound message and its outbox row inside `tx`. Only a person's message

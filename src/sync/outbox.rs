@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::{ChannelState, Pacer, StatusBoard};
 use crate::channels::{Channel, SendError};
 use crate::model::{CampaignId, now_ms};
-use crate::store::{OutboxItem, SharedStore};
+use crate::store::{OutboxItem, Sent, SharedStore};
 
 /// Sends in flight at once, per channel.
 const CONCURRENCY: usize = 16;
@@ -25,6 +25,9 @@ struct Outcome {
     chat: String,
     hold_until: Option<Instant>,
     campaign: Option<CampaignId>,
+    /// A send the platform accepted, recorded by the loop together with the others that
+    /// finished meanwhile (one transaction for them all).
+    sent: Option<Sent>,
 }
 
 /// How often one campaign's counts are read again for its finish and its brake: often
@@ -79,6 +82,7 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
             }
         };
         let mut next_wake = Instant::now() + IDLE_POLL;
+        let mut starting = Vec::new();
         for item in due {
             if in_flight.contains(&item.chat_id) {
                 continue;
@@ -114,14 +118,25 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                     }
                 }
             }
-            // A change leaves the message's status as it is (it was sent).
-            let sending = item.change.is_none();
-            if sending && let Err(e) = store.run(move |s| s.mark_sending(id, crate::model::now_ms())).await {
-                status.error(kind, format!("cannot update the outbox: {e}"));
-                continue;
-            }
             pacer.record(&item.chat_id, item.is_group, now);
             in_flight.insert(item.chat_id.clone());
+            starting.push((item, permit));
+        }
+        // The sends that start together are marked in one transaction. A change leaves
+        // the message's status as it is (it was sent).
+        let sending: Vec<_> = starting.iter().filter(|(i, _)| i.change.is_none()).map(|(i, _)| i.message_id).collect();
+        if !sending.is_empty()
+            && let Err(e) = store.run(move |s| s.mark_sending_all(&sending, crate::model::now_ms())).await
+        {
+            status.error(kind, format!("cannot update the outbox: {e}"));
+            starting.retain(|(item, _)| {
+                if item.change.is_none() {
+                    in_flight.remove(&item.chat_id);
+                }
+                item.change.is_some()
+            });
+        }
+        for (item, permit) in starting {
             let (channel, store, status, done) = (channel.clone(), store.clone(), status.clone(), done_tx.clone());
             tokio::spawn(async move {
                 let outcome = deliver(&channel, &store, &status, item).await;
@@ -136,6 +151,14 @@ pub async fn run(channel: Channel, store: SharedStore, status: StatusBoard, wake
                 let mut outcomes = vec![first];
                 while let Ok(o) = done_rx.try_recv() {
                     outcomes.push(o);
+                }
+                // Recorded before their chats are free again, so the next look at the
+                // outbox no longer finds them.
+                let sent: Vec<Sent> = outcomes.iter().filter_map(|o| o.sent.clone()).collect();
+                if !sent.is_empty()
+                    && let Err(e) = store.run(move |s| s.mark_sent_all(&sent)).await
+                {
+                    status.error(kind, format!("cannot record a send: {e}"));
                 }
                 for o in outcomes {
                     in_flight.remove(&o.chat);
@@ -163,7 +186,8 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
     let recorded = match result {
         Ok(sent) => {
             status.recovered(kind);
-            store.run(move |s| s.mark_sent(id, sent.external_id.as_deref(), sent.at)).await
+            let sent = Sent { id, external_id: sent.external_id, at: sent.at };
+            return Outcome { chat: item.chat_id, hold_until, campaign: item.campaign, sent: Some(sent) };
         }
         Err(SendError::Permanent(reason)) => {
             tracing::info!(channel = %kind, message = %id, %reason, "send failed for good");
@@ -212,7 +236,7 @@ async fn deliver(channel: &Channel, store: &SharedStore, status: &StatusBoard, i
     if let Err(e) = recorded {
         status.error(kind, format!("cannot record a send: {e}"));
     }
-    Outcome { chat: item.chat_id, hold_until, campaign: item.campaign }
+    Outcome { chat: item.chat_id, hold_until, campaign: item.campaign, sent: None }
 }
 
 /// Makes one change to a sent message and records what happened: done, tried again
@@ -256,7 +280,7 @@ async fn deliver_change(
     if let Err(e) = recorded {
         status.error(kind, format!("cannot record a change: {e}"));
     }
-    Outcome { chat: item.chat_id, hold_until, campaign: None }
+    Outcome { chat: item.chat_id, hold_until, campaign: None, sent: None }
 }
 
 /// When the customer has had `cap` of our messages in the last hour without answering:
