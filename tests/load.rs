@@ -30,10 +30,9 @@ fn body(i: usize) -> Vec<u8> {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_thousand_signed_webhooks_are_all_stored_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
+/// The engine on a new store in `dir`, with a WhatsApp channel taking webhooks; its URL.
+fn engine(dir: &std::path::Path) -> (Engine, Arc<String>) {
+    let db = dir.join("switchboard.db");
     Store::open(&db).unwrap();
     let config = WhatsAppConfig {
         token: Secret::new("t"),
@@ -46,12 +45,75 @@ async fn ten_thousand_signed_webhooks_are_all_stored_once() {
         rate_limits: true,
         templates: vec![],
     };
-    let lock = EngineLock::try_acquire(&dir.path().join("engine.lock")).unwrap().unwrap();
+    let lock = EngineLock::try_acquire(&dir.join("engine.lock")).unwrap().unwrap();
     let webhook =
         WebhookConfig { listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20, ..Default::default() };
     let channels = vec![Channel::WhatsApp(WhatsAppChannel::new(&config).unwrap())];
     let engine = Engine::start(lock, &db, channels, &webhook).unwrap();
     let url = Arc::new(format!("http://{}/webhook/whatsapp", engine.webhook_addr().unwrap()));
+    (engine, url)
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> u16 {
+    let signature = format!("sha256={}", hmac_sha256_hex(b"load-secret", &body));
+    client
+        .post(url)
+        .header("X-Hub-Signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// Calls that arrive together are stored together (group commit), yet each is answered
+/// for itself: a call whose message cannot be stored gets 500, and the calls stored in
+/// the same moment get 200 with their messages stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_are_answered_each_for_its_own_commit() {
+    const N: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let (_engine, url) = engine(dir.path());
+    let db = dir.path().join("switchboard.db");
+    // Every message whose id ends in 3 cannot be stored.
+    Store::open(&db)
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN new.external_id LIKE '%3' \
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )
+        .unwrap();
+    let client = reqwest::Client::new();
+    let calls: Vec<_> = (0..N)
+        .map(|i| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move { (i, post(&client, &url, body(i)).await) })
+        })
+        .collect();
+    for call in calls {
+        let (i, status) = call.await.unwrap();
+        let expected = if i % 10 == 3 { 500 } else { 200 };
+        assert_eq!(status, expected, "call {i}");
+    }
+    let store = Store::open(&db).unwrap();
+    let stored: Vec<String> = store
+        .conn()
+        .prepare("SELECT external_id FROM messages ORDER BY external_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<String> = (0..N).filter(|i| i % 10 != 3).map(|i| format!("wamid.LOAD{i:08}")).collect();
+    assert_eq!(stored, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_signed_webhooks_are_all_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("switchboard.db");
+    let (_engine, url) = engine(dir.path());
 
     // A console's reads while the calls arrive.
     let done = Arc::new(AtomicBool::new(false));
@@ -89,16 +151,7 @@ async fn ten_thousand_signed_webhooks_are_all_stored_once() {
                     }
                     // Every tenth call repeats an earlier message, as a platform retry would.
                     let message = if call % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 { call - 5 } else { call };
-                    let body = body(message);
-                    let signature = format!("sha256={}", hmac_sha256_hex(b"load-secret", &body));
-                    let status = client
-                        .post(url.as_str())
-                        .header("X-Hub-Signature-256", signature)
-                        .body(body)
-                        .send()
-                        .await
-                        .map(|r| r.status().as_u16())
-                        .unwrap_or(0);
+                    let status = post(&client, &url, body(message)).await;
                     if status != 200 {
                         refused += 1;
                     }

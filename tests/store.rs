@@ -44,6 +44,51 @@ fn a_failed_ingest_keeps_neither_messages_nor_cursor() {
     assert_eq!(store.sync_value("telegram", "offset").unwrap().as_deref(), Some("2"));
 }
 
+/// Group commit: batches stored together each get their own answer; a batch that fails
+/// fails alone, and the others (with their cursors) are stored exactly once.
+#[test]
+fn batches_stored_together_answer_each_and_a_failing_one_fails_alone() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = switchboard::model::now_ms();
+    let first = vec![inbound(1, "A", 1, "один", T0), inbound(2, "B", 1, "two", T0 + 1)];
+    let again = vec![inbound(1, "A", 1, "один", T0)];
+    let third = vec![inbound(3, "C", 1, "three 👋", T0 + 2)];
+    let reports = store.ingest_together(
+        &[
+            (&first, Some(("telegram", "offset", "10".into()))),
+            (&again, None),
+            (&third, Some(("vk", "ts", "7".into()))),
+        ],
+        now,
+    );
+    let stored: Vec<_> = reports.into_iter().map(|r| r.unwrap()).map(|r| (r.stored, r.duplicates)).collect();
+    assert_eq!(stored, [(2, 0), (0, 1), (1, 0)], "the copy in the second batch is recognised within the group");
+    assert_eq!(store.count("messages").unwrap(), 3);
+    assert_eq!(store.sync_value("telegram", "offset").unwrap().as_deref(), Some("10"));
+    assert_eq!(store.sync_value("vk", "ts").unwrap().as_deref(), Some("7"));
+
+    store.conn().execute_batch("CREATE TRIGGER boom BEFORE INSERT ON messages WHEN new.body = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;").unwrap();
+    let good = vec![inbound(4, "D", 1, "fine", T0 + 3)];
+    let bad = vec![inbound(5, "E", 1, "ok so far", T0 + 4), inbound(5, "E", 2, "boom", T0 + 5)];
+    let later = vec![inbound(6, "F", 1, "after", T0 + 6)];
+    let reports = store.ingest_together(
+        &[(&good, None), (&bad, Some(("telegram", "offset", "20".into()))), (&later, Some(("vk", "ts", "8".into())))],
+        now,
+    );
+    assert!(reports[0].is_ok() && reports[1].is_err() && reports[2].is_ok(), "{reports:?}");
+    let bodies: Vec<String> = store
+        .conn()
+        .prepare("SELECT body FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(bodies, ["один", "two", "three 👋", "fine", "after"], "nothing of the failed batch, the rest once");
+    assert_eq!(store.sync_value("telegram", "offset").unwrap().as_deref(), Some("10"), "its cursor stays");
+    assert_eq!(store.sync_value("vk", "ts").unwrap().as_deref(), Some("8"));
+}
+
 #[test]
 fn the_list_pages_by_key_unanswered_first_then_newest() {
     let mut store = Store::open_in_memory().unwrap();

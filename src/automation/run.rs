@@ -72,7 +72,7 @@ pub async fn run(
     stop: StopPolicy,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) {
-    let store = match Store::open(&store_path) {
+    let store = match crate::sync::engine_store(&store_path) {
         Ok(s) => crate::store::SharedStore::new(s),
         Err(e) => return tracing::error!(error = %e, "automation cannot open the store; it is off"),
     };

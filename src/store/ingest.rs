@@ -31,95 +31,137 @@ impl Store {
     pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>, now: Millis) -> Result<IngestReport> {
         let stop = self.stop.clone();
         let tx = self.write()?;
-        let mut report = IngestReport::default();
-        for event in events {
-            match event {
-                InboundEvent::Message(m) | InboundEvent::Opened(m) => {
-                    if insert_inbound(&tx, m, None, Some(&stop), now)? {
-                        report.stored += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Echo { message, edited_at: None, author } => {
-                    if insert_echo(&tx, message, None, author, now)? {
-                        report.stored += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Echo { message, edited_at: Some(edited_at), author } => {
-                    if apply_edit(&tx, message, *edited_at, Direction::Out(author), now)? {
-                        report.edits += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Edited { message, edited_at } => {
-                    if apply_edit(&tx, message, *edited_at, Direction::In, now)? {
-                        report.edits += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Click(click) => {
-                    let click = &Click { at: believable_time(click.at, now).unwrap_or(now), ..click.clone() };
-                    if actions::record_click(&tx, click, now)? {
-                        report.clicks += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Membership(m) => {
-                    let m = &Membership { at: believable_time(m.at, now).unwrap_or(now), ..m.clone() };
-                    if !actions::record_membership(&tx, m, now)? {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Receipt(r) => {
-                    let r = &Receipt { at: believable_time(r.at, now).unwrap_or(now), ..r.clone() };
-                    if super::receipts::apply_receipt(&tx, r, now)? {
-                        report.receipts += 1;
-                    } else {
-                        report.duplicates += 1;
-                    }
-                }
-                InboundEvent::Consent(c) => {
-                    let c = &ConsentChange { at: believable_time(c.at, now).unwrap_or(now), ..c.clone() };
-                    let contact = upsert_contact(&tx, c.chat.channel, &c.from, now)?;
-                    upsert_conversation(&tx, &c.chat, contact, now)?;
-                    let action = if c.opt_in { "opt_in" } else { "opt_out" };
-                    if !actions::consent_recorded(&tx, contact, c.chat.channel, c.purpose, action, &c.evidence, c.at)? {
-                        actions::insert_consent(
-                            &tx,
-                            contact,
-                            c.chat.channel,
-                            c.purpose,
-                            action,
-                            c.source,
-                            &c.evidence,
-                            c.at,
-                        )?;
-                    }
-                }
-                InboundEvent::AnswerOnly { .. } => {}
-                InboundEvent::Unsupported { channel, .. } => {
-                    report.unsupported += 1;
-                    // Counted where `doctor` and tests can see it.
-                    tx.prepare_cached(
-                        "INSERT INTO sync_state(channel, key, value) VALUES (?1, 'unsupported', '1') \
-                         ON CONFLICT(channel, key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                    )?
-                    .execute([channel.as_str()])?;
-                }
-            }
-        }
-        if let Some((channel, key, value)) = cursor {
-            super::set_sync_value(&tx, channel, key, &value)?;
-        }
+        let report = apply(&tx, events, cursor, &stop, now)?;
         tx.commit()?;
         Ok(report)
     }
+
+    /// Group commit: stores each batch as `ingest` would, all in one transaction, so the
+    /// batches that arrived together share one commit (and one write of every page they
+    /// touch). Each batch gets its own answer. When any batch fails, or the commit does,
+    /// nothing of the group stays and each batch is stored again in a transaction of its
+    /// own, so a batch that cannot be stored fails alone, exactly as it would have alone.
+    pub fn ingest_together(
+        &mut self,
+        batches: &[(&[InboundEvent], Option<Cursor<'_>>)],
+        now: Millis,
+    ) -> Vec<Result<IngestReport>> {
+        if batches.len() > 1 {
+            let stop = self.stop.clone();
+            let together = self.write().map_err(super::StoreError::from).and_then(|tx| {
+                let reports = batches
+                    .iter()
+                    .map(|(events, cursor)| apply(&tx, events, cursor.clone(), &stop, now))
+                    .collect::<Result<Vec<_>>>()?;
+                tx.commit()?;
+                Ok(reports)
+            });
+            match together {
+                Ok(reports) => return reports.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, batches = batches.len(), "a group failed; storing its batches one by one")
+                }
+            }
+        }
+        batches.iter().map(|(events, cursor)| self.ingest(events, cursor.clone(), now)).collect()
+    }
+}
+
+/// Stores `events` and advances `cursor` in `tx`.
+fn apply(
+    tx: &Transaction<'_>,
+    events: &[InboundEvent],
+    cursor: Option<Cursor<'_>>,
+    stop: &crate::model::StopPolicy,
+    now: Millis,
+) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    for event in events {
+        match event {
+            InboundEvent::Message(m) | InboundEvent::Opened(m) => {
+                if insert_inbound(tx, m, None, Some(stop), now)? {
+                    report.stored += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Echo { message, edited_at: None, author } => {
+                if insert_echo(tx, message, None, author, now)? {
+                    report.stored += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Echo { message, edited_at: Some(edited_at), author } => {
+                if apply_edit(tx, message, *edited_at, Direction::Out(author), now)? {
+                    report.edits += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Edited { message, edited_at } => {
+                if apply_edit(tx, message, *edited_at, Direction::In, now)? {
+                    report.edits += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Click(click) => {
+                let click = &Click { at: believable_time(click.at, now).unwrap_or(now), ..click.clone() };
+                if actions::record_click(tx, click, now)? {
+                    report.clicks += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Membership(m) => {
+                let m = &Membership { at: believable_time(m.at, now).unwrap_or(now), ..m.clone() };
+                if !actions::record_membership(tx, m, now)? {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Receipt(r) => {
+                let r = &Receipt { at: believable_time(r.at, now).unwrap_or(now), ..r.clone() };
+                if super::receipts::apply_receipt(tx, r, now)? {
+                    report.receipts += 1;
+                } else {
+                    report.duplicates += 1;
+                }
+            }
+            InboundEvent::Consent(c) => {
+                let c = &ConsentChange { at: believable_time(c.at, now).unwrap_or(now), ..c.clone() };
+                let contact = upsert_contact(tx, c.chat.channel, &c.from, now)?;
+                upsert_conversation(tx, &c.chat, contact, now)?;
+                let action = if c.opt_in { "opt_in" } else { "opt_out" };
+                if !actions::consent_recorded(tx, contact, c.chat.channel, c.purpose, action, &c.evidence, c.at)? {
+                    actions::insert_consent(
+                        tx,
+                        contact,
+                        c.chat.channel,
+                        c.purpose,
+                        action,
+                        c.source,
+                        &c.evidence,
+                        c.at,
+                    )?;
+                }
+            }
+            InboundEvent::AnswerOnly { .. } => {}
+            InboundEvent::Unsupported { channel, .. } => {
+                report.unsupported += 1;
+                // Counted where `doctor` and tests can see it.
+                tx.prepare_cached(
+                    "INSERT INTO sync_state(channel, key, value) VALUES (?1, 'unsupported', '1') \
+                     ON CONFLICT(channel, key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                )?
+                .execute([channel.as_str()])?;
+            }
+        }
+    }
+    if let Some((channel, key, value)) = cursor {
+        super::set_sync_value(tx, channel, key, &value)?;
+    }
+    Ok(report)
 }
 
 /// The contact behind a platform identity, created on first sight.

@@ -72,6 +72,8 @@ pub enum StoreError {
     DiskFull(rusqlite::Error),
     #[error("{0}")]
     NotFound(String),
+    #[error("the engine's writer has stopped: nothing was stored")]
+    WriterStopped,
     #[error("store error: {0}")]
     Sqlite(rusqlite::Error),
 }
@@ -168,9 +170,29 @@ impl Store {
         self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
     }
 
+    /// Leaves WAL checkpoints to a checkpointer of their own (the engine's), so no write
+    /// on this connection ever stops to copy the log into the database.
+    pub fn leave_checkpoints_to_checkpointer(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // When this connection starts the log again after a checkpoint, the file is cut
+        // back to 64 MB rather than kept at the longest it ever was.
+        self.conn.pragma_update(None, "journal_size_limit", 64 << 20)?;
+        Ok(())
+    }
+
     /// The keywords that opt a customer out, and the confirmation they get.
     pub fn set_stop_policy(&mut self, policy: StopPolicy) {
         self.stop = policy;
+    }
+
+    /// Finishes copying the write-ahead log into the database so that the next write
+    /// starts the log from its beginning (the engine's writer, when the checkpointer says
+    /// the log is long). Waits at most a moment for readers; true when it was done.
+    pub fn restart_log(&self) -> Result<bool> {
+        self.conn.busy_timeout(Duration::from_millis(100))?;
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
+        self.conn.busy_timeout(Duration::from_secs(30))?;
+        Ok(done? == 0)
     }
 
     /// Changes whenever another connection commits: the cheap way a console notices

@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod http_server;
+pub mod ingestor;
 mod lock;
 mod outbox;
 mod poller;
@@ -27,6 +28,7 @@ use crate::channels::Channel;
 use crate::config::WebhookConfig;
 use crate::model::{ChannelKind, Millis, now_ms};
 use crate::store::{SharedStore, StopPolicy, Store, StoreError};
+use ingestor::Ingestor;
 
 /// How a channel is doing, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -102,40 +104,18 @@ impl StatusBoard {
     }
 }
 
-/// Stores inbound events for `kind`, minding a full disk: after one, the log is
-/// reclaimed before anything else is written, so freed space goes to the database rather
-/// than to a log that grows into it. An error means nothing was stored (the caller does
-/// not acknowledge, and the platform delivers again).
+/// Stores inbound events for `kind` through the engine's one writer (group commit,
+/// `ingestor`), which minds a full disk, and says on the status board what went wrong.
+/// An error means nothing was stored (the caller does not acknowledge, and the platform
+/// delivers again).
 pub(crate) async fn store_events(
-    store: &SharedStore,
+    ingestor: &Ingestor,
     status: &StatusBoard,
     kind: ChannelKind,
     events: Vec<crate::model::InboundEvent>,
-    cursor: Option<(&'static str, &'static str, String)>,
+    cursor: Option<ingestor::Cursor>,
 ) -> Result<crate::store::IngestReport, StoreError> {
-    use std::sync::atomic::Ordering;
-    let disk_full = status.disk_full.clone();
-    let result = store
-        .run(move |s| {
-            if disk_full.load(Ordering::SeqCst) {
-                match s.reclaim_log() {
-                    Ok(true) => disk_full.store(false, Ordering::SeqCst),
-                    Ok(false) => {}
-                    Err(StoreError::DiskFull(e)) => return Err(StoreError::DiskFull(e)),
-                    Err(e) => tracing::debug!(error = %e, "cannot reclaim the log yet"),
-                }
-            }
-            let result = s.ingest(&events, cursor, crate::model::now_ms());
-            if let Err(StoreError::DiskFull(_)) = &result {
-                disk_full.store(true, Ordering::SeqCst);
-                // Frees the log's space at once if the database has room for its pages.
-                if let Ok(true) = s.reclaim_log() {
-                    disk_full.store(false, Ordering::SeqCst);
-                }
-            }
-            result
-        })
-        .await;
+    let result = ingestor.ingest(events, cursor).await;
     match &result {
         Err(StoreError::DiskFull(_)) => status.set(kind, ChannelState::DiskFull),
         Err(e) => status.error(kind, format!("cannot store an update: {e}")),
@@ -206,10 +186,10 @@ impl Engine {
         automation: &crate::automation::AutomationConfig,
     ) -> Result<Engine, EngineError> {
         // Every connection that stores inbound messages applies the STOP keywords.
-        let receiving_store = || -> Result<SharedStore, StoreError> {
-            let mut store = Store::open(store_path)?;
+        let receiving_store = || -> Result<Store, StoreError> {
+            let mut store = engine_store(store_path)?;
             store.set_stop_policy(stop.clone());
-            Ok(SharedStore::new(store))
+            Ok(store)
         };
         // Recovery runs once, here, under the engine lock and before any sender starts.
         // Run by each sender as it started, it re-queued the messages another channel's
@@ -225,17 +205,21 @@ impl Engine {
         let wake = Arc::new(Notify::new());
         let mut tasks = Vec::new();
         let mut hooks = HashMap::new();
+        // One writer for everything received, on every channel (group commit).
+        let long_log = checkpoint::LongLog::default();
+        let ingestor = Ingestor::start(receiving_store()?, status.disk_full.clone(), long_log.clone())
+            .map_err(EngineError::Writer)?;
         for channel in channels {
             let kind = channel.kind();
-            let sender_store = SharedStore::new(Store::open(store_path)?);
+            let sender_store = SharedStore::new(engine_store(store_path)?);
             tasks.push(tokio::spawn(outbox::run(channel.clone(), sender_store, status.clone(), wake.clone())));
-            let store = receiving_store()?;
+            let store = SharedStore::new(receiving_store()?);
             match channel {
                 Channel::Telegram(tg) if !tg.uses_webhook() => {
-                    tasks.push(tokio::spawn(poller::run_telegram(tg, store, status.clone())));
+                    tasks.push(tokio::spawn(poller::run_telegram(tg, store, ingestor.clone(), status.clone())));
                 }
                 Channel::Vk(vk) if !vk.uses_callback() => {
-                    tasks.push(tokio::spawn(vk_poller::run(vk, store, status.clone())));
+                    tasks.push(tokio::spawn(vk_poller::run(vk, store, ingestor.clone(), status.clone())));
                 }
                 channel => {
                     if let Channel::Telegram(tg) = &channel {
@@ -247,7 +231,7 @@ impl Engine {
                 }
             }
         }
-        tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf())));
+        tasks.push(tokio::spawn(checkpoint::run(store_path.to_path_buf(), long_log)));
         tasks.push(tokio::spawn(scheduler::run(store_path.to_path_buf(), assignment.clone())));
         match crate::automation::Automation::new(automation) {
             Ok(a) if a.is_empty() => {}
@@ -267,6 +251,7 @@ impl Engine {
         if !hooks.is_empty() {
             let hooks = webhook::Hooks {
                 hooks,
+                ingestor,
                 status: status.clone(),
                 max_body: webhook.max_body_bytes,
                 media_dir: Some(crate::model::attachments_dir(store_path)),
@@ -303,6 +288,16 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("cannot listen for webhooks on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot start the writer of received messages: {0}")]
+    Writer(std::io::Error),
+}
+
+/// A connection for one of the engine's tasks. The engine runs its own checkpointer
+/// (`checkpoint`), so no write of the engine stops to checkpoint the log itself.
+pub(crate) fn engine_store(path: &Path) -> Result<Store, StoreError> {
+    let store = Store::open(path)?;
+    store.leave_checkpoints_to_checkpointer()?;
+    Ok(store)
 }
 
 /// Keeps the lock file's status line current, for consoles in other processes.

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::ingestor::Ingestor;
 use super::{ChannelState, StatusBoard};
 use crate::channels::SendError;
 use crate::channels::telegram::{self, TelegramChannel};
@@ -12,7 +13,7 @@ use crate::store::SharedStore;
 
 const OFFSET_KEY: &str = "offset";
 
-pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: StatusBoard) {
+pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, ingestor: Ingestor, status: StatusBoard) {
     let kind = ChannelKind::Telegram;
     let stored = store.run(move |s| s.sync_value(kind.as_str(), OFFSET_KEY)).await;
     let mut offset: Option<i64> = stored.ok().flatten().and_then(|v| v.parse().ok());
@@ -61,7 +62,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
             if let Some(batch) = odd.filter(|b| unconfirmable.as_ref() != Some(b)) {
                 let events = vec![odd_update(&batch)];
                 super::note_events(kind, &events);
-                if let Err(e) = super::store_events(&store, &status, kind, events, None).await {
+                if let Err(e) = super::store_events(&ingestor, &status, kind, events, None).await {
                     tracing::error!(error = %e, "cannot store an update");
                 }
                 unconfirmable = Some(batch);
@@ -76,7 +77,7 @@ pub async fn run_telegram(tg: TelegramChannel, store: SharedStore, status: Statu
         super::note_events(kind, &events);
         let stored = events.clone();
         let cursor = Some((kind.as_str(), OFFSET_KEY, next.to_string()));
-        match super::store_events(&store, &status, kind, events, cursor).await {
+        match super::store_events(&ingestor, &status, kind, events, cursor).await {
             Ok(report) => {
                 tracing::debug!(?report, next, "updates stored");
                 offset = Some(next);

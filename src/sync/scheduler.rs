@@ -44,7 +44,7 @@ pub fn assign(
 }
 
 pub async fn run(store_path: std::path::PathBuf, assignment: AssignmentConfig) {
-    let mut store = match Store::open(&store_path) {
+    let mut store = match super::engine_store(&store_path) {
         Ok(store) => store,
         Err(e) => {
             tracing::error!(error = %e, "the scheduler cannot open the store; snoozes will not wake");

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::ingestor::Ingestor;
 use super::poller::Backoff;
 use super::{ChannelState, StatusBoard};
 use crate::channels::vk::{LongPoll, LongPollServer, VkChannel};
@@ -21,7 +22,7 @@ const TS_KEY: &str = "ts";
 /// `wait`.
 const MIN_EMPTY_POLL: Duration = Duration::from_secs(1);
 
-pub async fn run(vk: VkChannel, store: SharedStore, status: StatusBoard) {
+pub async fn run(vk: VkChannel, store: SharedStore, ingestor: Ingestor, status: StatusBoard) {
     let kind = ChannelKind::Vk;
     let stored = store.run(move |s| s.sync_value(kind.as_str(), TS_KEY)).await.ok().flatten();
     let mut backoff = Backoff::default();
@@ -39,7 +40,7 @@ pub async fn run(vk: VkChannel, store: SharedStore, status: StatusBoard) {
     // What came while the engine was down (or before it first ran) is in the
     // conversations with unread messages: caught up once, then polled from where we were.
     let mut ts = stored.unwrap_or_else(|| server.ts.clone());
-    catch_up(&vk, &store, &status, &ts).await;
+    catch_up(&vk, &ingestor, &status, &ts).await;
     loop {
         let asked_at = tokio::time::Instant::now();
         match vk.poll(&server, &ts).await {
@@ -47,7 +48,7 @@ pub async fn run(vk: VkChannel, store: SharedStore, status: StatusBoard) {
                 status.set(kind, connected.clone());
                 backoff = Backoff::default();
                 let empty = updates.is_empty();
-                if !empty && !store_batch(&vk, &store, &status, &updates, &next).await {
+                if !empty && !store_batch(&vk, &ingestor, &status, &updates, &next).await {
                     tokio::time::sleep(backoff.next()).await;
                     continue;
                 }
@@ -58,7 +59,7 @@ pub async fn run(vk: VkChannel, store: SharedStore, status: StatusBoard) {
             }
             Ok(LongPoll::Outdated { ts: next }) => {
                 tracing::warn!(channel = %kind, "long poll history outdated (failed 1): catching up");
-                catch_up(&vk, &store, &status, &next).await;
+                catch_up(&vk, &ingestor, &status, &next).await;
                 ts = next;
             }
             Ok(LongPoll::KeyExpired) => {
@@ -69,7 +70,7 @@ pub async fn run(vk: VkChannel, store: SharedStore, status: StatusBoard) {
                 tracing::warn!(channel = %kind, "long poll information lost (failed 3): a new key and ts, catching up");
                 server = self::server(&vk, &status, &mut backoff).await;
                 ts = server.ts.clone();
-                catch_up(&vk, &store, &status, &ts).await;
+                catch_up(&vk, &ingestor, &status, &ts).await;
             }
             Err(e) => wait_out(&status, e, &mut backoff, "long poll failed").await,
         }
@@ -90,7 +91,7 @@ async fn server(vk: &VkChannel, status: &StatusBoard, backoff: &mut Backoff) -> 
 /// once stored. False when it could not be stored (it is asked for again).
 async fn store_batch(
     vk: &VkChannel,
-    store: &SharedStore,
+    ingestor: &Ingestor,
     status: &StatusBoard,
     updates: &[serde_json::Value],
     ts: &str,
@@ -106,7 +107,7 @@ async fn store_batch(
     vk.name(&mut events).await;
     super::note_events(kind, &events);
     let stored = events.clone();
-    match super::store_events(store, status, kind, events, Some((kind.as_str(), TS_KEY, ts.to_string()))).await {
+    match super::store_events(ingestor, status, kind, events, Some((kind.as_str(), TS_KEY, ts.to_string()))).await {
         Ok(report) => {
             tracing::debug!(?report, ts, "VK events stored");
             vk.answer_presses(&stored);
@@ -121,11 +122,11 @@ async fn store_batch(
 
 /// Stores what the conversations with unread messages hold, then `ts`: messages already
 /// stored are not stored again.
-async fn catch_up(vk: &VkChannel, store: &SharedStore, status: &StatusBoard, ts: &str) {
+async fn catch_up(vk: &VkChannel, ingestor: &Ingestor, status: &StatusBoard, ts: &str) {
     match vk.catch_up().await {
         Ok(missed) => {
             tracing::info!(channel = "vk", messages = missed.len(), "caught up");
-            store_batch(vk, store, status, &missed, ts).await;
+            store_batch(vk, ingestor, status, &missed, ts).await;
         }
         Err(e) => tracing::warn!(channel = "vk", error = %e, "cannot catch up; going on from the new ts"),
     }

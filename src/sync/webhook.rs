@@ -28,7 +28,8 @@ use crate::channels::hook::{Answer, Call, Refused};
 use crate::model::{ChannelKind, now_ms};
 use crate::store::SharedStore;
 
-/// One channel's route: the channel, and its own store connection.
+/// One channel's route: the channel, and its own store connection for what it does
+/// once an update is stored (a welcome to queue).
 pub struct Hook {
     pub channel: Channel,
     pub store: SharedStore,
@@ -37,6 +38,8 @@ pub struct Hook {
 /// The routes to serve: every channel that takes pushed updates, at `/webhook/<channel>`.
 pub struct Hooks {
     pub hooks: HashMap<ChannelKind, Hook>,
+    /// The engine's one writer of what is received (group commit).
+    pub ingestor: super::ingestor::Ingestor,
     pub status: StatusBoard,
     /// The body limit, applied once the caller has been admitted.
     pub max_body: usize,
@@ -151,7 +154,7 @@ async fn receive(
     hook.channel.complete(&mut events).await;
     super::note_events(kind, &events);
     let kept = events.clone();
-    if let Err(e) = super::store_events(&hook.store, &hooks.status, kind, events, None).await {
+    if let Err(e) = super::store_events(&hooks.ingestor, &hooks.status, kind, events, None).await {
         tracing::error!(channel = %kind, error = %e, "cannot store a webhook update");
         return (StatusCode::INTERNAL_SERVER_ERROR, "not stored; deliver it again\n").into_response();
     }
