@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
-//! figures alone, `-- --only outbox` the outbox's).
+//! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's).
 
 mod stats;
 
@@ -61,7 +61,8 @@ fn main() {
             return;
         }
         Some("outbox") => return outbox(),
-        Some(other) => panic!("--only takes search or outbox, not {other}"),
+        Some("keystroke") => return keystroke(&path),
+        Some(other) => panic!("--only takes search, outbox or keystroke, not {other}"),
         None => {}
     }
     memory(&path);

@@ -345,3 +345,72 @@ fn our_photo_shows_what_it_is_not_only_its_caption() {
     let at = text.find("[photo]").expect("the marker");
     assert!(text[at..].contains("Вот ваш заказ"), "{text}");
 }
+
+/// The list and the conversation are copied from the last frame when what they show is
+/// unchanged (`ui::memo`): after every step of a session, the frame drawn that way is
+/// the frame drawn afresh, cell by cell and style by style.
+#[test]
+fn panes_copied_from_the_last_frame_are_what_drawing_afresh_gives() {
+    let styles = Styles::load("dark", false).unwrap();
+    let mut s = with_conversation((100, 30));
+    let mut warm = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let key = |code| Action::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    let steps = vec![
+        Action::Tick(NOW),
+        key(KeyCode::Char('j')),
+        key(KeyCode::Char('j')),
+        key(KeyCode::Char('k')),
+        key(KeyCode::Tab),
+        key(KeyCode::PageUp),
+        key(KeyCode::Tab),
+        key(KeyCode::Char('П')),
+        key(KeyCode::Char('!')),
+        key(KeyCode::Backspace),
+        Action::Tick(NOW + 61 * MIN),
+        key(KeyCode::Esc),
+        key(KeyCode::Char('j')),
+        Action::Resize(80, 24),
+        Action::Tick(NOW + 62 * MIN),
+    ];
+    // The frames as drawn (what the terminal is told is a diff of them, which depends
+    // on the frame before).
+    for (i, step) in steps.into_iter().enumerate() {
+        update(&mut s, step);
+        if (warm.backend().buffer().area.width, warm.backend().buffer().area.height) != s.size {
+            warm = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+        }
+        let a = warm.draw(|f| switchboard::ui::draw(f, &s, &styles)).unwrap().buffer.clone();
+        let cache = std::mem::take(&mut s.frames);
+        let mut cold = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+        let b = cold.draw(|f| switchboard::ui::draw(f, &s, &styles)).unwrap().buffer.clone();
+        s.frames = cache;
+        let differ: Vec<_> =
+            a.content.iter().zip(&b.content).enumerate().filter(|(_, (x, y))| x != y).take(3).collect();
+        assert!(differ.is_empty() && a.area == b.area, "step {i}: cells differ: {differ:?}");
+    }
+}
+
+/// The console draws nothing for what changes nothing: a key bound to nothing, a mouse
+/// move, a key the composer has no use for where the cursor is. Everything else draws.
+#[test]
+fn keys_that_change_nothing_ask_for_no_frame() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let mut s = with_conversation((100, 30));
+    let key = |code| Action::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    let moved =
+        Action::Mouse(MouseEvent { kind: MouseEventKind::Moved, column: 5, row: 5, modifiers: KeyModifiers::NONE });
+    let unchanged = |s: &mut AppState, action| {
+        update(s, action);
+        s.unchanged
+    };
+    assert!(unchanged(&mut s, key(KeyCode::F(12))), "unbound in the list");
+    assert!(unchanged(&mut s, moved.clone()), "a mouse move");
+    assert!(!unchanged(&mut s, key(KeyCode::Char('j'))), "the selection moves");
+    assert!(!unchanged(&mut s, key(KeyCode::Char('r'))), "into the composer");
+    assert!(unchanged(&mut s, key(KeyCode::F(12))), "unbound in the composer");
+    assert!(!unchanged(&mut s, key(KeyCode::Char('ы'))), "a letter");
+    assert!(!unchanged(&mut s, key(KeyCode::Left)), "the cursor moves");
+    assert!(unchanged(&mut s, key(KeyCode::Left)), "already at the start");
+    assert!(unchanged(&mut s, moved), "a mouse move");
+    assert!(!unchanged(&mut s, Action::Tick(NOW + MIN)), "the clock");
+}

@@ -287,10 +287,11 @@ where
             _ = signals.recv() => return keep_drafts(&store, &state).await,
         };
         effects = update(&mut state, action);
-        dirty = true;
+        dirty |= !state.unchanged;
         // Take everything else that is already waiting before drawing again.
         while let Ok(action) = rx.try_recv() {
             effects.extend(update(&mut state, action));
+            dirty |= !state.unchanged;
         }
     }
 }

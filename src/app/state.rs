@@ -178,6 +178,11 @@ pub struct Notice {
 pub const NOTICE_MS: Millis = 15_000;
 
 pub struct AppState {
+    /// The panes as last drawn, so an unchanged pane is copied rather than laid out again.
+    pub frames: crate::ui::FrameCache,
+    /// The last action changed nothing on screen (a key bound to nothing, a mouse move):
+    /// the console does not draw for it.
+    pub unchanged: bool,
     pub focus: Focus,
     pub keymap: Keymap,
     pub list: ListView,
@@ -258,6 +263,8 @@ fn console_id(now: Millis) -> String {
 impl AppState {
     pub fn new(keymap: Keymap, agent: String, now: Millis, tz: FixedOffset, size: (u16, u16)) -> AppState {
         let mut state = AppState {
+            frames: Default::default(),
+            unchanged: false,
             focus: Focus::List,
             composer: TextArea::default(),
             keymap,

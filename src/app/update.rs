@@ -11,6 +11,7 @@ use crate::keymap::{Command, Context};
 use crate::text;
 
 pub fn update(s: &mut AppState, action: Action) -> Vec<Effect> {
+    s.unchanged = false;
     let effects = apply(s, action);
     // Whatever changed the draft, its misspelled words are the ones underlined.
     super::spell::refresh(s);
@@ -321,6 +322,7 @@ pub fn set_focus(s: &mut AppState, focus: Focus) -> Vec<Effect> {
 
 fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
+        s.unchanged = true;
         return Vec::new();
     }
     let contexts = key_contexts(s);
@@ -343,8 +345,18 @@ fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         if let Some(m) = super::macros::for_key(s, &key) {
             return super::macros::preview(s, m);
         }
-        if s.focus == Focus::Composer && s.composer.input(key) && key.code == crossterm::event::KeyCode::Char(':') {
-            super::emoji::expand(&mut s.composer);
+        if s.focus != Focus::Composer {
+            // A key bound to nothing here: nothing to draw again.
+            s.unchanged = true;
+            return Vec::new();
+        }
+        let before = (s.composer.cursor(), s.composer.screen_cursor(), s.composer.selection_range());
+        if s.composer.input(key) {
+            if key.code == crossterm::event::KeyCode::Char(':') {
+                super::emoji::expand(&mut s.composer);
+            }
+        } else {
+            s.unchanged = before == (s.composer.cursor(), s.composer.screen_cursor(), s.composer.selection_range());
         }
         return Vec::new();
     };
@@ -534,6 +546,10 @@ fn on_mouse(s: &mut AppState, m: MouseEvent) -> Vec<Effect> {
         }
         MouseEventKind::Down(MouseButton::Left) if panes.composer.contains(at) => set_focus(s, Focus::Composer),
         MouseEventKind::Down(MouseButton::Left) if panes.conversation.contains(at) => set_focus(s, Focus::Conversation),
-        _ => Vec::new(),
+        // Moves (the terminal reports every one), releases, drags.
+        _ => {
+            s.unchanged = true;
+            Vec::new()
+        }
     }
 }

@@ -229,7 +229,7 @@ impl FromStr for DeliveryStatus {
 }
 
 /// The work state of a conversation, set by agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationStatus {
     Open,
     Pending,

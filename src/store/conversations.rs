@@ -7,7 +7,7 @@ use super::{Result, Store, StoreError, text_enum};
 use crate::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, Millis};
 
 /// One line of the conversation list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConversationRow {
     pub id: ConversationId,
     pub channel: ChannelKind,
@@ -58,7 +58,7 @@ pub struct Mention {
 }
 
 /// Which conversations the list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ConversationFilter {
     pub channel: Option<ChannelKind>,
     pub status: Option<ConversationStatus>,

@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     }
     let focused = state.focus == Focus::Conversation;
     let Some(view) = &state.open else {
+        frame.buffer_mut().set_style(area, styles.base);
         return empty_pane(frame, area, " Conversation ", "Select a conversation in the list.", focused, styles);
     };
     let row = &view.row;
@@ -68,12 +69,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         block = block.title_bottom(Line::styled(format!(" ↓ newer below ({key}) "), styles.title).right_aligned());
     }
     let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.width < 10 || inner.height == 0 {
-        return;
-    }
-    let lines = visible_lines(view, state, styles, inner.width as usize, inner.height as usize);
-    frame.render_widget(Paragraph::new(lines), inner);
+    let body = (inner.width >= 10 && inner.height > 0)
+        .then(|| Paragraph::new(visible_lines(view, state, styles, inner.width as usize, inner.height as usize)));
+    let pane = super::memo::Pane { block, body };
+    super::memo::render_cached(frame, &state.frames, "conversation", styles.base, area, pane);
 }
 
 /// The lines that fill `height`, laid out from the scroll anchor.

@@ -30,20 +30,38 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         title.push_str(&format!(" · ↑ {} new", list.new_above.len()));
     }
     title.push(' ');
-    let block = pane_block(title, state.focus == Focus::List, styles);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.width < 4 || inner.height == 0 {
-        return;
-    }
+    let focused = state.focus == Focus::List;
+    // Everything the pane is drawn from: the rows in view, where the selection is, the
+    // title, and the clock the times are relative to.
+    let visible = (area.height.saturating_sub(2) / 2) as usize;
+    let in_view = list.rows.iter().skip(list.offset).take(visible);
+    let key = super::memo::key_of((
+        &title,
+        focused,
+        in_view.collect::<Vec<_>>(),
+        list.selected,
+        list.offset,
+        state.now,
+        state.tz.local_minus_utc(),
+    ));
+    super::memo::render_keyed(frame, &state.frames, "list", styles.base, area, key, || {
+        let block = pane_block(title, focused, styles);
+        let inner = block.inner(area);
+        let body = (inner.width >= 4 && inner.height > 0).then(|| rows(inner, state, styles));
+        super::memo::Pane { block, body }
+    });
+}
+
+/// What fills the list: two lines for each conversation in view, or why there are none.
+fn rows<'a>(inner: Rect, state: &AppState, styles: &Styles) -> Paragraph<'a> {
+    let list = &state.list;
     if list.rows.is_empty() {
         let hint = if list.filter.channel.is_some() || list.filter.status.is_some() || list.filter.assignee.is_some() {
             "Nothing matches this filter."
         } else {
             "No conversations yet. They appear here as customers write."
         };
-        frame.render_widget(Paragraph::new(hint).style(styles.list_preview).wrap(Default::default()), inner);
-        return;
+        return Paragraph::new(hint).style(styles.list_preview).wrap(Default::default());
     }
     let w = inner.width as usize;
     let visible = (inner.height / 2) as usize;
@@ -85,5 +103,5 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
             Span::styled(" ".repeat(pad), pick(styles.base)),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    Paragraph::new(lines)
 }

@@ -8,6 +8,7 @@ mod conversation;
 mod conversation_list;
 mod help;
 mod marks;
+mod memo;
 mod picker;
 mod reports;
 mod rich_text;
@@ -22,6 +23,8 @@ use crate::app::overlay::Overlay;
 use crate::app::{AppState, Focus};
 use crate::model::ChannelKind;
 use crate::theme::Styles;
+
+pub use memo::FrameCache;
 
 /// Below this width only one pane shows: the list, or the open conversation.
 const NARROW: u16 = 50;
@@ -59,8 +62,12 @@ pub fn layout(area: Rect, state: &AppState) -> Panes {
 
 pub fn draw(frame: &mut Frame<'_>, state: &AppState, styles: &Styles) {
     let area = frame.area();
-    frame.buffer_mut().set_style(area, styles.base);
     let panes = layout(area, state);
+    // The list and the conversation lay their base style themselves, only when they are
+    // drawn again (`memo`): most frames copy them as they were.
+    for pane in [panes.composer, panes.status] {
+        frame.buffer_mut().set_style(pane, styles.base);
+    }
     conversation_list::draw(frame, panes.list, state, styles);
     conversation::draw(frame, panes.conversation, state, styles);
     composer::draw(frame, panes.composer, state, styles);
