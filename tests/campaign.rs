@@ -157,7 +157,7 @@ fn every_exclusion_reason_is_planned_and_reported() {
     let reason_of = |contact| plan.excluded.iter().find(|e| e.contact == contact).map(|e| e.reason);
     assert_eq!(plan.included.len(), 1, "{plan:#?}");
     assert_eq!(plan.included[0].contact, ok);
-    assert_eq!(plan.included[0].text, "Привет, Анна! Скидка в Казань");
+    assert_eq!(plan.included[0].text(), "Привет, Анна! Скидка в Казань");
     assert_eq!(reason_of(no_consent), Some(Reason::NoConsent));
     assert_eq!(reason_of(opted_out), Some(Reason::OptedOut));
     assert_eq!(reason_of(blocked), Some(Reason::Blocked));
@@ -195,7 +195,7 @@ fn every_exclusion_reason_is_planned_and_reported() {
         switchboard::campaign::launch::plan(&store, &everyone, &with_template, &policy, switchboard::model::now_ms())
             .unwrap();
     let sergey = plan.included.iter().find(|i| i.contact == closed).expect("the template reaches a closed window");
-    assert_eq!(sergey.text, "Здравствуйте, Сергей!");
+    assert_eq!(sergey.text(), "Здравствуйте, Сергей!");
     assert_eq!(sergey.outgoing.kind, "template");
 }
 
@@ -344,7 +344,7 @@ fn the_ab_split_is_stable_and_follows_the_share() {
     assert_eq!(first.included, second.included, "the same members get the same variant");
     let a = first.totals.by_variant["A"];
     assert!((70..=130).contains(&a), "about a quarter of 400 get A: {a}");
-    assert!(first.included.iter().all(|i| i.text.starts_with(&i.variant)));
+    assert!(first.included.iter().all(|i| i.text().starts_with(&i.variant)));
     assert!(Message::new(&texts, 0, vec![], None, "x", vec![]).is_err());
     assert!(Message::new(&["Hi {{frist_name}}".to_string()], 50, vec![], None, "x", vec![]).is_err());
 }

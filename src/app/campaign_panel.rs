@@ -378,6 +378,9 @@ fn preview(s: &mut AppState) -> Vec<Effect> {
             panel.generation += 1;
             panel.planned_form = Some(form);
             panel.preview_offset = 0;
+            // Let go of the last preview before the next is made: a large segment's plan
+            // is tens of megabytes, and two at once doubled the console's peak.
+            panel.plan = None;
             vec![Effect::PlanCampaign { generation: panel.generation, filter, message, policy: s.policy.clone() }]
         }
         Err(e) => {

@@ -19,8 +19,9 @@ pub struct Launched {
 
 /// Plans `message` for the members of `filter` as of `now`; nothing is written.
 pub fn plan(store: &Store, filter: &Filter, message: &Message, policy: &CampaignPolicy, now: Millis) -> Result<Plan> {
-    let members = store.members(&filter.condition(now), now - policy.frequency_period)?;
-    Ok(plan::plan(&members, message, policy, now))
+    let mut planner = plan::Planner::new(message, policy, now);
+    store.for_each_member(&filter.condition(now), now - policy.frequency_period, |m| planner.add(&m))?;
+    Ok(planner.finish())
 }
 
 /// Plans and launches in one transaction: the campaign, every recipient and every outbox

@@ -119,9 +119,20 @@ pub struct Included {
     #[serde(skip)]
     pub conversation: Option<ConversationId>,
     pub variant: String,
-    pub text: String,
-    #[serde(skip)]
+    /// What they get; written out as its text (`text`), held once.
+    #[serde(rename = "text", serialize_with = "outgoing_text")]
     pub outgoing: Outgoing,
+}
+
+impl Included {
+    /// The text they get.
+    pub fn text(&self) -> &str {
+        &self.outgoing.text
+    }
+}
+
+fn outgoing_text<S: serde::Serializer>(outgoing: &Outgoing, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&outgoing.text)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,16 +173,40 @@ pub struct Plan {
 
 /// Plans `message` for `members` at `now`.
 pub fn plan(members: &[Member], message: &Message, policy: &CampaignPolicy, now: Millis) -> Plan {
-    let mut included = Vec::new();
-    let mut excluded = Vec::new();
+    let mut planner = Planner::new(message, policy, now);
     for m in members {
-        match decide(m, message, policy, now) {
-            Ok(i) => included.push(i),
-            Err(e) => excluded.push(e),
+        planner.add(m);
+    }
+    planner.finish()
+}
+
+/// A plan made one member at a time, so the members need not all be held at once.
+pub struct Planner<'a> {
+    message: &'a Message,
+    policy: &'a CampaignPolicy,
+    now: Millis,
+    members: usize,
+    included: Vec<Included>,
+    excluded: Vec<Excluded>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(message: &'a Message, policy: &'a CampaignPolicy, now: Millis) -> Planner<'a> {
+        Planner { message, policy, now, members: 0, included: Vec::new(), excluded: Vec::new() }
+    }
+
+    pub fn add(&mut self, m: &Member) {
+        self.members += 1;
+        match decide(m, self.message, self.policy, self.now) {
+            Ok(i) => self.included.push(i),
+            Err(e) => self.excluded.push(e),
         }
     }
-    let totals = totals(members.len(), &included, &excluded);
-    Plan { included, excluded, totals }
+
+    pub fn finish(self) -> Plan {
+        let totals = totals(self.members, &self.included, &self.excluded);
+        Plan { included: self.included, excluded: self.excluded, totals }
+    }
 }
 
 fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -> Result<Included, Excluded> {
@@ -253,7 +288,6 @@ fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -
         chat_id: reach.chat_id.clone(),
         conversation: reach.conversation,
         variant: variant.name.clone(),
-        text: outgoing.text.clone(),
         outgoing,
     })
 }

@@ -329,7 +329,7 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
             i.variant,
             i.channel.as_str(),
             sanitize(&i.name, false),
-            sanitize(&i.text, false)
+            sanitize(i.text(), false)
         )?;
     }
     writeln!(

@@ -132,11 +132,35 @@ impl Store {
     pub fn members(&self, condition: &Condition, frequency_since: Millis) -> Result<Vec<Member>> {
         members(&self.conn, condition, frequency_since)
     }
+
+    /// The members one at a time, in contact order, none of them kept: a preview of a
+    /// large segment holds what it decided, not every member it read.
+    pub fn for_each_member(
+        &self,
+        condition: &Condition,
+        frequency_since: Millis,
+        each: impl FnMut(Member),
+    ) -> Result<()> {
+        for_each_member(&self.conn, condition, frequency_since, each)
+    }
 }
 
 /// The contacts that meet `condition`, read on `conn` (a launch reads inside its own
 /// transaction, so what it plans is what it writes).
 pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since: Millis) -> Result<Vec<Member>> {
+    let mut out = Vec::new();
+    for_each_member(conn, condition, frequency_since, |m| out.push(m))?;
+    Ok(out)
+}
+
+/// Each contact that meets `condition`, with all its reaches, as soon as its last row
+/// is read.
+fn for_each_member(
+    conn: &Connection,
+    condition: &Condition,
+    frequency_since: Millis,
+    mut each: impl FnMut(Member),
+) -> Result<()> {
     let recent = recent_campaign_messages(conn, frequency_since)?;
     let Condition { sql, params } = condition;
     // The platform's permission is read only where writing needs one (VK's allow/deny).
@@ -160,12 +184,12 @@ pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since:
          WHERE {sql} ORDER BY c.id"
     ))?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
-    let mut out: Vec<Member> = Vec::new();
+    let mut current: Option<Member> = None;
     while let Some(r) = rows.next()? {
         let contact: ContactId = r.get(0)?;
-        if out.last().is_none_or(|m| m.contact != contact) {
+        if current.as_ref().is_none_or(|m| m.contact != contact) {
             let attributes: String = r.get(4)?;
-            out.push(Member {
+            let next = Member {
                 contact,
                 name: r.get(1)?,
                 phone: r.get(2)?,
@@ -174,7 +198,10 @@ pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since:
                 time_zone: r.get(5)?,
                 reaches: Vec::new(),
                 recent_campaign_messages: recent.get(&contact).copied().unwrap_or(0),
-            });
+            };
+            if let Some(done) = current.replace(next) {
+                each(done);
+            }
         }
         if r.get::<_, Option<String>>(6)?.is_some() {
             let reach = Reach {
@@ -186,12 +213,15 @@ pub(super) fn members(conn: &Connection, condition: &Condition, frequency_since:
                 marketing: r.get(11)?,
                 permission: r.get(12)?,
             };
-            if let Some(m) = out.last_mut() {
+            if let Some(m) = current.as_mut() {
                 m.reaches.push(reach);
             }
         }
     }
-    Ok(out)
+    if let Some(last) = current {
+        each(last);
+    }
+    Ok(())
 }
 
 /// Campaign messages each contact got (or has queued) since `since`.

@@ -88,10 +88,13 @@ fn draw_preview(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Cam
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let Some(plan) = &panel.plan else {
-        let hint = format!(
-            "{} shows exactly who gets which text, and who is left out and why; nothing is sent",
-            state.key_hint(Context::Campaign, Command::Preview)
-        );
+        let hint = match panel.planned_form {
+            Some(_) => "previewing…".to_string(),
+            None => format!(
+                "{} shows exactly who gets which text, and who is left out and why; nothing is sent",
+                state.key_hint(Context::Campaign, Command::Preview)
+            ),
+        };
         frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), inner);
         return;
     };
@@ -147,7 +150,7 @@ fn preview_rows<'a>(plan: &Plan, styles: &Styles, width: usize, offset: usize, r
         Line::from(vec![
             Span::styled(i.channel.badge(), badge_style(styles, i.channel)),
             Span::styled(head, styles.help_key),
-            Span::styled(truncate(&sanitize(&i.text, false), rest), styles.help),
+            Span::styled(truncate(&sanitize(i.text(), false), rest), styles.help),
         ])
     });
     let excluded = plan.excluded.iter().skip(offset.saturating_sub(plan.included.len())).map(|e| {
