@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
-//! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's).
+//! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's, `-- --only frame` the first frame, frames and keystroke).
 
 mod stats;
 
@@ -62,7 +62,12 @@ fn main() {
         }
         Some("outbox") => return outbox(),
         Some("keystroke") => return keystroke(&path),
-        Some(other) => panic!("--only takes search, outbox or keystroke, not {other}"),
+        Some("frame") => {
+            first_frame(&path);
+            frames(&path);
+            return keystroke(&path);
+        }
+        Some(other) => panic!("--only takes search, frame, outbox or keystroke, not {other}"),
         None => {}
     }
     memory(&path);
