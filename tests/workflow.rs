@@ -220,6 +220,32 @@ fn search_finds_customers_and_messages_whatever_the_case_and_the_e() {
     assert!(store.find_conversations("@", 10).unwrap().is_empty(), "a bare @ finds nobody");
 }
 
+/// The folded title the search reads is kept with the title: a group renamed on the
+/// platform is found by its new name, not its old one.
+#[test]
+fn a_renamed_group_is_found_by_its_new_name() {
+    use switchboard::model::{ChannelKind, ChatRef, InboundEvent, InboundMessage, Peer};
+    let mut store = Store::open_in_memory().unwrap();
+    let message = |title: &str, id: &str, at| {
+        let chat = ChatRef {
+            channel: ChannelKind::Telegram,
+            external_chat_id: "-100500".into(),
+            is_group: true,
+            title: title.into(),
+        };
+        let from = Peer { external_id: "7".into(), display_name: "Ёжик".into(), username: None, locale: None };
+        InboundEvent::Message(InboundMessage::text(chat, from, id.into(), "Всем привет".into(), at))
+    };
+    store.ingest(&[message("Оптовики ЁЛОК", "1", T0)], None, T0).unwrap();
+    let titles = |store: &Store, q: &str| -> Vec<String> {
+        store.find_conversations(q, 10).unwrap().into_iter().map(|h| h.title).collect()
+    };
+    assert_eq!(titles(&store, "елок"), ["Оптовики ЁЛОК"]);
+    store.ingest(&[message("Розница 🎄", "2", T0 + 1)], None, T0 + 1).unwrap();
+    assert_eq!(titles(&store, "РОЗН"), ["Розница 🎄"]);
+    assert!(titles(&store, "елок").is_empty(), "the old name is gone");
+}
+
 #[test]
 fn presence_says_who_else_has_a_conversation_open_and_forgets_the_gone() {
     let mut store = Store::open_in_memory().unwrap();

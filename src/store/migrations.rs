@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/011_polls.sql"),
     include_str!("../../migrations/012_reports.sql"),
     include_str!("../../migrations/013_search_prefixes.sql"),
+    include_str!("../../migrations/014_folded_titles.sql"),
 ];
 
 /// Work a migration needs beyond its SQL, run in its transaction after it.

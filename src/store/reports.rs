@@ -315,13 +315,18 @@ impl Store {
     /// The campaigns launched in [from, to), per channel: what their messages became,
     /// and how many recipients entered `stage` within `within` after the launch.
     pub fn report_campaigns(&self, from: Millis, to: Millis, stage: &str, within: Millis) -> Result<Vec<CampaignRow>> {
-        // A recipient entered the stage within `within` (?4) after the launch.
+        // A recipient entered the stage within `within` (?4) after the launch. Looked up
+        // by the contact (`+` keeps SQLite off the index by stage, which read every
+        // entry into the stage in the window once per recipient: recipients times
+        // entries, 48 times slower on ten times the data).
         const CONVERTED: &str = "EXISTS (SELECT 1 FROM stage_events s WHERE s.contact_id = r.contact_id \
-             AND s.to_stage = ?3 AND s.at >= k.launched_at AND s.at < k.launched_at + ?4)";
+             AND +s.to_stage = ?3 AND s.at >= k.launched_at AND s.at < k.launched_at + ?4)";
+        // Campaigns first (CROSS JOIN keeps that order), then their recipients by index:
+        // SQLite otherwise read every recipient of every campaign ever launched.
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT k.name, r.channel, k.launched_at, count(*), {}, \
                coalesce(sum(m.status IN ('sent', 'delivered', 'read') AND {CONVERTED}), 0) \
-             FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id JOIN messages m ON m.id = r.message_id \
+             FROM campaigns k CROSS JOIN campaign_recipients r ON r.campaign_id = k.id JOIN messages m ON m.id = r.message_id \
              WHERE k.launched_at >= ?1 AND k.launched_at < ?2 \
              GROUP BY k.id, r.channel ORDER BY k.launched_at, k.id, r.channel",
             super::campaign_results::outcomes("k.reply_window")
@@ -348,7 +353,7 @@ impl Store {
         // The holdouts: recipients with no message, who entered the stage all the same.
         let mut held = self.conn.prepare_cached(&format!(
             "SELECT k.name, r.channel, k.launched_at, count(*), coalesce(sum({CONVERTED}), 0) \
-             FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id \
+             FROM campaigns k CROSS JOIN campaign_recipients r ON r.campaign_id = k.id \
              WHERE k.launched_at >= ?1 AND k.launched_at < ?2 AND r.state = 'holdout' \
              GROUP BY k.id, r.channel"
         ))?;

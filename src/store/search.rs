@@ -29,7 +29,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, c.channel, c.title, c.last_preview, c.last_message_at FROM conversations c \
              LEFT JOIN contacts k ON k.id = c.contact_id \
-             WHERE instr(fold(c.title), ?1) > 0 OR instr(coalesce(k.phone, ''), ?1) > 0 \
+             WHERE instr(c.title_folded, ?1) > 0 OR instr(coalesce(k.phone, ''), ?1) > 0 \
                OR (ltrim(?1, '@') <> '' AND c.contact_id IN (SELECT i.contact_id FROM identities i \
                      WHERE i.username IS NOT NULL AND instr(fold(i.username), ltrim(?1, '@')) > 0)) \
              ORDER BY c.last_message_at DESC LIMIT ?2",
