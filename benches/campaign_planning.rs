@@ -101,14 +101,20 @@ fn memory_probe(path: &std::path::Path) {
     let query = rss("VmHWM");
     let message = Message::new(&[TEXT.to_string()], 50, vec![], None, "bench", vec![]).expect("the message");
     let policy = CampaignPolicy { quiet_hours: Some((0, 1)), ..CampaignPolicy::default() };
-    // As the console's panel does: the last preview is let go when the next is asked for.
+    // As the console's panel does: the last preview is let go when the next is asked
+    // for, and a preview keeps a row per member but renders only a page.
     let mut kept = None;
     for _ in 0..20 {
         drop(kept.take());
-        let plan =
-            switchboard::campaign::launch::plan(&store, &filter, &message, &policy, switchboard::model::now_ms())
-                .expect("a plan");
-        kept = Some(plan);
+        let preview = switchboard::campaign::preview::Preview::make(
+            &store,
+            &filter,
+            &message,
+            &policy,
+            switchboard::model::now_ms(),
+        )
+        .expect("a preview");
+        kept = Some(preview);
     }
     std::hint::black_box(&kept);
     println!("{start:.1} {query:.1} {:.1} {members}", rss("VmHWM"));

@@ -9,6 +9,8 @@
 //! - PageUp in the 100,000-message conversation;
 //! - a key that changes nothing (F12): the bytes the console writes for it (none, since
 //!   it does not draw when nothing changed) and the processor time it spends on one;
+//! - the console's peak resident memory after every screen was opened, then after 20
+//!   campaign previews to everyone in the store;
 //!
 //! each beside the pty's own floor: `cat` in raw mode echoing the same bytes.
 //!
@@ -77,6 +79,7 @@ fn main() {
     typed.extend((0..KEYS / 2).map(|_| console.press(b"\x7f").0));
     let (bytes, cpu, idle) = nothing_keys(&mut console);
     console.stop();
+    let (opened, previews) = memory_after_previews(exe, &console_args);
 
     let floor_p99 = p99(&mut floor);
     println!("{:<58} {:>9.3} ms", "pty echo floor (cat, raw mode), p99", ms(floor_p99));
@@ -98,6 +101,42 @@ fn main() {
         "a key that changes nothing: processor time per key (idle)", cpu, idle, ""
     );
     println!("{:<58} {:>9} B", "  bytes written for 1,000 such keys", bytes);
+    println!(
+        "{:<58} {:>9.1} MB {:>9.1} MB {:>7.2}x  < 40 MB",
+        "peak resident, every screen opened, then 20 previews",
+        previews,
+        opened,
+        previews / opened
+    );
+}
+
+/// The console's peak resident memory (`VmHWM`): after opening every screen (the
+/// baseline), then after 20 previews of a campaign to everyone in the store (50,000
+/// contacts on the generated store), each waited for.
+fn memory_after_previews(exe: &Path, args: &[&str]) -> (f64, f64) {
+    let mut console = Pty::spawn(exe, args, false);
+    console.settle(Duration::from_millis(500));
+    // The contact card, automation, reports, search, the palette, help: each opened,
+    // let load, and closed.
+    for key in [&b"\x1bOQ"[..], b"\x1bOS", b"\x1b[15~", b"/", b"\x0b", b"\x1bOP"] {
+        console.master.write_all(key).expect("a key");
+        console.settle(Duration::from_millis(400));
+        console.master.write_all(b"\x1b").expect("Esc");
+        console.settle(Duration::from_millis(200));
+    }
+    let opened = console.peak();
+    // The campaign panel: no filter (everyone), a name, a text; then preview 20 times.
+    console.master.write_all(b"\x1bOR").expect("F3");
+    console.settle(Duration::from_millis(500));
+    console.master.write_all("\tbench\tПривет, {{first_name|друг}}!".as_bytes()).expect("the form");
+    console.settle(Duration::from_millis(300));
+    for _ in 0..20 {
+        console.master.write_all(b"\x10").expect("Ctrl-P");
+        console.settle(Duration::from_millis(700));
+    }
+    let previews = console.peak();
+    console.stop();
+    (opened, previews)
 }
 
 /// Makes the longest conversation the newest, so it opens first in the list.
@@ -262,6 +301,17 @@ impl Pty {
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
         let (utime, stime): (f64, f64) = (fields[11].parse().expect("utime"), fields[12].parse().expect("stime"));
         (utime + stime) * 1000.0 / ticks
+    }
+
+    /// The program's peak resident memory so far, in MB.
+    fn peak(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
     }
 
     fn stop(mut self) {

@@ -105,7 +105,7 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 let f = Filter::parse(&filter).unwrap();
                 Action::Planned {
                     generation,
-                    result: Ok(switchboard::campaign::launch::plan(
+                    result: Ok(switchboard::campaign::preview::Preview::make(
                         store,
                         &f,
                         &message,
@@ -115,6 +115,18 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                     .unwrap()),
                 }
             }
+            Effect::RenderPreview { generation, at, contacts, message, policy } => Action::PreviewRendered {
+                generation,
+                at,
+                result: Ok(switchboard::campaign::preview::Preview::render(
+                    store,
+                    &contacts,
+                    &message,
+                    &policy,
+                    switchboard::model::now_ms(),
+                )
+                .unwrap()),
+            },
             Effect::LaunchCampaign { name, segment, filter, message, policy } => {
                 let l = switchboard::campaign::launch::launch(
                     store,
@@ -193,6 +205,90 @@ fn a_marketer_builds_a_segment_previews_and_launches() {
     assert!(!screen(&s).contains("Segments and campaigns"));
     update(&mut s, key(KeyCode::Char('C')));
     assert!(screen(&s).contains("autumn"));
+}
+
+/// A preview keeps a row per member but renders only a page of them: scrolling far
+/// down renders the rows there, the same as the whole plan has at those places.
+#[test]
+fn a_large_preview_renders_the_rows_it_scrolls_to() {
+    use switchboard::campaign::preview::{PAGE, Row};
+    let mut s = state();
+    s.policy = CampaignPolicy::permissive();
+    let mut store = Store::open_in_memory().unwrap();
+    for i in 0..150 {
+        let name = format!("Клиент {i:03}");
+        let event = switchboard::model::InboundEvent::Message(switchboard::model::InboundMessage::text(
+            switchboard::model::ChatRef {
+                channel: ChannelKind::Telegram,
+                external_chat_id: (1000 + i).to_string(),
+                is_group: false,
+                title: name.clone(),
+            },
+            switchboard::model::Peer {
+                external_id: (1000 + i).to_string(),
+                display_name: name,
+                username: None,
+                locale: None,
+            },
+            format!("m{i}"),
+            "Здравствуйте".into(),
+            now_ms() - 3_600_000,
+        ));
+        store.ingest(&[event], None, now_ms()).unwrap();
+        // Every third has not agreed to campaigns: left out, after those who get it.
+        if i % 3 != 0 {
+            let contact = store.contact_by_identity(ChannelKind::Telegram, &(1000 + i).to_string()).unwrap().unwrap();
+            store
+                .record_agent_consent(contact, ChannelKind::Telegram, "marketing", true, "form", "t", now_ms())
+                .unwrap();
+        }
+    }
+    let effects = update(&mut s, key(KeyCode::Char('C')));
+    perform(&mut s, &mut store, effects);
+    let effects = typed(&mut s, "channel:telegram");
+    perform(&mut s, &mut store, effects);
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "p");
+    update(&mut s, key(KeyCode::Tab));
+    typed(&mut s, "Привет, {{first_name}}!");
+    let effects = update(&mut s, ctrl('p'));
+    perform(&mut s, &mut store, effects);
+    let preview = s.campaign_panel.as_ref().unwrap().plan.as_ref().expect("a preview");
+    assert_eq!((preview.rows.len(), preview.totals.included, preview.totals.excluded), (150, 100, 50));
+    assert!(preview.page.len() <= PAGE, "only a page is rendered: {}", preview.page.len());
+    assert!(screen(&s).contains("150 members · 100 get it · 50 left out"));
+
+    // The whole plan, for what each place should show.
+    let whole = switchboard::campaign::launch::plan(
+        &store,
+        &Filter::parse("channel:telegram").unwrap(),
+        &preview.message,
+        &preview.policy,
+        now_ms(),
+    )
+    .unwrap();
+    let expected = |at: usize| match whole.included.get(at) {
+        Some(i) => i.name.clone(),
+        None => whole.excluded[at - whole.included.len()].name.clone(),
+    };
+    for _ in 0..12 {
+        let effects = update(&mut s, key(KeyCode::PageDown));
+        perform(&mut s, &mut store, effects);
+    }
+    let panel = s.campaign_panel.as_ref().unwrap();
+    let preview = panel.plan.as_ref().unwrap();
+    let offset = panel.preview_offset;
+    assert_eq!(offset, 120);
+    for at in offset..150 {
+        let name = match preview.row(at).unwrap_or_else(|| panic!("row {at} is rendered")) {
+            Row::Included(i) => &i.name,
+            Row::Excluded(e) => &e.name,
+        };
+        assert_eq!(name, &expected(at), "row {at}");
+    }
+    let text = screen(&s);
+    assert!(text.contains(&expected(offset)) && !text.contains("…\n"), "{text}");
+    assert!(text.contains("no_consent"), "those left out show why: {text}");
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::campaign::preview::{Preview, Row};
 use crate::campaign::results::CampaignResults;
-use crate::campaign::{CampaignPolicy, Message, Plan};
+use crate::campaign::{CampaignPolicy, Message};
 use crate::model::{ChannelKind, ContactId, ConversationId, ConversationStatus, Millis};
 use crate::store::{
     CampaignStatus, ContactCard, ConversationFilter, ConversationRow, ListKey, MessageKey, MessageRow, SampleRow,
@@ -122,7 +123,13 @@ pub enum Action {
     SegmentsListed(Vec<Segment>),
     Planned {
         generation: u64,
-        result: Result<Plan, String>,
+        result: Result<Preview, String>,
+    },
+    /// The preview's rows from `at`, rendered for the screen.
+    PreviewRendered {
+        generation: u64,
+        at: usize,
+        result: Result<Vec<Row>, String>,
     },
     /// A launch went through (the notice to show), or why not.
     Launched(Result<String, String>),
@@ -281,6 +288,14 @@ pub enum Effect {
     PlanCampaign {
         generation: u64,
         filter: String,
+        message: Message,
+        policy: CampaignPolicy,
+    },
+    /// Render the preview's rows from `at` (their members, in order).
+    RenderPreview {
+        generation: u64,
+        at: usize,
+        contacts: Vec<crate::model::ContactId>,
         message: Message,
         policy: CampaignPolicy,
     },

@@ -10,8 +10,9 @@ use ratatui_textarea::TextArea;
 use super::action::Effect;
 use super::state::AppState;
 use super::update::notify;
+use crate::campaign::preview::{PAGE, Preview};
 use crate::campaign::results::CampaignResults;
-use crate::campaign::{Filter, FilterError, Message, Plan, WhatsAppTemplate};
+use crate::campaign::{Filter, FilterError, Message, WhatsAppTemplate};
 use crate::keymap::{Command, Context};
 use crate::model::Button;
 use crate::store::{CampaignStatus, SampleRow, Segment};
@@ -79,7 +80,9 @@ pub struct CampaignPanel {
     pub saved: Vec<Segment>,
     /// Which saved segment ↑↓ showed last.
     pub saved_index: Option<usize>,
-    pub plan: Option<Plan>,
+    pub plan: Option<Preview>,
+    /// The row from which a page of the preview is being rendered.
+    pub rendering: Option<usize>,
     /// The form as it was when `plan` was made: a launch needs a preview of exactly it.
     pub planned_form: Option<Vec<String>>,
     /// Launch pressed once: the next press launches.
@@ -113,6 +116,7 @@ impl CampaignPanel {
             selected_campaign: 0,
             generation: 0,
             preview_offset: 0,
+            rendering: None,
         };
         panel.style_cursors();
         panel
@@ -205,11 +209,11 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
         Some(Command::PageDown) => {
             panel.preview_offset += 10;
-            Vec::new()
+            render_page(s)
         }
         Some(Command::PageUp) => {
             panel.preview_offset = panel.preview_offset.saturating_sub(10);
-            Vec::new()
+            render_page(s)
         }
         Some(Command::SaveSegment) => save_segment(s),
         Some(Command::Preview) => preview(s),
@@ -381,6 +385,7 @@ fn preview(s: &mut AppState) -> Vec<Effect> {
             // Let go of the last preview before the next is made: a large segment's plan
             // is tens of megabytes, and two at once doubled the console's peak.
             panel.plan = None;
+            panel.rendering = None;
             vec![Effect::PlanCampaign { generation: panel.generation, filter, message, policy: s.policy.clone() }]
         }
         Err(e) => {
@@ -388,6 +393,47 @@ fn preview(s: &mut AppState) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Asks for the preview's rows around where it is scrolled, when they are not rendered
+/// yet (only a page of rows is ever kept).
+fn render_page(s: &mut AppState) -> Vec<Effect> {
+    let room = s.size.1 as usize;
+    let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
+    let Some(preview) = panel.plan.as_ref() else { return Vec::new() };
+    panel.preview_offset = panel.preview_offset.min(preview.rows.len().saturating_sub(1));
+    let offset = panel.preview_offset;
+    if preview.shows(offset, room) {
+        return Vec::new();
+    }
+    // Some rows above too, for scrolling back.
+    let at = offset.saturating_sub(PAGE.saturating_sub(room) / 2);
+    if panel.rendering == Some(at) {
+        return Vec::new();
+    }
+    panel.rendering = Some(at);
+    let contacts = preview.rows.iter().skip(at).take(PAGE).copied().collect();
+    vec![Effect::RenderPreview {
+        generation: panel.generation,
+        at,
+        contacts,
+        message: preview.message.clone(),
+        policy: preview.policy.clone(),
+    }]
+}
+
+/// A page of the preview rendered: kept when it answers the preview on screen.
+pub fn rendered(s: &mut AppState, generation: u64, at: usize, rows: Vec<crate::campaign::preview::Row>) -> Vec<Effect> {
+    let Some(panel) = s.campaign_panel.as_mut().filter(|p| p.generation == generation) else { return Vec::new() };
+    if let Some(preview) = panel.plan.as_mut() {
+        preview.page_at = at;
+        preview.page = rows;
+    }
+    if panel.rendering == Some(at) {
+        panel.rendering = None;
+    }
+    // Scrolled on meanwhile: the rows there.
+    render_page(s)
 }
 
 fn launch(s: &mut AppState) -> Vec<Effect> {

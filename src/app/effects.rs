@@ -389,6 +389,7 @@ pub(super) fn perform(
         | Effect::ListSegments
         | Effect::SaveSegment { .. }
         | Effect::PlanCampaign { .. }
+        | Effect::RenderPreview { .. }
         | Effect::LaunchCampaign { .. }
         | Effect::LoadCampaigns { .. }
         | Effect::SetCampaignState { .. }

@@ -2,6 +2,7 @@
 //! loop like the others (`effects`): counting and sampling a filter, saving segments,
 //! planning and launching campaigns, steering them, and reading and editing a contact.
 
+use crate::campaign::preview::Preview;
 use tokio::sync::mpsc;
 
 use super::action::{self, Action, Effect};
@@ -52,11 +53,21 @@ pub(super) fn perform(effect: Effect, store: SharedStore, tx: mpsc::UnboundedSen
                 let result = store
                     .run(move |s| {
                         let filter = crate::campaign::Filter::parse(&filter).map_err(|e| e.to_string())?;
-                        crate::campaign::launch::plan(s, &filter, &message, &policy, crate::model::now_ms())
-                            .map_err(|e| e.to_string())
+                        Preview::make(s, &filter, &message, &policy, crate::model::now_ms()).map_err(|e| e.to_string())
                     })
                     .await;
                 let _ = tx.send(Action::Planned { generation, result });
+            });
+        }
+        Effect::RenderPreview { generation, at, contacts, message, policy } => {
+            tokio::spawn(async move {
+                let result = store
+                    .run(move |s| {
+                        Preview::render(s, &contacts, &message, &policy, crate::model::now_ms())
+                            .map_err(|e| e.to_string())
+                    })
+                    .await;
+                let _ = tx.send(Action::PreviewRendered { generation, at, result });
             });
         }
         Effect::LaunchCampaign { name, segment, filter, message, policy } => {

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod launch;
 pub mod plan;
 pub mod policy;
+pub mod preview;
 pub mod results;
 pub mod template;
 

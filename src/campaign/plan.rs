@@ -209,7 +209,13 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn decide(m: &Member, message: &Message, policy: &CampaignPolicy, now: Millis) -> Result<Included, Excluded> {
+/// What one member gets, or why nothing.
+pub(crate) fn decide(
+    m: &Member,
+    message: &Message,
+    policy: &CampaignPolicy,
+    now: Millis,
+) -> Result<Included, Excluded> {
     let exclude = |reach: Option<&Reach>, reason: Reason, detail: Option<String>| Excluded {
         contact: m.contact,
         name: m.name.clone(),
@@ -335,31 +341,57 @@ pub fn held_out(key: &str, contact: ContactId, percent: u8) -> bool {
 }
 
 fn totals(members: usize, included: &[Included], excluded: &[Excluded]) -> Totals {
-    let mut by_reason: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for e in excluded {
-        *by_reason.entry(e.reason.code()).or_default() += 1;
+    let mut tally = Tally::default();
+    included.iter().for_each(|i| tally.included(i));
+    excluded.iter().for_each(|e| tally.excluded(e));
+    tally.totals(members)
+}
+
+/// The totals counted one decision at a time.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    included: usize,
+    excluded: usize,
+    by_reason: BTreeMap<&'static str, usize>,
+    by_channel: BTreeMap<&'static str, usize>,
+    by_variant: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    pub(crate) fn included(&mut self, i: &Included) {
+        self.included += 1;
+        *self.by_channel.entry(i.channel.as_str()).or_default() += 1;
+        match self.by_variant.get_mut(&i.variant) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_variant.insert(i.variant.clone(), 1);
+            }
+        }
     }
-    let mut by_channel: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut by_variant: BTreeMap<String, usize> = BTreeMap::new();
-    for i in included {
-        *by_channel.entry(i.channel.as_str()).or_default() += 1;
-        *by_variant.entry(i.variant.clone()).or_default() += 1;
+
+    pub(crate) fn excluded(&mut self, e: &Excluded) {
+        self.excluded += 1;
+        *self.by_reason.entry(e.reason.code()).or_default() += 1;
     }
-    let estimated_seconds = by_channel
-        .iter()
-        .map(|(channel, n)| {
-            let kind: ChannelKind = channel.parse().unwrap_or(ChannelKind::Telegram);
-            *n as f64 / sustained_rate(kind)
-        })
-        .fold(0.0, f64::max);
-    Totals {
-        members,
-        included: included.len(),
-        excluded: excluded.len(),
-        by_reason,
-        by_channel,
-        by_variant,
-        estimated_seconds,
+
+    pub(crate) fn totals(self, members: usize) -> Totals {
+        let estimated_seconds = self
+            .by_channel
+            .iter()
+            .map(|(channel, n)| {
+                let kind: ChannelKind = channel.parse().unwrap_or(ChannelKind::Telegram);
+                *n as f64 / sustained_rate(kind)
+            })
+            .fold(0.0, f64::max);
+        Totals {
+            members,
+            included: self.included,
+            excluded: self.excluded,
+            by_reason: self.by_reason,
+            by_channel: self.by_channel,
+            by_variant: self.by_variant,
+            estimated_seconds,
+        }
     }
 }
 

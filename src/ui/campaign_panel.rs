@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::badge_style;
 use crate::app::AppState;
 use crate::app::campaign_panel::{CampaignPanel, Field};
-use crate::campaign::Plan;
+use crate::campaign::preview::{Preview, Row};
 use crate::keymap::{Command, Context};
 use crate::store::CampaignStatus;
 use crate::text::{sanitize, truncate};
@@ -102,14 +102,14 @@ fn draw_preview(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Cam
         .then(|| format!(" · the form changed: {} again", state.key_hint(Context::Campaign, Command::Preview)));
     let mut lines = summary(plan, styles, width, stale);
     let room = (inner.height as usize).saturating_sub(lines.len());
-    let total = plan.included.len() + plan.excluded.len();
+    let total = plan.rows.len();
     let offset = panel.preview_offset.min(total.saturating_sub(room));
     lines.extend(preview_rows(plan, styles, width, offset, room));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// `stale` says how to preview again when the form changed since this plan.
-fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: Option<String>) -> Vec<Line<'a>> {
+fn summary<'a>(plan: &Preview, styles: &Styles, width: usize, stale: Option<String>) -> Vec<Line<'a>> {
     let t = &plan.totals;
     let join = |pairs: Vec<String>| pairs.join(" · ");
     let mut lines = vec![Line::styled(
@@ -141,31 +141,37 @@ fn summary<'a>(plan: &Plan, styles: &Styles, width: usize, stale: Option<String>
     lines
 }
 
-/// The preview's rows `offset..offset + room` (included first, then excluded): only
-/// those on screen are formatted, however many members the plan has.
-fn preview_rows<'a>(plan: &Plan, styles: &Styles, width: usize, offset: usize, room: usize) -> Vec<Line<'a>> {
-    let included = plan.included.iter().skip(offset).take(room).map(|i| {
-        let head = format!(" {}  {:<20} ", i.variant, truncate(&sanitize(&i.name, false), 20));
-        let rest = width.saturating_sub(head.chars().count() + 3);
-        Line::from(vec![
-            Span::styled(i.channel.badge(), badge_style(styles, i.channel)),
-            Span::styled(head, styles.help_key),
-            Span::styled(truncate(&sanitize(i.text(), false), rest), styles.help),
-        ])
-    });
-    let excluded = plan.excluded.iter().skip(offset.saturating_sub(plan.included.len())).map(|e| {
-        let detail = e.detail.as_deref().map(|d| format!(" ({})", sanitize(d, false))).unwrap_or_default();
-        let badge = e.channel.map(|c| (c.badge(), badge_style(styles, c))).unwrap_or(("--", styles.help));
-        Line::from(vec![
-            Span::styled(badge.0, badge.1),
-            Span::styled(format!(" ✗ {:<16} ", e.reason.code()), styles.status_failed),
-            Span::styled(
-                truncate(&format!("{}{detail}", sanitize(&e.name, false)), width.saturating_sub(22)),
-                styles.help,
-            ),
-        ])
-    });
-    included.chain(excluded).take(room).collect()
+/// The preview's rows `offset..offset + room` (included first, then excluded), from
+/// the page the console keeps rendered; a row not rendered yet shows as `…` until its
+/// page arrives.
+fn preview_rows<'a>(plan: &Preview, styles: &Styles, width: usize, offset: usize, room: usize) -> Vec<Line<'a>> {
+    (offset..plan.rows.len())
+        .take(room)
+        .map(|at| match plan.row(at) {
+            Some(Row::Included(i)) => {
+                let head = format!(" {}  {:<20} ", i.variant, truncate(&sanitize(&i.name, false), 20));
+                let rest = width.saturating_sub(head.chars().count() + 3);
+                Line::from(vec![
+                    Span::styled(i.channel.badge(), badge_style(styles, i.channel)),
+                    Span::styled(head, styles.help_key),
+                    Span::styled(truncate(&sanitize(i.text(), false), rest), styles.help),
+                ])
+            }
+            Some(Row::Excluded(e)) => {
+                let detail = e.detail.as_deref().map(|d| format!(" ({})", sanitize(d, false))).unwrap_or_default();
+                let badge = e.channel.map(|c| (c.badge(), badge_style(styles, c))).unwrap_or(("--", styles.help));
+                Line::from(vec![
+                    Span::styled(badge.0, badge.1),
+                    Span::styled(format!(" ✗ {:<16} ", e.reason.code()), styles.status_failed),
+                    Span::styled(
+                        truncate(&format!("{}{detail}", sanitize(&e.name, false)), width.saturating_sub(22)),
+                        styles.help,
+                    ),
+                ])
+            }
+            None => Line::styled("…", styles.list_preview),
+        })
+        .collect()
 }
 
 fn campaigns_lines<'a>(panel: &CampaignPanel, state: &AppState, styles: &Styles, width: usize) -> Vec<Line<'a>> {
