@@ -10,7 +10,7 @@ use ratatui_textarea::TextArea;
 use super::action::Effect;
 use super::state::AppState;
 use super::update::notify;
-use crate::campaign::preview::{PAGE, Preview};
+use crate::campaign::preview::Preview;
 use crate::campaign::results::CampaignResults;
 use crate::campaign::{Filter, FilterError, Message, WhatsAppTemplate};
 use crate::keymap::{Command, Context};
@@ -209,14 +209,14 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
         Some(Command::PageDown) => {
             panel.preview_offset += 10;
-            render_page(s)
+            super::campaign_preview::render_page(s)
         }
         Some(Command::PageUp) => {
             panel.preview_offset = panel.preview_offset.saturating_sub(10);
-            render_page(s)
+            super::campaign_preview::render_page(s)
         }
         Some(Command::SaveSegment) => save_segment(s),
-        Some(Command::Preview) => preview(s),
+        Some(Command::Preview) => super::campaign_preview::preview(s),
         Some(Command::Launch) => launch(s),
         Some(Command::PauseResume) => steer(s, Steer::PauseOrResume),
         Some(Command::CancelCampaign) => steer(s, Steer::Cancel),
@@ -315,7 +315,10 @@ fn save_segment(s: &mut AppState) -> Vec<Effect> {
 }
 
 /// The message the form describes.
-fn message(panel: &CampaignPanel, templates: &[crate::config::TemplateConfig]) -> Result<(Filter, Message), String> {
+pub(super) fn message(
+    panel: &CampaignPanel,
+    templates: &[crate::config::TemplateConfig],
+) -> Result<(Filter, Message), String> {
     let filter_text = panel.text(Field::Filter);
     let filter = Filter::parse(&filter_text).map_err(|e| format!("the filter: {e}"))?;
     let mut texts = vec![panel.text(Field::TextA)];
@@ -370,70 +373,6 @@ fn split_outside_places(text: &str) -> Vec<&str> {
     }
     parts.push(&text[start..]);
     parts
-}
-
-fn preview(s: &mut AppState) -> Vec<Effect> {
-    let Some(panel) = s.campaign_panel.as_ref() else { return Vec::new() };
-    match message(panel, &s.templates) {
-        Ok((_, message)) => {
-            let filter = panel.text(Field::Filter);
-            let form = panel.form();
-            let panel = s.campaign_panel.as_mut().expect("open");
-            panel.generation += 1;
-            panel.planned_form = Some(form);
-            panel.preview_offset = 0;
-            // Let go of the last preview before the next is made: a large segment's plan
-            // is tens of megabytes, and two at once doubled the console's peak.
-            panel.plan = None;
-            panel.rendering = None;
-            vec![Effect::PlanCampaign { generation: panel.generation, filter, message, policy: s.policy.clone() }]
-        }
-        Err(e) => {
-            notify(s, e, true);
-            Vec::new()
-        }
-    }
-}
-
-/// Asks for the preview's rows around where it is scrolled, when they are not rendered
-/// yet (only a page of rows is ever kept).
-fn render_page(s: &mut AppState) -> Vec<Effect> {
-    let room = s.size.1 as usize;
-    let Some(panel) = s.campaign_panel.as_mut() else { return Vec::new() };
-    let Some(preview) = panel.plan.as_ref() else { return Vec::new() };
-    panel.preview_offset = panel.preview_offset.min(preview.rows.len().saturating_sub(1));
-    let offset = panel.preview_offset;
-    if preview.shows(offset, room) {
-        return Vec::new();
-    }
-    // Some rows above too, for scrolling back.
-    let at = offset.saturating_sub(PAGE.saturating_sub(room) / 2);
-    if panel.rendering == Some(at) {
-        return Vec::new();
-    }
-    panel.rendering = Some(at);
-    let contacts = preview.rows.iter().skip(at).take(PAGE).copied().collect();
-    vec![Effect::RenderPreview {
-        generation: panel.generation,
-        at,
-        contacts,
-        message: preview.message.clone(),
-        policy: preview.policy.clone(),
-    }]
-}
-
-/// A page of the preview rendered: kept when it answers the preview on screen.
-pub fn rendered(s: &mut AppState, generation: u64, at: usize, rows: Vec<crate::campaign::preview::Row>) -> Vec<Effect> {
-    let Some(panel) = s.campaign_panel.as_mut().filter(|p| p.generation == generation) else { return Vec::new() };
-    if let Some(preview) = panel.plan.as_mut() {
-        preview.page_at = at;
-        preview.page = rows;
-    }
-    if panel.rendering == Some(at) {
-        panel.rendering = None;
-    }
-    // Scrolled on meanwhile: the rows there.
-    render_page(s)
 }
 
 fn launch(s: &mut AppState) -> Vec<Effect> {

@@ -6,6 +6,7 @@ pub mod action;
 pub mod attach;
 pub mod automation;
 pub mod campaign_panel;
+mod campaign_preview;
 pub mod canned;
 mod composer;
 pub mod contact_panel;

@@ -125,7 +125,7 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::PreviewRendered { generation, at, result } => match result {
-            Ok(rows) => super::campaign_panel::rendered(s, generation, at, rows),
+            Ok(rows) => super::campaign_preview::rendered(s, generation, at, rows),
             Err(e) => {
                 notify(s, format!("cannot show the preview's rows: {e}"), true);
                 Vec::new()
