@@ -8,6 +8,7 @@
 //! - full-text search, first page;
 //! - the console's search panel: one keystroke's lookup (customers, then messages);
 //! - the outbox sending through the Telegram emulator with limits off;
+//! - presence: one console's heartbeat (mentions, its own row, who else is there);
 //! - resident memory of the console with the store open and scrolled through.
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
@@ -61,13 +62,14 @@ fn main() {
             return;
         }
         Some("outbox") => return outbox(),
+        Some("presence") => return presence(&path),
         Some("keystroke") => return keystroke(&path),
         Some("frame") => {
             first_frame(&path);
             frames(&path);
             return keystroke(&path);
         }
-        Some(other) => panic!("--only takes search, frame, outbox or keystroke, not {other}"),
+        Some(other) => panic!("--only takes search, frame, outbox, keystroke or presence, not {other}"),
         None => {}
     }
     memory(&path);
@@ -76,9 +78,63 @@ fn main() {
     keystroke(&path);
     search(&path);
     search_panel(&path);
+    presence(&path);
     ingest(&path, 2000);
     ingest(&path, 20);
     outbox();
+}
+
+/// Presence: what each console does every two seconds (`Effect::Heartbeat`): read the
+/// notes that mention its agent since the last beat, then write its own row and read who
+/// else has its conversation open. Twenty consoles on the longest conversation, 1,000
+/// beats. Baseline: the same upsert and select by plain prepared statements, without the
+/// mentions and the agent's row.
+fn presence(path: &Path) {
+    const CONSOLES: usize = 20;
+    const FRESH: i64 = 6_000;
+    let store = Store::open(path).expect("the store");
+    let id = longest(&store);
+    let mut ours = Vec::new();
+    for i in 0..1000 {
+        let console = format!("bench-console-{}", i % CONSOLES);
+        let agent = format!("agent{}", i % CONSOLES);
+        let now = now_ms();
+        let t = Instant::now();
+        std::hint::black_box(store.mentions(&agent, now - 2_000).expect("mentions"));
+        std::hint::black_box(store.heartbeat(&console, &agent, Some(id), i % 7 == 0, now, FRESH).expect("a beat"));
+        ours.push(t.elapsed());
+    }
+    let conn = Connection::open(path).expect("a connection");
+    conn.busy_timeout(Duration::from_secs(5)).expect("timeout");
+    // The same connection settings as the store's, so the ratio is the code's.
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("pragma");
+    let mut base = Vec::new();
+    for i in 0..1000 {
+        let console = format!("bench-base-{}", i % CONSOLES);
+        let now = now_ms();
+        let t = Instant::now();
+        conn.prepare_cached(
+            "INSERT INTO presence(console, agent, conversation_id, typing, seen_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(console) DO UPDATE SET conversation_id = excluded.conversation_id, seen_at = excluded.seen_at",
+        )
+        .and_then(|mut s| s.execute(params![console, "agent", id.0, false, now]))
+        .expect("the upsert");
+        let others: Vec<String> = conn
+            .prepare_cached("SELECT agent FROM presence WHERE conversation_id = ?1 AND console <> ?2 AND seen_at >= ?3")
+            .and_then(|mut s| {
+                s.query_map(params![id.0, console, now - FRESH], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()
+            })
+            .expect("the others");
+        std::hint::black_box(others);
+        base.push(t.elapsed());
+    }
+    row(
+        "presence: one console's heartbeat (mentions, beat, others), p99",
+        ms(p99(&mut ours)),
+        ms(p99(&mut base)),
+        "ms",
+        "< 10 ms",
+    );
 }
 
 fn row(name: &str, ours: f64, base: f64, unit: &str, target: &str) {
