@@ -12,7 +12,7 @@ use serde::Deserialize;
 macro_rules! styles {
     ($($field:ident = $name:literal;)*) => {
         /// Every style the screen uses, by meaning.
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
         pub struct Styles { $(pub $field: Style),* }
 
         impl Styles {

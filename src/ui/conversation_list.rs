@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     title.push(' ');
     let focused = state.focus == Focus::List;
     // Everything the pane is drawn from: the rows in view, where the selection is, the
-    // title, and the clock the times are relative to.
+    // title, the clock the times are relative to, and the theme.
     let visible = (area.height.saturating_sub(2) / 2) as usize;
     let in_view = list.rows.iter().skip(list.offset).take(visible);
     let key = super::memo::key_of((
@@ -43,6 +43,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         list.offset,
         state.now,
         state.tz.local_minus_utc(),
+        styles,
     ));
     super::memo::render_keyed(frame, &state.frames, "list", styles.base, area, key, || {
         let block = pane_block(title, focused, styles);
