@@ -211,8 +211,19 @@ fn a_marketer_builds_a_segment_previews_and_launches() {
 /// down renders the rows there, the same as the whole plan has at those places.
 #[test]
 fn a_large_preview_renders_the_rows_it_scrolls_to() {
+    large_preview((140, 40));
+}
+
+/// A terminal taller than a page: each page asked for still covers the screen.
+#[test]
+fn a_large_preview_in_a_tall_terminal_renders_the_rows_it_scrolls_to() {
+    large_preview((140, 100));
+}
+
+fn large_preview(size: (u16, u16)) {
     use switchboard::campaign::preview::{PAGE, Row};
     let mut s = state();
+    s.size = size;
     s.policy = CampaignPolicy::permissive();
     let mut store = Store::open_in_memory().unwrap();
     for i in 0..150 {
@@ -271,6 +282,13 @@ fn a_large_preview_renders_the_rows_it_scrolls_to() {
         Some(i) => i.name.clone(),
         None => whole.excluded[at - whole.included.len()].name.clone(),
     };
+    // A member far down is deleted before the marketer gets there: the row keeps its
+    // place and says so, and the page is not asked for again and again.
+    let gone = whole.excluded.last().expect("someone left out").contact;
+    store
+        .conn()
+        .execute_batch(&format!("PRAGMA foreign_keys = OFF; DELETE FROM contacts WHERE id = {};", gone.0))
+        .unwrap();
     for _ in 0..12 {
         let effects = update(&mut s, key(KeyCode::PageDown));
         perform(&mut s, &mut store, effects);
@@ -279,16 +297,24 @@ fn a_large_preview_renders_the_rows_it_scrolls_to() {
     let preview = panel.plan.as_ref().unwrap();
     let offset = panel.preview_offset;
     assert_eq!(offset, 120);
-    for at in offset..150 {
+    for at in offset..149 {
         let name = match preview.row(at).unwrap_or_else(|| panic!("row {at} is rendered")) {
             Row::Included(i) => &i.name,
             Row::Excluded(e) => &e.name,
+            Row::Gone(c) => panic!("row {at}: {c:?} is still in the store"),
         };
         assert_eq!(name, &expected(at), "row {at}");
     }
+    assert_eq!(preview.row(149), Some(&Row::Gone(gone)));
+    assert!(panel.rendering.is_none(), "nothing is left asked for");
     let text = screen(&s);
     assert!(text.contains(&expected(offset)) && !text.contains("…\n"), "{text}");
     assert!(text.contains("no_consent"), "those left out show why: {text}");
+    for _ in 0..3 {
+        let effects = update(&mut s, key(KeyCode::PageDown));
+        perform(&mut s, &mut store, effects);
+    }
+    assert!(screen(&s).contains("(no longer in the store)"), "the last row, at the bottom");
 }
 
 #[test]

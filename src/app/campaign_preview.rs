@@ -42,13 +42,19 @@ pub(super) fn render_page(s: &mut AppState) -> Vec<Effect> {
     if preview.shows(offset, room) {
         return Vec::new();
     }
-    // Some rows above too, for scrolling back.
-    let at = offset.saturating_sub(PAGE.saturating_sub(room) / 2);
-    if panel.rendering == Some(at) {
+    // Twice the screen at least, with some rows above for scrolling back: a page always
+    // covers what is on screen, however tall the terminal.
+    let length = PAGE.max(room * 2);
+    let at = offset.saturating_sub((length - room) / 2);
+    // Asked for already, or just rendered there (rows at the end of the preview): asking
+    // again would bring the same.
+    if panel.rendering == Some(at)
+        || (preview.page_at == at && preview.page.len() >= length.min(preview.rows.len() - at))
+    {
         return Vec::new();
     }
     panel.rendering = Some(at);
-    let contacts = preview.rows.iter().skip(at).take(PAGE).copied().collect();
+    let contacts = preview.rows.iter().skip(at).take(length).copied().collect();
     vec![Effect::RenderPreview {
         generation: panel.generation,
         at,

@@ -17,6 +17,8 @@ pub const PAGE: usize = 60;
 pub enum Row {
     Included(Included),
     Excluded(Excluded),
+    /// The member was deleted since the preview was made.
+    Gone(ContactId),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,8 +92,9 @@ impl Preview {
         at >= self.page_at && end <= self.page_at + self.page.len()
     }
 
-    /// Renders the `PAGE` rows from `at` from the members as they are at `now`. A
-    /// member who is gone is left out of the page.
+    /// Renders the rows of `contacts` from the members as they are at `now`, one row
+    /// each, in order (a member deleted since is `Row::Gone`, so the page keeps its
+    /// places).
     pub fn render(
         store: &Store,
         contacts: &[ContactId],
@@ -110,10 +113,10 @@ impl Preview {
         })?;
         Ok(contacts
             .iter()
-            .filter_map(|c| found.get(c))
-            .map(|m| match plan::decide(m, message, policy, now) {
-                Ok(i) => Row::Included(i),
-                Err(e) => Row::Excluded(e),
+            .map(|c| match found.get(c).map(|m| plan::decide(m, message, policy, now)) {
+                Some(Ok(i)) => Row::Included(i),
+                Some(Err(e)) => Row::Excluded(e),
+                None => Row::Gone(*c),
             })
             .collect())
     }

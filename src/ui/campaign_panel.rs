@@ -169,6 +169,7 @@ fn preview_rows<'a>(plan: &Preview, styles: &Styles, width: usize, offset: usize
                     ),
                 ])
             }
+            Some(Row::Gone(_)) => Line::styled("   (no longer in the store)", styles.list_preview),
             None => Line::styled("…", styles.list_preview),
         })
         .collect()
