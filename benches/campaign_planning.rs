@@ -92,13 +92,13 @@ fn memory(path: &std::path::Path) {
 }
 
 fn memory_probe(path: &std::path::Path) {
-    let start = rss("VmHWM");
+    let start = stats::status_mb("self", "VmHWM");
     let store = Store::open(path).expect("the store");
     let filter = Filter::parse(FILTER).expect("the filter");
     let conn = Connection::open(path).expect("a connection");
     switchboard::store::add_functions(&conn).expect("the store's SQL functions");
     let members = baseline(&conn, &filter);
-    let query = rss("VmHWM");
+    let query = stats::status_mb("self", "VmHWM");
     let message = Message::new(&[TEXT.to_string()], 50, vec![], None, "bench", vec![]).expect("the message");
     let policy = CampaignPolicy { quiet_hours: Some((0, 1)), ..CampaignPolicy::default() };
     // As the console's panel does: the last preview is let go when the next is asked
@@ -117,18 +117,7 @@ fn memory_probe(path: &std::path::Path) {
         kept = Some(preview);
     }
     std::hint::black_box(&kept);
-    println!("{start:.1} {query:.1} {:.1} {members}", rss("VmHWM"));
-}
-
-/// A line of /proc/self/status in MB.
-fn rss(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    println!("{start:.1} {query:.1} {:.1} {members}", stats::status_mb("self", "VmHWM"));
 }
 
 /// Launching writes what planning decided: a recipient row per member, and a message

@@ -45,14 +45,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("switchboard.db");
-    match args.iter().position(|a| a == "--store") {
-        Some(i) => {
-            std::fs::copy(&args[i + 1], &path).expect("copying the store");
-        }
-        None => stats::generate_store(&path, Default::default()),
-    }
-    // A checkpoint so every figure reads the database file, not a long WAL.
-    Connection::open(&path).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
+    stats::store_at(&path, &args);
 
     println!("\n{:<58} {:>12} {:>12} {:>8}  target", "figure", "switchboard", "baseline", "ratio");
     match args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).map(String::as_str) {
@@ -612,7 +605,7 @@ fn memory(path: &Path) {
 /// list, open the 100,000-message conversation and scroll from its newest message to
 /// its oldest and back, drawing every frame; prints before, after and peak in MB.
 fn memory_probe(path: &Path) {
-    let before = rss("VmRSS");
+    let before = stats::status_mb("self", "VmRSS");
     let styles = Styles::load("dark", false).expect("a theme");
     let mut store = Store::open(path).expect("the store");
     let mut s = state();
@@ -644,16 +637,5 @@ fn memory_probe(path: &Path) {
             }
         }
     }
-    println!("{before:.1} {:.1} {:.1}", rss("VmRSS"), rss("VmHWM"));
-}
-
-/// A line of /proc/self/status in MB.
-fn rss(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    println!("{before:.1} {:.1} {:.1}", stats::status_mb("self", "VmRSS"), stats::status_mb("self", "VmHWM"));
 }

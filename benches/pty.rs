@@ -42,12 +42,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("switchboard.db");
-    match args.iter().position(|a| a == "--store") {
-        Some(i) => {
-            std::fs::copy(&args[i + 1], &path).expect("copying the store");
-        }
-        None => stats::generate_store(&path, Default::default()),
-    }
+    stats::store_at(&path, &args);
     longest_first(&path);
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "").expect("a config");
@@ -305,13 +300,7 @@ impl Pty {
 
     /// The program's peak resident memory so far, in MB.
     fn peak(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
+        stats::status_mb(&self.child.id().to_string(), "VmHWM")
     }
 
     fn stop(mut self) {

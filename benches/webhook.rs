@@ -38,13 +38,7 @@ fn main() {
         args.iter().position(|a| a == "--calls").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(20_000);
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("switchboard.db");
-    match args.iter().position(|a| a == "--store") {
-        Some(i) => {
-            std::fs::copy(&args[i + 1], &path).expect("copying the store");
-        }
-        None => stats::generate_store(&path, Default::default()),
-    }
-    Connection::open(&path).and_then(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")).expect("checkpoint");
+    stats::store_at(&path, &args);
     let customers = customers(&path);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
 
