@@ -16,7 +16,7 @@ use crate::text::sanitize;
 pub enum ExportKind {
     /// Every message, both ways, with its status, edits, media and buttons.
     Messages,
-    /// Every contact with their identities.
+    /// Every contact with their identities, phone numbers, tags and attributes.
     Contacts,
     /// Every conversation with its status and counters.
     Conversations,
@@ -65,16 +65,25 @@ pub struct MessageRecord {
     pub deleted_at: Option<String>,
 }
 
+/// One contact, as exported; `import contacts` reads it back unchanged.
 #[derive(Debug, Serialize)]
 pub struct ContactRecord {
     pub id: i64,
     pub name: String,
+    /// The number the contact is shown with (E.164).
     pub phone: Option<String>,
     pub locale: Option<String>,
     pub stage: String,
     /// `channel:external_id` pairs, `;`-separated.
     pub identities: String,
     pub created_at: String,
+    pub time_zone: Option<String>,
+    /// `;`-separated, by name.
+    pub tags: String,
+    /// Every number, `;`-separated; `(whatsapp)` after one a platform vouched for.
+    pub phones: String,
+    /// A JSON object of names to values.
+    pub attributes: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -226,8 +235,15 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
         ExportKind::Contacts => {
             let mut stmt = conn.prepare(
                 "SELECT c.id, c.display_name, c.phone, c.locale, c.stage, \
-                   coalesce((SELECT group_concat(i.channel || ':' || i.external_id, ';') FROM identities i WHERE i.contact_id = c.id), ''), \
-                   c.created_at FROM contacts c ORDER BY c.id",
+                   coalesce((SELECT group_concat(channel || ':' || external_id, ';') \
+                     FROM (SELECT channel, external_id FROM identities WHERE contact_id = c.id ORDER BY id)), ''), \
+                   c.created_at, c.time_zone, \
+                   coalesce((SELECT group_concat(name, ';') FROM (SELECT t.name FROM contact_tags ct \
+                     JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id ORDER BY t.name)), ''), \
+                   coalesce((SELECT group_concat(phone || coalesce(' (' || verified_by || ')', ''), ';') \
+                     FROM (SELECT phone, verified_by FROM contact_phones WHERE contact_id = c.id \
+                       ORDER BY verified_by IS NULL, phone)), ''), \
+                   c.attributes FROM contacts c ORDER BY c.id",
             )?;
             let mut rows = stmt.query([])?;
             let mut n = 0;
@@ -240,6 +256,18 @@ pub fn export(store: &Store, kind: ExportKind, format: Format, out: &mut dyn Wri
                     stage: r.get(4)?,
                     identities: r.get(5)?,
                     created_at: rfc3339(r.get(6)?),
+                    time_zone: r.get(7)?,
+                    tags: sink.text(r.get(8)?),
+                    phones: r.get(9)?,
+                    // Keys in order, whatever order the store keeps them in.
+                    attributes: sink.text(
+                        serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(
+                            &r.get::<_, String>(10)?,
+                        )
+                        .ok()
+                        .and_then(|m| serde_json::to_string(&m).ok())
+                        .unwrap_or_else(|| "{}".into()),
+                    ),
                 })?;
                 n += 1;
             }

@@ -1,15 +1,19 @@
 //! `switchboard import contacts FILE.csv`: reads and checks every row before anything is
 //! stored. Columns: `name, phone, channel, external_id, tags` (`;`-separated), `consent`
 //! (`yes`/`no`/empty), `consent_source`, `consent_at` (RFC 3339 or a date), `locale`;
-//! any other column becomes an attribute. A bad row is reported with its line number and
-//! reason.
+//! and what `export contacts` writes, so an export reads back: `id`, `identities`
+//! (`channel:id;…`), `phones` (`+7916… (whatsapp);…`), `time_zone`, `stage`,
+//! `attributes` (a JSON object), `created_at`. Any other column becomes an attribute.
+//! Phone numbers are read as E.164 (`[contacts] default_region` for those without a
+//! country code). A bad row is reported with its line number and reason.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate};
 
-use crate::model::{ChannelKind, Millis};
+use crate::model::phone::{self, Region};
+use crate::model::{ChannelKind, Millis, UnknownValue};
 pub use crate::store::ContactRow;
 
 /// A row that cannot be imported, and why.
@@ -25,17 +29,42 @@ impl std::fmt::Display for BadRow {
     }
 }
 
-const KNOWN: &[&str] =
-    &["name", "phone", "channel", "external_id", "tags", "consent", "consent_source", "consent_at", "locale"];
+const KNOWN: &[&str] = &[
+    "name",
+    "phone",
+    "channel",
+    "external_id",
+    "tags",
+    "consent",
+    "consent_source",
+    "consent_at",
+    "locale",
+    "id",
+    "identities",
+    "phones",
+    "time_zone",
+    "stage",
+    "attributes",
+    "created_at",
+];
 
 /// Reads the whole file: the good rows and the bad ones. An error means the file
 /// itself cannot be read as CSV.
-pub fn read(path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+pub fn read(path: &Path, region: Region) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
     let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    parse(file, path)
+    parse_in(file, path, region)
 }
 
-pub fn parse(mut input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+/// `parse_in` with no default region: every number needs its country code.
+pub fn parse(input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
+    parse_in(input, path, Region::default())
+}
+
+pub fn parse_in(
+    mut input: impl std::io::Read,
+    path: &Path,
+    region: Region,
+) -> anyhow::Result<(Vec<ContactRow>, Vec<BadRow>)> {
     // Read whole, so a record's line is the physical line where it starts, counted from
     // its byte offset: csv's own count is off for CRLF files (what Excel writes) and
     // after a field that spans lines.
@@ -78,12 +107,13 @@ pub fn parse(mut input: impl std::io::Read, path: &Path) -> anyhow::Result<(Vec<
         let get = |name: &str| {
             headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim).filter(|v| !v.is_empty())
         };
-        match row(line, &headers, &record, get) {
+        match row(line, &headers, &record, get, region) {
             Ok(row) => {
-                if let Some(identity) = &row.identity
-                    && let Some(first) = seen.insert(identity.clone(), line)
-                {
-                    let reason = format!("duplicate identity {}:{} (also on line {first})", identity.0, identity.1);
+                let twice = row.identity.iter().chain(&row.identities).find_map(|identity| {
+                    let first = seen.insert(identity.clone(), line)?;
+                    Some(format!("duplicate identity {}:{} (also on line {first})", identity.0, identity.1))
+                });
+                if let Some(reason) = twice {
                     bad.push(BadRow { line, reason });
                     continue;
                 }
@@ -100,12 +130,12 @@ fn row<'a>(
     headers: &[String],
     record: &'a csv::StringRecord,
     get: impl Fn(&str) -> Option<&'a str>,
+    region: Region,
 ) -> Result<ContactRow, String> {
     let name = get("name").ok_or("the name is empty")?.to_string();
     let identity = match (get("channel"), get("external_id")) {
         (Some(channel), Some(id)) => {
-            let channel: ChannelKind =
-                channel.to_lowercase().parse().map_err(|e: crate::model::UnknownValue| e.to_string())?;
+            let channel: ChannelKind = channel.to_lowercase().parse().map_err(|e: UnknownValue| e.to_string())?;
             Some((channel, id.to_string()))
         }
         (Some(_), None) => return Err("a channel without an external_id".into()),
@@ -130,18 +160,70 @@ fn row<'a>(
     if consent.is_some() && identity.is_none() {
         return Err("consent is per channel: give the channel and external_id it is for".into());
     }
-    let attributes = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !KNOWN.contains(&h.as_str()) && !h.is_empty())
-        .filter_map(|(i, h)| Some((h.clone(), record.get(i)?.trim().to_string())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let mut attributes: std::collections::BTreeMap<String, String> = match get("attributes") {
+        None => Default::default(),
+        Some(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+            .map_err(|e| format!("attributes `{}` is not a JSON object: {e}", short(text)))?
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect(),
+    };
+    attributes.extend(
+        headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !KNOWN.contains(&h.as_str()) && !h.is_empty())
+            .filter_map(|(i, h)| Some((h.clone(), record.get(i)?.trim().to_string())))
+            .filter(|(_, v)| !v.is_empty()),
+    );
+    let phone = get("phone").map(|p| phone::normalize(p, region).map_err(|e| format!("phone: {e}"))).transpose()?;
+    let identities = list(get("identities"))
+        .map(|pair| {
+            let (channel, id) = pair
+                .split_once(':')
+                .filter(|(_, id)| !id.is_empty())
+                .ok_or_else(|| format!("identities: `{}` is not channel:id", short(pair)))?;
+            let channel: ChannelKind =
+                channel.trim().to_lowercase().parse().map_err(|e: UnknownValue| e.to_string())?;
+            Ok((channel, id.trim().to_string()))
+        })
+        .filter(|found| found.as_ref().map_or(true, |f| Some(f) != identity.as_ref()))
+        .collect::<Result<Vec<_>, String>>()?;
+    let phones = list(get("phones"))
+        .map(|entry| {
+            let (number, by) = match entry.strip_suffix(')').and_then(|e| e.rsplit_once('(')) {
+                Some((number, by)) => (number, Some(by.trim())),
+                None => (entry, None),
+            };
+            let number = phone::normalize(number, region).map_err(|e| format!("phones: {e}"))?;
+            let by =
+                by.map(|b| b.to_lowercase().parse::<ChannelKind>().map_err(|e| format!("phones: {e}"))).transpose()?;
+            Ok((number, by))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let time_zone = get("time_zone").map(str::to_string);
+    if let Some(zone) = &time_zone
+        && crate::model::Zone::parse(zone).is_none()
+    {
+        return Err(format!("time_zone `{}` is not a time zone such as Europe/Moscow or +03:00", short(zone)));
+    }
+    let id =
+        get("id").map(|i| i.parse::<i64>().map_err(|_| format!("id `{}` is not a number", short(i)))).transpose()?;
+    let created_at = match get("created_at") {
+        None => None,
+        Some(text) => Some(date(text).ok_or_else(|| format!("created_at `{}` is not a date", short(text)))?),
+    };
     Ok(ContactRow {
         line,
+        id,
         name,
-        phone: get("phone").map(str::to_string),
+        phone,
         identity,
+        identities,
+        phones,
+        time_zone,
+        stage: get("stage").map(str::to_string),
+        created_at,
         tags: get("tags")
             .map(|t| t.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect())
             .unwrap_or_default(),
@@ -151,6 +233,16 @@ fn row<'a>(
         locale: get("locale").map(str::to_string),
         attributes,
     })
+}
+
+/// The `;`-separated entries of a list column.
+fn list(value: Option<&str>) -> impl Iterator<Item = &str> {
+    value.into_iter().flat_map(|v| v.split(';')).map(str::trim).filter(|e| !e.is_empty())
+}
+
+/// The start of a value, for a reason that quotes it.
+fn short(text: &str) -> String {
+    crate::text::sanitize(&text.chars().take(40).collect::<String>(), false)
 }
 
 /// Byte offsets to 1-based line numbers, for offsets asked in increasing order.

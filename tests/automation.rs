@@ -232,7 +232,7 @@ async fn the_engine_welcomes_a_telegram_start_once_under_redelivery() {
         &db,
         vec![channel],
         &Default::default(),
-        &StopPolicy::default(),
+        &Default::default(),
         &Default::default(),
         &automation,
     )
@@ -277,7 +277,7 @@ async fn csat_on_resolve_records_the_press_and_the_comment_once_a_month() {
         &db,
         vec![channel],
         &Default::default(),
-        &StopPolicy::default(),
+        &Default::default(),
         &Default::default(),
         &csat_config(),
     )

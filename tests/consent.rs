@@ -136,7 +136,7 @@ async fn a_stop_through_the_engine_is_confirmed_to_the_customer() {
         &db,
         vec![channel],
         &Default::default(),
-        &stop,
+        &stop.into(),
         &Default::default(),
         &Default::default(),
     )

@@ -8,7 +8,7 @@ use switchboard::store::Store;
 
 const GOOD: &str = "name,phone,channel,external_id,tags,consent,consent_source,consent_at,locale,city,plan
 Анна Петрова,+79161234567,telegram,111222333,vip;ru,yes,signup form,2026-03-01,ru,Kazan,gold
-\"Carter, Liam\",+15551234567,whatsapp,15551234567,vip,no,asked by phone,2026-03-02T10:00:00Z,en,Austin,
+\"Carter, Liam\",+12025550143,whatsapp,12025550143,vip,no,asked by phone,2026-03-02T10:00:00Z,en,Austin,
 Ирина Голубева,,viber,01234567890A=,,,,,ru,,silver
 Walk-in customer,,,,walk-in,,,,,Kazan,
 ";

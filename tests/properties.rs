@@ -652,3 +652,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Any text, digits and separators most of all, reads as an E.164 number that reads
+    /// back as itself, or is refused with a reason; never a panic.
+    #[test]
+    fn phone_numbers_normalize_or_are_refused(
+        text in "(\\+|00|8|tel:)?[0-9 ()./-]{0,20}|\\PC{0,30}",
+        region in prop::sample::select(vec!["", "RU", "DE", "US", "GB", "IN"]),
+    ) {
+        use switchboard::model::phone::{Region, normalize};
+        let region = Region::parse(region).unwrap();
+        match normalize(&text, region) {
+            Ok(e164) => {
+                prop_assert!(e164.starts_with('+') && e164[1..].bytes().all(|b| b.is_ascii_digit()), "{e164}");
+                prop_assert_eq!(normalize(&e164, Region::default()), Ok(e164.clone()));
+            }
+            Err(why) => prop_assert!(!why.is_empty()),
+        }
+    }
+}

@@ -271,10 +271,10 @@ async fn interrupted_sends_are_recovered_once_before_any_sender_starts() {
 #[test]
 fn csv_line_numbers_are_the_physical_lines_for_crlf_and_multiline_fields() {
     let text = "name,phone,channel,external_id\r\n\
-                Anna,+7916,telegram,1\r\n\
-                \"Multi\r\nline\r\nname\",+7917,telegram,2\r\n\
-                Bad,+7918,fax,3\r\n\
-                ,+7919,telegram,4\r\n";
+                Anna,+79161234567,telegram,1\r\n\
+                \"Multi\r\nline\r\nname\",+79171234567,telegram,2\r\n\
+                Bad,+79181234567,fax,3\r\n\
+                ,+79191234567,telegram,4\r\n";
     let (good, bad) = switchboard::import::parse(text.as_bytes(), Path::new("c.csv")).unwrap();
     assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3]);
     assert_eq!(bad.iter().map(|r| r.line).collect::<Vec<_>>(), vec![6, 7], "{bad:?}");
@@ -703,6 +703,7 @@ fn filters_fold_case_in_every_script_and_yo() {
         consent_at: None,
         locale: None,
         attributes: [("city".to_string(), city.to_string())].into_iter().collect(),
+        ..ContactRow::default()
     };
     store
         .import_contacts(

@@ -362,14 +362,14 @@ fn try_start_engine(console: &Console, tx: &mpsc::UnboundedSender<Action>) -> an
     let Some(lock) = EngineLock::try_acquire(&console.lock_path).context("taking the engine lock")? else {
         return Ok(None);
     };
-    let stop = console.config.consent.stop_policy();
+    let rules = console.config.ingest_rules();
     let config = &console.config;
     let engine = Engine::start_with(
         lock,
         &console.store_path,
         console.channels.clone(),
         &config.webhook,
-        &stop,
+        &rules,
         &config.assignment,
         &config.automation,
     )

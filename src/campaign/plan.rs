@@ -119,6 +119,9 @@ pub struct Included {
     #[serde(skip)]
     pub conversation: Option<ConversationId>,
     pub variant: String,
+    /// Why this channel of the person's: "their only channel", "wrote there last" …
+    #[serde(rename = "channel_reason")]
+    pub why_channel: &'static str,
     /// What they get; written out as its text (`text`), held once.
     #[serde(rename = "text", serialize_with = "outgoing_text")]
     pub outgoing: Outgoing,
@@ -128,6 +131,15 @@ impl Included {
     /// The text they get.
     pub fn text(&self) -> &str {
         &self.outgoing.text
+    }
+
+    /// Why a person with several channels is reached on this one, as a preview row says
+    /// it (`[wrote there last] `); nothing for a person with one.
+    pub fn channel_note(&self) -> String {
+        match self.why_channel {
+            "their only channel" => String::new(),
+            why => format!("[{why}] "),
+        }
     }
 }
 
@@ -224,7 +236,7 @@ pub(crate) fn decide(
         reason,
         detail,
     };
-    let Some(reach) = best_reach(m, &message.channels) else {
+    let Some((reach, why_channel)) = best_reach(m, &message.channels, &policy.channel_order) else {
         return Err(exclude(None, Reason::NoChannel, None));
     };
     let r = Some(reach);
@@ -294,21 +306,38 @@ pub(crate) fn decide(
         chat_id: reach.chat_id.clone(),
         conversation: reach.conversation,
         variant: variant.name.clone(),
+        why_channel,
         outgoing,
     })
 }
 
-/// The way to reach a member: of the allowed channels, one that is not blocked, then one
-/// with marketing consent, then where they wrote last.
-fn best_reach<'a>(m: &'a Member, allowed: &[ChannelKind]) -> Option<&'a Reach> {
-    m.reaches.iter().filter(|r| allowed.is_empty() || allowed.contains(&r.channel)).max_by_key(|r| {
+/// The one way to reach a person, and why it: of the allowed channels, one not blocked,
+/// then one with marketing consent, then where they wrote last, then the first in
+/// `[campaigns] channel_order`. A person with several channels gets one message.
+fn best_reach<'a>(m: &'a Member, allowed: &[ChannelKind], order: &[ChannelKind]) -> Option<(&'a Reach, &'static str)> {
+    let rank = |r: &Reach| order.iter().position(|c| *c == r.channel).unwrap_or(order.len());
+    let key = |r: &Reach| {
         (
             !r.blocked,
             r.marketing.as_deref() == Some("opt_in"),
             r.last_inbound_at.unwrap_or(i64::MIN),
-            r.channel.as_str(),
+            std::cmp::Reverse(rank(r)),
+            std::cmp::Reverse(r.channel.as_str()),
         )
-    })
+    };
+    let candidates: Vec<&Reach> =
+        m.reaches.iter().filter(|r| allowed.is_empty() || allowed.contains(&r.channel)).collect();
+    let best = *candidates.iter().max_by_key(|r| key(r))?;
+    let (k, others) = (key(best), candidates.iter().filter(|r| !std::ptr::eq(**r, best)).map(|r| key(r)));
+    let why = match others.max() {
+        None => "their only channel",
+        Some(o) if o.0 != k.0 => "the others are blocked",
+        Some(o) if o.1 != k.1 => "the only one with marketing consent",
+        Some(o) if o.2 != k.2 => "wrote there last",
+        Some(o) if o.3 != k.3 => "first in the channel order",
+        Some(_) => "the same channel twice; the first one",
+    };
+    Some((best, why))
 }
 
 /// A stable choice: the same member of the same campaign always gets the same variant.

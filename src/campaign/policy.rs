@@ -32,6 +32,9 @@ pub struct CampaignPolicy {
     /// A customer's message within this long after a campaign message counts as a reply.
     #[serde(deserialize_with = "span")]
     pub reply_window: Millis,
+    /// Which channel reaches a person who consented on several and wrote on none of them
+    /// more recently: the first of these.
+    pub channel_order: Vec<crate::model::ChannelKind>,
 }
 
 impl Default for CampaignPolicy {
@@ -46,6 +49,7 @@ impl Default for CampaignPolicy {
             brake_share: 0.05,
             brake_min_sent: 20,
             reply_window: 48 * 3_600_000,
+            channel_order: crate::model::ChannelKind::ALL.to_vec(),
         }
     }
 }

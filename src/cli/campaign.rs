@@ -325,10 +325,11 @@ fn print_plan(out: &mut impl Write, plan: &Plan, limit: usize) -> anyhow::Result
     for i in plan.included.iter().take(limit) {
         writeln!(
             out,
-            "  {}  {:<8}  {:<24}  {}",
+            "  {}  {:<8}  {:<24}  {}{}",
             i.variant,
             i.channel.as_str(),
             sanitize(&i.name, false),
+            i.channel_note(),
             sanitize(i.text(), false)
         )?;
     }

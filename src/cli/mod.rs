@@ -9,6 +9,7 @@ use std::time::Duration;
 mod automation;
 mod campaign;
 mod canned;
+mod contacts;
 mod conversations;
 mod poll;
 mod report;
@@ -139,6 +140,17 @@ pub enum Command {
     /// A report for a period: response-times, new-clients, funnel, campaigns, csat or
     /// engagement (definitions in the README, "Reports").
     Report(report::ReportArgs),
+    /// One contact: merge another into it (preview with --dry-run), split an identity
+    /// off, say two are different people, record a number, show its links.
+    Contact {
+        #[command(subcommand)]
+        command: contacts::ContactCommand,
+    },
+    /// Contacts that may be one person (`contacts duplicates`).
+    Contacts {
+        #[command(subcommand)]
+        command: contacts::ContactsCommand,
+    },
     /// Conversations, most recent first, by status, assignee and channel.
     Conversations {
         /// open, pending, snoozed or resolved.
@@ -272,7 +284,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             send(&paths, channel, chat, out)
         }
         Some(Command::Import { what: ImportKind::Contacts, file, skip_invalid }) => {
-            let (rows, bad) = crate::import::read(&file)?;
+            let (rows, bad) = crate::import::read(&file, config.contacts.default_region)?;
             for b in &bad {
                 eprintln!("{}: {b}", file.display());
             }
@@ -291,6 +303,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 bad.len()
             );
             Ok(())
+        }
+        Some(Command::Contact { command }) => {
+            let mut store = open_store(&paths)?;
+            contacts::contact(&mut store, command, &config, &mut std::io::stdout().lock())
+        }
+        Some(Command::Contacts { command }) => {
+            contacts::contacts(&open_store(&paths)?, command, &mut std::io::stdout().lock())
         }
         Some(Command::Search { words, limit }) => {
             let store = open_store(&paths)?;

@@ -21,13 +21,13 @@ pub(super) async fn serve(paths: &Paths, config: Config, for_consoles: bool) -> 
         let pid = EngineLock::holder(&paths.lock_file()).map(|p| format!(" (pid {p})")).unwrap_or_default();
         bail!("another engine{pid} already serves the store in {}", paths.data_dir.display());
     };
-    let stop = config.consent.stop_policy();
+    let rules = config.ingest_rules();
     let _engine = Engine::start_with(
         lock,
         &paths.store_file(),
         channels,
         &config.webhook,
-        &stop,
+        &rules,
         &config.assignment,
         &config.automation,
     )?;

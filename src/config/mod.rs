@@ -57,6 +57,8 @@ pub struct Config {
     pub channels: ChannelsConfig,
     pub webhook: WebhookConfig,
     pub consent: ConsentConfig,
+    /// One person across channels: phone numbers and links.
+    pub contacts: ContactsConfig,
     pub assignment: AssignmentConfig,
     /// The rules every campaign keeps.
     pub campaigns: crate::campaign::CampaignPolicy,
@@ -173,6 +175,34 @@ pub struct ConsentConfig {
     /// The one reply a STOP gets, by the customer's language: a table such as
     /// `{ default = "…", ru = "…" }`, or one text for everyone; empty for none.
     pub stop_confirmation: StopConfirmation,
+}
+
+/// How phone numbers make one person of several channel identities.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactsConfig {
+    /// `auto`: a new identity whose number a platform vouched for joins the one contact
+    /// that already has it verified. `suggest`: only suggested (`contacts duplicates`).
+    /// `off`: ingest matches no numbers.
+    pub link: crate::model::phone::LinkMode,
+    /// The region of numbers written without a country code (`RU`, `DE`); empty for none.
+    #[serde(deserialize_with = "region")]
+    pub default_region: crate::model::phone::Region,
+}
+
+fn region<'de, D: serde::Deserializer<'de>>(d: D) -> Result<crate::model::phone::Region, D::Error> {
+    let code = String::deserialize(d)?;
+    crate::model::phone::Region::parse(&code).map_err(serde::de::Error::custom)
+}
+
+impl Config {
+    /// What the engine applies to every message it stores.
+    pub fn ingest_rules(&self) -> crate::store::IngestRules {
+        crate::store::IngestRules {
+            stop: self.consent.stop_policy(),
+            linking: crate::model::phone::Linking { mode: self.contacts.link, region: self.contacts.default_region },
+        }
+    }
 }
 
 /// One confirmation for every customer, or one per language.

@@ -45,7 +45,8 @@ pub struct InboundMessage {
     pub media: Option<String>,
     /// The platform id of the message this one replies to.
     pub reply_to: Option<String>,
-    /// A phone number the customer shared as their own.
+    /// A phone number the platform vouches is the sender's (`+` and digits): a Telegram
+    /// contact shared by its owner, the `wa_id` a WhatsApp customer writes from.
     pub shared_phone: Option<String>,
     /// The payload of a deep link (`/start PAYLOAD`): where the customer came from.
     pub start_payload: Option<String>,

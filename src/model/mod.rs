@@ -8,6 +8,7 @@ mod attachment;
 mod inbound;
 mod macros;
 mod outgoing;
+pub mod phone;
 mod rules;
 mod stop;
 mod template;

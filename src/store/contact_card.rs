@@ -53,6 +53,8 @@ pub struct ContactCard {
     pub conversations: Vec<ConversationBrief>,
     /// Satisfaction surveys, newest first.
     pub csat: Vec<super::Score>,
+    /// Phone numbers, verified first.
+    pub phones: Vec<super::PhoneRow>,
 }
 
 /// The funnel stages offered in the card; the store accepts any word.
@@ -81,89 +83,7 @@ impl Store {
     }
 
     pub fn contact_card(&self, id: ContactId) -> Result<ContactCard> {
-        let mut card = self
-            .conn
-            .query_row(
-                "SELECT display_name, phone, locale, time_zone, stage, source, attributes FROM contacts WHERE id = ?1",
-                [id],
-                |r| {
-                    let attributes: String = r.get(6)?;
-                    let map: serde_json::Map<String, serde_json::Value> =
-                        serde_json::from_str(&attributes).unwrap_or_default();
-                    Ok(ContactCard {
-                        id,
-                        name: r.get(0)?,
-                        phone: r.get(1)?,
-                        locale: r.get(2)?,
-                        time_zone: r.get(3)?,
-                        stage: r.get(4)?,
-                        source: r.get(5)?,
-                        identities: Vec::new(),
-                        tags: Vec::new(),
-                        attributes: map
-                            .into_iter()
-                            .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                            .collect(),
-                        consent: Vec::new(),
-                        conversations: Vec::new(),
-                        csat: Vec::new(),
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("contact {id} does not exist")))?;
-        card.identities = self
-            .conn
-            .prepare_cached("SELECT channel, external_id, username FROM identities WHERE contact_id = ?1 ORDER BY id")?
-            .query_map([id], |r| {
-                Ok(Identity { channel: text_enum(r, 0)?, external_id: r.get(1)?, username: r.get(2)? })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        card.tags = self
-            .conn
-            .prepare_cached(
-                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?1 ORDER BY t.name",
-            )?
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        card.consent = self
-            .conn
-            .prepare_cached(
-                "SELECT channel, purpose, action, source, evidence, recorded_by, at FROM consent_events e \
-                 WHERE contact_id = ?1 AND id = (SELECT e2.id FROM consent_events e2 WHERE e2.contact_id = e.contact_id \
-                   AND e2.channel = e.channel AND e2.purpose = e.purpose ORDER BY e2.at DESC, e2.id DESC LIMIT 1) \
-                 ORDER BY channel, purpose",
-            )?
-            .query_map([id], |r| {
-                Ok(ConsentState {
-                    channel: text_enum(r, 0)?,
-                    purpose: r.get(1)?,
-                    action: r.get(2)?,
-                    source: r.get(3)?,
-                    evidence: r.get(4)?,
-                    recorded_by: r.get(5)?,
-                    at: r.get(6)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        card.conversations = self
-            .conn
-            .prepare_cached(
-                "SELECT id, channel, status, last_message_at, last_preview FROM conversations WHERE contact_id = ?1 \
-                 ORDER BY last_message_at DESC LIMIT 5",
-            )?
-            .query_map([id], |r| {
-                Ok(ConversationBrief {
-                    id: r.get(0)?,
-                    channel: text_enum(r, 1)?,
-                    status: r.get(2)?,
-                    last_message_at: r.get(3)?,
-                    last_preview: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        card.csat = self.csat_scores(id)?;
-        Ok(card)
+        card(&self.conn, id)
     }
 
     /// Adds a tag, or removes it when the contact has it. True when it is now on.
@@ -268,8 +188,91 @@ impl Store {
     }
 }
 
+/// Everything known about one contact, read on any connection (a merge's preview reads
+/// it inside its transaction).
+pub(super) fn card(conn: &rusqlite::Connection, id: ContactId) -> Result<ContactCard> {
+    let mut card = conn
+        .query_row(
+            "SELECT display_name, phone, locale, time_zone, stage, source, attributes FROM contacts WHERE id = ?1",
+            [id],
+            |r| {
+                let attributes: String = r.get(6)?;
+                let map: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&attributes).unwrap_or_default();
+                Ok(ContactCard {
+                    id,
+                    name: r.get(0)?,
+                    phone: r.get(1)?,
+                    locale: r.get(2)?,
+                    time_zone: r.get(3)?,
+                    stage: r.get(4)?,
+                    source: r.get(5)?,
+                    identities: Vec::new(),
+                    tags: Vec::new(),
+                    attributes: map
+                        .into_iter()
+                        .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                        .collect(),
+                    consent: Vec::new(),
+                    conversations: Vec::new(),
+                    csat: Vec::new(),
+                    phones: Vec::new(),
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("contact {id} does not exist")))?;
+    card.identities = conn
+        .prepare_cached("SELECT channel, external_id, username FROM identities WHERE contact_id = ?1 ORDER BY id")?
+        .query_map([id], |r| Ok(Identity { channel: text_enum(r, 0)?, external_id: r.get(1)?, username: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    card.tags = conn
+            .prepare_cached(
+                "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?1 ORDER BY t.name",
+            )?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    card.consent = conn
+            .prepare_cached(
+                "SELECT channel, purpose, action, source, evidence, recorded_by, at FROM consent_events e \
+                 WHERE contact_id = ?1 AND id = (SELECT e2.id FROM consent_events e2 WHERE e2.contact_id = e.contact_id \
+                   AND e2.channel = e.channel AND e2.purpose = e.purpose ORDER BY e2.at DESC, e2.id DESC LIMIT 1) \
+                 ORDER BY channel, purpose",
+            )?
+            .query_map([id], |r| {
+                Ok(ConsentState {
+                    channel: text_enum(r, 0)?,
+                    purpose: r.get(1)?,
+                    action: r.get(2)?,
+                    source: r.get(3)?,
+                    evidence: r.get(4)?,
+                    recorded_by: r.get(5)?,
+                    at: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    card.conversations = conn
+        .prepare_cached(
+            "SELECT id, channel, status, last_message_at, last_preview FROM conversations WHERE contact_id = ?1 \
+                 ORDER BY last_message_at DESC LIMIT 5",
+        )?
+        .query_map([id], |r| {
+            Ok(ConversationBrief {
+                id: r.get(0)?,
+                channel: text_enum(r, 1)?,
+                status: r.get(2)?,
+                last_message_at: r.get(3)?,
+                last_preview: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    card.csat = super::csat::scores(conn, id)?;
+    card.phones = super::people::phones(conn, id)?;
+    Ok(card)
+}
+
 /// Gives the contact the tag, making the tag if it is new.
-pub(super) fn insert_tag(tx: &rusqlite::Transaction<'_>, id: ContactId, tag: &str) -> rusqlite::Result<()> {
+pub(super) fn insert_tag(tx: &rusqlite::Connection, id: ContactId, tag: &str) -> rusqlite::Result<()> {
     tx.execute("INSERT OR IGNORE INTO tags(name) VALUES (?1)", [tag])?;
     tx.execute(
         "INSERT OR IGNORE INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2",

@@ -10,13 +10,26 @@ use std::collections::BTreeMap;
 use crate::model::{ChannelKind, ContactId, Millis};
 
 /// One contact to import: a row of a checked file (see `import`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactRow {
     /// The line of the file it came from (the header is line 1).
     pub line: usize,
+    /// The id the row had in the store it was exported from: kept when imported into a
+    /// store without contacts (a move to a new store), else only informative.
+    pub id: Option<i64>,
     pub name: String,
+    /// The number the contact is shown with, in E.164.
     pub phone: Option<String>,
+    /// The identity the consent columns are about (`channel`, `external_id`).
     pub identity: Option<(ChannelKind, String)>,
+    /// More identities (`identities`: `channel:id;channel:id`).
+    pub identities: Vec<(ChannelKind, String)>,
+    /// Every number in E.164, with the platform that vouched for it (`phones`).
+    pub phones: Vec<(String, Option<ChannelKind>)>,
+    pub time_zone: Option<String>,
+    pub stage: Option<String>,
+    /// When the contact was first known (`created_at`), for a new contact.
+    pub created_at: Option<Millis>,
     pub tags: Vec<String>,
     /// Marketing consent: `Some(true)` opted in, `Some(false)` opted out.
     pub consent: Option<bool>,
@@ -40,6 +53,7 @@ impl Store {
     pub fn import_contacts(&mut self, rows: &[ContactRow], now: Millis) -> Result<ImportReport> {
         let tx = self.write()?;
         let mut report = ImportReport::default();
+        let fresh = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM contacts)", [], |r| r.get::<_, bool>(0))?;
         for row in rows {
             let attributes = serde_json::to_string(&row.attributes).unwrap_or_else(|_| "{}".into());
             let contact = match find(&tx, row)? {
@@ -47,11 +61,13 @@ impl Store {
                     let changed = tx
                         .prepare_cached(
                             "UPDATE contacts SET display_name = ?2, phone = coalesce(?3, phone), \
-                               locale = coalesce(?4, locale), attributes = json_patch(attributes, ?5) \
+                               locale = coalesce(?4, locale), attributes = json_patch(attributes, ?5), \
+                               time_zone = coalesce(?6, time_zone), stage = coalesce(?7, stage) \
                              WHERE id = ?1 AND (display_name IS NOT ?2 OR phone IS NOT coalesce(?3, phone) \
-                               OR locale IS NOT coalesce(?4, locale) OR attributes IS NOT json_patch(attributes, ?5))",
+                               OR locale IS NOT coalesce(?4, locale) OR attributes IS NOT json_patch(attributes, ?5) \
+                               OR time_zone IS NOT coalesce(?6, time_zone) OR stage IS NOT coalesce(?7, stage))",
                         )?
-                        .execute(params![id, row.name, row.phone, row.locale, attributes])?;
+                        .execute(params![id, row.name, row.phone, row.locale, attributes, row.time_zone, row.stage])?;
                     if changed > 0 {
                         report.updated += 1
                     } else {
@@ -61,19 +77,42 @@ impl Store {
                 }
                 None => {
                     tx.prepare_cached(
-                        "INSERT INTO contacts(display_name, phone, locale, attributes, source, created_at) \
-                         VALUES (?1, ?2, ?3, json_patch('{}', ?4), 'import', ?5)",
+                        "INSERT INTO contacts(id, display_name, phone, locale, attributes, source, created_at, \
+                           time_zone, stage) \
+                         VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 'import', ?6, ?7, coalesce(?8, 'new'))",
                     )?
-                    .execute(params![row.name, row.phone, row.locale, attributes, now])?;
+                    .execute(params![
+                        row.id.filter(|_| fresh),
+                        row.name,
+                        row.phone,
+                        row.locale,
+                        attributes,
+                        row.created_at.unwrap_or(now),
+                        row.time_zone,
+                        row.stage
+                    ])?;
                     report.created += 1;
                     ContactId(tx.last_insert_rowid())
                 }
             };
-            if let Some((channel, id)) = &row.identity {
+            for (channel, id) in row.identity.iter().chain(&row.identities) {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO identities(contact_id, channel, external_id, created_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![contact, channel.as_str(), id, now])?;
+            }
+            // A number the file vouches for keeps its mark (an export read back); any
+            // other is claimed by the import.
+            let claimed =
+                row.phone.iter().filter(|p| !row.phones.iter().any(|(q, _)| q == *p)).map(|p| (p.clone(), None));
+            for (number, verified_by) in row.phones.iter().cloned().chain(claimed) {
+                let source = verified_by.map_or("import", |c| c.as_str());
+                super::people::record_phone(&tx, contact, &number, verified_by, source, now)?;
+            }
+            // Recording a number may have made it the one shown; the file's says which.
+            if let Some(phone) = &row.phone {
+                tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
+                    .execute(params![contact, phone])?;
             }
             for tag in &row.tags {
                 tx.prepare_cached("INSERT OR IGNORE INTO tags(name) VALUES (?1)")?.execute([tag])?;
@@ -93,7 +132,7 @@ impl Store {
 
 /// The contact a row is about, if the store knows them.
 fn find(tx: &Transaction<'_>, row: &ContactRow) -> Result<Option<ContactId>> {
-    if let Some((channel, id)) = &row.identity {
+    for (channel, id) in row.identity.iter().chain(&row.identities) {
         let found = tx
             .prepare_cached("SELECT contact_id FROM identities WHERE channel = ?1 AND external_id = ?2")?
             .query_row(params![channel.as_str(), id], |r| r.get(0))

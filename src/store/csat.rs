@@ -166,12 +166,16 @@ impl Store {
 
     /// A contact's surveys, newest first.
     pub fn csat_scores(&self, contact: ContactId) -> Result<Vec<Score>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT asked_at, score, comment, agent FROM csat WHERE contact_id = ?1 ORDER BY asked_at DESC LIMIT 20",
-        )?;
-        let rows = stmt.query_map([contact], |r| {
-            Ok(Score { asked_at: r.get(0)?, score: r.get(1)?, comment: r.get(2)?, agent: r.get(3)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        scores(&self.conn, contact)
     }
+}
+
+pub(super) fn scores(conn: &rusqlite::Connection, contact: ContactId) -> Result<Vec<Score>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT asked_at, score, comment, agent FROM csat WHERE contact_id = ?1 ORDER BY asked_at DESC LIMIT 20",
+    )?;
+    let rows = stmt.query_map([contact], |r| {
+        Ok(Score { asked_at: r.get(0)?, score: r.get(1)?, comment: r.get(2)?, agent: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::customer_actions as actions;
 use super::{Result, Store};
+use crate::model::phone::{self, LinkMode, Linking, Region};
 use crate::model::{
     Access, ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage,
     Membership, MessageId, Millis, Peer, Receipt, believable_time,
@@ -29,9 +30,9 @@ impl Store {
     /// Stores `events` and advances `cursor` atomically.
     /// `now` is the arrival time: a platform time that cannot be believed is replaced by it.
     pub fn ingest(&mut self, events: &[InboundEvent], cursor: Option<Cursor<'_>>, now: Millis) -> Result<IngestReport> {
-        let stop = self.stop.clone();
+        let rules = self.rules.clone();
         let tx = self.write()?;
-        let report = apply(&tx, events, cursor, &stop, now)?;
+        let report = apply(&tx, events, cursor, &rules, now)?;
         tx.commit()?;
         Ok(report)
     }
@@ -47,11 +48,11 @@ impl Store {
         now: Millis,
     ) -> Vec<Result<IngestReport>> {
         if batches.len() > 1 {
-            let stop = self.stop.clone();
+            let rules = self.rules.clone();
             let together = self.write().map_err(super::StoreError::from).and_then(|tx| {
                 let reports = batches
                     .iter()
-                    .map(|(events, cursor)| apply(&tx, events, cursor.clone(), &stop, now))
+                    .map(|(events, cursor)| apply(&tx, events, cursor.clone(), &rules, now))
                     .collect::<Result<Vec<_>>>()?;
                 tx.commit()?;
                 Ok(reports)
@@ -67,19 +68,33 @@ impl Store {
     }
 }
 
+/// What ingest applies to each message: the STOP keywords (`[consent]`) and the
+/// phone-number links (`[contacts]`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestRules {
+    pub stop: crate::model::StopPolicy,
+    pub linking: Linking,
+}
+
+impl From<crate::model::StopPolicy> for IngestRules {
+    fn from(stop: crate::model::StopPolicy) -> IngestRules {
+        IngestRules { stop, linking: Linking::default() }
+    }
+}
+
 /// Stores `events` and advances `cursor` in `tx`.
 fn apply(
     tx: &Transaction<'_>,
     events: &[InboundEvent],
     cursor: Option<Cursor<'_>>,
-    stop: &crate::model::StopPolicy,
+    rules: &IngestRules,
     now: Millis,
 ) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     for event in events {
         match event {
             InboundEvent::Message(m) | InboundEvent::Opened(m) => {
-                if insert_inbound(tx, m, None, Some(stop), now)? {
+                if insert_inbound(tx, m, None, Some(rules), now)? {
                     report.stored += 1;
                 } else {
                     report.duplicates += 1;
@@ -171,12 +186,17 @@ pub(super) fn upsert_contact(
     peer: &Peer,
     now: Millis,
 ) -> Result<ContactId> {
+    Ok(identity_contact(tx, channel, peer, now)?.0)
+}
+
+/// The contact behind a platform identity, and whether the identity is new.
+fn identity_contact(tx: &Transaction<'_>, channel: ChannelKind, peer: &Peer, now: Millis) -> Result<(ContactId, bool)> {
     let existing: Option<ContactId> = tx
         .prepare_cached("SELECT contact_id FROM identities WHERE channel = ?1 AND external_id = ?2")?
         .query_row(params![channel.as_str(), peer.external_id], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok((id, false));
     }
     tx.prepare_cached("INSERT INTO contacts(display_name, locale, created_at) VALUES (?1, ?2, ?3)")?
         .execute(params![peer.display_name, peer.locale, now])?;
@@ -185,7 +205,43 @@ pub(super) fn upsert_contact(
         "INSERT INTO identities(contact_id, channel, external_id, username, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![contact, channel.as_str(), peer.external_id, peer.username, now])?;
-    Ok(contact)
+    Ok((contact, true))
+}
+
+/// The number the platform vouched for in this message, recorded (and, by the link
+/// mode, linked): on a new identity, or when the contact does not have it verified yet,
+/// so the message of a known customer costs one lookup. The contact it now belongs to.
+fn vouched_phone(
+    tx: &Transaction<'_>,
+    m: &InboundMessage,
+    contact: ContactId,
+    new: bool,
+    linking: &Linking,
+    now: Millis,
+) -> Result<ContactId> {
+    let Some(shared) = &m.shared_phone else { return Ok(contact) };
+    if linking.mode == LinkMode::Off {
+        // Without links, the shared number is still the number the card shows.
+        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
+            .execute(params![contact, shared])?;
+        return Ok(contact);
+    }
+    let Some(e164) = phone::normalize(shared, Region::default()).ok().or_else(|| phone::from_platform_digits(shared))
+    else {
+        return Ok(contact);
+    };
+    if !new {
+        let known = tx
+            .prepare_cached(
+                "SELECT 1 FROM contact_phones WHERE contact_id = ?1 AND phone = ?2 AND verified_by IS NOT NULL",
+            )?
+            .query_row(params![contact, e164], |_| Ok(()))
+            .optional()?;
+        if known.is_some() {
+            return Ok(contact);
+        }
+    }
+    super::people::verified_phone(tx, contact, m.chat.channel, &e164, linking, now)
 }
 
 pub(super) fn upsert_conversation(
@@ -221,13 +277,16 @@ fn insert_inbound(
     tx: &Transaction<'_>,
     m: &InboundMessage,
     edited_at: Option<Millis>,
-    stop: Option<&super::StopPolicy>,
+    rules: Option<&IngestRules>,
     now: Millis,
 ) -> Result<bool> {
     // A time no platform could have meant (0, ancient, milliseconds read as seconds)
     // becomes the arrival time; the platform's value is kept as an event below.
     let at = believable_time(m.sent_at, now).unwrap_or(now);
-    let contact = upsert_contact(tx, m.chat.channel, &m.from, now)?;
+    let (contact, new) = identity_contact(tx, m.chat.channel, &m.from, now)?;
+    // An edit of a message never stored links nothing: the next message will.
+    let linking = rules.map_or(Linking { mode: LinkMode::Off, ..Linking::default() }, |r| r.linking);
+    let contact = vouched_phone(tx, m, contact, new, &linking, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     // A reply that is the text of a button under our tracked message is a press on it.
     if let Some(pressed) = actions::tracked_press(tx, conversation, m)? {
@@ -282,10 +341,6 @@ fn insert_inbound(
          WHERE id = ?1",
     )?
     .execute(params![conversation, at, preview(&m.text), i64::from(!is_notice(&m.kind))])?;
-    if let Some(phone) = &m.shared_phone {
-        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
-            .execute(params![contact, phone])?;
-    }
     if let Some(payload) = &m.start_payload {
         // Where the customer first came from; a later link does not rewrite it.
         tx.prepare_cached("UPDATE contacts SET source = ?2 WHERE id = ?1 AND source IS NULL")?
@@ -297,7 +352,7 @@ fn insert_inbound(
     if m.chat.channel.rules().access == Access::Subscribers && !is_notice(&m.kind) {
         actions::implicit_subscription(tx, m.chat.channel, contact, conversation, &m.external_id, at)?;
     }
-    if let Some(stop) = stop
+    if let Some(stop) = rules.map(|r| &r.stop)
         && m.kind == "text"
         && stop.matches(&m.text)
     {

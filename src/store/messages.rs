@@ -1,10 +1,10 @@
-//! Messages of one conversation, read a window at a time by (sent_at, id) so a history
-//! of any length scrolls without being loaded whole.
+//! Messages of one conversation (or of one person across channels), read a window at a
+//! time by (sent_at, id) so a history of any length scrolls without being loaded whole.
 
 use rusqlite::{Row, params};
 
 use super::{Result, Store, text_enum};
-use crate::model::{ConversationId, DeliveryStatus, Direction, MessageId, Millis};
+use crate::model::{ChannelKind, ContactId, ConversationId, DeliveryStatus, Direction, MessageId, Millis};
 
 /// One message as the conversation view shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,14 @@ impl MessageRow {
     pub fn key(&self) -> MessageKey {
         MessageKey { sent_at: self.sent_at, id: self.id }
     }
+}
+
+/// A message of a person's timeline, with the conversation and channel it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineRow {
+    pub conversation: ConversationId,
+    pub channel: ChannelKind,
+    pub message: MessageRow,
 }
 
 /// A position in a conversation's history.
@@ -161,6 +169,34 @@ impl Store {
         let rows =
             stmt.query_map(params![conversation, from.sent_at, from.id, to.sent_at, to.id, limit as i64], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A person's whole story: up to `limit` messages just before `before` (or the newest)
+    /// across every conversation of the contact, on every channel, oldest first. Each
+    /// conversation is read by its own index and the pages merged, so a contact with one
+    /// long conversation costs a page, not the conversation.
+    pub fn timeline_before(
+        &self,
+        contact: ContactId,
+        before: Option<MessageKey>,
+        limit: usize,
+    ) -> Result<Vec<TimelineRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, channel FROM conversations WHERE contact_id = ?1 AND NOT is_group ORDER BY id",
+        )?;
+        let chats = stmt
+            .query_map([contact], |r| Ok((r.get::<_, ConversationId>(0)?, text_enum::<ChannelKind>(r, 1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut rows = Vec::new();
+        for (conversation, channel) in chats {
+            for message in self.messages_before(conversation, before, limit)? {
+                rows.push(TimelineRow { conversation, channel, message });
+            }
+        }
+        rows.sort_by_key(|r| r.message.key());
+        let keep = rows.len().saturating_sub(limit);
+        rows.drain(..keep);
+        Ok(rows)
     }
 
     /// One message, for tests and tools.

@@ -24,12 +24,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/012_reports.sql"),
     include_str!("../../migrations/013_search_prefixes.sql"),
     include_str!("../../migrations/014_folded_titles.sql"),
+    include_str!("../../migrations/015_people.sql"),
 ];
 
 /// Work a migration needs beyond its SQL, run in its transaction after it.
 fn after(version: i64, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     match version {
         12 => super::reports::backfill(tx),
+        15 => super::people::backfill(tx),
         _ => Ok(()),
     }
 }

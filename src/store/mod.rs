@@ -15,9 +15,11 @@ mod csat;
 mod customer_actions;
 mod drafts;
 mod ingest;
+mod merge;
 mod messages;
 mod migrations;
 mod outbox;
+mod people;
 mod polls;
 mod receipts;
 mod reports;
@@ -36,10 +38,12 @@ pub use contact_card::{ConsentState, ContactCard, ConversationBrief, Identity, S
 pub use contacts::{ContactRow, ImportReport};
 pub use conversations::{ConversationFilter, ConversationRow, ListKey, Mention};
 pub use csat::{Resolved, Score};
-pub use ingest::{IngestReport, OutboundRecord};
-pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow};
+pub use ingest::{IngestReport, IngestRules, OutboundRecord};
+pub use merge::{MergePreview, Split};
+pub use messages::{MEDIA_KINDS, MediaMessage, MessageKey, MessageRow, TimelineRow};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{OutboxItem, PRIORITY_CAMPAIGN, PRIORITY_REPLY, SendTarget, Sent};
+pub use people::{LinkEvent, PhoneRow, Suggestion};
 pub use polls::{OPTION_MAX, Poll, Tally};
 pub use reports::{
     BlockRef, BlockTime, CampaignRow, CsatRow, NewClientRow, ReplyRef, ReportSplit, ResolutionRef, StageRow, VolumeRow,
@@ -102,8 +106,8 @@ where
 /// One connection to the store, with the schema migrated to the current version.
 pub struct Store {
     conn: Connection,
-    /// What a STOP message does (see `keywords`).
-    stop: StopPolicy,
+    /// What ingest applies: the STOP keywords and the phone-number links.
+    rules: IngestRules,
 }
 
 impl Store {
@@ -158,7 +162,7 @@ impl Store {
             false
         }))
         .map_err(open_err)?;
-        let mut store = Store { conn, stop: StopPolicy::default() };
+        let mut store = Store { conn, rules: IngestRules::default() };
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
     }
@@ -182,7 +186,12 @@ impl Store {
 
     /// The keywords that opt a customer out, and the confirmation they get.
     pub fn set_stop_policy(&mut self, policy: StopPolicy) {
-        self.stop = policy;
+        self.rules.stop = policy;
+    }
+
+    /// Everything ingest applies to what it stores.
+    pub fn set_ingest_rules(&mut self, rules: IngestRules) {
+        self.rules = rules;
     }
 
     /// Finishes copying the write-ahead log into the database so that the next write

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use crate::channels::Channel;
 use crate::config::WebhookConfig;
 use crate::model::{ChannelKind, Millis, now_ms};
-use crate::store::{SharedStore, StopPolicy, Store, StoreError};
+use crate::store::{IngestRules, SharedStore, Store, StoreError};
 use ingestor::Ingestor;
 
 /// How a channel is doing, as the status bar shows it.
@@ -168,27 +168,28 @@ impl Engine {
             store_path,
             channels,
             webhook,
-            &StopPolicy::default(),
+            &IngestRules::default(),
             &Default::default(),
             &Default::default(),
         )
     }
 
-    /// `start`, with the configured STOP keywords for every message the engine stores,
-    /// and auto-assignment as configured.
+    /// `start`, with the configured STOP keywords and phone-number links for every
+    /// message the engine stores, and auto-assignment as configured.
     pub fn start_with(
         lock: EngineLock,
         store_path: &Path,
         channels: Vec<Channel>,
         webhook: &WebhookConfig,
-        stop: &StopPolicy,
+        rules: &IngestRules,
         assignment: &crate::config::AssignmentConfig,
         automation: &crate::automation::AutomationConfig,
     ) -> Result<Engine, EngineError> {
-        // Every connection that stores inbound messages applies the STOP keywords.
+        // Every connection that stores inbound messages applies the same rules.
+        let stop = &rules.stop;
         let receiving_store = || -> Result<Store, StoreError> {
             let mut store = engine_store(store_path)?;
-            store.set_stop_policy(stop.clone());
+            store.set_ingest_rules(rules.clone());
             Ok(store)
         };
         // Recovery runs once, here, under the engine lock and before any sender starts.

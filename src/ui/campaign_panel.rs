@@ -149,7 +149,8 @@ fn preview_rows<'a>(plan: &Preview, styles: &Styles, width: usize, offset: usize
         .take(room)
         .map(|at| match plan.row(at) {
             Some(Row::Included(i)) => {
-                let head = format!(" {}  {:<20} ", i.variant, truncate(&sanitize(&i.name, false), 20));
+                let why = i.channel_note();
+                let head = format!(" {}  {:<20} {why}", i.variant, truncate(&sanitize(&i.name, false), 20));
                 let rest = width.saturating_sub(head.chars().count() + 3);
                 Line::from(vec![
                     Span::styled(i.channel.badge(), badge_style(styles, i.channel)),

@@ -108,6 +108,22 @@ fn peer(id: &str, value: &Value) -> Peer {
     Peer { external_id: id.into(), display_name: name, username, locale: None }
 }
 
+/// The sender's number as WhatsApp vouches for it: the `wa_id` they write from (their
+/// id, or the one their profile gives beside a BSUID).
+fn vouched_phone(id: &str, value: &Value) -> Option<String> {
+    let wa_id = if id.bytes().all(|b| b.is_ascii_digit()) {
+        Some(id)
+    } else {
+        value["contacts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["user_id"] == id)
+            .and_then(|c| c["wa_id"].as_str())
+    };
+    wa_id.and_then(crate::model::phone::from_platform_digits)
+}
+
 /// Who sent a message: the phone number, or only the BSUID when the number is hidden.
 fn sender(m: &Value) -> Option<&str> {
     m["from"].as_str().filter(|f| !f.is_empty()).or(m["from_user_id"].as_str().filter(|f| !f.is_empty()))
@@ -152,6 +168,7 @@ pub(super) fn message(m: &Value, value: &Value) -> Vec<InboundEvent> {
         msg.kind = kind.into();
         msg.media = media.map(|v| v.to_string());
         msg.reply_to = m["context"]["id"].as_str().map(str::to_string);
+        msg.shared_phone = vouched_phone(&from.external_id, value);
         msg.start_payload = referral.map(|r| {
             let source = r["source_type"].as_str().unwrap_or("ad");
             let id = r["source_id"].as_str().or(r["source_url"].as_str()).unwrap_or("");

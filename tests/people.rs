@@ -1,0 +1,276 @@
+//! One customer across channels: phone numbers that platforms vouch for link a person's
+//! identities at ingest; claimed numbers, e-mails and names only suggest; merges and
+//! splits round-trip conversations and consent; a campaign reaches a person once.
+
+mod common;
+
+use serde_json::json;
+use switchboard::campaign::{CampaignPolicy, Filter, Message};
+use switchboard::channels::telegram::{DecodeOptions, decode_raw};
+use switchboard::channels::whatsapp::decode::decode as whatsapp;
+use switchboard::export::{ExportKind, Format, export};
+use switchboard::model::phone::{LinkMode, Linking, Region};
+use switchboard::model::{ChannelKind, ContactId, InboundEvent, Millis, now_ms};
+use switchboard::store::{ContactRow, IngestRules, Store};
+
+const MINUTE: Millis = 60_000;
+
+/// A WhatsApp Cloud API call carrying one text from `wa_id`, as Meta sends it.
+fn from_whatsapp(wa_id: &str, name: &str, id: &str, text: &str, at: Millis) -> Vec<InboundEvent> {
+    whatsapp(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1"},
+            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+            "messages": [{"from": wa_id, "id": id, "timestamp": (at / 1000).to_string(), "type": "text",
+                "text": {"body": text}}]}}]}]}))
+    .unwrap()
+}
+
+/// A Telegram update from user `user` in their private chat; `contact` shares a number.
+fn from_telegram(user: i64, name: &str, id: i64, at: Millis, body: serde_json::Value) -> Vec<InboundEvent> {
+    let mut message = json!({"message_id": id, "date": at / 1000,
+        "chat": {"id": user, "type": "private", "first_name": name},
+        "from": {"id": user, "is_bot": false, "first_name": name}});
+    message.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+    decode_raw(&json!({"update_id": id, "message": message}), &DecodeOptions::default())
+}
+
+fn store_with(mode: LinkMode) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let region = Region::parse("RU").unwrap();
+    store.set_ingest_rules(IngestRules { linking: Linking { mode, region }, ..IngestRules::default() });
+    store
+}
+
+fn ledger(store: &Store) -> String {
+    let mut out = Vec::new();
+    export(store, ExportKind::Consent, Format::Jsonl, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn conversations_of(store: &Store, contact: ContactId) -> Vec<i64> {
+    store.contact_card(contact).unwrap().conversations.iter().map(|c| c.id.0).collect()
+}
+
+#[test]
+fn a_whatsapp_and_a_telegram_customer_sharing_a_number_are_one_person() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет из WhatsApp", t0), None, t0).unwrap();
+    // On Telegram she first writes, then shares her own number, written another way.
+    store
+        .ingest(&from_telegram(4242, "Anna", 1, t0 + MINUTE, json!({"text": "Hi from Telegram 👋"})), None, t0)
+        .unwrap();
+    let tg = store.contact_by_identity(ChannelKind::Telegram, "4242").unwrap().unwrap();
+    let wa = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    assert_ne!(tg, wa, "nothing links them before the number is shared");
+    let share = json!({"contact": {"phone_number": "+7 (916) 123-45-67", "first_name": "Anna", "user_id": 4242}});
+    store.ingest(&from_telegram(4242, "Anna", 2, t0 + 2 * MINUTE, share), None, t0).unwrap();
+
+    let person = store.contact_by_identity(ChannelKind::Telegram, "4242").unwrap().unwrap();
+    assert_eq!(person, wa, "the contact that had the number first stays");
+    let card = store.contact_card(person).unwrap();
+    let identities: Vec<_> = card.identities.iter().map(|i| (i.channel, i.external_id.as_str())).collect();
+    assert_eq!(identities, [(ChannelKind::WhatsApp, "79161234567"), (ChannelKind::Telegram, "4242")]);
+    assert_eq!(card.phone.as_deref(), Some("+79161234567"));
+    assert!(card.phones.iter().all(|p| p.phone == "+79161234567" && p.verified_by.is_some()), "{:?}", card.phones);
+    let timeline = store.timeline_before(person, None, 10).unwrap();
+    let story: Vec<_> = timeline.iter().map(|r| (r.channel, r.message.body.as_str())).collect();
+    assert_eq!(story[0], (ChannelKind::WhatsApp, "Привет из WhatsApp"));
+    assert_eq!(story[1], (ChannelKind::Telegram, "Hi from Telegram 👋"));
+    assert_eq!(story.len(), 3, "{story:?}");
+    // The link is on record: what, why, when.
+    let link = &store.links(person).unwrap()[0];
+    let (kind, reason) = (&link.kind, &link.reason);
+    assert_eq!((kind.as_str(), link.recorded_by.as_str(), link.other), ("link", "ingest", Some(tg)));
+    assert!(reason.contains("+79161234567") && reason.contains("whatsapp") && reason.contains("telegram"), "{reason}");
+    assert!(store.duplicates().unwrap().is_empty());
+
+    // A number shared on WhatsApp first, then a new WhatsApp identity of the same person
+    // arrives: it attaches at once.
+    let t1 = t0 + 10 * MINUTE;
+    store.ingest(&from_telegram(77, "Boris", 3, t1, json!({"text": "hello"})), None, t1).unwrap();
+    let share = json!({"contact": {"phone_number": "79031112233", "first_name": "Boris", "user_id": 77}});
+    store.ingest(&from_telegram(77, "Boris", 4, t1, share), None, t1).unwrap();
+    store.ingest(&from_whatsapp("79031112233", "Борис", "wamid.2", "это я", t1 + MINUTE), None, t1).unwrap();
+    let boris = store.contact_by_identity(ChannelKind::Telegram, "77").unwrap();
+    assert_eq!(boris, store.contact_by_identity(ChannelKind::WhatsApp, "79031112233").unwrap());
+}
+
+#[test]
+fn a_number_someone_else_shared_or_a_claimed_number_only_suggests() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    // An imported customer claims the number; then the number writes on WhatsApp.
+    let row = ContactRow {
+        line: 2,
+        name: "Анна Петрова".into(),
+        phone: Some("+79161234567".into()),
+        attributes: [("email".to_string(), "anna@example.com".to_string())].into(),
+        ..ContactRow::default()
+    };
+    store.import_contacts(&[row], t0).unwrap();
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет", t0), None, t0).unwrap();
+    // A Telegram customer forwards someone else's contact card: not theirs to vouch for.
+    let card = json!({"contact": {"phone_number": "79161234567", "first_name": "Anna", "user_id": 999}});
+    store.ingest(&from_telegram(5, "Ivan", 1, t0, card), None, t0).unwrap();
+    let wa = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    let ivan = store.contact_by_identity(ChannelKind::Telegram, "5").unwrap().unwrap();
+    assert_eq!(store.count("contacts").unwrap(), 3, "nothing was linked");
+    assert!(store.phones(ivan).unwrap().is_empty());
+
+    let suggestions = store.duplicates().unwrap();
+    assert_eq!(suggestions.len(), 1, "{suggestions:?}");
+    let s = &suggestions[0];
+    assert!(s.a == wa || s.b == wa);
+    assert!(s.reasons[0].contains("+79161234567") && s.reasons[0].contains("claimed by import"), "{:?}", s.reasons);
+
+    // Told they are two people, the pair is no longer suggested.
+    store.mark_distinct(s.a, s.b, "test", t0).unwrap();
+    assert!(store.duplicates().unwrap().is_empty());
+}
+
+#[test]
+fn suggest_mode_records_verified_numbers_and_links_nothing() {
+    let mut store = store_with(LinkMode::Suggest);
+    let t0 = now_ms() - 60 * MINUTE;
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет", t0), None, t0).unwrap();
+    let share = json!({"contact": {"phone_number": "79161234567", "first_name": "Anna", "user_id": 4242}});
+    store.ingest(&from_telegram(4242, "Anna", 1, t0, share), None, t0).unwrap();
+    assert_eq!(store.count("contacts").unwrap(), 2);
+    let reasons = &store.duplicates().unwrap()[0].reasons;
+    assert!(reasons[0].contains("verified by whatsapp; verified by telegram"), "{reasons:?}");
+}
+
+/// Two contacts with conversations, consent events on both sides, tags and attributes.
+fn two_contacts(store: &mut Store, t0: Millis) -> (ContactId, ContactId) {
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет", t0), None, t0).unwrap();
+    store.ingest(&from_telegram(4242, "Anna P.", 1, t0 + MINUTE, json!({"text": "/start"})), None, t0).unwrap();
+    let wa = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    let tg = store.contact_by_identity(ChannelKind::Telegram, "4242").unwrap().unwrap();
+    store.record_agent_consent(wa, ChannelKind::WhatsApp, "service", true, "asked in chat", "eva", t0).unwrap();
+    store.record_agent_consent(tg, ChannelKind::Telegram, "marketing", true, "signed the form", "eva", t0).unwrap();
+    store.record_agent_consent(tg, ChannelKind::Telegram, "marketing", false, "asked to stop", "eva", t0 + 1).unwrap();
+    store.record_agent_consent(tg, ChannelKind::Telegram, "marketing", true, "signed again", "eva", t0 + 2).unwrap();
+    store.set_attribute(wa, "city", "Казань").unwrap();
+    store.set_attribute(tg, "city", "Москва").unwrap();
+    store.set_attribute(tg, "email", "anna@example.com").unwrap();
+    store.add_tag(tg, "vip").unwrap();
+    store.set_stage(tg, "customer").unwrap();
+    (wa, tg)
+}
+
+#[test]
+fn merge_then_split_gives_back_conversations_and_consent_exactly() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    let (wa, tg) = two_contacts(&mut store, t0);
+    let ledger_before = ledger(&store);
+    let (wa_chats, tg_chats) = (conversations_of(&store, wa), conversations_of(&store, tg));
+    let tg_card = store.contact_card(tg).unwrap();
+
+    let preview = store.preview_merge(wa, tg).unwrap();
+    assert_eq!(preview.conflicts, [("city".to_string(), "Казань".to_string(), "Москва".to_string())]);
+    assert_eq!(preview.result.identities.len(), 2);
+    assert_eq!(preview.result.stage, "customer", "{}", preview.stage);
+    assert!(preview.result.tags.contains(&"vip".to_string()));
+    assert_eq!(preview.conversations, 1);
+    assert_eq!(preview.consent_events, 3);
+    let consent: Vec<_> =
+        preview.result.consent.iter().map(|c| (c.channel, c.purpose.as_str(), c.action.as_str())).collect();
+    assert_eq!(consent, [(ChannelKind::Telegram, "marketing", "opt_in"), (ChannelKind::WhatsApp, "service", "opt_in")]);
+    assert_eq!(store.count("contacts").unwrap(), 2, "a preview changes nothing");
+    assert_eq!(ledger(&store), ledger_before);
+
+    store.merge_contacts(wa, tg, "eva", t0 + 5).unwrap();
+    let card = store.contact_card(wa).unwrap();
+    assert_eq!(card.identities.len(), 2);
+    assert_eq!(card.attributes, preview.result.attributes);
+    assert!(store.contact_card(tg).is_err());
+    let mut all = [wa_chats.clone(), tg_chats.clone()].concat();
+    all.sort();
+    let mut merged = conversations_of(&store, wa);
+    merged.sort();
+    assert_eq!(merged, all);
+    // The ledger's events only changed hands: same ids, same words.
+    let moved = ledger(&store);
+    assert_eq!(moved.lines().count(), ledger_before.lines().count());
+    assert!(moved.lines().all(|l| l.contains(&format!("\"contact_id\":{}", wa.0))));
+    let strip = |s: &str| s.lines().map(|l| l.split("\"channel\"").nth(1).unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(strip(&moved), strip(&ledger_before));
+
+    let split = store.split_contact(wa, ChannelKind::Telegram, "4242", "eva", t0 + 6).unwrap();
+    assert_eq!(split.contact, tg, "the contact merged in comes back as it was, under its id");
+    assert!(split.restored);
+    assert_eq!(ledger(&store), ledger_before, "the ledger is back exactly");
+    assert_eq!(conversations_of(&store, wa), wa_chats);
+    assert_eq!(conversations_of(&store, tg), tg_chats);
+    let back = store.contact_card(tg).unwrap();
+    assert_eq!(
+        (back.name.as_str(), back.stage.as_str(), &back.tags),
+        (tg_card.name.as_str(), "customer", &tg_card.tags)
+    );
+    assert_eq!(back.attributes, tg_card.attributes);
+    // Split apart, they are not suggested again.
+    assert!(store.duplicates().unwrap().iter().all(|s| !(s.a == wa && s.b == tg)));
+    // A contact's only identity cannot be split off.
+    let only = store.split_contact(tg, ChannelKind::Telegram, "4242", "eva", t0).unwrap_err();
+    assert!(only.to_string().contains("only identity"), "{only}");
+}
+
+#[test]
+fn a_campaign_reaches_a_merged_person_once_on_the_consented_channel() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    let (wa, tg) = two_contacts(&mut store, t0);
+    // She wrote on WhatsApp last, but gave marketing consent only on Telegram.
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.9", "ещё вопрос", t0 + 30 * MINUTE), None, t0).unwrap();
+    let filter = Filter::parse("consent:marketing").unwrap();
+    let message = Message::new(&["Скидка 10% для вас".to_string()], 50, vec![], None, "test", vec![]).unwrap();
+    let policy = CampaignPolicy::permissive();
+    let before = switchboard::campaign::launch::plan(&store, &filter, &message, &policy, now_ms()).unwrap();
+    assert_eq!(before.totals.members, 1, "only the Telegram contact has consent");
+
+    store.merge_contacts(wa, tg, "eva", t0 + 5).unwrap();
+    let every = Filter::parse("").unwrap();
+    let plan = switchboard::campaign::launch::plan(&store, &every, &message, &policy, now_ms()).unwrap();
+    assert_eq!(plan.totals.members, 1, "a segment counts people");
+    assert_eq!(plan.included.len(), 1);
+    assert_eq!(plan.included[0].channel, ChannelKind::Telegram);
+    assert_eq!(plan.included[0].why_channel, "the only one with marketing consent");
+
+    // With consent on both, where she wrote last wins; then the configured order.
+    store.record_agent_consent(wa, ChannelKind::WhatsApp, "marketing", true, "form", "eva", t0 + 6).unwrap();
+    let plan = switchboard::campaign::launch::plan(&store, &every, &message, &policy, now_ms()).unwrap();
+    assert_eq!((plan.included[0].channel, plan.included[0].why_channel), (ChannelKind::WhatsApp, "wrote there last"));
+}
+
+#[test]
+fn contacts_export_import_export_is_identical() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    let (wa, tg) = two_contacts(&mut store, t0);
+    store.merge_contacts(wa, tg, "eva", t0 + 5).unwrap();
+    store.set_time_zone(wa, "Europe/Moscow").unwrap();
+    store.claim_phone(wa, "8 (495) 123-45-67", Region::parse("RU").unwrap(), "eva", t0).unwrap();
+    store.add_tag(wa, "большой клиент").unwrap();
+    store.set_attribute(wa, "note", "comma, \"quote\" and ; semicolon").unwrap();
+    store.ingest(&from_telegram(9, "Зоя 🌸", 1, t0, json!({"text": "hi"})), None, t0).unwrap();
+    let export_csv = |store: &Store| {
+        let mut out = Vec::new();
+        export(store, ExportKind::Contacts, Format::Csv, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let first = export_csv(&store);
+    assert!(first.contains("+79161234567 (whatsapp)") && first.contains("+74951234567"), "{first}");
+    assert!(first.contains("whatsapp:79161234567;telegram:4242"), "{first}");
+
+    let (rows, bad) = switchboard::import::parse(first.as_bytes(), std::path::Path::new("contacts.csv")).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let mut fresh = Store::open_in_memory().unwrap();
+    fresh.import_contacts(&rows, now_ms()).unwrap();
+    assert_eq!(export_csv(&fresh), first);
+    // Read back into the store it came from, it changes nothing.
+    let again = store.import_contacts(&rows, now_ms()).unwrap();
+    assert_eq!((again.created, again.updated), (0, 0), "{again:?}");
+    assert_eq!(export_csv(&store), first);
+}
