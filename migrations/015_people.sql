@@ -40,6 +40,3 @@ BEFORE UPDATE OF id, channel, purpose, action, source, evidence, recorded_by, at
     SELECT RAISE(ABORT, 'consent_events is append-only');
 END;
 
--- Suggested merges by name and city, or by e-mail, look contacts up by these.
-CREATE INDEX contacts_by_email ON contacts(lower(json_extract(attributes, '$.email')))
-    WHERE json_extract(attributes, '$.email') IS NOT NULL;

@@ -341,7 +341,8 @@ fn editing_the_contact_card_asks_for_a_consent_note() {
     let generation = s.list.generation;
     update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });
     let effects = update(&mut s, key(KeyCode::Char('p')));
-    assert_eq!(effects, [Effect::LoadContact(ContactId(7))]);
+    let related = Effect::Person(switchboard::app::person::Request::Related(ContactId(7)));
+    assert_eq!(effects, [Effect::LoadContact(ContactId(7)), related]);
     // Consent without a note is refused, with the reason.
     update(&mut s, key(KeyCode::Char('m')));
     let effects = update(&mut s, key(KeyCode::Enter));

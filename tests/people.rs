@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::app::TestApp;
+use crossterm::event::KeyCode;
 use serde_json::json;
 use switchboard::campaign::{CampaignPolicy, Filter, Message};
 use switchboard::channels::telegram::{DecodeOptions, decode_raw};
@@ -273,4 +275,120 @@ fn contacts_export_import_export_is_identical() {
     let again = store.import_contacts(&rows, now_ms()).unwrap();
     assert_eq!((again.created, again.updated), (0, 0), "{again:?}");
     assert_eq!(export_csv(&store), first);
+}
+
+#[test]
+fn the_cli_lists_duplicates_previews_merges_and_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[contacts]\ndefault_region = \"RU\"\n").unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(
+        &file,
+        "name,phone,channel,external_id,email,city,consent\n\
+         Анна Петрова,8 916 123-45-67,whatsapp,79161234567,anna@example.com,Казань,yes\n\
+         анна петрова,,telegram,4242,ANNA@example.com,казань,no\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = common::cli(&config, dir.path(), args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{args:?}: {}{text}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    run(&["import", "contacts", file.to_str().unwrap()]);
+    let found = run(&["contacts", "duplicates"]);
+    assert!(found.contains("the same e-mail") && found.contains("the same name and city"), "{found}");
+
+    let dry = run(&["contact", "merge", "1", "2", "--dry-run"]);
+    assert!(dry.contains("telegram 4242") && dry.contains("whatsapp 79161234567"), "{dry}");
+    assert!(dry.contains("conflict: email is anna@example.com (kept) / ANNA@example.com (dropped)"), "{dry}");
+    assert!(dry.contains("+79161234567 (claimed)") && dry.contains("dry run"), "{dry}");
+    assert!(dry.contains("telegram marketing opt_out") && dry.contains("whatsapp marketing opt_in"), "{dry}");
+    assert!(run(&["contacts", "duplicates"]).contains("⇄"), "a dry run changes nothing");
+
+    let merged = run(&["contact", "merge", "1", "2"]);
+    assert!(merged.contains("merged: contact 2 is now part of contact 1"), "{merged}");
+    assert_eq!(run(&["contacts", "duplicates"]).trim(), "no suggested merges");
+    let shown = run(&["contact", "show", "1"]);
+    assert!(shown.contains("merge") && shown.contains("telegram 4242"), "{shown}");
+
+    let split = run(&["contact", "split", "1", "--identity", "telegram:4242"]);
+    assert!(split.contains("is now contact 2 (given back as it was before the merge)"), "{split}");
+    assert!(split.contains("1 consent events"), "{split}");
+    let wrong = common::cli(&config, dir.path(), &["contact", "split", "1", "--identity", "telegram"]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not CHANNEL:ID"));
+    let bad_phone = common::cli(&config, dir.path(), &["contact", "phone", "1", "call me"]);
+    assert!(!bad_phone.status.success());
+    assert!(String::from_utf8_lossy(&bad_phone.stderr).contains("not a phone number"));
+    assert!(run(&["contact", "phone", "1", "8 (495) 123-45-67"]).contains("+74951234567 (claimed)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_console_one_person_reads_as_one_and_a_duplicate_is_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_ms();
+    let t0 = now - 60 * MINUTE;
+    {
+        let mut store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+        store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет из WhatsApp", t0), None, t0).unwrap();
+        let share = json!({"contact": {"phone_number": "79161234567", "first_name": "Anna", "user_id": 4242}});
+        store.ingest(&from_telegram(4242, "Anna", 1, t0 + MINUTE, share), None, t0).unwrap();
+        store
+            .ingest(&from_telegram(4242, "Anna", 2, t0 + 2 * MINUTE, json!({"text": "и в Telegram"})), None, t0)
+            .unwrap();
+        // Someone else, twice: once from WhatsApp, once from an import with the same e-mail.
+        store.ingest(&from_whatsapp("79031112233", "Boris", "wamid.2", "hello", t0 + 3 * MINUTE), None, t0).unwrap();
+        let boris = store.contact_by_identity(ChannelKind::WhatsApp, "79031112233").unwrap().unwrap();
+        store.set_attribute(boris, "email", "boris@example.com").unwrap();
+        let row = ContactRow {
+            line: 2,
+            name: "Boris K.".into(),
+            tags: vec!["vip".into()],
+            attributes: [("email".to_string(), "Boris@Example.com".to_string())].into(),
+            ..ContactRow::default()
+        };
+        store.import_contacts(&[row], t0).unwrap();
+    }
+    let app = TestApp::start(dir.path(), "maria", now);
+    app.wait_for("Boris").await;
+
+    // By person, Anna's two conversations sit together, the second marked.
+    app.send_keys("b");
+    app.wait_for("by person").await;
+    let screen = app.wait_for("↳").await;
+    assert!(screen.contains("↳ Anna") || screen.contains("↳ Анна"), "{screen}");
+
+    // From her Telegram conversation, one key goes to her WhatsApp one, and back.
+    app.send_keys("gj");
+    app.wait_for("Anna · telegram private").await;
+    app.send_keys("O");
+    app.wait_for("Анна · whatsapp private").await;
+    app.send_keys("O");
+    app.wait_for("Anna · telegram private").await;
+
+    // Her card: both identities, the verified number, the link; her whole story.
+    app.send_keys("p");
+    app.wait_for("verified by").await;
+    let card = app.wait_for("link ·").await;
+    assert!(card.contains("+79161234567 (verified by whatsapp)"), "{card}");
+    app.send_keys("h");
+    app.wait_for("Whole story").await;
+    let story = app.wait_for("Привет из WhatsApp").await;
+    assert!(story.contains("и в Telegram"), "{story}");
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Esc);
+
+    // The suggested duplicate, merged from the list of suggestions.
+    app.press(KeyCode::Esc);
+    app.send_keys("D");
+    app.wait_for("the same e-mail boris@example.com").await;
+    app.press(KeyCode::Enter);
+    let preview = app.wait_for("Merge contact").await;
+    assert!(preview.contains("conflict: email") && preview.contains("vip"), "{preview}");
+    app.press(KeyCode::Enter);
+    app.wait_for("No suggested merges").await;
+    let store = Store::open(&dir.path().join("switchboard.db")).unwrap();
+    assert_eq!(store.count("contacts").unwrap(), 2, "Anna and Boris");
+    app.quit().await;
 }

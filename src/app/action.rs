@@ -141,6 +141,8 @@ pub enum Action {
     ContactLoaded(Result<ContactCard, String>),
     /// What a panel's effect did, for the status bar.
     Done(Result<String, String>),
+    /// The store's answer about people (duplicates, a merge, a timeline).
+    Person(super::person::Answer),
     Engine(EngineView),
     /// This agent's drafts as the store keeps them, read at start.
     DraftsLoaded(Vec<(ConversationId, String)>),
@@ -318,6 +320,8 @@ pub enum Effect {
         to: String,
     },
     LoadContact(ContactId),
+    /// Asks the store about people: duplicates, merges, a timeline, another channel.
+    Person(super::person::Request),
     EditContact {
         contact: ContactId,
         edit: ContactEdit,
@@ -421,6 +425,8 @@ pub enum ContactEdit {
     Stage(String),
     Attribute(String, String),
     TimeZone(String),
+    /// A number the contact gave (claimed).
+    Phone(String),
     /// Marketing consent on `channel`, recorded by agent `by` with `note` as evidence.
     Consent {
         channel: ChannelKind,

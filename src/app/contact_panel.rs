@@ -1,6 +1,7 @@
 //! The contact card of the selected conversation's customer, and its edits from the
-//! keyboard: tags, funnel stage, attributes, time zone, and consent an agent records
-//! (which needs a note saying how the customer gave or withdrew it).
+//! keyboard: tags, funnel stage, attributes, time zone, a phone number, and consent an
+//! agent records (which needs a note saying how the customer gave or withdrew it). The
+//! person beyond the contact (duplicates, merges, the whole timeline) is `person`.
 
 use crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
@@ -19,6 +20,8 @@ pub enum Ask {
     Tag,
     Attribute,
     TimeZone,
+    /// A number the customer gave.
+    Phone,
     /// A note for a marketing opt-in (true) or opt-out (false).
     ConsentNote(bool),
 }
@@ -29,6 +32,7 @@ impl Ask {
             Ask::Tag => "Tag to add or remove",
             Ask::Attribute => "Attribute as name=value (empty value removes it)",
             Ask::TimeZone => "Time zone (Europe/Moscow, +03:00; empty clears it)",
+            Ask::Phone => "Phone number they gave (+7 916 123-45-67)",
             Ask::ConsentNote(true) => "How did they agree to offers? (required)",
             Ask::ConsentNote(false) => "How did they withdraw? (required)",
         }
@@ -41,6 +45,8 @@ pub struct ContactPanel {
     pub channel: ChannelKind,
     pub card: Option<ContactCard>,
     pub ask: Option<(Ask, TextArea<'static>)>,
+    /// The person beyond this contact: duplicates, links, the whole timeline, a merge.
+    pub person: super::person::Person,
 }
 
 /// Opens the card of the selected conversation's contact.
@@ -55,9 +61,14 @@ pub fn open(s: &mut AppState) -> Vec<Effect> {
     };
     match row.contact_id {
         Some(contact) => {
-            s.overlay =
-                super::overlay::Overlay::Contact(ContactPanel { contact, channel: row.channel, card: None, ask: None });
-            vec![Effect::LoadContact(contact)]
+            s.overlay = super::overlay::Overlay::Contact(ContactPanel {
+                contact,
+                channel: row.channel,
+                card: None,
+                ask: None,
+                person: Default::default(),
+            });
+            vec![Effect::LoadContact(contact), Effect::Person(super::person::Request::Related(contact))]
         }
         None => {
             notify(s, "a group conversation has no one contact".into(), true);
@@ -85,7 +96,14 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let contact = panel.contact;
-    let step = match keymap.resolve(Context::Card, &key) {
+    let command = keymap.resolve(Context::Card, &key);
+    if let Some(command) = command
+        && let Some(effects) = super::person::card_key(s, command)
+    {
+        return effects;
+    }
+    let Some(panel) = s.contact_panel_mut() else { return Vec::new() };
+    let step = match command {
         Some(Command::Close) => {
             s.overlay = super::overlay::Overlay::None;
             return Vec::new();
@@ -93,6 +111,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(Command::Tag) => return ask(panel, Ask::Tag),
         Some(Command::Attribute) => return ask(panel, Ask::Attribute),
         Some(Command::TimeZone) => return ask(panel, Ask::TimeZone),
+        Some(Command::Phone) => return ask(panel, Ask::Phone),
         Some(Command::ConsentIn) => return ask(panel, Ask::ConsentNote(true)),
         Some(Command::ConsentOut) => return ask(panel, Ask::ConsentNote(false)),
         Some(Command::StageNext) => 1,
@@ -129,6 +148,8 @@ fn answer(s: &mut AppState, ask: Ask, text: String) -> Vec<Effect> {
             }
         },
         Ask::TimeZone => ContactEdit::TimeZone(text),
+        Ask::Phone if text.is_empty() => return Vec::new(),
+        Ask::Phone => ContactEdit::Phone(text),
         Ask::ConsentNote(_) if text.is_empty() => {
             notify(s, "not recorded: consent needs a note saying how it was given or withdrawn".into(), true);
             return Vec::new();

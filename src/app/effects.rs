@@ -395,6 +395,7 @@ pub(super) fn perform(
         | Effect::SetCampaignState { .. }
         | Effect::LoadContact(_)
         | Effect::EditContact { .. }) => super::panel_effects::perform(panel, store, tx, engine),
+        Effect::Person(request) => super::person::perform(request, store, tx),
         Effect::Suspend | Effect::ExternalEditor { .. } | Effect::Quit => {}
     }
 }

@@ -195,6 +195,17 @@ pub fn loaded(
     effects
 }
 
+/// Groups a person's conversations together in the list, or stops.
+pub fn toggle_by_person(s: &mut AppState) -> Vec<Effect> {
+    s.list.filter.by_person = !s.list.filter.by_person;
+    s.list.rows.clear();
+    s.list.selected = 0;
+    s.list.offset = 0;
+    let what = if s.list.filter.by_person { "by person: each customer's channels together" } else { "by attention" };
+    notify(s, format!("the list is ordered {what}"), false);
+    refresh(s)
+}
+
 pub fn next_unanswered(s: &mut AppState) -> Vec<Effect> {
     let n = s.list.rows.len();
     let start = s.list.selected;

@@ -20,6 +20,7 @@ pub mod media;
 pub mod notify;
 pub mod overlay;
 mod panel_effects;
+pub mod person;
 pub mod picker;
 pub mod polls;
 mod presence;
@@ -162,7 +163,10 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = std::io::Result<Event>> + Unpin,
 {
-    let store = SharedStore::new(Store::open(&console.store_path).context("opening the store")?);
+    let mut own = Store::open(&console.store_path).context("opening the store")?;
+    // A number an agent types in the card is read with the configured region.
+    own.set_ingest_rules(console.config.ingest_rules());
+    let store = SharedStore::new(own);
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let _presence = crate::sync::ConsolePresence::attach(&console.consoles_path).context("attaching to the store")?;
     let mut engine = match console.engine {

@@ -47,6 +47,8 @@ pub enum Overlay {
     Reports(Box<super::reports::ReportsPanel>),
     Search(SearchPanel),
     Contact(ContactPanel),
+    /// Contacts that may be one person, and a merge of a pair previewed.
+    Duplicates(super::person::DuplicatesPanel),
     /// The segment and campaign panel (its form lives on in `AppState::campaign_panel`).
     Campaign,
 }
@@ -71,7 +73,7 @@ impl Overlay {
             | Overlay::Polls(_)
             | Overlay::Search(_) => Some(Context::Picker),
             Overlay::Contact(panel) if panel.ask.is_some() => Some(Context::Picker),
-            Overlay::Contact(_) => Some(Context::Card),
+            Overlay::Contact(_) | Overlay::Duplicates(_) => Some(Context::Card),
             Overlay::Campaign => Some(Context::Campaign),
             // Its own keys (sections, period), listed in its frame.
             Overlay::Reports(_) => Some(Context::Picker),
@@ -263,6 +265,7 @@ pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         },
         Overlay::Search(_) => super::search::on_key(s, key),
         Overlay::Contact(_) => super::contact_panel::on_key(s, key),
+        Overlay::Duplicates(_) => super::person::duplicates_key(s, keymap.resolve(Context::Card, &key)),
         Overlay::Campaign => super::campaign_panel::on_key(s, key),
         Overlay::Reports(_) => super::reports::on_key(s, key),
         Overlay::None | Overlay::Help(_) => Vec::new(),

@@ -231,6 +231,11 @@ fn edit_contact(
             s.set_attribute(contact, &name, &value)?;
             if value.is_empty() { format!("{name} removed") } else { format!("{name} = {value}") }
         }
+        ContactEdit::Phone(number) => {
+            let region = s.phone_region();
+            let e164 = s.claim_phone(contact, &number, region, "agent", crate::model::now_ms())?;
+            format!("phone {e164} recorded (claimed)")
+        }
         ContactEdit::TimeZone(zone) => {
             s.set_time_zone(contact, &zone)?;
             format!("time zone: {}", if zone.is_empty() { "the default" } else { &zone })

@@ -177,6 +177,7 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::Person(answer) => super::person::answered(s, answer),
         Action::Done(result) => {
             match result {
                 Ok(text) => notify(s, text, false),
@@ -449,6 +450,9 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         Command::Search => super::search::open(s),
         Command::Snooze => super::overlay::open_snooze(s),
         Command::Palette => super::overlay::open_palette(s),
+        Command::OtherChannel => super::person::other_channel(s),
+        Command::Duplicates => super::person::open_duplicates(s),
+        Command::ByPerson => list::toggle_by_person(s),
         Command::Assign => super::overlay::open_agents(s),
         Command::Unassign => list::assign(s, None),
         Command::Mute => list::toggle_mute(s),
@@ -495,6 +499,10 @@ pub fn run_command(s: &mut AppState, command: Command) -> Vec<Effect> {
         }
         // The panels' own commands: their keys reach them through the overlay.
         Command::Choose
+        | Command::Merge
+        | Command::History
+        | Command::Phone
+        | Command::Distinct
         | Command::Tag
         | Command::Attribute
         | Command::TimeZone

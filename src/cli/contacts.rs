@@ -151,6 +151,10 @@ fn write_preview(p: &MergePreview, out: &mut dyn Write) -> anyhow::Result<()> {
     for i in &p.result.identities {
         writeln!(out, "    {:<8} {}", i.channel.as_str(), sanitize(&i.external_id, false))?;
     }
+    for n in &p.result.phones {
+        let how = n.verified_by.map_or("claimed".to_string(), |c| format!("verified by {c}"));
+        writeln!(out, "  phone {} ({how})", n.phone)?;
+    }
     writeln!(out, "  conversations: {} move to it", p.conversations)?;
     writeln!(out, "  tags: {}", sanitize(&p.result.tags.join(", "), false))?;
     writeln!(out, "  attributes:")?;

@@ -64,7 +64,7 @@ pub fn which(
         "me" => Some(config.ui.agent_name.clone()),
         _ => Some(a),
     });
-    Ok(ConversationFilter { status, assignee, channel, reader: None })
+    Ok(ConversationFilter { status, assignee, channel, reader: None, by_person: false })
 }
 
 pub fn list(store: &Store, which: &ConversationFilter, format: ListFormat) -> anyhow::Result<()> {

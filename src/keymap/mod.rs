@@ -162,6 +162,13 @@ commands! {
     Automation = "automation", "automation rules, what fired";
     Poll = "poll", "send a poll to this customer";
     Reports = "reports", "reports: response times, funnel…";
+    OtherChannel = "other-channel", "the same person on another channel";
+    ByPerson = "by-person", "group a person's conversations";
+    Duplicates = "duplicates", "contacts that may be one person";
+    Merge = "merge", "merge the suggested duplicate in";
+    History = "history", "the person's whole story";
+    Phone = "phone", "record a phone number they gave";
+    Distinct = "distinct", "not the same person";
 }
 
 /// The built-in bindings, by context.
@@ -266,6 +273,19 @@ fn defaults() -> Vec<(Context, Command, &'static [&'static str])> {
         (Card, StageNext, &["s"]),
         (Card, StagePrev, &["S"]),
         (Card, Help, &["?"]),
+        (Card, Up, &["up", "k"]),
+        (Card, Down, &["down", "j"]),
+        (Card, PageUp, &["pageup", "ctrl-b"]),
+        (Card, PageDown, &["pagedown", "ctrl-f"]),
+        (Card, Choose, &["enter"]),
+        (Card, Merge, &["J"]),
+        (Card, History, &["h"]),
+        (Card, Phone, &["p"]),
+        (Card, Distinct, &["d"]),
+        (List, OtherChannel, &["O"]),
+        (Conversation, OtherChannel, &["O"]),
+        (List, ByPerson, &["b"]),
+        (List, Duplicates, &["D"]),
         (Campaign, Close, &["esc"]),
         (Campaign, NextField, &["tab", "enter"]),
         (Campaign, PrevField, &["backtab"]),

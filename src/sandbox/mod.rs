@@ -3,6 +3,7 @@
 
 pub mod customers;
 mod history;
+pub mod people;
 pub mod push;
 mod script;
 pub mod seed;

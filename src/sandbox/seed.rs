@@ -161,6 +161,7 @@ pub fn seed(store: &mut Store, customers: &[Customer], now: Millis, seed: u64) -
         }
     }
     marketing(store, customers, now, &seeded)?;
+    super::people::people(store, customers, now)?;
     super::history::history(store, customers, now, &mut rng)?;
     canned_library(store, now)?;
     Ok(seeded)
@@ -386,6 +387,9 @@ fn message(c: &Customer, n: i64, text: &str, at: Millis) -> InboundMessage {
 }
 
 fn message_on(c: &Customer, channel: ChannelKind, n: i64, text: &str, at: Millis) -> InboundMessage {
+    if channel == ChannelKind::WhatsApp {
+        return super::people::whatsapp(c, &message_id(c, channel, n), text, at);
+    }
     InboundMessage::text(chat_on(c, channel), peer_on(c, channel), message_id(c, channel, n), text.to_string(), at)
 }
 

@@ -66,6 +66,10 @@ pub struct ConversationFilter {
     pub assignee: Option<Option<String>>,
     /// Whose unread counts the rows carry: this agent's, or (None) the team's.
     pub reader: Option<String>,
+    /// A person's conversations together (`by-person`): people in attention order (one
+    /// with something unanswered first, then the latest activity), each person's
+    /// conversations in attention order under them.
+    pub by_person: bool,
 }
 
 /// Whether a conversation waits for an answer: its newest message that is neither a
@@ -97,6 +101,38 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
+/// A page in attention order; ?3..?5 the key after which it starts.
+const PAGE: &str = "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(inbound_count - r.seen, 0) \
+       FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END, \
+       EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) \
+     FROM conversations \
+     WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
+       AND (?7 = 0 OR assignee IS ?8) \
+       AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
+       AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
+         WHERE m.conversation_id = conversations.id AND m.status <> 'failed')) \
+     ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT ?6";
+
+/// A page by person: the same rows, each person's together. A group is a person of its
+/// own. The page starts after conversation ?5 in this order (the key's other fields are
+/// the plain order's and unused); a conversation no longer shown ends the list, and the
+/// next refresh reads it from the top.
+const PEOPLE_PAGE: &str = "WITH shown AS (SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce(\
+         (SELECT max(inbound_count - r.seen, 0) FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), \
+         unread) END AS reader_unread, \
+       EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) AS reader_muted, \
+       coalesce(contact_id, -id) AS person \
+     FROM conversations \
+     WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) AND (?7 = 0 OR assignee IS ?8) \
+       AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
+         WHERE m.conversation_id = conversations.id AND m.status <> 'failed'))), \
+   ranked AS (SELECT *, max(unanswered) OVER p AS pu, max(last_message_at) OVER p AS pl FROM shown \
+     WINDOW p AS (PARTITION BY person)) \
+   SELECT {COLUMNS}, reader_unread, reader_muted FROM ranked \
+   WHERE ?3 IS NULL OR ?4 IS NULL OR (pu, pl, person, unanswered, last_message_at, id) < \
+     (SELECT pu, pl, person, unanswered, last_message_at, id FROM ranked WHERE id = ?5) \
+   ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC LIMIT ?6";
+
 impl Store {
     /// A page of the list in attention order, starting after `after` (or at the top).
     /// A conversation nobody ever wrote in and whose every message
@@ -108,18 +144,11 @@ impl Store {
         after: Option<ListKey>,
         limit: usize,
     ) -> Result<Vec<ConversationRow>> {
-        let sql = format!(
-            "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(inbound_count - r.seen, 0) \
-               FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END, \
-               EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) \
-             FROM conversations \
-             WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
-               AND (?7 = 0 OR assignee IS ?8) \
-               AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
-               AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
-                 WHERE m.conversation_id = conversations.id AND m.status <> 'failed')) \
-             ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT ?6"
-        );
+        let sql = if filter.by_person {
+            PEOPLE_PAGE.replace("{COLUMNS}", COLUMNS)
+        } else {
+            PAGE.replace("{COLUMNS}", COLUMNS)
+        };
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
@@ -149,6 +178,24 @@ impl Store {
             .query_row(&sql, [id], from_row)
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("conversation {id} does not exist")))
+    }
+
+    /// The same person's next conversation on another channel after `from` (or, with
+    /// none, another of theirs on the same channel), in channel order.
+    pub fn other_conversation(&self, from: ConversationId) -> Result<Option<ConversationRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM conversations WHERE contact_id = \
+               (SELECT contact_id FROM conversations WHERE id = ?1 AND NOT is_group) AND NOT is_group \
+             ORDER BY channel, id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let theirs = stmt.query_map([from], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some(at) = theirs.iter().position(|r| r.id == from) else { return Ok(None) };
+        let here = theirs[at].channel;
+        let next = |same: bool| {
+            (1..theirs.len()).map(|step| &theirs[(at + step) % theirs.len()]).find(|r| (r.channel == here) == same)
+        };
+        Ok(next(false).or_else(|| next(true)).cloned())
     }
 
     pub fn find_conversation(&self, channel: ChannelKind, chat_id: &str) -> Result<Option<ConversationId>> {

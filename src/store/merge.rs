@@ -180,7 +180,6 @@ pub(super) fn merge_into(
     )?;
     let stage = match (funnel_rank(&stays_stage), funnel_rank(&joins_stage)) {
         (Some(a), Some(b)) if b > a => joins_stage,
-        (None, Some(_)) if stays_stage == "new" => joins_stage,
         _ => stays_stage,
     };
     // The one that stays keeps its own values; the other fills what it lacks.

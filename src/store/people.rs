@@ -2,7 +2,7 @@
 //! claimed by an import or an agent), the link ingest makes when a verified number is
 //! already another contact's, and the merges suggested for weaker evidence.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -19,6 +19,13 @@ pub struct Suggestion {
     pub b_name: String,
     /// Each piece of evidence, strongest first: "the same phone number +7… (claimed by …)".
     pub reasons: Vec<String>,
+}
+
+impl Suggestion {
+    /// The other contact of the pair, seen from `contact`.
+    pub fn other(&self, contact: ContactId) -> ContactId {
+        if self.a == contact { self.b } else { self.a }
+    }
 }
 
 /// One entry of a contact's link history: a link at ingest, a merge, a split, or a pair
@@ -46,6 +53,11 @@ pub struct PhoneRow {
 }
 
 impl Store {
+    /// The region numbers without a country code are read in (`[contacts]`).
+    pub fn phone_region(&self) -> phone::Region {
+        self.rules.linking.region
+    }
+
     /// A contact's phone numbers, verified first.
     pub fn phones(&self, contact: ContactId) -> Result<Vec<PhoneRow>> {
         phones(&self.conn, contact)
@@ -198,71 +210,80 @@ fn kept_apart(conn: &Connection, a: ContactId, b: ContactId) -> Result<bool> {
         .is_some())
 }
 
+/// More contacts than this sharing one value (a shop's landline, `info@…`, a common
+/// name in a big city) is no evidence that any two of them are one person.
+const CROWD: usize = 5;
+
+/// Contacts that share a value, by the value; each member with what to say of it.
+type Groups = HashMap<String, Vec<(ContactId, String)>>;
+
 fn duplicates(conn: &Connection, only: Option<ContactId>) -> Result<Vec<Suggestion>> {
-    // (a, b) with a < b → reasons, in the order found (phones first).
+    // (a, b) with a < b → reasons, strongest kind first.
     let mut pairs: BTreeMap<(ContactId, ContactId), Vec<String>> = BTreeMap::new();
-    let mut add = |a: ContactId, b: ContactId, reason: String| {
-        let key = if a.0 < b.0 { (a, b) } else { (b, a) };
-        let reasons = pairs.entry(key).or_default();
-        if !reasons.contains(&reason) {
-            reasons.push(reason);
-        }
-    };
-    let only = only.map(|c| c.0);
-    let mut stmt = conn.prepare(
-        "SELECT a.contact_id, b.contact_id, a.phone, a.verified_by, a.source, b.verified_by, b.source \
-         FROM contact_phones a JOIN contact_phones b ON b.phone = a.phone AND b.contact_id > a.contact_id \
-         WHERE ?1 IS NULL OR ?1 IN (a.contact_id, b.contact_id)",
-    )?;
-    let mut rows = stmt.query([only])?;
-    while let Some(r) = rows.next()? {
-        let how = |verified: Option<String>, source: String| match verified {
-            Some(channel) => format!("verified by {channel}"),
-            None => format!("claimed by {source}"),
-        };
-        let reason = format!(
-            "the same phone number {} ({}; {})",
-            r.get::<_, String>(2)?,
-            how(r.get(3)?, r.get(4)?),
-            how(r.get(5)?, r.get(6)?)
-        );
-        add(r.get(0)?, r.get(1)?, reason);
-    }
-    let mut stmt = conn.prepare(
-        "SELECT a.id, b.id, json_extract(a.attributes, '$.email') FROM contacts a JOIN contacts b \
-           ON lower(json_extract(b.attributes, '$.email')) = lower(json_extract(a.attributes, '$.email')) AND b.id > a.id \
-         WHERE json_extract(a.attributes, '$.email') IS NOT NULL AND trim(json_extract(a.attributes, '$.email')) <> '' \
-           AND (?1 IS NULL OR ?1 IN (a.id, b.id))",
-    )?;
-    let mut rows = stmt.query([only])?;
-    while let Some(r) = rows.next()? {
-        add(r.get(0)?, r.get(1)?, format!("the same e-mail {}", r.get::<_, String>(2)?));
-    }
-    // The same name in the same city, by the folded name and city (any case, ё as е),
-    // grouped here so the work grows with the contacts that have a city, not its square.
-    type Placed = Vec<(ContactId, String, String)>;
-    let mut places: std::collections::HashMap<(String, String), Placed> = Default::default();
-    let mut stmt = conn.prepare(
-        "SELECT id, display_name, json_extract(attributes, '$.city'), fold(display_name), \
-           fold(json_extract(attributes, '$.city')) FROM contacts \
-         WHERE json_extract(attributes, '$.city') IS NOT NULL AND trim(json_extract(attributes, '$.city')) <> ''",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (Ok(city), Ok(n), Ok(c)) = (r.get::<_, String>(2), r.get::<_, String>(3), r.get::<_, String>(4)) else {
-            continue;
-        };
-        places.entry((n, c)).or_default().push((r.get(0)?, r.get(1)?, city));
-    }
-    for same in places.values().filter(|v| v.len() > 1) {
-        for (i, (a, name, city)) in same.iter().enumerate() {
-            for (b, _, _) in &same[i + 1..] {
-                if only.is_none_or(|o| o == a.0 || o == b.0) {
-                    add(*a, *b, format!("the same name and city ({name}, {city})"));
+    let mut add_groups = |groups: Groups, reason: &dyn Fn(&str, &str, &str) -> String| {
+        for (value, members) in groups.iter().filter(|(_, m)| (2..=CROWD).contains(&m.len())) {
+            if only.is_some_and(|o| !members.iter().any(|(c, _)| *c == o)) {
+                continue;
+            }
+            for (i, (a, how_a)) in members.iter().enumerate() {
+                for (b, how_b) in &members[i + 1..] {
+                    let (key, text) = if a.0 < b.0 {
+                        ((*a, *b), reason(value, how_a, how_b))
+                    } else {
+                        ((*b, *a), reason(value, how_b, how_a))
+                    };
+                    let reasons = pairs.entry(key).or_default();
+                    if !reasons.contains(&text) {
+                        reasons.push(text);
+                    }
                 }
             }
         }
+    };
+    // A number both have, verified or claimed.
+    let mut groups = Groups::new();
+    let mut stmt = conn.prepare(
+        "SELECT phone, contact_id, verified_by, source FROM contact_phones \
+         WHERE phone IN (SELECT phone FROM contact_phones GROUP BY phone HAVING count(*) > 1) ORDER BY phone, contact_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let how = match r.get::<_, Option<String>>(2)? {
+            Some(channel) => format!("verified by {channel}"),
+            None => format!("claimed by {}", r.get::<_, String>(3)?),
+        };
+        groups.entry(r.get(0)?).or_default().push((r.get(1)?, how));
     }
+    add_groups(groups, &|phone, a, b| format!("the same phone number {phone} ({a}; {b})"));
+    // The same e-mail, in any case; then the same name in the same city, folded (any case,
+    // ё as е). Grouped here, so the work grows with the contacts, not their square.
+    let (mut emails, mut places) = (Groups::new(), Groups::new());
+    let mut stmt = conn.prepare(
+        "SELECT id, display_name, json_extract(attributes, '$.email'), json_extract(attributes, '$.city'), \
+           fold(display_name), fold(json_extract(attributes, '$.city')) FROM contacts \
+         WHERE json_extract(attributes, '$.email') IS NOT NULL OR json_extract(attributes, '$.city') IS NOT NULL \
+         ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: ContactId = r.get(0)?;
+        let text = |i| {
+            r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                rusqlite::types::Value::Text(t) => t.trim().to_string(),
+                _ => String::new(),
+            })
+        };
+        let (email, city, name, folded_city) = (text(2)?, text(3)?, text(4)?, text(5)?);
+        if email.contains('@') {
+            emails.entry(email.to_lowercase()).or_default().push((id, email));
+        }
+        if !city.is_empty() && !name.is_empty() {
+            let shown = format!("{}, {city}", r.get::<_, String>(1)?);
+            places.entry(format!("{name}\u{0}{folded_city}")).or_default().push((id, shown));
+        }
+    }
+    add_groups(emails, &|email, _, _| format!("the same e-mail {email}"));
+    add_groups(places, &|_, shown, _| format!("the same name and city ({shown})"));
     let mut name = conn.prepare_cached("SELECT display_name FROM contacts WHERE id = ?1")?;
     let mut out = Vec::new();
     for ((a, b), reasons) in pairs {

@@ -1,15 +1,17 @@
 //! The contact card overlay: who the customer is, how to reach them, their tags,
 //! attributes and funnel stage, consent per channel and purpose with its latest evidence,
-//! and their recent conversations; with the keys that edit it.
+//! and their recent conversations; the person beyond the contact (`person`); with the
+//! keys that edit it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::badge_style;
+use super::{badge_style, person};
 use crate::app::AppState;
 use crate::app::contact_panel::ContactPanel;
+use crate::app::person::View;
 use crate::keymap::{Command, Context};
 use crate::store::STAGES;
 use crate::text::{sanitize, truncate};
@@ -27,11 +29,34 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
         frame.render_widget(Paragraph::new(Line::styled("loading…", styles.list_preview)), body);
         return;
     };
+    match &panel.person.view {
+        View::Card => {}
+        View::Timeline { older, rows } => {
+            let lines =
+                person::timeline_lines(rows.as_deref(), older.len() - 1, state, styles, width, body.height as usize);
+            frame.render_widget(Paragraph::new(lines), body);
+            return;
+        }
+        View::Merge { preview, .. } => {
+            let lines = match preview {
+                Some(p) => person::merge_lines(p, &state.key_hint(Context::Card, Command::Choose), styles, width),
+                None => vec![Line::styled("working out the merge…", styles.list_preview)],
+            };
+            frame.render_widget(Paragraph::new(lines), body);
+            let hint = format!(
+                "{} merges · {} back to the card",
+                state.key_hint(Context::Card, Command::Choose),
+                state.key_hint(Context::Card, Command::Close)
+            );
+            frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
+            return;
+        }
+    }
     let key = |k: &str| Span::styled(format!("{k:<13}"), styles.help_key);
     let text = |t: String| Span::styled(truncate(&sanitize(&t, false), width.saturating_sub(13)), styles.help);
     let mut lines = vec![
         Line::from(vec![key("Name"), text(card.name.clone())]),
-        Line::from(vec![key("Phone"), text(card.phone.clone().unwrap_or_else(|| "—".into()))]),
+        Line::from(vec![key("Phone"), text(phones(card))]),
         Line::from(vec![
             key("Locale"),
             text(format!(
@@ -57,7 +82,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
     let attrs = card.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     lines.push(Line::from(vec![key("Attributes"), text(if attrs.is_empty() { "—".into() } else { attrs })]));
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Reached on", styles.help_key));
+    let story =
+        format!("Reached on ({}: the whole story, every channel)", state.key_hint(Context::Card, Command::History));
+    lines.push(Line::styled(story, styles.help_key));
     for i in &card.identities {
         let name = i.username.as_deref().map(|u| format!(" @{u}")).unwrap_or_default();
         lines.push(Line::from(vec![
@@ -99,6 +126,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
             ),
         ]));
     }
+    lines.extend(person::related_lines(&panel.person, card.id, state, styles, width));
     frame.render_widget(Paragraph::new(lines), body);
     if let Some((ask, area)) = &panel.ask {
         let [label, input] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(prompt);
@@ -127,10 +155,21 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
             (Command::TimeZone, "time zone"),
             (Command::ConsentIn, &opt_in),
             (Command::ConsentOut, "opt-out"),
+            (Command::History, "whole story"),
+            (Command::Phone, "phone"),
             (Command::Close, "close"),
         ],
     );
     frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
+}
+
+/// Every number, the verified first: `+79161234567 (whatsapp) · +74951234567 (claimed)`.
+fn phones(card: &crate::store::ContactCard) -> String {
+    if card.phones.is_empty() {
+        return card.phone.clone().unwrap_or_else(|| "—".into());
+    }
+    let how = |p: &crate::store::PhoneRow| p.verified_by.map_or("claimed".to_string(), |c| format!("verified by {c}"));
+    card.phones.iter().map(|p| format!("{} ({})", p.phone, how(p))).collect::<Vec<_>>().join(" · ")
 }
 
 /// The latest survey's score (and comment), and the average of all answered:

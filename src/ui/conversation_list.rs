@@ -26,6 +26,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
     if let Some(status) = list.filter.status {
         title.push_str(&format!(" · {}", status.as_str()));
     }
+    if list.filter.by_person {
+        title.push_str(" · by person");
+    }
     if !list.new_above.is_empty() {
         title.push_str(&format!(" · ↑ {} new", list.new_above.len()));
     }
@@ -39,6 +42,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, styles: &Styles
         &title,
         focused,
         in_view.collect::<Vec<_>>(),
+        // Whether the first row in view follows its person's previous conversation.
+        list.offset.checked_sub(1).and_then(|i| list.rows.get(i)).map(|r| r.contact_id),
         list.selected,
         list.offset,
         state.now,
@@ -75,7 +80,15 @@ fn rows<'a>(inner: Rect, state: &AppState, styles: &Styles) -> Paragraph<'a> {
         let muted = if row.muted { " ⊘" } else { "" };
         let unread = if row.unread > 0 { format!("{muted} ({})", row.unread.min(999)) } else { muted.to_string() };
         let badge = row.channel.badge();
-        let group = if row.is_group { "# " } else { "" };
+        // By person, a customer's further conversations sit under the first, marked.
+        let follows = list.filter.by_person
+            && row.contact_id.is_some()
+            && i.checked_sub(1).and_then(|p| list.rows.get(p)).is_some_and(|p| p.contact_id == row.contact_id);
+        let group = match (follows, row.is_group) {
+            (true, _) => "↳ ",
+            (false, true) => "# ",
+            (false, false) => "",
+        };
         // marker, space, badge, space … unread, space, time
         let fixed = 1 + 1 + width(badge) + 1 + width(&unread) + 1 + width(&when);
         let name = truncate(&format!("{group}{}", sanitize(&row.title, false)), w.saturating_sub(fixed));

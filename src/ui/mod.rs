@@ -9,6 +9,7 @@ mod conversation_list;
 mod help;
 mod marks;
 mod memo;
+mod person;
 mod picker;
 mod reports;
 mod rich_text;
@@ -99,6 +100,7 @@ fn draw_overlay(frame: &mut Frame<'_>, area: Rect, main: Rect, overlay: &Overlay
         Overlay::Polls(picker) => picker::draw(frame, area, state, picker, styles),
         Overlay::Search(panel) => search::draw(frame, main, state, panel, styles),
         Overlay::Contact(panel) => contact_card::draw(frame, main, state, panel, styles),
+        Overlay::Duplicates(panel) => person::draw_duplicates(frame, main, state, panel, styles),
         Overlay::Campaign => campaign_panel::draw(frame, main, state, styles),
         Overlay::Reports(panel) => reports::draw(frame, main, state, panel, styles),
     }
