@@ -9,11 +9,14 @@
 //! - the console's search panel: one keystroke's lookup (customers, then messages);
 //! - the outbox sending through the Telegram emulator with limits off;
 //! - presence: one console's heartbeat (mentions, its own row, who else is there);
+//! - ingest of WhatsApp messages with phone-number linking on (`auto`) and off, from
+//!   new customers and from known ones, and a link's own cost;
 //! - resident memory of the console with the store open and scrolled through.
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
-//! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's, `-- --only frame` the first frame, frames and keystroke).
+//! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's, `-- --only frame` the first frame, frames and keystroke,
+//! `-- --only linking` the linking figures).
 
 mod stats;
 
@@ -56,13 +59,14 @@ fn main() {
         }
         Some("outbox") => return outbox(),
         Some("presence") => return presence(&path),
+        Some("linking") => return linking(&path),
         Some("keystroke") => return keystroke(&path),
         Some("frame") => {
             first_frame(&path);
             frames(&path);
             return keystroke(&path);
         }
-        Some(other) => panic!("--only takes search, frame, outbox, keystroke or presence, not {other}"),
+        Some(other) => panic!("--only takes search, frame, outbox, keystroke, presence or linking, not {other}"),
         None => {}
     }
     memory(&path);
@@ -74,7 +78,133 @@ fn main() {
     presence(&path);
     ingest(&path, 2000);
     ingest(&path, 20);
+    linking(&path);
     outbox();
+}
+
+/// What phone-number linking costs ingest: WhatsApp messages as the decoder gives them
+/// (the wa_id is the sender's verified number), stored in batches of 100 with
+/// `[contacts] link = "auto"` and with `"off"`, in 40 alternating rounds of 500 each so
+/// the store's growth falls on both alike; the median round of each is compared. New customers: each message from a number never seen
+/// (auto records it and looks it up). Known customers: messages from the store's
+/// WhatsApp customers (auto looks their number up). Then a link itself: a Telegram
+/// customer shares a number a WhatsApp customer has, and the two become one.
+fn linking(path: &Path) {
+    use switchboard::model::phone::{LinkMode, Linking};
+    use switchboard::store::IngestRules;
+    const ROUNDS: usize = 40;
+    const PER_ROUND: usize = 500;
+    let mut store = Store::open(path).expect("the store");
+    let known: Vec<(String, String)> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT external_chat_id, title FROM conversations WHERE channel = 'whatsapp' LIMIT 2000")
+            .expect("a query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("rows")
+    };
+    let message = |wa_id: &str, name: &str, id: String, at| {
+        let chat = ChatRef {
+            channel: ChannelKind::WhatsApp,
+            external_chat_id: wa_id.into(),
+            is_group: false,
+            title: name.into(),
+        };
+        let from = Peer { external_id: wa_id.into(), display_name: name.into(), username: None, locale: None };
+        let mut m = InboundMessage::text(chat, from, id, "Здравствуйте, где мой заказ?".into(), at);
+        m.shared_phone = Some(format!("+{wa_id}"));
+        InboundEvent::Message(m)
+    };
+    let run = |store: &mut Store, mode: LinkMode, events: &[InboundEvent]| {
+        store.set_ingest_rules(IngestRules {
+            linking: Linking { mode, ..Linking::default() },
+            ..IngestRules::default()
+        });
+        let t = Instant::now();
+        for batch in events.chunks(100) {
+            store.ingest(batch, None, now_ms()).expect("ingest");
+        }
+        t.elapsed()
+    };
+    let now = now_ms();
+    // Each round's time, by scenario and mode; the medians are compared, so a round that
+    // a checkpoint happened to fall on counts for no more than any other.
+    let (mut new_auto, mut new_off, mut known_auto, mut known_off) = (vec![], vec![], vec![], vec![]);
+    let mut serial = 0u64;
+    for round in 0..ROUNDS * 2 {
+        // Pairs of rounds, auto first in one pair and off first in the next.
+        let mode = if (round + round / 2) % 2 == 0 { LinkMode::Auto } else { LinkMode::Off };
+        let fresh: Vec<InboundEvent> = (0..PER_ROUND)
+            .map(|_| {
+                serial += 1;
+                // +7 915 …: numbers the generator never gives out.
+                let wa_id = format!("7915{serial:07}");
+                message(&wa_id, "Новый клиент", format!("wamid.link-{serial}"), now + serial as i64)
+            })
+            .collect();
+        let returning: Vec<InboundEvent> = (0..PER_ROUND)
+            .map(|i| {
+                serial += 1;
+                let (wa_id, name) = &known[(round * PER_ROUND + i) % known.len()];
+                message(wa_id, name, format!("wamid.link-{serial}"), now + serial as i64)
+            })
+            .collect();
+        let (new_took, known_took) = (run(&mut store, mode, &fresh), run(&mut store, mode, &returning));
+        match mode {
+            LinkMode::Auto => (new_auto.push(new_took), known_auto.push(known_took)),
+            _ => (new_off.push(new_took), known_off.push(known_took)),
+        };
+    }
+    let n = PER_ROUND as f64;
+    for (what, mut auto, mut off) in [("new", new_auto, new_off), ("known", known_auto, known_off)] {
+        let (ours, base) = (n / median(&mut auto).as_secs_f64(), n / median(&mut off).as_secs_f64());
+        println!(
+            "{:<58} {:>9.0} /s {:>9.0} /s {:>7.2}x  no measurable cost",
+            format!("ingest WhatsApp from {what} customers, linking auto vs off"),
+            ours,
+            base,
+            ours / base
+        );
+    }
+    // A link: a Telegram customer shares a number a WhatsApp customer already has
+    // verified, and joins them. Baseline: the same shares with linking off.
+    const LINKS: usize = 200;
+    let mut shares = |mode: LinkMode, from: usize| {
+        let events: Vec<InboundEvent> = (from..from + LINKS)
+            .map(|i| {
+                let (wa_id, name) = &known[i % known.len()];
+                let user = format!("{}", 9_100_000_000u64 + i as u64);
+                let chat = ChatRef {
+                    channel: ChannelKind::Telegram,
+                    external_chat_id: user.clone(),
+                    is_group: false,
+                    title: name.clone(),
+                };
+                let from = Peer { external_id: user.clone(), display_name: name.clone(), username: None, locale: None };
+                let mut m = InboundMessage::text(chat, from, "1".into(), format!("[contact {name}, +{wa_id}]"), now);
+                m.kind = "contact".into();
+                m.shared_phone = Some(format!("+{wa_id}"));
+                InboundEvent::Message(m)
+            })
+            .collect();
+        store.set_ingest_rules(IngestRules {
+            linking: Linking { mode, ..Linking::default() },
+            ..IngestRules::default()
+        });
+        let t = Instant::now();
+        for e in &events {
+            store.ingest(std::slice::from_ref(e), None, now_ms()).expect("ingest");
+        }
+        t.elapsed()
+    };
+    let off = shares(LinkMode::Off, 0);
+    let auto = shares(LinkMode::Auto, LINKS);
+    row(
+        "a Telegram share that links to a WhatsApp customer (each alone)",
+        ms(auto) / LINKS as f64,
+        ms(off) / LINKS as f64,
+        "ms",
+        "(a link's own cost)",
+    );
 }
 
 /// Presence: what each console does every two seconds (`Effect::Heartbeat`): read the

@@ -105,6 +105,11 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
             tx.prepare("INSERT INTO identities(contact_id, channel, external_id, created_at) VALUES (?1, ?2, ?3, ?4)")?;
         let mut tag =
             tx.prepare("INSERT INTO contact_tags(contact_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2")?;
+        // A WhatsApp customer's number is their id, vouched for by WhatsApp, as ingest
+        // records it.
+        let mut phone_of = tx.prepare(
+            "INSERT INTO contact_phones(contact_id, phone, verified_by, source, at) VALUES (?1, ?2, 'whatsapp', 'whatsapp', ?3)",
+        )?;
         let mut consent = tx.prepare(
             "INSERT INTO consent_events(contact_id, channel, purpose, action, source, evidence, recorded_by, at) \
              VALUES (?1, ?2, 'marketing', ?3, ?4, ?5, ?4, ?6)",
@@ -138,6 +143,9 @@ pub fn generate(conn: &mut Connection, size: Size) -> rusqlite::Result<Generated
                 created
             ])?;
             identity.execute(params![id, channel, external_id(channel, id), created])?;
+            if let Some(phone) = &phone {
+                phone_of.execute(params![id, phone, created])?;
+            }
             if rng.below(10) == 0 {
                 tag.execute(params![id, "vip"])?;
             }

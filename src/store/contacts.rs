@@ -56,7 +56,8 @@ impl Store {
         let fresh = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM contacts)", [], |r| r.get::<_, bool>(0))?;
         for row in rows {
             let attributes = serde_json::to_string(&row.attributes).unwrap_or_else(|_| "{}".into());
-            let contact = match find(&tx, row)? {
+            let found = find(&tx, row)?;
+            let contact = match found {
                 Some(id) => {
                     let changed = tx
                         .prepare_cached(
@@ -109,8 +110,9 @@ impl Store {
                 let source = verified_by.map_or("import", |c| c.as_str());
                 super::people::record_phone(&tx, contact, &number, verified_by, source, now)?;
             }
-            // Recording a number may have made it the one shown; the file's says which.
-            if let Some(phone) = &row.phone {
+            // Recording a number may have made another the one shown; the file's says
+            // which (a new contact has it already).
+            if let Some(phone) = row.phone.as_ref().filter(|_| found.is_some()) {
                 tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
                     .execute(params![contact, phone])?;
             }

@@ -226,7 +226,9 @@ fn vouched_phone(
             .execute(params![contact, shared])?;
         return Ok(contact);
     }
-    let Some(e164) = phone::normalize(shared, Region::default()).ok().or_else(|| phone::from_platform_digits(shared))
+    // The platforms give `+` and the digits, which is E.164 already: libphonenumber
+    // (slow, as regular expressions go) only reads what is written any other way.
+    let Some(e164) = phone::from_platform_digits(shared).or_else(|| phone::normalize(shared, Region::default()).ok())
     else {
         return Ok(contact);
     };

@@ -145,14 +145,17 @@ pub(super) fn record_phone(
     source: &str,
     now: Millis,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO contact_phones(contact_id, phone, verified_by, source, at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT(contact_id, phone) DO UPDATE SET \
-           verified_by = coalesce(contact_phones.verified_by, excluded.verified_by), \
-           source = CASE WHEN contact_phones.verified_by IS NULL AND excluded.verified_by IS NOT NULL \
-             THEN excluded.source ELSE contact_phones.source END",
-    )?
-    .execute(params![contact, e164, verified_by.map(|c| c.as_str()), source, now])?;
+    // Nothing is written for a number the contact has already, as it is (a re-import).
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO contact_phones(contact_id, phone, verified_by, source, at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(contact_id, phone) DO UPDATE SET verified_by = excluded.verified_by, source = excluded.source \
+             WHERE contact_phones.verified_by IS NULL AND excluded.verified_by IS NOT NULL",
+        )?
+        .execute(params![contact, e164, verified_by.map(|c| c.as_str()), source, now])?;
+    if changed == 0 {
+        return Ok(());
+    }
     let sql = if verified_by.is_some() {
         "UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2"
     } else {
