@@ -214,6 +214,11 @@ fn merge_then_split_gives_back_conversations_and_consent_exactly() {
     assert_eq!(back.attributes, tg_card.attributes);
     // Split apart, they are not suggested again.
     assert!(store.duplicates().unwrap().iter().all(|s| !(s.a == wa && s.b == tg)));
+    // Merging with itself, with someone gone, or twice, says what is wrong.
+    assert!(store.merge_contacts(wa, wa, "eva", t0).unwrap_err().to_string().contains("with itself"));
+    assert!(store.preview_merge(wa, ContactId(999)).unwrap_err().to_string().contains("contact 999 does not exist"));
+    let foreign = store.split_contact(wa, ChannelKind::Telegram, "4242", "eva", t0).unwrap_err();
+    assert!(foreign.to_string().contains(&format!("belongs to contact {tg}")), "{foreign}");
     // A contact's only identity cannot be split off.
     let only = store.split_contact(tg, ChannelKind::Telegram, "4242", "eva", t0).unwrap_err();
     assert!(only.to_string().contains("only identity"), "{only}");

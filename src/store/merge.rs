@@ -52,9 +52,9 @@ impl Store {
     /// What `merge(stays, joins)` would do, worked out in a transaction that is rolled
     /// back, so the preview is the merge itself.
     pub fn preview_merge(&mut self, stays: ContactId, joins: ContactId) -> Result<MergePreview> {
-        check_pair(&self.conn, stays, joins)?;
-        let before = (contact_card::card(&self.conn, stays)?, contact_card::card(&self.conn, joins)?);
         let tx = self.write()?;
+        check_pair(&tx, stays, joins)?;
+        let before = (contact_card::card(&tx, stays)?, contact_card::card(&tx, joins)?);
         let moved = merge_into(&tx, stays, joins, Kind::Merge, "preview", "preview", 0)?;
         let result = contact_card::card(&tx, stays)?;
         drop(tx);
@@ -85,8 +85,9 @@ impl Store {
 
     /// Merges `joins` into `stays`: one person from now on.
     pub fn merge_contacts(&mut self, stays: ContactId, joins: ContactId, agent: &str, now: Millis) -> Result<()> {
-        check_pair(&self.conn, stays, joins)?;
         let tx = self.write()?;
+        // Checked in the transaction: another console may have merged either a moment ago.
+        check_pair(&tx, stays, joins)?;
         merge_into(&tx, stays, joins, Kind::Merge, &format!("merged by {agent}"), agent, now)?;
         tx.commit()?;
         Ok(())
