@@ -102,17 +102,18 @@ fn linking(path: &Path) {
             .expect("a query");
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows").collect::<Result<_, _>>().expect("rows")
     };
+    // A message from `user` on `channel` in their private chat, the platform vouching that
+    // `phone` is theirs (as the decoders say it).
+    let vouched = |channel, user: &str, name: &str, id: String, text: String, phone: &str, at| {
+        let chat = ChatRef { channel, external_chat_id: user.into(), is_group: false, title: name.into() };
+        let from = Peer { external_id: user.into(), display_name: name.into(), username: None, locale: None };
+        let mut m = InboundMessage::text(chat, from, id, text, at);
+        m.shared_phone = Some(format!("+{phone}"));
+        m
+    };
     let message = |wa_id: &str, name: &str, id: String, at| {
-        let chat = ChatRef {
-            channel: ChannelKind::WhatsApp,
-            external_chat_id: wa_id.into(),
-            is_group: false,
-            title: name.into(),
-        };
-        let from = Peer { external_id: wa_id.into(), display_name: name.into(), username: None, locale: None };
-        let mut m = InboundMessage::text(chat, from, id, "Здравствуйте, где мой заказ?".into(), at);
-        m.shared_phone = Some(format!("+{wa_id}"));
-        InboundEvent::Message(m)
+        let text = "Здравствуйте, где мой заказ?".to_string();
+        InboundEvent::Message(vouched(ChannelKind::WhatsApp, wa_id, name, id, text, wa_id, at))
     };
     let run = |store: &mut Store, mode: LinkMode, events: &[InboundEvent]| {
         store.set_ingest_rules(IngestRules {
@@ -173,16 +174,9 @@ fn linking(path: &Path) {
             .map(|i| {
                 let (wa_id, name) = &known[i % known.len()];
                 let user = format!("{}", 9_100_000_000u64 + i as u64);
-                let chat = ChatRef {
-                    channel: ChannelKind::Telegram,
-                    external_chat_id: user.clone(),
-                    is_group: false,
-                    title: name.clone(),
-                };
-                let from = Peer { external_id: user.clone(), display_name: name.clone(), username: None, locale: None };
-                let mut m = InboundMessage::text(chat, from, "1".into(), format!("[contact {name}, +{wa_id}]"), now);
+                let card = format!("[contact {name}, +{wa_id}]");
+                let mut m = vouched(ChannelKind::Telegram, &user, name, "1".into(), card, wa_id, now);
                 m.kind = "contact".into();
-                m.shared_phone = Some(format!("+{wa_id}"));
                 InboundEvent::Message(m)
             })
             .collect();
