@@ -11,12 +11,15 @@
 //! - presence: one console's heartbeat (mentions, its own row, who else is there);
 //! - ingest of WhatsApp messages with phone-number linking on (`auto`) and off, from
 //!   new customers and from known ones, and a link's own cost;
+//! - a page of the list grouped by person, next to the same page in attention order;
+//! - the suggested merges, next to a plain read of what they look at;
 //! - resident memory of the console with the store open and scrolled through.
 //!
 //! `cargo bench --bench million` (`-- --store FILE` reuses a generated store: it is
 //! copied first, since the ingest figure writes to it; `-- --only search` runs the search
 //! figures alone, `-- --only outbox` the outbox's, `-- --only keystroke` the composer's, `-- --only frame` the first frame, frames and keystroke,
-//! `-- --only linking` the linking figures).
+//! `-- --only people` one person across channels: linking, the list by person, the
+//! suggested merges).
 
 mod stats;
 
@@ -59,14 +62,18 @@ fn main() {
         }
         Some("outbox") => return outbox(),
         Some("presence") => return presence(&path),
-        Some("linking") => return linking(&path),
+        Some("people") => {
+            by_person(&path);
+            duplicates(&path);
+            return linking(&path);
+        }
         Some("keystroke") => return keystroke(&path),
         Some("frame") => {
             first_frame(&path);
             frames(&path);
             return keystroke(&path);
         }
-        Some(other) => panic!("--only takes search, frame, outbox, keystroke, presence or linking, not {other}"),
+        Some(other) => panic!("--only takes search, frame, outbox, keystroke, presence or people, not {other}"),
         None => {}
     }
     memory(&path);
@@ -78,8 +85,81 @@ fn main() {
     presence(&path);
     ingest(&path, 2000);
     ingest(&path, 20);
+    by_person(&path);
+    duplicates(&path);
     linking(&path);
     outbox();
+}
+
+/// A page of the list by person (`b`), at the top and 5,000 rows down, next to the same
+/// pages in attention order: the grouping reads every conversation the filter shows.
+fn by_person(path: &Path) {
+    use switchboard::store::ConversationFilter;
+    let store = Store::open(path).expect("the store");
+    let page = |by_person: bool, after| {
+        let filter = ConversationFilter { by_person, ..ConversationFilter::default() };
+        store.conversations_page(filter, after, 100).expect("a page")
+    };
+    // Where the 5,000th row is, in each order.
+    let deep = |by_person: bool| {
+        let mut after = None;
+        for _ in 0..50 {
+            after = page(by_person, after).last().map(|r| r.key());
+        }
+        after
+    };
+    let (deep_plain, deep_person) = (deep(false), deep(true));
+    let time = |by_person: bool, after| {
+        let mut v: Vec<Duration> = (0..50)
+            .map(|_| {
+                let t = Instant::now();
+                assert_eq!(page(by_person, after).len(), 100);
+                t.elapsed()
+            })
+            .collect();
+        (median(&mut v), p99(&mut v))
+    };
+    for (what, plain_at, person_at) in [("the top", None, None), ("5,000 rows down", deep_plain, deep_person)] {
+        let ((ours, ours_p99), (base, _)) = (time(true, person_at), time(false, plain_at));
+        row(&format!("a page of the list by person, {what} (median)"), ms(ours), ms(base), "ms", "< 50 ms");
+        row(&format!("a page of the list by person, {what} (p99)"), ms(ours_p99), ms(base), "ms", "< 50 ms");
+    }
+}
+
+/// Every suggested merge (`contacts duplicates`, `D`), next to a plain read of the
+/// numbers, e-mails and cities it groups.
+fn duplicates(path: &Path) {
+    let store = Store::open(path).expect("the store");
+    let mut ours: Vec<Duration> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            store.duplicates().expect("suggestions");
+            t.elapsed()
+        })
+        .collect();
+    let mut base: Vec<Duration> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            let n: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT (SELECT count(*) FROM contact_phones) + (SELECT count(json_extract(attributes, '$.email')) \
+                       + count(json_extract(attributes, '$.city')) FROM contacts)",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("a count");
+            assert!(n > 0);
+            t.elapsed()
+        })
+        .collect();
+    row(
+        "suggested merges over 50,000 contacts (median)",
+        ms(median(&mut ours)),
+        ms(median(&mut base)),
+        "ms",
+        "off the loop",
+    );
 }
 
 /// What phone-number linking costs ingest: WhatsApp messages as the decoder gives them

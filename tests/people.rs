@@ -397,3 +397,47 @@ async fn in_the_console_one_person_reads_as_one_and_a_duplicate_is_merged() {
     assert_eq!(store.count("contacts").unwrap(), 2, "Anna and Boris");
     app.quit().await;
 }
+
+#[test]
+fn migration_15_records_the_numbers_a_store_already_had_and_merges_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switchboard.db");
+    let t0 = now_ms() - 60 * MINUTE;
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.set_ingest_rules(IngestRules {
+            linking: Linking { mode: LinkMode::Off, ..Linking::default() },
+            ..IngestRules::default()
+        });
+        store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет", t0), None, t0).unwrap();
+        let share = json!({"contact": {"phone_number": "79161234567", "first_name": "Anna", "user_id": 4242}});
+        store.ingest(&from_telegram(4242, "Anna", 1, t0, share), None, t0).unwrap();
+        let tg = store.contact_by_identity(ChannelKind::Telegram, "4242").unwrap().unwrap();
+        store.record_agent_consent(tg, ChannelKind::Telegram, "marketing", true, "form", "eva", t0).unwrap();
+        // As the store stood at schema 14: no numbers, no links, the ledger fully frozen.
+        store
+            .conn()
+            .execute_batch(
+                "DROP TABLE contact_phones; DROP TABLE contact_links; DROP TRIGGER consent_events_no_update; \
+                 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events BEGIN \
+                   SELECT RAISE(ABORT, 'consent_events is append-only'); END; \
+                 PRAGMA user_version = 14;",
+            )
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let version: i64 = store.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, switchboard::store::SCHEMA_VERSION);
+    let wa = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    let tg = store.contact_by_identity(ChannelKind::Telegram, "4242").unwrap().unwrap();
+    assert_ne!(wa, tg, "the migration links no one");
+    let phones = |c| store.phones(c).unwrap().into_iter().map(|p| (p.phone, p.verified_by)).collect::<Vec<_>>();
+    assert_eq!(phones(wa), [("+79161234567".to_string(), Some(ChannelKind::WhatsApp))]);
+    assert_eq!(phones(tg), [("+79161234567".to_string(), None)], "where a phone came from is not known: claimed");
+    let reasons = &store.duplicates().unwrap()[0].reasons;
+    assert!(reasons[0].contains("verified by whatsapp; claimed by store"), "{reasons:?}");
+    // What an event says still cannot change; whose it is may (a merge moves it).
+    let rewrite = store.conn().execute("UPDATE consent_events SET action = 'opt_out'", []).unwrap_err();
+    assert!(rewrite.to_string().contains("append-only"), "{rewrite}");
+    store.conn().execute("UPDATE consent_events SET contact_id = ?1", [wa.0]).unwrap();
+}

@@ -117,21 +117,21 @@ const PAGE: &str = "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coal
 /// own. The page starts after conversation ?5 in this order (the key's other fields are
 /// the plain order's and unused); a conversation no longer shown ends the list, and the
 /// next refresh reads it from the top.
-const PEOPLE_PAGE: &str = "WITH shown AS (SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce(\
-         (SELECT max(inbound_count - r.seen, 0) FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), \
-         unread) END AS reader_unread, \
-       EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) AS reader_muted, \
-       coalesce(contact_id, -id) AS person \
-     FROM conversations \
+const PEOPLE_PAGE: &str = "WITH shown AS (SELECT {COLUMNS}, coalesce(contact_id, -id) AS person FROM conversations \
      WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) AND (?7 = 0 OR assignee IS ?8) \
        AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
          WHERE m.conversation_id = conversations.id AND m.status <> 'failed'))), \
    ranked AS (SELECT *, max(unanswered) OVER p AS pu, max(last_message_at) OVER p AS pl FROM shown \
-     WINDOW p AS (PARTITION BY person)) \
-   SELECT {COLUMNS}, reader_unread, reader_muted FROM ranked \
-   WHERE ?3 IS NULL OR ?4 IS NULL OR (pu, pl, person, unanswered, last_message_at, id) < \
-     (SELECT pu, pl, person, unanswered, last_message_at, id FROM ranked WHERE id = ?5) \
-   ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC LIMIT ?6";
+     WINDOW p AS (PARTITION BY person)), \
+   page AS (SELECT * FROM ranked \
+     WHERE ?3 IS NULL OR ?4 IS NULL OR (pu, pl, person, unanswered, last_message_at, id) < \
+       (SELECT pu, pl, person, unanswered, last_message_at, id FROM ranked WHERE id = ?5) \
+     ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC LIMIT ?6) \
+   SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(c.inbound_count - r.seen, 0) \
+       FROM reads r JOIN conversations c ON c.id = r.conversation_id WHERE r.agent = ?9 AND r.conversation_id = page.id), \
+       unread) END, \
+     EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = page.id) \
+   FROM page ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC";
 
 impl Store {
     /// A page of the list in attention order, starting after `after` (or at the top).
