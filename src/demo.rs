@@ -61,7 +61,7 @@ pub async fn run(paths: &Paths, keep_data: bool) -> anyhow::Result<()> {
     config.channels.telegram = Some(TelegramConfig::new(Secret::new(token), telegram.url()));
 
     // WhatsApp and Viber push to the engine's webhook server, on a free loopback port.
-    let webhook = std::net::TcpListener::bind(loopback)?.local_addr()?;
+    let webhook = webhook_port()?;
     config.webhook.listen = webhook;
     let (wa_token, phone, app_secret) = ("demo-whatsapp-token", "109876543210987", "demo-app-secret");
     let wa_options = sandbox::whatsapp::WhatsAppOptions { reply_delay, seed: now_ms() as u64 };
@@ -176,4 +176,22 @@ fn workspace(paths: &Paths, keep_data: bool, prefix: &str) -> anyhow::Result<(Op
         config_required: paths.config_required,
     };
     Ok((temp, paths))
+}
+
+/// A free loopback port for the engine's webhook server, which binds it only later. It is
+/// taken below the range the system hands out for `:0` and outgoing connections: from
+/// there, the emulators' sockets started meanwhile could take it first (it happened).
+fn webhook_port() -> anyhow::Result<std::net::SocketAddr> {
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next().and_then(|low| low.parse::<u16>().ok()))
+        .unwrap_or(32768);
+    let start = 20_000 + (std::process::id() % 5_000) as u16;
+    let below = (start..ephemeral.max(start)).chain(20_000..start);
+    for port in below {
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            return Ok(listener.local_addr()?);
+        }
+    }
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
