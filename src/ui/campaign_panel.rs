@@ -115,8 +115,9 @@ fn summary<'a>(plan: &Preview, styles: &Styles, width: usize, stale: Option<Stri
     let mut lines = vec![Line::styled(
         truncate(
             &format!(
-                "{} members · {} get it · {} left out · sending takes about {}{}",
+                "{} member{} · {} get it · {} left out · sending takes about {}{}",
                 t.members,
+                if t.members == 1 { "" } else { "s" },
                 t.included,
                 t.excluded,
                 crate::ui::time::duration(t.estimated_seconds),

@@ -121,7 +121,7 @@ pub fn merge_lines<'a>(p: &MergePreview, confirm: &str, styles: &Styles, width: 
         .map(|n| format!("{} ({})", n.phone, n.verified_by.map_or("claimed".into(), |c| format!("verified by {c}"))))
         .collect();
     push(format!("Phones: {}", if phones.is_empty() { "—".into() } else { phones.join(" · ") }), styles.help_key);
-    push(format!("Conversations: {} move over", p.conversations), styles.help_key);
+    push(format!("Conversations ({} move over)", p.conversations), styles.help_key);
     for c in &p.result.conversations {
         push(format!("  {} · {} · {}", c.channel.display_name(), c.status, c.last_preview), styles.help);
     }
