@@ -244,9 +244,23 @@ fn a_campaign_reaches_a_merged_person_once_on_the_consented_channel() {
     assert_eq!(plan.included.len(), 1);
     assert_eq!(plan.included[0].channel, ChannelKind::Telegram);
     assert_eq!(plan.included[0].why_channel, "the only one with marketing consent");
+    // Launched, it queues one message: to her Telegram chat.
+    let launched =
+        switchboard::campaign::launch::launch(&mut store, "offer", None, "", &message, &policy, now_ms()).unwrap();
+    assert_eq!(launched.plan.totals.included, 1);
+    let queued: Vec<(String, String)> = store
+        .conn()
+        .prepare("SELECT channel, chat_id FROM outbox")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(queued, [("telegram".to_string(), "4242".to_string())]);
 
     // With consent on both, where she wrote last wins; then the configured order.
     store.record_agent_consent(wa, ChannelKind::WhatsApp, "marketing", true, "form", "eva", t0 + 6).unwrap();
+    let policy = CampaignPolicy::permissive();
     let plan = switchboard::campaign::launch::plan(&store, &every, &message, &policy, now_ms()).unwrap();
     assert_eq!((plan.included[0].channel, plan.included[0].why_channel), (ChannelKind::WhatsApp, "wrote there last"));
 }

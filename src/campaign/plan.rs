@@ -493,3 +493,54 @@ pub fn find_template<'a>(
     }
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reach(channel: ChannelKind, marketing: Option<&str>, last_inbound_at: Option<Millis>) -> Reach {
+        Reach {
+            channel,
+            chat_id: "1".into(),
+            conversation: None,
+            blocked: false,
+            last_inbound_at,
+            marketing: marketing.map(str::to_string),
+            permission: None,
+        }
+    }
+
+    fn person(reaches: Vec<Reach>) -> Member {
+        Member {
+            contact: ContactId(1),
+            name: "Анна".into(),
+            phone: None,
+            stage: "new".into(),
+            attributes: Default::default(),
+            time_zone: None,
+            reaches,
+            recent_campaign_messages: 0,
+        }
+    }
+
+    #[test]
+    fn one_channel_per_person_and_the_reason_for_it() {
+        use ChannelKind::{Telegram, Viber, WhatsApp};
+        let order = [WhatsApp, Telegram, Viber];
+        let pick = |m: &Member, order: &[ChannelKind]| best_reach(m, &[], order).map(|(r, why)| (r.channel, why));
+        let alone = person(vec![reach(Telegram, None, None)]);
+        assert_eq!(pick(&alone, &order), Some((Telegram, "their only channel")));
+        let consent = person(vec![reach(WhatsApp, None, Some(9)), reach(Telegram, Some("opt_in"), Some(1))]);
+        assert_eq!(pick(&consent, &order), Some((Telegram, "the only one with marketing consent")));
+        let wrote = person(vec![reach(WhatsApp, Some("opt_in"), Some(1)), reach(Telegram, Some("opt_in"), Some(9))]);
+        assert_eq!(pick(&wrote, &order), Some((Telegram, "wrote there last")));
+        // Consented on both, never wrote: the configured order decides, either way round.
+        let silent = person(vec![reach(Telegram, Some("opt_in"), None), reach(Viber, Some("opt_in"), None)]);
+        assert_eq!(pick(&silent, &order), Some((Telegram, "first in the channel order")));
+        assert_eq!(pick(&silent, &[Viber, Telegram]), Some((Viber, "first in the channel order")));
+        let mut blocked = person(vec![reach(Telegram, Some("opt_in"), Some(9)), reach(Viber, None, None)]);
+        blocked.reaches[0].blocked = true;
+        assert_eq!(pick(&blocked, &order), Some((Viber, "the others are blocked")));
+        assert_eq!(pick(&person(vec![]), &order), None);
+    }
+}
