@@ -455,3 +455,34 @@ fn migration_15_records_the_numbers_a_store_already_had_and_merges_nothing() {
     assert!(rewrite.to_string().contains("append-only"), "{rewrite}");
     store.conn().execute("UPDATE consent_events SET contact_id = ?1", [wa.0]).unwrap();
 }
+
+#[test]
+fn a_campaign_both_contacts_got_keeps_one_row_on_merge_and_both_after_a_split() {
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 60 * MINUTE;
+    let (wa, tg) = two_contacts(&mut store, t0);
+    store.record_agent_consent(wa, ChannelKind::WhatsApp, "marketing", true, "form", "eva", t0).unwrap();
+    let message = Message::new(&["Скидка".to_string()], 50, vec![], None, "test", vec![]).unwrap();
+    let policy = CampaignPolicy::permissive();
+    let launched =
+        switchboard::campaign::launch::launch(&mut store, "both", None, "", &message, &policy, now_ms()).unwrap();
+    assert_eq!(launched.plan.totals.included, 2);
+    let recipients = |store: &Store| -> Vec<(i64, i64, String)> {
+        store
+            .conn()
+            .prepare("SELECT id, contact_id, channel FROM campaign_recipients ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let before = recipients(&store);
+    assert_eq!(before.len(), 2);
+    store.merge_contacts(wa, tg, "eva", t0 + 5).unwrap();
+    let merged = recipients(&store);
+    assert_eq!(merged.len(), 1, "one row per campaign and person: {merged:?}");
+    assert_eq!(merged[0].1, wa.0);
+    store.split_contact(wa, ChannelKind::Telegram, "4242", "eva", t0 + 6).unwrap();
+    assert_eq!(recipients(&store), before, "the split gives the row back, as it was");
+}

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::customer_actions as actions;
 use super::{Result, Store};
-use crate::model::phone::{self, LinkMode, Linking, Region};
+use crate::model::phone::{LinkMode, Linking};
 use crate::model::{
     Access, ChannelKind, ChatRef, Click, ConsentChange, ContactId, ConversationId, InboundEvent, InboundMessage,
     Membership, MessageId, Millis, Peer, Receipt, believable_time,
@@ -208,44 +208,6 @@ fn identity_contact(tx: &Transaction<'_>, channel: ChannelKind, peer: &Peer, now
     Ok((contact, true))
 }
 
-/// The number the platform vouched for in this message, recorded (and, by the link
-/// mode, linked): on a new identity, or when the contact does not have it verified yet,
-/// so the message of a known customer costs one lookup. The contact it now belongs to.
-fn vouched_phone(
-    tx: &Transaction<'_>,
-    m: &InboundMessage,
-    contact: ContactId,
-    new: bool,
-    linking: &Linking,
-    now: Millis,
-) -> Result<ContactId> {
-    let Some(shared) = &m.shared_phone else { return Ok(contact) };
-    if linking.mode == LinkMode::Off {
-        // Without links, the shared number is still the number the card shows.
-        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
-            .execute(params![contact, shared])?;
-        return Ok(contact);
-    }
-    // The platforms give `+` and the digits, which is E.164 already: libphonenumber
-    // (slow, as regular expressions go) only reads what is written any other way.
-    let Some(e164) = phone::from_platform_digits(shared).or_else(|| phone::normalize(shared, Region::default()).ok())
-    else {
-        return Ok(contact);
-    };
-    if !new {
-        let known = tx
-            .prepare_cached(
-                "SELECT 1 FROM contact_phones WHERE contact_id = ?1 AND phone = ?2 AND verified_by IS NOT NULL",
-            )?
-            .query_row(params![contact, e164], |_| Ok(()))
-            .optional()?;
-        if known.is_some() {
-            return Ok(contact);
-        }
-    }
-    super::people::verified_phone(tx, contact, m.chat.channel, &e164, linking, now)
-}
-
 pub(super) fn upsert_conversation(
     tx: &Transaction<'_>,
     chat: &ChatRef,
@@ -288,7 +250,7 @@ fn insert_inbound(
     let (contact, new) = identity_contact(tx, m.chat.channel, &m.from, now)?;
     // An edit of a message never stored links nothing: the next message will.
     let linking = rules.map_or(Linking { mode: LinkMode::Off, ..Linking::default() }, |r| r.linking);
-    let contact = vouched_phone(tx, m, contact, new, &linking, now)?;
+    let contact = super::people::vouched_phone(tx, m, contact, new, &linking, now)?;
     let conversation = upsert_conversation(tx, &m.chat, contact, now)?;
     // A reply that is the text of a button under our tracked message is a press on it.
     if let Some(pressed) = actions::tracked_press(tx, conversation, m)? {

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, Store, StoreError};
 use crate::model::phone::{self, LinkMode, Linking};
-use crate::model::{ChannelKind, ContactId, Millis};
+use crate::model::{ChannelKind, ContactId, InboundMessage, Millis};
 
 /// Two contacts that may be one person, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +163,45 @@ pub(super) fn record_phone(
     };
     conn.prepare_cached(sql)?.execute(params![contact, e164])?;
     Ok(())
+}
+
+/// The number the platform vouched for in this message, recorded (and, by the link
+/// mode, linked): on a new identity, or when the contact does not have it verified yet,
+/// so the message of a known customer costs one lookup. The contact it now belongs to.
+pub(super) fn vouched_phone(
+    tx: &Connection,
+    m: &InboundMessage,
+    contact: ContactId,
+    new: bool,
+    linking: &Linking,
+    now: Millis,
+) -> Result<ContactId> {
+    let Some(shared) = &m.shared_phone else { return Ok(contact) };
+    if linking.mode == LinkMode::Off {
+        // Without links, the shared number is still the number the card shows.
+        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
+            .execute(params![contact, shared])?;
+        return Ok(contact);
+    }
+    // The platforms give `+` and the digits, which is E.164 already: libphonenumber
+    // (slow, as regular expressions go) only reads what is written any other way.
+    let Some(e164) =
+        phone::from_platform_digits(shared).or_else(|| phone::normalize(shared, phone::Region::default()).ok())
+    else {
+        return Ok(contact);
+    };
+    if !new {
+        let known = tx
+            .prepare_cached(
+                "SELECT 1 FROM contact_phones WHERE contact_id = ?1 AND phone = ?2 AND verified_by IS NOT NULL",
+            )?
+            .query_row(params![contact, e164], |_| Ok(()))
+            .optional()?;
+        if known.is_some() {
+            return Ok(contact);
+        }
+    }
+    verified_phone(tx, contact, m.chat.channel, &e164, linking, now)
 }
 
 /// A platform vouched that `e164` is the number of `contact`'s identity on `channel`.
