@@ -83,6 +83,7 @@ pub fn parse_in(
     }
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     let mut seen: HashMap<(ChannelKind, String), usize> = HashMap::new();
+    let mut ids: HashMap<i64, usize> = HashMap::new();
     loop {
         // Where the reader stands is where the next record starts, but for blank lines
         // before it, which `line_at` skips.
@@ -112,6 +113,11 @@ pub fn parse_in(
                 let twice = row.identity.iter().chain(&row.identities).find_map(|identity| {
                     let first = seen.insert(identity.clone(), line)?;
                     Some(format!("duplicate identity {}:{} (also on line {first})", identity.0, identity.1))
+                });
+                let twice = twice.or_else(|| {
+                    let id = row.id?;
+                    let first = ids.insert(id, line)?;
+                    Some(format!("duplicate id {id} (also on line {first})"))
                 });
                 if let Some(reason) = twice {
                     bad.push(BadRow { line, reason });

@@ -290,6 +290,15 @@ fn contacts_export_import_export_is_identical() {
     let mut fresh = Store::open_in_memory().unwrap();
     fresh.import_contacts(&rows, now_ms()).unwrap();
     assert_eq!(export_csv(&fresh), first);
+    // Ids twice in a file are a bad row; an id already taken gets a new one.
+    let text = "id,name\n7,A\n7,B\n";
+    let (_, bad) = switchboard::import::parse(text.as_bytes(), std::path::Path::new("ids.csv")).unwrap();
+    assert_eq!(bad[0].to_string(), "line 3: duplicate id 7 (also on line 2)");
+    let (rows_with_ids, _) =
+        switchboard::import::parse("id,name\n,Earlier\n1,Later\n".as_bytes(), std::path::Path::new("x.csv")).unwrap();
+    let mut taken = Store::open_in_memory().unwrap();
+    let report = taken.import_contacts(&rows_with_ids, now_ms()).unwrap();
+    assert_eq!(report.created, 2, "the row whose id was taken by the one before it gets another");
     // Read back into the store it came from, it changes nothing.
     let again = store.import_contacts(&rows, now_ms()).unwrap();
     assert_eq!((again.created, again.updated), (0, 0), "{again:?}");

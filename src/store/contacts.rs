@@ -80,7 +80,8 @@ impl Store {
                     tx.prepare_cached(
                         "INSERT INTO contacts(id, display_name, phone, locale, attributes, source, created_at, \
                            time_zone, stage) \
-                         VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 'import', ?6, ?7, coalesce(?8, 'new'))",
+                         VALUES (CASE WHEN NOT EXISTS (SELECT 1 FROM contacts WHERE id = ?1) THEN ?1 END, \
+                           ?2, ?3, ?4, json_patch('{}', ?5), 'import', ?6, ?7, coalesce(?8, 'new'))",
                     )?
                     .execute(params![
                         row.id.filter(|_| fresh),
