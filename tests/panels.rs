@@ -371,6 +371,11 @@ fn editing_the_contact_card_asks_for_a_consent_note() {
     assert_eq!(effects, [Effect::EditContact { contact: ContactId(7), edit: ContactEdit::Stage("new".into()) }]);
     update(&mut s, key(KeyCode::Esc));
     assert!(s.contact_panel().is_none());
+    // Merged away in another console: the card closes and says why, once.
+    update(&mut s, key(KeyCode::Char('p')));
+    update(&mut s, Action::ContactLoaded(Err("contact 7 does not exist".into())));
+    assert!(s.contact_panel().is_none());
+    assert!(s.notice.as_ref().unwrap().text.contains("merged into another"));
 }
 
 #[test]

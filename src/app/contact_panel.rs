@@ -77,6 +77,23 @@ pub fn open(s: &mut AppState) -> Vec<Effect> {
     }
 }
 
+/// The card as the store read it. A contact that is gone (merged into another, here or
+/// in another console) closes its card rather than fail at every refresh.
+pub fn loaded(s: &mut AppState, result: Result<ContactCard, String>) {
+    match result {
+        Ok(card) => {
+            if let Some(panel) = s.contact_panel_mut().filter(|p| p.contact == card.id) {
+                panel.card = Some(card);
+            }
+        }
+        Err(e) if s.contact_panel().is_some() && e.contains("does not exist") => {
+            s.overlay = super::overlay::Overlay::None;
+            notify(s, format!("{e}: merged into another? Open the card again"), true);
+        }
+        Err(e) => notify(s, e, true),
+    }
+}
+
 pub fn on_key(s: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let keymap = s.keymap.clone();
     let Some(panel) = s.contact_panel_mut() else { return Vec::new() };

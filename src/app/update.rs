@@ -167,14 +167,7 @@ fn apply(s: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ContactLoaded(result) => {
-            match result {
-                Ok(card) => {
-                    if let Some(panel) = s.contact_panel_mut().filter(|p| p.contact == card.id) {
-                        panel.card = Some(card);
-                    }
-                }
-                Err(e) => notify(s, e, true),
-            }
+            super::contact_panel::loaded(s, result);
             Vec::new()
         }
         Action::Person(answer) => super::person::answered(s, answer),
