@@ -144,6 +144,10 @@ fn perform(s: &mut AppState, store: &mut Store, effects: Vec<Effect>) {
                 campaigns: store.campaign_names().unwrap().iter().map(|n| store.campaign_status(n).unwrap()).collect(),
                 results: results_of.map(|n| switchboard::campaign::results::of(store, &n).unwrap()),
             },
+            Effect::Person(request) => Action::Person(switchboard::app::person::answer(store, request)),
+            Effect::LoadContact(contact) => {
+                Action::ContactLoaded(store.contact_card(contact).map_err(|e| e.to_string()))
+            }
             _ => continue,
         };
         let more = update(s, action);
@@ -433,4 +437,65 @@ fn buttons_and_a_whatsapp_template_come_from_the_form() {
     assert_eq!(buttons[0][0].url.as_deref(), Some("https://shop.example/sale"));
     assert_eq!(buttons[0][1].callback_data.as_deref(), Some("later"));
     assert_eq!(message.whatsapp_template.as_ref().unwrap().template.name, "offer");
+}
+
+#[test]
+fn the_whole_story_pages_through_every_message_of_both_channels() {
+    let mut store = Store::open_in_memory().unwrap();
+    let t0 = now_ms() - 1_000 * 60_000;
+    // Ninety messages, alternating channels, from one person known on both.
+    let mut events = Vec::new();
+    for i in 0..90i64 {
+        let channel = if i % 2 == 0 { ChannelKind::Telegram } else { ChannelKind::WhatsApp };
+        let id = if channel == ChannelKind::Telegram { "42" } else { "79161234567" };
+        let chat =
+            switchboard::model::ChatRef {
+                channel, external_chat_id: id.into(), is_group: false, title: "Анна".into()
+            };
+        let from = switchboard::model::Peer {
+            external_id: id.into(),
+            display_name: "Анна".into(),
+            username: None,
+            locale: None,
+        };
+        let text = format!("сообщение {i:02}");
+        let m = switchboard::model::InboundMessage::text(chat, from, format!("m{i}"), text, t0 + i * 60_000);
+        events.push(switchboard::model::InboundEvent::Message(m));
+    }
+    store.ingest(&events, None, now_ms()).unwrap();
+    let tg = store.contact_by_identity(ChannelKind::Telegram, "42").unwrap().unwrap();
+    let wa = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    store.merge_contacts(tg, wa, "maria", now_ms()).unwrap();
+    let mut s = state();
+    let row = store.conversation(store.find_conversation(ChannelKind::Telegram, "42").unwrap().unwrap()).unwrap();
+    let generation = s.list.generation;
+    update(&mut s, Action::ListLoaded { generation, after: None, limit: 100, rows: vec![row] });
+    let effects = update(&mut s, key(KeyCode::Char('p')));
+    perform(&mut s, &mut store, effects);
+    let effects = update(&mut s, key(KeyCode::Char('h')));
+    perform(&mut s, &mut store, effects);
+    // Page by page back to the start, every message is on the screen once.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let text = screen(&s);
+        assert!(text.contains("Whole story"), "{text}");
+        for i in 0..90 {
+            if text.contains(&format!("сообщение {i:02}")) {
+                seen.insert(i);
+            }
+        }
+        let effects = update(&mut s, key(KeyCode::PageUp));
+        if effects.is_empty() {
+            break;
+        }
+        perform(&mut s, &mut store, effects);
+    }
+    assert_eq!(seen.len(), 90, "missing: {:?}", (0..90).filter(|i| !seen.contains(i)).collect::<Vec<_>>());
+    assert!(screen(&s).contains("TG") && screen(&s).contains("WA"));
+    // And back down to the newest.
+    for _ in 0..20 {
+        let effects = update(&mut s, key(KeyCode::PageDown));
+        perform(&mut s, &mut store, effects);
+    }
+    assert!(screen(&s).contains("сообщение 89"));
 }

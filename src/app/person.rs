@@ -12,10 +12,15 @@ use super::state::AppState;
 use super::update::notify;
 use crate::keymap::Command;
 use crate::model::{ContactId, ConversationId};
-use crate::store::{ConversationRow, LinkEvent, MergePreview, MessageKey, SharedStore, Suggestion, TimelineRow};
+use crate::store::{ConversationRow, LinkEvent, MergePreview, MessageKey, SharedStore, Store, Suggestion, TimelineRow};
 
-/// Messages on one page of a person's timeline.
-pub const TIMELINE_PAGE: usize = 200;
+/// Messages on one page of a person's timeline: as many as the card shows on this
+/// terminal (its frame, title and key lines taken off, and one to spare for rounding), so
+/// paging skips none.
+pub fn timeline_page(s: &AppState) -> usize {
+    let card = usize::from(s.size.1.saturating_sub(1)) * 94 / 100;
+    card.saturating_sub(7).max(3)
+}
 
 /// What the console asks the store about people.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +31,7 @@ pub enum Request {
     Timeline {
         contact: ContactId,
         before: Option<MessageKey>,
+        limit: usize,
     },
     /// Every suggested merge.
     Duplicates,
@@ -74,8 +80,9 @@ pub struct Person {
 pub enum View {
     #[default]
     Card,
-    /// The whole story: `older` holds where each page further back starts.
-    Timeline { older: Vec<Option<MessageKey>>, rows: Option<Vec<TimelineRow>> },
+    /// The whole story, a page of `page` messages at a time: `older` holds where each
+    /// page further back starts.
+    Timeline { older: Vec<Option<MessageKey>>, rows: Option<Vec<TimelineRow>>, page: usize },
     /// A merge of `joins` into the card's contact, previewed (None while it is worked out).
     Merge { joins: ContactId, preview: Option<Box<MergePreview>> },
 }
@@ -92,38 +99,41 @@ pub struct DuplicatesPanel {
 pub fn perform(request: Request, store: SharedStore, tx: mpsc::UnboundedSender<Action>) {
     tokio::spawn(async move {
         let changes = matches!(request, Request::Merge { .. } | Request::Distinct { .. });
-        let answer = store
-            .run(move |s| -> crate::store::Result<Answer> {
-                let now = crate::model::now_ms();
-                Ok(match request {
-                    Request::Related(contact) => {
-                        Answer::Related { contact, suggestions: s.duplicates_of(contact)?, links: s.links(contact)? }
-                    }
-                    Request::Timeline { contact, before } => {
-                        Answer::Timeline { contact, before, rows: s.timeline_before(contact, before, TIMELINE_PAGE)? }
-                    }
-                    Request::Duplicates => Answer::Duplicates(s.duplicates()?),
-                    Request::PreviewMerge { stays, joins } => {
-                        Answer::Previewed { joins, preview: Box::new(s.preview_merge(stays, joins)?) }
-                    }
-                    Request::Merge { stays, joins, by } => {
-                        s.merge_contacts(stays, joins, &by, now)?;
-                        Answer::Merged { stays, joins }
-                    }
-                    Request::Distinct { a, b, by } => {
-                        s.mark_distinct(a, b, &by, now)?;
-                        Answer::Distinct
-                    }
-                    Request::OtherChannel(from) => Answer::OtherChannel(s.other_conversation(from)?),
-                })
-            })
-            .await
-            .unwrap_or_else(|e| Answer::Failed(e.to_string()));
+        let answer = store.run(move |s| answer(s, request)).await;
         let _ = tx.send(Action::Person(answer));
         if changes {
             let _ = tx.send(Action::StoreChanged);
         }
     });
+}
+
+/// What the store answers a request, on this thread (`perform` runs it off the loop).
+pub fn answer(s: &mut Store, request: Request) -> Answer {
+    let now = crate::model::now_ms();
+    let result = (|| -> crate::store::Result<Answer> {
+        Ok(match request {
+            Request::Related(contact) => {
+                Answer::Related { contact, suggestions: s.duplicates_of(contact)?, links: s.links(contact)? }
+            }
+            Request::Timeline { contact, before, limit } => {
+                Answer::Timeline { contact, before, rows: s.timeline_before(contact, before, limit)? }
+            }
+            Request::Duplicates => Answer::Duplicates(s.duplicates()?),
+            Request::PreviewMerge { stays, joins } => {
+                Answer::Previewed { joins, preview: Box::new(s.preview_merge(stays, joins)?) }
+            }
+            Request::Merge { stays, joins, by } => {
+                s.merge_contacts(stays, joins, &by, now)?;
+                Answer::Merged { stays, joins }
+            }
+            Request::Distinct { a, b, by } => {
+                s.mark_distinct(a, b, &by, now)?;
+                Answer::Distinct
+            }
+            Request::OtherChannel(from) => Answer::OtherChannel(s.other_conversation(from)?),
+        })
+    })();
+    result.unwrap_or_else(|e| Answer::Failed(e.to_string()))
 }
 
 fn ask(request: Request) -> Vec<Effect> {
@@ -134,14 +144,15 @@ fn ask(request: Request) -> Vec<Effect> {
 /// say it is someone else, read the whole timeline. None for a key it does not take.
 pub fn card_key(s: &mut AppState, command: Command) -> Option<Vec<Effect>> {
     let by = s.agent.clone();
+    let limit = timeline_page(s);
     let panel = s.contact_panel_mut()?;
     let contact = panel.contact;
     let person = &mut panel.person;
     let selected = person.suggestions.get(person.selected).map(|sg| sg.other(contact));
     let effects = match (&mut person.view, command) {
         (View::Card | View::Timeline { .. } | View::Merge { .. }, Command::History) => {
-            person.view = View::Timeline { older: vec![None], rows: None };
-            ask(Request::Timeline { contact, before: None })
+            person.view = View::Timeline { older: vec![None], rows: None, page: limit };
+            ask(Request::Timeline { contact, before: None, limit })
         }
         (View::Card, Command::Up) => {
             person.selected = person.selected.saturating_sub(1);
@@ -167,20 +178,21 @@ pub fn card_key(s: &mut AppState, command: Command) -> Option<Vec<Effect>> {
             person.view = View::Card;
             ask(Request::Merge { stays: contact, joins, by })
         }
-        (View::Timeline { older, rows }, Command::PageUp | Command::Up) => {
+        (View::Timeline { older, rows, page }, Command::PageUp | Command::Up) => {
             let first = rows.as_ref().and_then(|r| r.first()).map(|r| r.message.key());
             match first {
-                Some(key) if rows.as_ref().is_some_and(|r| r.len() >= TIMELINE_PAGE) => {
+                // A full page may have more before it; a short one is the beginning.
+                Some(key) if rows.as_ref().is_some_and(|r| r.len() >= *page) => {
                     older.push(Some(key));
-                    ask(Request::Timeline { contact, before: Some(key) })
+                    ask(Request::Timeline { contact, before: Some(key), limit: *page })
                 }
                 _ => Vec::new(),
             }
         }
-        (View::Timeline { older, .. }, Command::PageDown | Command::Down) if older.len() > 1 => {
+        (View::Timeline { older, page, .. }, Command::PageDown | Command::Down) if older.len() > 1 => {
             older.pop();
             let before = older.last().copied().flatten();
-            ask(Request::Timeline { contact, before })
+            ask(Request::Timeline { contact, before, limit: *page })
         }
         (View::Timeline { .. } | View::Merge { .. }, Command::Close) => {
             person.view = View::Card;
@@ -264,7 +276,7 @@ pub fn answered(s: &mut AppState, answer: Answer) -> Vec<Effect> {
         }
         Answer::Timeline { contact, before, rows } => {
             if let Some(panel) = s.contact_panel_mut().filter(|p| p.contact == contact)
-                && let View::Timeline { older, rows: shown } = &mut panel.person.view
+                && let View::Timeline { older, rows: shown, .. } = &mut panel.person.view
                 && older.last().copied().flatten() == before
             {
                 *shown = Some(rows);

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
     };
     match &panel.person.view {
         View::Card => {}
-        View::Timeline { older, rows } => {
+        View::Timeline { older, rows, .. } => {
             let lines =
                 person::timeline_lines(rows.as_deref(), older.len() - 1, state, styles, width, body.height as usize);
             frame.render_widget(Paragraph::new(lines), body);
