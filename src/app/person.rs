@@ -178,13 +178,16 @@ pub fn card_key(s: &mut AppState, command: Command) -> Option<Vec<Effect>> {
             person.view = View::Card;
             ask(Request::Merge { stays: contact, joins, by })
         }
-        (View::Timeline { older, rows, page }, Command::PageUp | Command::Up) => {
-            let first = rows.as_ref().and_then(|r| r.first()).map(|r| r.message.key());
-            match first {
-                // A full page may have more before it; a short one is the beginning.
-                Some(key) if rows.as_ref().is_some_and(|r| r.len() >= *page) => {
+        (View::Timeline { older, rows: Some(rows), page }, Command::PageUp | Command::Up) => {
+            // From the first message the card shows now (fewer than were read, when the
+            // terminal shrank since), so none is skipped. A full page may have more
+            // before it; a short one is the beginning.
+            let shown_from = rows.len().saturating_sub(limit);
+            match rows.get(shown_from).map(|r| r.message.key()) {
+                Some(key) if rows.len() >= *page || shown_from > 0 => {
                     older.push(Some(key));
-                    ask(Request::Timeline { contact, before: Some(key), limit: *page })
+                    *page = limit;
+                    ask(Request::Timeline { contact, before: Some(key), limit })
                 }
                 _ => Vec::new(),
             }
