@@ -495,3 +495,72 @@ fn a_campaign_both_contacts_got_keeps_one_row_on_merge_and_both_after_a_split() 
     store.split_contact(wa, ChannelKind::Telegram, "4242", "eva", t0 + 6).unwrap();
     assert_eq!(recipients(&store), before, "the split gives the row back, as it was");
 }
+
+#[test]
+fn the_list_by_person_pages_through_everyone_once_with_each_person_together() {
+    use switchboard::store::ConversationFilter;
+    let mut store = store_with(LinkMode::Auto);
+    let t0 = now_ms() - 600 * MINUTE;
+    // Twelve people; every third also on WhatsApp (linked by the number they share on
+    // Telegram), every fourth answered; and a group.
+    for i in 0..12i64 {
+        let user = 100 + i;
+        let wa_id = format!("7916{:07}", 1_000 + i);
+        let at = t0 + i * 7 * MINUTE;
+        store.ingest(&from_telegram(user, &format!("P{i}"), 1, at, json!({"text": "привет"})), None, at).unwrap();
+        if i % 3 == 0 {
+            let share = json!({"contact": {"phone_number": wa_id, "first_name": "P", "user_id": user}});
+            store.ingest(&from_telegram(user, &format!("P{i}"), 2, at + MINUTE, share), None, at).unwrap();
+            let late = t0 + (40 - i) * 7 * MINUTE;
+            store.ingest(&from_whatsapp(&wa_id, &format!("P{i}"), &format!("w{i}"), "hi", late), None, at).unwrap();
+        }
+        if i % 4 == 0 {
+            let c = store.find_conversation(ChannelKind::Telegram, &user.to_string()).unwrap().unwrap();
+            store.set_status_at(c, switchboard::model::ConversationStatus::Resolved, at + 3 * MINUTE).unwrap();
+        }
+    }
+    let group = json!({"update_id": 900, "message": {"message_id": 1, "date": t0 / 1000 + 60,
+        "chat": {"id": -500, "type": "group", "title": "Клуб"}, "from": {"id": 100, "is_bot": false, "first_name": "P0"},
+        "text": "всем привет"}});
+    store.ingest(&decode_raw(&group, &DecodeOptions::default()), None, t0).unwrap();
+
+    for status in [None, Some(switchboard::model::ConversationStatus::Open)] {
+        let filter = ConversationFilter { by_person: true, status, ..ConversationFilter::default() };
+        let whole = store.conversations_page(filter.clone(), None, 1_000).unwrap();
+        let plain =
+            store.conversations_page(ConversationFilter { by_person: false, ..filter.clone() }, None, 1_000).unwrap();
+        let mut ids: Vec<_> = whole.iter().map(|r| r.id).collect();
+        ids.sort();
+        let mut all: Vec<_> = plain.iter().map(|r| r.id).collect();
+        all.sort();
+        assert_eq!(ids, all, "the same conversations, each once");
+        // Each person's conversations together, people in the order of their most urgent.
+        let person = |r: &switchboard::store::ConversationRow| {
+            r.contact_id.filter(|_| !r.is_group).map(|c| c.0).unwrap_or(-r.id.0)
+        };
+        let mut order: Vec<i64> = whole.iter().map(person).collect();
+        order.dedup();
+        let mut firsts: Vec<i64> = Vec::new();
+        for r in &plain {
+            if !firsts.contains(&person(r)) {
+                firsts.push(person(r));
+            }
+        }
+        assert_eq!(order, firsts, "status {status:?}");
+        // Page by page, small pages give the same list.
+        for limit in [1, 2, 3, 5] {
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.conversations_page(filter.clone(), after, limit).unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                after = page.last().map(|r| r.key());
+                paged.extend(page);
+            }
+            let paged: Vec<_> = paged.iter().map(|r| r.id).collect();
+            assert_eq!(paged, whole.iter().map(|r| r.id).collect::<Vec<_>>(), "pages of {limit}");
+        }
+    }
+}

@@ -101,37 +101,21 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
-/// A page in attention order; ?3..?5 the key after which it starts.
+/// A page in attention order (?3..?5: the key after which it starts), or with ?10 one
+/// person's conversations in that order (read by the person's index).
 const PAGE: &str = "SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(inbound_count - r.seen, 0) \
        FROM reads r WHERE r.agent = ?9 AND r.conversation_id = conversations.id), unread) END, \
        EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = conversations.id) \
      FROM conversations \
-     WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
+     WHERE {WHOSE} (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) \
        AND (?7 = 0 OR assignee IS ?8) \
        AND (?3 IS NULL OR (unanswered, last_message_at, id) < (?3, ?4, ?5)) \
        AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
          WHERE m.conversation_id = conversations.id AND m.status <> 'failed')) \
      ORDER BY unanswered DESC, last_message_at DESC, id DESC LIMIT ?6";
 
-/// A page by person: the same rows, each person's together. A group is a person of its
-/// own. The page starts after conversation ?5 in this order (the key's other fields are
-/// the plain order's and unused); a conversation no longer shown ends the list, and the
-/// next refresh reads it from the top.
-const PEOPLE_PAGE: &str = "WITH shown AS (SELECT {COLUMNS}, coalesce(contact_id, -id) AS person FROM conversations \
-     WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR status = ?2) AND (?7 = 0 OR assignee IS ?8) \
-       AND (last_inbound_at IS NOT NULL OR EXISTS (SELECT 1 FROM messages m \
-         WHERE m.conversation_id = conversations.id AND m.status <> 'failed'))), \
-   ranked AS (SELECT *, max(unanswered) OVER p AS pu, max(last_message_at) OVER p AS pl FROM shown \
-     WINDOW p AS (PARTITION BY person)), \
-   page AS (SELECT * FROM ranked \
-     WHERE ?3 IS NULL OR ?4 IS NULL OR (pu, pl, person, unanswered, last_message_at, id) < \
-       (SELECT pu, pl, person, unanswered, last_message_at, id FROM ranked WHERE id = ?5) \
-     ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC LIMIT ?6) \
-   SELECT {COLUMNS}, CASE WHEN ?9 IS NULL THEN unread ELSE coalesce((SELECT max(c.inbound_count - r.seen, 0) \
-       FROM reads r JOIN conversations c ON c.id = r.conversation_id WHERE r.agent = ?9 AND r.conversation_id = page.id), \
-       unread) END, \
-     EXISTS (SELECT 1 FROM mutes m WHERE m.agent = ?9 AND m.conversation_id = page.id) \
-   FROM page ORDER BY pu DESC, pl DESC, person DESC, unanswered DESC, last_message_at DESC, id DESC";
+/// How many rows in attention order the list by person reads at a time.
+const PEOPLE_CHUNK: usize = 200;
 
 impl Store {
     /// A page of the list in attention order, starting after `after` (or at the top).
@@ -144,11 +128,22 @@ impl Store {
         after: Option<ListKey>,
         limit: usize,
     ) -> Result<Vec<ConversationRow>> {
-        let sql = if filter.by_person {
-            PEOPLE_PAGE.replace("{COLUMNS}", COLUMNS)
-        } else {
-            PAGE.replace("{COLUMNS}", COLUMNS)
-        };
+        if filter.by_person {
+            return self.people_page(&filter, after, limit);
+        }
+        self.page(&filter, after, limit, None)
+    }
+
+    /// Rows in attention order after `after`, or (with `person`) all of one contact's.
+    fn page(
+        &self,
+        filter: &ConversationFilter,
+        after: Option<ListKey>,
+        limit: usize,
+        person: Option<ContactId>,
+    ) -> Result<Vec<ConversationRow>> {
+        let whose = if person.is_some() { "contact_id = ?10 AND" } else { "?10 IS NULL AND" };
+        let sql = PAGE.replace("{COLUMNS}", COLUMNS).replace("{WHOSE}", whose);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
@@ -161,6 +156,7 @@ impl Store {
                 filter.assignee.is_some(),
                 filter.assignee.clone().flatten(),
                 filter.reader,
+                person,
             ],
             |r| {
                 let mut row = from_row(r)?;
@@ -170,6 +166,62 @@ impl Store {
             },
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The list by person: people in attention order by their most urgent conversation,
+    /// each with all of theirs (the filter's) after it; a group stands alone. It walks
+    /// the attention order as the plain list does and reads each new person's
+    /// conversations by their index, so a page costs about what a plain one does. A page
+    /// ends with a whole person, so it may hold a few more than `limit`.
+    fn people_page(
+        &self,
+        filter: &ConversationFilter,
+        after: Option<ListKey>,
+        limit: usize,
+    ) -> Result<Vec<ConversationRow>> {
+        let person_of = |r: &ConversationRow| r.contact_id.filter(|_| !r.is_group);
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = after;
+        // After a row of a person: the rest of theirs, then on from where they stand.
+        if let Some(key) = after
+            && let Some(last) = self.conversation(key.id).ok()
+            && let Some(person) = person_of(&last)
+        {
+            let theirs = self.page(filter, None, usize::MAX >> 1, Some(person))?;
+            // Gone from the list since (resolved under a status filter, say): the next
+            // refresh reads the list from the top.
+            let Some(at) = theirs.iter().position(|r| r.id == key.id) else { return Ok(out) };
+            cursor = Some(theirs[0].key());
+            seen.insert(person);
+            out.extend(theirs.into_iter().skip(at + 1));
+        }
+        while out.len() < limit {
+            let chunk = self.page(filter, cursor, PEOPLE_CHUNK, None)?;
+            let last_chunk = chunk.len() < PEOPLE_CHUNK;
+            for row in chunk {
+                cursor = Some(row.key());
+                match person_of(&row) {
+                    None => out.push(row),
+                    Some(person) if seen.insert(person) => {
+                        let theirs = self.page(filter, None, usize::MAX >> 1, Some(person))?;
+                        // Their most urgent conversation comes first: if this is not it,
+                        // that one stood before this page began, and they were shown there.
+                        if theirs.first().map(|r| r.id) == Some(row.id) {
+                            out.extend(theirs);
+                        }
+                    }
+                    Some(_) => {}
+                }
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            if last_chunk {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     pub fn conversation(&self, id: ConversationId) -> Result<ConversationRow> {
