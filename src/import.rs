@@ -15,6 +15,7 @@ use chrono::{DateTime, NaiveDate};
 use crate::model::phone::{self, Region};
 use crate::model::{ChannelKind, Millis, UnknownValue};
 pub use crate::store::ContactRow;
+use crate::text::quote;
 
 /// A row that cannot be imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +170,7 @@ fn row<'a>(
     let mut attributes: std::collections::BTreeMap<String, String> = match get("attributes") {
         None => Default::default(),
         Some(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-            .map_err(|e| format!("attributes `{}` is not a JSON object: {e}", short(text)))?
+            .map_err(|e| format!("attributes `{}` is not a JSON object: {e}", quote(text, 40)))?
             .into_iter()
             .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
             .collect(),
@@ -188,7 +189,7 @@ fn row<'a>(
             let (channel, id) = pair
                 .split_once(':')
                 .filter(|(_, id)| !id.is_empty())
-                .ok_or_else(|| format!("identities: `{}` is not channel:id", short(pair)))?;
+                .ok_or_else(|| format!("identities: `{}` is not channel:id", quote(pair, 40)))?;
             let channel: ChannelKind =
                 channel.trim().to_lowercase().parse().map_err(|e: UnknownValue| e.to_string())?;
             Ok((channel, id.trim().to_string()))
@@ -211,13 +212,14 @@ fn row<'a>(
     if let Some(zone) = &time_zone
         && crate::model::Zone::parse(zone).is_none()
     {
-        return Err(format!("time_zone `{}` is not a time zone such as Europe/Moscow or +03:00", short(zone)));
+        return Err(format!("time_zone `{}` is not a time zone such as Europe/Moscow or +03:00", quote(zone, 40)));
     }
-    let id =
-        get("id").map(|i| i.parse::<i64>().map_err(|_| format!("id `{}` is not a number", short(i)))).transpose()?;
+    let id = get("id")
+        .map(|i| i.parse::<i64>().map_err(|_| format!("id `{}` is not a number", quote(i, 40))))
+        .transpose()?;
     let created_at = match get("created_at") {
         None => None,
-        Some(text) => Some(date(text).ok_or_else(|| format!("created_at `{}` is not a date", short(text)))?),
+        Some(text) => Some(date(text).ok_or_else(|| format!("created_at `{}` is not a date", quote(text, 40)))?),
     };
     Ok(ContactRow {
         line,
@@ -244,11 +246,6 @@ fn row<'a>(
 /// The `;`-separated entries of a list column.
 fn list(value: Option<&str>) -> impl Iterator<Item = &str> {
     value.into_iter().flat_map(|v| v.split(';')).map(str::trim).filter(|e| !e.is_empty())
-}
-
-/// The start of a value, for a reason that quotes it.
-fn short(text: &str) -> String {
-    crate::text::sanitize(&text.chars().take(40).collect::<String>(), false)
 }
 
 /// Byte offsets to 1-based line numbers, for offsets asked in increasing order.

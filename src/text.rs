@@ -138,6 +138,12 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// What a person wrote, quoted in an error that names it: control characters shown as
+/// symbols, and cut to `max` cells.
+pub fn quote(s: &str, max: usize) -> String {
+    truncate(&sanitize(s, false), max)
+}
+
 /// Wraps one paragraph (no newlines) at word boundaries into lines of at most `max`
 /// cells; a word wider than a line is cut between grapheme clusters.
 pub fn wrap(paragraph: &str, max: usize) -> Vec<String> {

@@ -564,3 +564,25 @@ fn the_list_by_person_pages_through_everyone_once_with_each_person_together() {
         }
     }
 }
+
+#[test]
+fn with_linking_off_a_whatsapp_message_keeps_the_number_an_import_chose() {
+    let mut store = store_with(LinkMode::Off);
+    let t0 = now_ms() - 60 * MINUTE;
+    let row = ContactRow {
+        line: 2,
+        name: "Анна".into(),
+        phone: Some("+74951234567".into()),
+        identity: Some((ChannelKind::WhatsApp, "79161234567".into())),
+        ..ContactRow::default()
+    };
+    store.import_contacts(&[row], t0).unwrap();
+    store.ingest(&from_whatsapp("79161234567", "Анна", "wamid.1", "Привет", t0), None, t0).unwrap();
+    let anna = store.contact_by_identity(ChannelKind::WhatsApp, "79161234567").unwrap().unwrap();
+    assert_eq!(store.contact_card(anna).unwrap().phone.as_deref(), Some("+74951234567"));
+    // A customer with no number gets the one WhatsApp gives.
+    store.ingest(&from_whatsapp("79031112233", "Boris", "wamid.2", "hi", t0), None, t0).unwrap();
+    let boris = store.contact_by_identity(ChannelKind::WhatsApp, "79031112233").unwrap().unwrap();
+    assert_eq!(store.contact_card(boris).unwrap().phone.as_deref(), Some("+79031112233"));
+    assert!(store.phones(boris).unwrap().is_empty(), "off records no numbers");
+}

@@ -131,8 +131,7 @@ fn write_card(title: &str, card: &ContactCard, out: &mut dyn Write) -> anyhow::R
         writeln!(out, "  {:<8} {}", i.channel.as_str(), sanitize(&i.external_id, false))?;
     }
     for p in &card.phones {
-        let how = p.verified_by.map_or("claimed".to_string(), |c| format!("verified by {c}"));
-        writeln!(out, "  phone    {} ({how})", p.phone)?;
+        writeln!(out, "  phone    {p}")?;
     }
     if !card.tags.is_empty() {
         writeln!(out, "  tags     {}", sanitize(&card.tags.join(", "), false))?;
@@ -146,25 +145,12 @@ fn write_card(title: &str, card: &ContactCard, out: &mut dyn Write) -> anyhow::R
 fn write_preview(p: &MergePreview, out: &mut dyn Write) -> anyhow::Result<()> {
     write_card("stays:  ", &p.stays, out)?;
     write_card("joins:  ", &p.joins, out)?;
-    writeln!(out, "\nresult: contact {}: {}", p.result.id, sanitize(&p.result.name, false))?;
-    writeln!(out, "  identities:")?;
-    for i in &p.result.identities {
-        writeln!(out, "    {:<8} {}", i.channel.as_str(), sanitize(&i.external_id, false))?;
-    }
-    for n in &p.result.phones {
-        let how = n.verified_by.map_or("claimed".to_string(), |c| format!("verified by {c}"));
-        writeln!(out, "  phone {} ({how})", n.phone)?;
-    }
+    write_card("\nresult: ", &p.result, out)?;
     writeln!(out, "  conversations: {} move to it", p.conversations)?;
-    writeln!(out, "  tags: {}", sanitize(&p.result.tags.join(", "), false))?;
-    writeln!(out, "  attributes:")?;
-    for (name, value) in &p.result.attributes {
-        writeln!(out, "    {}: {}", sanitize(name, false), sanitize(value, false))?;
-    }
     for (name, kept, dropped) in &p.conflicts {
         writeln!(
             out,
-            "    conflict: {} is {} (kept) / {} (dropped)",
+            "  conflict: {} is {} (kept) / {} (dropped)",
             sanitize(name, false),
             sanitize(kept, false),
             sanitize(dropped, false)

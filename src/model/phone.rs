@@ -59,7 +59,7 @@ pub fn normalize(text: &str, region: Region) -> Result<String, String> {
         return Err("the phone number is empty".into());
     }
     if text.chars().count() > LONGEST || !text.chars().any(|c| c.is_ascii_digit()) {
-        return Err(format!("`{}` is not a phone number", crate::text::sanitize(short(text), false)));
+        return Err(format!("`{}` is not a phone number", crate::text::quote(text, 24)));
     }
     // The crate is a port that has panicked on odd input before; a panic in it must
     // not take the engine's writer down with it.
@@ -70,13 +70,13 @@ pub fn normalize(text: &str, region: Region) -> Result<String, String> {
         }
         Some(Ok(_)) => Err(format!(
             "`{}` is not a valid number (too short or too long for its country, or no such range)",
-            crate::text::sanitize(short(text), false)
+            crate::text::quote(text, 24)
         )),
         _ if !text.starts_with('+') && region.0.is_none() && !text.starts_with("00") => Err(format!(
             "`{}` has no country code: write it as +7 916 …, or set [contacts] default_region",
-            crate::text::sanitize(short(text), false)
+            crate::text::quote(text, 24)
         )),
-        _ => Err(format!("`{}` is not a phone number", crate::text::sanitize(short(text), false))),
+        _ => Err(format!("`{}` is not a phone number", crate::text::quote(text, 24))),
     }
 }
 
@@ -86,13 +86,6 @@ pub fn from_platform_digits(digits: &str) -> Option<String> {
     let digits = digits.strip_prefix('+').unwrap_or(digits);
     let plausible = (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     (plausible && !digits.starts_with('0')).then(|| format!("+{digits}"))
-}
-
-fn short(text: &str) -> &str {
-    match text.char_indices().nth(24) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,17 @@ pub struct Suggestion {
     pub reasons: Vec<String>,
 }
 
+/// `+79161234567 (verified by whatsapp)`, `+74951234567 (claimed)`: as the card, the
+/// merge preview and the command line show a number.
+impl std::fmt::Display for PhoneRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.verified_by {
+            Some(channel) => write!(f, "{} (verified by {channel})", self.phone),
+            None => write!(f, "{} (claimed)", self.phone),
+        }
+    }
+}
+
 impl Suggestion {
     /// The other contact of the pair, seen from `contact`.
     pub fn other(&self, contact: ContactId) -> ContactId {
@@ -178,8 +189,10 @@ pub(super) fn vouched_phone(
 ) -> Result<ContactId> {
     let Some(shared) = &m.shared_phone else { return Ok(contact) };
     if linking.mode == LinkMode::Off {
-        // Without links, the shared number is still the number the card shows.
-        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NOT ?2")?
+        // Without links, the shared number is still the number the card shows, when it
+        // shows none: WhatsApp gives it with every message, and it must not undo the
+        // number an agent or an import chose.
+        tx.prepare_cached("UPDATE contacts SET phone = ?2 WHERE id = ?1 AND phone IS NULL")?
             .execute(params![contact, shared])?;
         return Ok(contact);
     }

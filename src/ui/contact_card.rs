@@ -163,13 +163,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, panel: &Contact
     frame.render_widget(Paragraph::new(Line::styled(truncate(&hint, width), styles.list_preview)), keys);
 }
 
-/// Every number, the verified first: `+79161234567 (whatsapp) · +74951234567 (claimed)`.
-fn phones(card: &crate::store::ContactCard) -> String {
+/// Every number, the verified first: `+79161234567 (verified by whatsapp) · +74951234567
+/// (claimed)`.
+pub(super) fn phones(card: &crate::store::ContactCard) -> String {
     if card.phones.is_empty() {
         return card.phone.clone().unwrap_or_else(|| "—".into());
     }
-    let how = |p: &crate::store::PhoneRow| p.verified_by.map_or("claimed".to_string(), |c| format!("verified by {c}"));
-    card.phones.iter().map(|p| format!("{} ({})", p.phone, how(p))).collect::<Vec<_>>().join(" · ")
+    card.phones.iter().map(ToString::to_string).collect::<Vec<_>>().join(" · ")
 }
 
 /// The latest survey's score (and comment), and the average of all answered:

@@ -114,13 +114,7 @@ pub fn merge_lines<'a>(p: &MergePreview, confirm: &str, styles: &Styles, width: 
     for i in &p.result.identities {
         push(format!("  {} {}", i.channel.display_name(), i.external_id), styles.help);
     }
-    let phones: Vec<String> = p
-        .result
-        .phones
-        .iter()
-        .map(|n| format!("{} ({})", n.phone, n.verified_by.map_or("claimed".into(), |c| format!("verified by {c}"))))
-        .collect();
-    push(format!("Phones: {}", if phones.is_empty() { "—".into() } else { phones.join(" · ") }), styles.help_key);
+    push(format!("Phones: {}", super::contact_card::phones(&p.result)), styles.help_key);
     push(format!("Conversations ({} move over)", p.conversations), styles.help_key);
     for c in &p.result.conversations {
         push(format!("  {} · {} · {}", c.channel.display_name(), c.status, c.last_preview), styles.help);
